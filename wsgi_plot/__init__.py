@@ -1,0 +1,29 @@
+"""wsgi_plot: matplotlib plots served over HTTP by a plain WSGI application."""
+
+from .middleware import NoCacheMiddleware
+from .params import Param
+from .plot import Plot, PlotRegistry
+from .app import PlotApp, create_app  # noqa: E402  (app imports the names above)
+from .settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = ["create_app", "NoCacheMiddleware", "Plot", "Param", "PlotRegistry", "PlotApp", "Settings",
+           "default_registry", "app"]
+
+
+def default_registry():
+    """A new registry holding the built-in plots (normal, histogram, random-walk)."""
+    from .builtin import default_registry as _default_registry
+
+    return _default_registry()
+
+
+def __getattr__(name):
+    # ``wsgi_plot:app`` for gunicorn and uWSGI, built on first access so that
+    # importing the package reads no environment and allocates nothing.
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,242 @@
+"""The WSGI application: URL map, request validation, pooled rendering, responses."""
+
+import logging
+import re
+import time
+import uuid
+from string import Template
+
+import numpy as np
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .errors import Overloaded, ParameterError, PathNotFound, error_response
+from .middleware import NoCacheMiddleware
+from .options import FORMATS, OPTION_NAMES, parse_format, parse_render_options
+from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_page, plot_page
+from .params import format_number
+from .pool import FigurePool, PoolExhausted
+from .render import PreparedFigure, RenderTimeout, render
+from .settings import Settings
+
+log = logging.getLogger("wsgi_plot")
+
+#: The recipe's URLs are aliases of this plot's generic routes.
+ALIAS_PLOT = "normal"
+ALIAS_PARAMS = ("mean", "var")
+
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
+_FORMAT_SUFFIX_RE = re.compile(r"(.*)\.([A-Za-z][A-Za-z0-9]*)\Z")
+_THUMBNAIL = {"dpi": "60", "size": "4x3"}  # 240x180 px
+
+
+class PlotApp:
+    """Serves a registry's plots as images and pages."""
+
+    def __init__(self, registry, settings: Settings):
+        self.registry = registry
+        self.settings = settings
+        self.pool = FigurePool(settings.pool_size, settings.pool_timeout)
+        self.url_map = Map(
+            [
+                Rule("/", endpoint="index", methods=["GET"]),
+                Rule("/fig/<spec>", endpoint="fig", methods=["GET"]),
+                Rule("/normal/<spec>", endpoint="normal_page", methods=["GET"]),
+                Rule("/plots/", endpoint="plot_list", methods=["GET"]),
+                Rule("/plot/<name>", endpoint="plot_page", methods=["GET"]),
+                Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET"]),
+            ],
+            strict_slashes=True,
+        )
+
+    # -- WSGI ---------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        return self.wsgi_app(environ, start_response)
+
+    def wsgi_app(self, environ, start_response):
+        request = Request(environ)
+        request_id = request.headers.get("X-Request-Id", "")
+        if not _REQUEST_ID_RE.match(request_id):
+            request_id = uuid.uuid4().hex
+        response = self.dispatch(request, request_id)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Request-Id"] = request_id
+        return response(environ, start_response)
+
+    def dispatch(self, request, request_id):
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            try:
+                endpoint, values = adapter.match()
+            except HTTPException as exc:
+                if exc.code == 404:
+                    raise PathNotFound(request.path) from None
+                if exc.code == 405:
+                    exc.description = f"method {request.method[:20]!r} not allowed; use {', '.join(exc.valid_methods)}"
+                raise
+            request.url_adapter = adapter
+            return getattr(self, f"on_{endpoint}")(request, **values)
+        except HTTPException as exc:
+            return error_response(exc, request.environ, request)
+        except Exception:
+            log.exception("error serving %s %s (request id %s)", request.method, request.path, request_id)
+            return error_response(InternalServerError("the server failed to draw this; it has been logged"),
+                                  request.environ, request)
+
+    # -- endpoints ------------------------------------------------------------
+
+    def on_index(self, request):
+        url = request.url_adapter.build
+        rows = [
+            (plot.name, url("plot_page", {"name": plot.name}),
+             [(p.name, p.describe_bounds(), format_number(p.default), p.static, p.help) for p in plot.params])
+            for plot in self.registry
+        ]
+        example = url("normal_page", {"spec": "5_2"}) if ALIAS_PLOT in self.registry else url("plot_list")
+        html = index_page(example_url=example, plots_url=url("plot_list"), settings=self.settings, plot_rows=rows)
+        return _html_response(html)
+
+    def on_plot_list(self, request):
+        url = request.url_adapter.build
+        entries = [
+            (plot.name, plot.description, url("plot_page", {"name": plot.name}),
+             url("plot_image", {"name": plot.name, "fmt": "png", **_THUMBNAIL}))
+            for plot in self.registry
+        ]
+        return _html_response(plot_list_page(entries))
+
+    def on_fig(self, request, spec):
+        mean, var, fmt = _parse_alias_spec(spec, allow_format=True)
+        plot = self._plot(ALIAS_PLOT)
+        return self._image(request, plot, _query(request, {"mean": mean, "var": var}), fmt or "png")
+
+    def on_plot_image(self, request, name, fmt):
+        return self._image(request, self._plot(name), _query(request), parse_format(fmt))
+
+    def on_normal_page(self, request, spec):
+        mean, var, _ = _parse_alias_spec(spec, allow_format=False)
+        plot = self._plot(ALIAS_PLOT)
+        args = _query(request, {"mean": mean, "var": var})
+        values, options = self._parse(plot, args)
+        path = {"spec": f"{format_number(values.mean)}_{format_number(values.var)}"}
+        extra = {k: v for k, v in args.items() if k not in ALIAS_PARAMS}
+
+        def image_url(fmt, **query):
+            suffix = "" if fmt == "png" else f".{fmt}"
+            return request.url_adapter.build("fig", {"spec": path["spec"] + suffix, **query})
+
+        return self._page(request, plot, values, options, image_url,
+                          request.url_adapter.build("normal_page", {**path, **_without_seed(extra)}), extra)
+
+    def on_plot_page(self, request, name):
+        plot = self._plot(name)
+        args = _query(request)
+        values, options = self._parse(plot, args)
+
+        def image_url(fmt, **query):
+            return request.url_adapter.build("plot_image", {"name": name, "fmt": fmt, **query})
+
+        return self._page(request, plot, values, options, image_url,
+                          request.url_adapter.build("plot_page", {"name": name, **_without_seed(args)}), args)
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _plot(self, name):
+        plot = self.registry.get(name)
+        if plot is None:
+            raise PathNotFound(f"/plot/{name}"[:80], "no plot of that name")
+        return plot
+
+    def _parse(self, plot, args, fmt="png"):
+        values = plot.parse(args, reserved=OPTION_NAMES)
+        return values, parse_render_options(args, self.settings, fmt)
+
+    def _page(self, request, plot, values, options, image_url, new_sample_url, query):
+        fill = {p.name: format_number(getattr(values, p.name)) for p in plot.params}
+        title = Template(plot.title or plot.name).safe_substitute(fill)
+        width, height = 800, round(800 * options.height / options.width)
+        html = plot_page(
+            title=title, heading=title, description=plot.description,
+            image_url=image_url("png", **query), svg_url=image_url("svg", **query),
+            pdf_url=image_url("pdf", **query), new_sample_url=new_sample_url,
+            index_url=request.url_adapter.build("plot_list"),
+            form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
+            fields=plot_fields(plot, values, options), display_width=width, display_height=height,
+        )
+        return _html_response(html)
+
+    def _image(self, request, plot, args, fmt):
+        values, options = self._parse(plot, args, fmt)
+        static = plot.static_values(values)
+        key = (plot.name, static.key(), options.width, options.height, options.dpi)
+        rng = np.random.default_rng(options.seed)
+        started = time.perf_counter()
+        deadline = time.monotonic() + self.settings.render_timeout
+
+        def build():
+            return PreparedFigure(plot, static, options.width, options.height, options.dpi)
+
+        try:
+            with self.pool.checkout(key, build) as lease:
+                checkout_ms = (time.perf_counter() - started) * 1000
+                data, reusable, timings = render(lease.obj, values, rng, fmt, deadline)
+                if not reusable:
+                    lease.discard()
+        except PoolExhausted:
+            raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
+        except RenderTimeout:
+            raise Overloaded("the render took too long and was abandoned") from None
+        timing = f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
+        return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
+
+
+def create_app(*, registry=None, **settings):
+    """The wsgi_plot WSGI application, wrapped in the no-cache middleware.
+
+    ``settings`` are :class:`Settings` fields; those not given are read from
+    ``WSGI_PLOT_<NAME>`` environment variables, then defaults.
+    """
+    if registry is None:
+        from .builtin import default_registry
+
+        registry = default_registry()
+    return NoCacheMiddleware(PlotApp(registry, Settings.from_environ(settings)))
+
+
+def _html_response(html: str) -> Response:
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+
+def _query(request, path_values=None) -> dict:
+    """The query as a plain dict: one value per key, blanks meaning "default"."""
+    args = {}
+    for key, values in request.args.lists():
+        if len(values) > 1:
+            raise ParameterError(key[:40], "given more than once")
+        if values[0] != "":
+            args[key] = values[0]
+    for key, value in (path_values or {}).items():
+        if key in args:
+            raise ParameterError(key, "is given in the path; do not repeat it in the query")
+        args[key] = value
+    return args
+
+
+def _without_seed(args: dict) -> dict:
+    return {k: v for k, v in args.items() if k != "seed"}
+
+
+def _parse_alias_spec(spec: str, allow_format: bool):
+    """``MEAN_VAR`` with an optional ``.png``/``.svg``/``.pdf`` suffix, unparsed numbers."""
+    fmt = None
+    match = _FORMAT_SUFFIX_RE.match(spec)
+    if match:
+        if not allow_format:
+            raise ParameterError("format", "pages have no format suffix; use /fig/MEAN_VAR.FORMAT for images")
+        spec, fmt = match.group(1), parse_format(match.group(2))
+    mean, sep, var = spec.partition("_")
+    if not sep or "_" in var:
+        raise ParameterError("path", f"expected MEAN_VAR such as 5_2, got {spec[:40]!r}")
+    return mean, var, fmt

@@ -1,0 +1,10 @@
+"""Plots wsgi_plot serves out of the box, defined through the public plot API."""
+
+from wsgi_plot.plot import PlotRegistry
+
+
+def default_registry() -> PlotRegistry:
+    """A new registry holding the built-in plots; add your own to it."""
+    from . import histogram, normal, random_walk
+
+    return PlotRegistry([normal.plot, histogram.plot, random_walk.plot])

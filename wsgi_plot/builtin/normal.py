@@ -1,0 +1,37 @@
+"""The recipe's plot: a scatter of normal samples, written as any user would write a plot."""
+
+import numpy as np
+
+from wsgi_plot import Param, Plot
+
+SPREAD = 4  # static limits at mean +- 4 standard deviations; rarer outliers widen them
+
+PARAMS = [
+    Param("mean", float, 0.0, minimum=-1e9, maximum=1e9, static=True, help="centre of both coordinates"),
+    Param(
+        "var", float, 1.0, minimum=0.0, exclusive_minimum=True, maximum=1e9, static=True,
+        help="spread: numpy's scale, the standard deviation (the recipe's name kept)",
+    ),
+    Param("n", int, 100, minimum=1, maximum=10_000, help="number of points"),
+]
+
+
+def init(ax, p):
+    low, high = p.mean - SPREAD * p.var, p.mean + SPREAD * p.var
+    ax.set_xlim(low, high)
+    ax.set_ylim(low, high)
+    return [ax.scatter([], [], s=100, marker="h", color="red", alpha=0.3)]
+
+
+def update(artists, p, rng):
+    (points,) = artists
+    xs = rng.normal(p.mean, p.var, p.n)
+    ys = rng.normal(p.mean, p.var, p.n)
+    points.set_offsets(np.column_stack([xs, ys]))
+
+
+plot = Plot(
+    "normal", PARAMS, init=init, update=update,
+    title="random normal - $mean, $var",
+    description="n points with x and y drawn from Normal(mean, var), var being the standard deviation.",
+)

@@ -1,0 +1,34 @@
+"""A random walk: one line whose data changes per request."""
+
+import numpy as np
+
+from wsgi_plot import Param, Plot
+
+PARAMS = [
+    Param("steps", int, 500, minimum=1, maximum=100_000, static=True, help="number of steps"),
+    Param("step", float, 1.0, minimum=0.0, exclusive_minimum=True, maximum=1e9, static=True,
+          help="standard deviation of one step"),
+]
+
+
+def init(ax, p):
+    reach = 4 * p.step * np.sqrt(p.steps)  # |position| passes 4 sigma rarely; the line widens it then
+    ax.set_xlim(0, p.steps)
+    ax.set_ylim(-reach, reach)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel("step")
+    (line,) = ax.plot([], [], color="tab:green", linewidth=1)
+    return [line]
+
+
+def update(artists, p, rng):
+    (line,) = artists
+    position = np.concatenate([[0.0], np.cumsum(rng.normal(0, p.step, p.steps))])
+    line.set_data(np.arange(p.steps + 1), position)
+
+
+plot = Plot(
+    "random-walk", PARAMS, init=init, update=update,
+    title="random walk of $steps steps",
+    description="Position of a Gaussian random walk over a number of steps.",
+)

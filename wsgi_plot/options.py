@@ -1,0 +1,83 @@
+"""Options every plot accepts: output format, dpi, size, seed; bounds come from Settings."""
+
+import re
+from dataclasses import dataclass
+
+from .errors import ParameterError, PixelBudgetExceeded
+from .params import format_number, parse_float, parse_int
+from .settings import Settings, parse_size_text
+
+#: Format -> mimetype. SVG is ``image/svg+xml`` (the recipe's ``image/svg`` is not a type).
+FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+
+OPTION_NAMES = ("dpi", "size", "seed")
+
+MAX_SEED = 2**63 - 1  # numpy accepts any non-negative int; this keeps URLs sane
+
+_SIZE_RE = re.compile(r"([^x]+)x([^x]+)\Z")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    fmt: str
+    dpi: int
+    width: float  # inches
+    height: float  # inches
+    seed: int | None
+
+    @property
+    def pixels(self) -> tuple[int, int]:
+        """Canvas size as Agg allocates it."""
+        return int(self.width * self.dpi), int(self.height * self.dpi)
+
+    def query(self, *, seed: bool = True) -> dict:
+        """The non-default options as URL query values."""
+        values = {"dpi": self.dpi, "size": f"{format_number(self.width)}x{format_number(self.height)}"}
+        if seed and self.seed is not None:
+            values["seed"] = self.seed
+        return values
+
+
+def parse_format(text: str) -> str:
+    fmt = text.lower()
+    if fmt not in FORMATS:
+        raise ParameterError("format", f"unsupported {text!r}; use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def parse_render_options(args, settings: Settings, fmt: str = "png") -> RenderOptions:
+    """Read dpi, size and seed from the query; check bounds and the pixel budget."""
+    dpi = settings.default_dpi
+    if "dpi" in args:
+        dpi = parse_int("dpi", args["dpi"])
+        if not settings.min_dpi <= dpi <= settings.max_dpi:
+            raise ParameterError("dpi", f"must lie in [{settings.min_dpi}, {settings.max_dpi}], got {dpi}")
+
+    width, height = parse_size_text(settings.default_size)
+    if "size" in args:
+        match = _SIZE_RE.match(args["size"].lower())
+        if not match:
+            raise ParameterError("size", f"expected WIDTHxHEIGHT in inches such as 4x3, got {args['size']!r}")
+        width, height = (parse_float("size", part) for part in match.groups())
+        low, high = settings.min_inches, settings.max_inches
+        if not (low <= width <= high and low <= height <= high):
+            raise ParameterError(
+                "size", f"each side must lie in [{format_number(low)}, {format_number(high)}] inches, got {args['size']!r}"
+            )
+
+    seed = None
+    if "seed" in args:
+        seed = parse_int("seed", args["seed"])
+        if not 0 <= seed <= MAX_SEED:
+            raise ParameterError("seed", f"must lie in [0, 2**63-1], got {seed}")
+
+    options = RenderOptions(fmt, dpi, width, height, seed)
+    pixel_width, pixel_height = options.pixels
+    if pixel_width * pixel_height > settings.max_pixels:
+        raise PixelBudgetExceeded(
+            "size",
+            f"{pixel_width}x{pixel_height} px at dpi {dpi} exceeds the budget of {settings.max_pixels} pixels",
+        )
+    if pixel_width < 1 or pixel_height < 1:
+        raise ParameterError("size", f"{pixel_width}x{pixel_height} px at dpi {dpi} is empty")
+    return options

@@ -1,0 +1,161 @@
+"""HTML pages, built with ``string.Template``; every interpolated value is escaped.
+
+Functions here take plain values (URLs already built by the caller) and
+return the page as ``str``, so they are testable without WSGI.
+"""
+
+import base64
+import hashlib
+from html import escape
+from string import Template
+
+from .params import format_number
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
+img.plot { max-width: 100%; height: auto; border: 1px solid #ddd; }
+form { display: flex; flex-wrap: wrap; gap: .5em 1.5em; align-items: end; margin: 1em 0; }
+label { display: flex; flex-direction: column; font-size: .9em; }
+ul.plots { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 1.5em; }
+code { background: #f4f4f4; padding: 0 .2em; }
+td, th { text-align: left; padding: .2em .8em .2em 0; vertical-align: top; }
+"""
+
+#: The pages run no script and load nothing from elsewhere; the one inline
+#: style block is allowed by its hash, not by 'unsafe-inline'.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src 'self'; "
+    f"style-src 'sha256-{base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()}'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+)
+
+
+class Safe(str):
+    """Markup built here from escaped parts; interpolated as is."""
+
+
+def _fill(template: Template, **values) -> str:
+    return template.substitute({k: v if isinstance(v, Safe) else escape(str(v)) for k, v in values.items()})
+
+
+def _join(parts) -> Safe:
+    return Safe("".join(parts))
+
+
+_LAYOUT = Template("""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>$title</title>
+<style>$style</style>
+</head>
+<body>
+$body
+</body>
+</html>
+""")
+
+
+def layout(title: str, body: Safe) -> str:
+    return _fill(_LAYOUT, title=title, style=Safe(STYLE), body=body)
+
+
+_PLOT_PAGE = Template("""<h2>$heading</h2>
+<p>$description</p>
+<p><img class="plot" id="plot" src="$image_url" alt="$heading" width="$width" height="$height"></p>
+<p><a id="new-sample" href="$new_sample_url">new sample</a>
+ &middot; <a id="svg" href="$svg_url">SVG</a>
+ &middot; <a id="pdf" href="$pdf_url">PDF</a>
+ &middot; <a id="png" href="$image_url">PNG</a>
+ &middot; <a href="$index_url">all plots</a></p>
+<form method="get" action="$form_action">
+$fields
+<button type="submit">draw</button>
+</form>
+""")
+
+_FIELD = Template("""<label>$label <input name="$name" type="$type" value="$value"$attrs></label>
+""")
+
+
+def plot_fields(plot, values, options) -> Safe:
+    """Form inputs from the plot's parameter declarations, then dpi, size and seed."""
+    fields = []
+    for param in plot.params:
+        attrs = [f' step="{"1" if param.type is int else "any"}"']
+        if param.minimum is not None:
+            attrs.append(f' min="{escape(format_number(param.minimum))}"')
+        if param.maximum is not None:
+            attrs.append(f' max="{escape(format_number(param.maximum))}"')
+        label = f"{param.name} ({param.help})" if param.help else param.name
+        fields.append(_fill(_FIELD, label=label, name=param.name, type="number",
+                            value=format_number(getattr(values, param.name)), attrs=Safe("".join(attrs) + " required")))
+    query = options.query()
+    fields.append(_fill(_FIELD, label="dpi", name="dpi", type="number", value=query["dpi"], attrs=Safe(' step="1"')))
+    fields.append(_fill(_FIELD, label="size (inches)", name="size", type="text", value=query["size"],
+                        attrs=Safe(' pattern="[0-9.]+x[0-9.]+"')))
+    fields.append(_fill(_FIELD, label="seed (blank: random)", name="seed", type="number",
+                        value=query.get("seed", ""), attrs=Safe(' min="0" step="1"')))
+    return _join(fields)
+
+
+def plot_page(*, title: str, heading: str, description: str, image_url: str, svg_url: str, pdf_url: str,
+              new_sample_url: str, index_url: str, form_action: str, fields: Safe,
+              display_width: int, display_height: int) -> str:
+    body = _fill(_PLOT_PAGE, heading=heading, description=description, image_url=image_url,
+                 svg_url=svg_url, pdf_url=pdf_url, new_sample_url=new_sample_url, index_url=index_url,
+                 form_action=form_action, fields=fields, width=display_width, height=display_height)
+    return layout(title, Safe(body))
+
+
+_LIST_ITEM = Template("""<li><a href="$page_url"><img src="$thumb_url" alt="$name" width="240" height="180"><br>$name</a>
+<br><small>$description</small></li>
+""")
+
+
+def plot_list_page(entries) -> str:
+    """``entries``: ``(name, description, page_url, thumb_url)`` per plot."""
+    items = [_fill(_LIST_ITEM, name=n, description=d, page_url=p, thumb_url=t) for n, d, p, t in entries]
+    body = Safe(f"<h2>Plots</h2>\n<ul class=\"plots\">\n{_join(items)}</ul>\n")
+    return layout("wsgi_plot plots", body)
+
+
+_INDEX = Template("""<h1>wsgi_plot</h1>
+<p>matplotlib plots over HTTP. Try <a id="example" href="$example_url">$example_url</a>
+or browse <a href="$plots_url">all plots</a>.</p>
+<h2>URLs</h2>
+<table>
+<tr><th>URL</th><th>what</th></tr>
+<tr><td><code>/fig/MEAN_VAR[.png|.svg|.pdf]</code></td><td>the recipe's scatter of Normal(MEAN, VAR) samples; VAR is the standard deviation and must be &gt; 0</td></tr>
+<tr><td><code>/normal/MEAN_VAR</code></td><td>an HTML page showing that image</td></tr>
+<tr><td><code>/plots/</code></td><td>every registered plot with a thumbnail</td></tr>
+<tr><td><code>/plot/NAME</code></td><td>a plot's page with a form of its parameters</td></tr>
+<tr><td><code>/plot/NAME.FORMAT?param=value&amp;...</code></td><td>a plot rendered as png, svg or pdf</td></tr>
+</table>
+<h2>Options (query string, every plot)</h2>
+<table>
+<tr><td><code>dpi</code></td><td>dots per inch, $min_dpi to $max_dpi (default $default_dpi)</td></tr>
+<tr><td><code>size</code></td><td>figure size in inches, <code>WIDTHxHEIGHT</code> (default $default_size)</td></tr>
+<tr><td><code>seed</code></td><td>integer; the same seed gives the same image</td></tr>
+</table>
+<p>Images may have at most $max_pixels pixels (width &times; height).</p>
+<h2>Plots and their parameters</h2>
+$plots
+""")
+
+
+def index_page(*, example_url: str, plots_url: str, settings, plot_rows) -> str:
+    """``plot_rows``: ``(name, page_url, [(param, bounds, default, static, help)])`` per plot."""
+    rows = []
+    for name, page_url, params in plot_rows:
+        cells = "".join(
+            f"<tr><td><code>{escape(p)}</code></td><td>{escape(bounds)}</td><td>default {escape(default)}</td>"
+            f"<td>{'static' if static else 'per request'}</td><td>{escape(help_)}</td></tr>\n"
+            for p, bounds, default, static, help_ in params
+        )
+        rows.append(f'<h3><a href="{escape(page_url)}">{escape(name)}</a></h3>\n<table>\n{cells}</table>\n')
+    body = _fill(_INDEX, example_url=example_url, plots_url=plots_url, min_dpi=settings.min_dpi,
+                 max_dpi=settings.max_dpi, default_dpi=settings.default_dpi, default_size=settings.default_size,
+                 max_pixels=settings.max_pixels, plots=_join(rows))
+    return layout("wsgi_plot", Safe(body))

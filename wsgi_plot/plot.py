@@ -1,0 +1,112 @@
+"""The plot API: declare parameters, draw the static part once, update the rest per request.
+
+In the spirit of matplotlib's ``FuncAnimation(fig, func, init_func=...)``:
+
+* ``init(ax, params)`` draws what depends only on the *static* parameters
+  (axes, limits, labels) and returns the artists that change;
+* ``update(artists, params, rng)`` puts a request's data into them.
+
+A plot that only has ``draw(ax, params, rng)`` is drawn in full every time.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from .errors import ParameterError
+from .params import Param, Values
+
+_NAME_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
+
+#: Query keys accepted and ignored: jQuery's and other cache busters.
+IGNORED_QUERY_KEYS = frozenset({"_"})
+
+
+@dataclass(frozen=True)
+class Plot:
+    name: str
+    params: Sequence[Param] = ()
+    init: Callable | None = None
+    update: Callable | None = None
+    draw: Callable | None = None
+    title: str = ""
+    description: str = ""
+    _by_name: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if not _NAME_RE.match(self.name):
+            raise ValueError(f"plot name {self.name!r}: use lowercase letters, digits, - and _")
+        if self.draw is None and (self.init is None or self.update is None):
+            raise TypeError(f"plot {self.name!r}: give init and update, or draw")
+        if self.draw is not None and (self.init or self.update):
+            raise TypeError(f"plot {self.name!r}: give either init and update, or draw, not both")
+        by_name = {}
+        for param in self.params:
+            if param.name in by_name:
+                raise ValueError(f"plot {self.name!r}: parameter {param.name!r} declared twice")
+            by_name[param.name] = param
+        object.__setattr__(self, "params", tuple(self.params))
+        object.__setattr__(self, "_by_name", by_name)
+
+    @property
+    def incremental(self) -> bool:
+        """True when a pooled figure can keep its static part between requests."""
+        return self.draw is None
+
+    def param(self, name: str) -> Param:
+        return self._by_name[name]
+
+    def parse(self, args, reserved: Sequence[str] = ()) -> Values:
+        """Validate request values: every declared parameter, no unknown ones."""
+        values = {}
+        for param in self.params:
+            if param.name in args:
+                values[param.name] = param.parse(args[param.name])
+            elif param.default is None:
+                raise ParameterError(param.name, "is required")
+            else:
+                values[param.name] = param.default
+        for key in args:
+            if key not in self._by_name and key not in reserved and key not in IGNORED_QUERY_KEYS:
+                known = ", ".join([p.name for p in self.params] + list(reserved))
+                raise ParameterError(key[:40], f"unknown parameter for plot {self.name!r}; known: {known}")
+        return Values(**values)
+
+    def static_values(self, values: Values) -> Values:
+        return Values(**{p.name: getattr(values, p.name) for p in self.params if p.static})
+
+
+class PlotRegistry:
+    """The plots an app serves, registered explicitly."""
+
+    def __init__(self, plots: Sequence[Plot] = ()):
+        self._plots: dict[str, Plot] = {}
+        for plot in plots:
+            self.add(plot)
+
+    def add(self, plot: Plot) -> Plot:
+        if plot.name in self._plots:
+            raise ValueError(f"a plot named {plot.name!r} is already registered")
+        self._plots[plot.name] = plot
+        return plot
+
+    def plot(self, name: str, params: Sequence[Param] = (), **kwargs):
+        """Decorator: register ``draw(ax, params, rng)`` as a full-draw plot."""
+
+        def register(draw):
+            self.add(Plot(name, params, draw=draw, **kwargs))
+            return draw
+
+        return register
+
+    def get(self, name: str) -> Plot | None:
+        return self._plots.get(name)
+
+    def __contains__(self, name) -> bool:
+        return name in self._plots
+
+    def __iter__(self):
+        return iter(self._plots.values())
+
+    def __len__(self) -> int:
+        return len(self._plots)

@@ -1,0 +1,212 @@
+"""Drawing a plot into a pooled Agg figure and encoding it.
+
+The fast path (PNG of an incremental plot) works like matplotlib's blitting:
+the figure's static part is drawn once and its pixels saved; a request
+restores those pixels, updates the changing artists and draws only them.
+"""
+
+import io
+import threading
+import time
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.container import Container
+from matplotlib.figure import Figure
+
+from .png import encode_png
+
+#: Drawing holds the GIL anyway, and matplotlib's shared font and text caches
+#: are not safe to use from two threads at once, so draws are serialised. We
+#: share the lock matplotlib itself takes in ``Figure.draw`` (private; our own
+#: lock where it is missing) so host-app draws are serialised with ours.
+#: Encoding runs outside it.
+DRAW_LOCK = getattr(Figure, "_render_lock", None) or threading.RLock()
+
+#: Fixed so that the same seed gives byte-identical SVG and PDF files.
+_VECTOR_RC = {"svg.hashsalt": "wsgi_plot"}
+_VECTOR_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+#: Space added beyond data that fell outside the static limits.
+_WIDEN_MARGIN = 0.05
+
+
+class RenderTimeout(Exception):
+    """A render ran past its deadline."""
+
+
+@dataclass
+class Timings:
+    """Milliseconds per stage of one render (sent as Server-Timing)."""
+
+    checkout: float = 0.0
+    draw: float = 0.0
+    encode: float = 0.0
+
+
+class PreparedFigure:
+    """A figure with its canvas and, for incremental plots, the static part drawn."""
+
+    def __init__(self, plot, static_values, width: float, height: float, dpi: int):
+        self.plot = plot
+        self.figure = Figure(figsize=(width, height), dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.axes = None
+        self.artists = None  # what init returned, handed back to update
+        self.drawn = []  # the artists as a flat list, in drawing order
+        self.background = None
+        if plot.incremental:
+            with DRAW_LOCK:
+                self.axes = self.figure.add_subplot()
+                self.artists = plot.init(self.axes, static_values)
+                self.drawn = sorted(_flatten(self.artists), key=lambda a: a.get_zorder())
+                for artist in self.drawn:
+                    artist.set_animated(True)  # left out of full draws, as in blitting
+                self.canvas.draw()
+                self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+
+
+def _flatten(artists):
+    flat = []
+    for item in artists or ():
+        if isinstance(item, Container):
+            flat.extend(item.get_children())
+        else:
+            flat.append(item)
+    return flat
+
+
+def _data_bounds(artist):
+    """``(xmin, ymin, xmax, ymax)`` of an artist's data, or None when unknown or empty."""
+    if isinstance(artist, matplotlib.lines.Line2D):
+        points = np.asarray(artist.get_xydata(), dtype=float)
+    elif isinstance(artist, matplotlib.collections.Collection):
+        points = np.asarray(artist.get_offsets(), dtype=float)
+        if artist.get_offset_transform() != artist.axes.transData or not len(points):
+            bbox = artist.get_datalim(artist.axes.transData)
+            points = bbox.get_points() if np.isfinite(bbox.get_points()).all() else np.empty((0, 2))
+    elif isinstance(artist, matplotlib.patches.Patch):
+        points = artist.get_path().get_extents(artist.get_patch_transform()).get_points()
+    else:
+        return None
+    points = points.reshape(-1, 2)
+    points = points[np.isfinite(points).all(axis=1)]
+    if not len(points):
+        return None
+    (xmin, ymin), (xmax, ymax) = points.min(axis=0), points.max(axis=0)
+    return xmin, ymin, xmax, ymax
+
+
+def widen_to_fit(axes, artists) -> bool:
+    """Widen the view limits so every data point of ``artists`` shows; True if they changed.
+
+    Cached limits come from static parameters, so an outlier could otherwise
+    fall outside the picture.
+    """
+    bounds = [b for b in map(_data_bounds, artists) if b is not None]
+    if not bounds:
+        return False
+    xmin, ymin = min(b[0] for b in bounds), min(b[1] for b in bounds)
+    xmax, ymax = max(b[2] for b in bounds), max(b[3] for b in bounds)
+    changed = False
+    for lo, hi, get, set_ in (
+        (xmin, xmax, axes.get_xlim, axes.set_xlim),
+        (ymin, ymax, axes.get_ylim, axes.set_ylim),
+    ):
+        view_lo, view_hi = sorted(get())
+        if lo >= view_lo and hi <= view_hi:
+            continue
+        new_lo, new_hi = min(lo, view_lo), max(hi, view_hi)
+        pad = (new_hi - new_lo) * _WIDEN_MARGIN
+        new_lo = new_lo - pad if lo < view_lo else view_lo
+        new_hi = new_hi + pad if hi > view_hi else view_hi
+        inverted = get()[0] > get()[1]
+        set_(*((new_hi, new_lo) if inverted else (new_lo, new_hi)))
+        changed = True
+    return changed
+
+
+def _encode_vector(figure, fmt: str) -> bytes:
+    out = io.BytesIO()
+    with matplotlib.rc_context(_VECTOR_RC):
+        figure.savefig(out, format=fmt, metadata=_VECTOR_METADATA[fmt])
+    return out.getvalue()
+
+
+def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | None = None) -> tuple[bytes, bool, Timings]:
+    """Draw ``values`` into ``prepared`` and encode it as ``fmt``.
+
+    Returns ``(data, reusable, timings)``; ``reusable`` is False when the
+    figure's cached static part no longer matches it (limits were widened).
+    """
+    timings = Timings()
+    start = time.perf_counter()
+    plot, figure, canvas = prepared.plot, prepared.figure, prepared.canvas
+    reusable = True
+    with DRAW_LOCK:
+        if not plot.incremental:
+            figure.clear()
+            plot.draw(figure.add_subplot(), values, rng)
+            if fmt == "png":
+                canvas.draw()
+        else:
+            plot.update(prepared.artists, values, rng)
+            if widen_to_fit(prepared.axes, prepared.drawn):
+                reusable = False
+            if fmt == "png":
+                if reusable:
+                    canvas.restore_region(prepared.background)
+                    for artist in prepared.drawn:
+                        figure.draw_artist(artist)
+                else:  # a full draw at the widened limits
+                    for artist in prepared.drawn:
+                        artist.set_animated(False)
+                    canvas.draw()
+        _check_deadline(deadline, "draw")
+        timings.draw = _ms_since(start)
+        if fmt != "png":
+            start = time.perf_counter()
+            for artist in prepared.drawn:
+                artist.set_animated(False)
+            try:
+                data = _encode_vector(figure, fmt)
+            finally:
+                for artist in prepared.drawn:
+                    artist.set_animated(True)
+            timings.encode = _ms_since(start)
+    if fmt == "png":
+        # Outside the lock: the figure is ours until it goes back to the pool.
+        start = time.perf_counter()
+        data = encode_png(np.asarray(canvas.buffer_rgba()), figure.dpi)
+        timings.encode = _ms_since(start)
+    _check_deadline(deadline, "encode")
+    return data, reusable, timings
+
+
+def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int) -> bytes:
+    """A full draw on a brand-new figure: the reference the fast path must match."""
+    figure = Figure(figsize=(width, height), dpi=dpi)
+    canvas = FigureCanvasAgg(figure)
+    with DRAW_LOCK:
+        axes = figure.add_subplot()
+        if plot.incremental:
+            artists = plot.init(axes, plot.static_values(values))
+            plot.update(artists, values, rng)
+            widen_to_fit(axes, _flatten(artists))
+        else:
+            plot.draw(axes, values, rng)
+        if fmt != "png":
+            return _encode_vector(figure, fmt)
+        canvas.draw()
+    return encode_png(np.asarray(canvas.buffer_rgba()), figure.dpi)
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+def _check_deadline(deadline, stage):
+    if deadline is not None and time.monotonic() > deadline:
+        raise RenderTimeout(f"render passed its deadline during {stage}")

@@ -1,0 +1,91 @@
+"""Every knob and limit of a wsgi_plot app, with the ``WSGI_PLOT_*`` environment read in one place."""
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+ENV_PREFIX = "WSGI_PLOT_"
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the argument or variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    default_dpi: int = 300  # dots per inch; the recipe's savefig(dpi=300)
+    min_dpi: int = 10  # below this, text and markers are unreadable
+    max_dpi: int = 600  # print quality; the pixel budget bounds the rest
+    default_size: str = "4x3"  # inches, WIDTHxHEIGHT; 4x3 at 300 dpi = 1200x900 px
+    min_inches: float = 0.5  # per side; smaller cannot fit tick labels
+    max_inches: float = 40.0  # per side
+    max_pixels: int = 8_000_000  # width x height in px, checked before any canvas: ~32 MB of RGBA
+    pool_size: int = 8  # figures per process, idle and in use; bounds memory and distinct plot keys
+    pool_timeout: float = 5.0  # seconds a request waits for a free figure before 503
+    render_timeout: float = 10.0  # seconds; a render past it ends with 503 and its figure is dropped
+    metrics: bool = True  # serve /metrics and count requests
+
+    def __post_init__(self):
+        checks = [
+            (self.min_dpi >= 1, "min_dpi", "must be >= 1"),
+            (self.min_dpi <= self.default_dpi <= self.max_dpi, "default_dpi", "must lie in [min_dpi, max_dpi]"),
+            (0 < self.min_inches <= self.max_inches, "min_inches", "must be > 0 and <= max_inches"),
+            (self.max_pixels >= 1, "max_pixels", "must be >= 1"),
+            (self.pool_size >= 1, "pool_size", "must be >= 1"),
+            (self.pool_timeout >= 0, "pool_timeout", "must be >= 0"),
+            (self.render_timeout > 0, "render_timeout", "must be > 0"),
+        ]
+        for ok, name, message in checks:
+            if not ok:
+                raise SettingsError(f"{name}: {message}")
+        try:
+            width, height = parse_size_text(self.default_size)
+        except ValueError as exc:
+            raise SettingsError(f"default_size: {exc}") from None
+        if not (self.min_inches <= width <= self.max_inches and self.min_inches <= height <= self.max_inches):
+            raise SettingsError("default_size: each side must lie in [min_inches, max_inches]")
+
+    @classmethod
+    def from_environ(cls, given: dict, environ=None) -> "Settings":
+        """Settings from keyword arguments, then ``WSGI_PLOT_<NAME>`` for those not given."""
+        environ = os.environ if environ is None else environ
+        fields = {field.name: field for field in dataclasses.fields(cls)}
+        unknown = set(given) - set(fields)
+        if unknown:
+            raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        values = dict(given)
+        for name, field in fields.items():
+            variable = ENV_PREFIX + name.upper()
+            if name not in values and variable in environ:
+                try:
+                    values[name] = _convert(field.type, environ[variable])
+                except ValueError as exc:
+                    raise SettingsError(f"{variable}={environ[variable]!r}: {exc}") from None
+        try:
+            return cls(**values)
+        except SettingsError as exc:
+            name = str(exc).split(":", 1)[0]
+            source = ENV_PREFIX + name.upper() if name not in given and ENV_PREFIX + name.upper() in environ else name
+            raise SettingsError(f"{source}: {str(exc).split(': ', 1)[1]}") from None
+
+
+def parse_size_text(text: str) -> tuple[float, float]:
+    width, sep, height = text.lower().partition("x")
+    if not sep:
+        raise ValueError(f"expected WIDTHxHEIGHT in inches, got {text!r}")
+    return float(width), float(height)
+
+
+def _convert(kind, text: str):
+    if kind in (bool, "bool"):
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("expected true/false, 1/0, yes/no or on/off")
+    if kind in (int, "int"):
+        return int(text)
+    if kind in (float, "float"):
+        return float(text)
+    return text
