@@ -3,7 +3,7 @@
 from .middleware import NoCacheMiddleware
 from .params import Param
 from .plot import Plot, PlotRegistry
-from .app import PlotApp, create_app  # noqa: E402  (app imports the names above)
+from .application import PlotApp, create_app
 from .settings import Settings
 
 __version__ = "0.1.0"

@@ -11,6 +11,11 @@ import time
 from dataclasses import dataclass
 
 import matplotlib
+import matplotlib.axis
+import matplotlib.collections
+import matplotlib.lines
+import matplotlib.patches
+import matplotlib.text
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.container import Container
@@ -56,6 +61,7 @@ class PreparedFigure:
         self.axes = None
         self.artists = None  # what init returned, handed back to update
         self.drawn = []  # the artists as a flat list, in drawing order
+        self.overlay = []  # static artists drawn again over the changing ones
         self.background = None
         if plot.incremental:
             with DRAW_LOCK:
@@ -64,8 +70,48 @@ class PreparedFigure:
                 self.drawn = sorted(_flatten(self.artists), key=lambda a: a.get_zorder())
                 for artist in self.drawn:
                     artist.set_animated(True)  # left out of full draws, as in blitting
+                self.canvas.draw()  # lays out ticks, so the overlay can be chosen
+                self.overlay = _overlay(self.axes, self.drawn)
+                for artist in self.overlay:
+                    artist.set_animated(True)
                 self.canvas.draw()
                 self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+
+    def draw_changing(self):
+        """Draw the changing artists, then what a full draw would put above them."""
+        self.canvas.restore_region(self.background)
+        for artist in self.drawn + self.overlay:
+            self.figure.draw_artist(artist)
+
+    def set_full_draw(self, full: bool):
+        """Make ``canvas.draw`` and ``savefig`` draw every artist (True) or only the static part."""
+        for artist in self.drawn + self.overlay:
+            artist.set_animated(not full)
+
+
+def _overlay(axes, changing):
+    """Static artists of ``axes`` that a full draw puts above ``changing`` where they may meet.
+
+    A full draw stacks artists by zorder; blitting draws the changing ones
+    last. Redrawing what lies above them keeps the two pictures the same.
+    Axis objects (ticks and tick labels: most of a draw's cost) are left in
+    the background unless they reach inside the axes (grid lines, inward ticks).
+    """
+    if not changing:
+        return []
+    lowest = min(a.get_zorder() for a in changing)
+    overlay = []
+    for child in axes.get_children():
+        if child is axes.patch or not child.get_visible() or child.get_animated() or child.get_zorder() <= lowest:
+            continue
+        if isinstance(child, matplotlib.axis.Axis):
+            ticks = child.get_major_ticks() + child.get_minor_ticks()
+            if not any(t.gridline.get_visible() or getattr(t, "_tickdir", "inout") != "out" for t in ticks):
+                continue
+        if isinstance(child, matplotlib.text.Text) and not child.get_text():
+            continue
+        overlay.append(child)
+    return sorted(overlay, key=lambda a: a.get_zorder())
 
 
 def _flatten(artists):
@@ -157,24 +203,19 @@ def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | No
                 reusable = False
             if fmt == "png":
                 if reusable:
-                    canvas.restore_region(prepared.background)
-                    for artist in prepared.drawn:
-                        figure.draw_artist(artist)
+                    prepared.draw_changing()
                 else:  # a full draw at the widened limits
-                    for artist in prepared.drawn:
-                        artist.set_animated(False)
+                    prepared.set_full_draw(True)
                     canvas.draw()
         _check_deadline(deadline, "draw")
         timings.draw = _ms_since(start)
         if fmt != "png":
             start = time.perf_counter()
-            for artist in prepared.drawn:
-                artist.set_animated(False)
+            prepared.set_full_draw(True)
             try:
                 data = _encode_vector(figure, fmt)
             finally:
-                for artist in prepared.drawn:
-                    artist.set_animated(True)
+                prepared.set_full_draw(False)
             timings.encode = _ms_since(start)
     if fmt == "png":
         # Outside the lock: the figure is ours until it goes back to the pool.

@@ -1,0 +1,67 @@
+"""Start real servers on loopback ports for end-to-end tests."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 60.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                response.read()
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"no answer from {url} within {timeout} s")
+
+
+@contextlib.contextmanager
+def running(cmd, url, env=None, cwd=ROOT, log_path=None):
+    """Run ``cmd`` until the block ends; yields the Popen once ``url`` answers."""
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        wait_for_http(url, proc=proc)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if log_path:
+            log.close()
+
+
+@contextlib.contextmanager
+def gunicorn(port=None, workers=2, env=None, log_path=None, app="wsgi_plot:app", extra=()):
+    """gunicorn with the project's gunicorn.conf.py on a free loopback port; yields the base URL."""
+    port = port or free_port()
+    cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--workers", str(workers), *extra, app]
+    server_env = {"BIND": f"127.0.0.1:{port}", **(env or {})}
+    base = f"http://127.0.0.1:{port}"
+    with running(cmd, base + "/", env=server_env, log_path=log_path) as proc:
+        proc.base_url = base
+        yield proc

@@ -1,0 +1,49 @@
+"""End to end: the README's server, real gunicorn with gunicorn.conf.py, over HTTP on loopback."""
+
+import urllib.request
+
+import pytest
+
+from . import servers
+from .conftest import decode_png
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with servers.gunicorn(workers=2, log_path=log) as proc:
+        proc.log_path = log
+        yield proc
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.status, response.headers, response.read()
+
+
+def test_png_over_http(server):
+    status, headers, body = fetch(server.base_url + "/fig/5_2")
+    assert status == 200
+    assert headers["Content-Type"] == "image/png"
+    assert headers["Cache-Control"] == "no-store, no-cache, must-revalidate, max-age=0"
+    assert "ETag" not in headers and "Last-Modified" not in headers
+    assert int(headers["Content-Length"]) == len(body)
+    assert decode_png(body).size == (1200, 900)
+
+
+def test_page_over_http(server):
+    status, headers, body = fetch(server.base_url + "/normal/5_2")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b'src="/fig/5_2"' in body
+    assert b"<title>random normal - 5, 2</title>" in body
+
+
+def test_bad_input_over_http(server):
+    with pytest.raises(urllib.error.HTTPError) as info:
+        fetch(server.base_url + "/fig/5_-2")
+    assert info.value.code == 400 and b"var" in info.value.read()
+
+
+def test_access_log_goes_to_stdout(server):
+    fetch(server.base_url + "/fig/5_2?dpi=50")
+    assert "GET /fig/5_2?dpi=50" in server.log_path.read_text()

@@ -1,0 +1,116 @@
+import threading
+import time
+
+import pytest
+
+from wsgi_plot.pool import FigurePool, PoolExhausted
+
+
+def test_reuses_an_idle_object_for_the_same_key():
+    pool = FigurePool(2, timeout=0)
+    with pool.checkout("a", object) as first:
+        assert not first.reused
+    with pool.checkout("a", object) as second:
+        assert second.reused and second.obj is first.obj
+
+
+def test_keys_do_not_share_objects():
+    pool = FigurePool(4, timeout=0)
+    with pool.checkout("a", object) as a:
+        pass
+    with pool.checkout("b", object) as b:
+        assert b.obj is not a.obj and not b.reused
+
+
+def test_an_exception_discards_the_object():
+    pool = FigurePool(2, timeout=0)
+    with pytest.raises(RuntimeError):
+        with pool.checkout("a", object) as lease:
+            broken = lease.obj
+            raise RuntimeError
+    assert pool.size == 0 and pool.in_use == 0
+    with pool.checkout("a", object) as lease:
+        assert lease.obj is not broken
+
+
+def test_a_failed_build_frees_its_slot():
+    pool = FigurePool(1, timeout=0)
+
+    def fail():
+        raise ValueError
+
+    with pytest.raises(ValueError):
+        with pool.checkout("a", fail):
+            pass
+    with pool.checkout("a", object):
+        assert pool.size == 1
+
+
+def test_discard_drops_the_object():
+    pool = FigurePool(1, timeout=0)
+    with pool.checkout("a", object) as lease:
+        lease.discard()
+    assert pool.size == 0
+
+
+def test_bounded_total_evicts_the_least_recently_used_key():
+    pool = FigurePool(2, timeout=0)
+    objs = {}
+    for key in ["a", "b", "a", "c"]:
+        with pool.checkout(key, object) as lease:
+            objs.setdefault(key, lease.obj)
+    assert pool.size == 2
+    with pool.checkout("a", object) as lease:  # "b" was the oldest idle key, so "a" survived
+        assert lease.reused and lease.obj is objs["a"]
+    with pool.checkout("b", object) as lease:
+        assert not lease.reused
+
+
+def test_full_pool_times_out_with_pool_exhausted():
+    pool = FigurePool(1, timeout=0.2)
+    with pool.checkout("a", object):
+        started = time.monotonic()
+        with pytest.raises(PoolExhausted):
+            with pool.checkout("b", object):
+                pass
+        assert time.monotonic() - started >= 0.2
+
+
+def test_waiter_gets_the_object_when_it_is_returned():
+    pool = FigurePool(1, timeout=5)
+    got = []
+    holding = threading.Event()
+
+    def holder():
+        with pool.checkout("a", object):
+            holding.set()
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    holding.wait()
+    with pool.checkout("a", object) as lease:
+        got.append(lease.reused)
+    thread.join()
+    assert got == [True] and pool.size == 1
+
+
+def test_each_checkout_is_exclusive_under_threads():
+    pool = FigurePool(3, timeout=10)
+    holders = {}
+    errors = []
+
+    def worker():
+        for _ in range(200):
+            with pool.checkout("k", object) as lease:
+                me = threading.get_ident()
+                if holders.setdefault(id(lease.obj), me) != me:
+                    errors.append("shared")
+                holders.pop(id(lease.obj))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and pool.in_use == 0 and pool.size <= 3

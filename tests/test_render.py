@@ -1,0 +1,146 @@
+"""The fast path draws the same picture as a full draw, and renders never leak into each other."""
+
+import hashlib
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+from matplotlib.testing.compare import compare_images
+from werkzeug.test import Client
+
+from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
+from wsgi_plot.builtin import normal
+from wsgi_plot.params import Values
+from wsgi_plot.render import render_unpooled
+
+from .conftest import decode_png
+
+
+def unpooled(plot, fmt="png", seed=1, width=4, height=3, dpi=300, **values):
+    full = {p.name: p.default for p in plot.params} | values
+    return render_unpooled(plot, Values(**full), np.random.default_rng(seed), fmt, width, height, dpi)
+
+
+def assert_same_picture(actual: bytes, expected: bytes, tmp_path, tol=1.0):
+    (tmp_path / "actual.png").write_bytes(actual)
+    (tmp_path / "expected.png").write_bytes(expected)
+    assert compare_images(str(tmp_path / "expected.png"), str(tmp_path / "actual.png"), tol=tol) is None
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_same_seed_same_bytes(client, fmt):
+    first = client.get(f"/fig/5_2.{fmt}?seed=42").data
+    assert client.get(f"/fig/5_2.{fmt}?seed=43").data != first
+    assert client.get(f"/fig/5_2.{fmt}?seed=42").data == first
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_same_seed_same_bytes_across_processes(client, fmt):
+    here = hashlib.sha256(client.get(f"/fig/5_2.{fmt}?seed=7").data).hexdigest()
+    code = ("import hashlib; from werkzeug.test import Client; from wsgi_plot import create_app; "
+            f"print(hashlib.sha256(Client(create_app()).get('/fig/5_2.{fmt}?seed=7').data).hexdigest())")
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert here == there
+
+
+def test_without_seed_each_request_differs(client):
+    assert client.get("/fig/5_2").data != client.get("/fig/5_2").data
+
+
+@pytest.mark.parametrize("plot_name, query", [("normal", "mean=5&var=2"), ("histogram", "bins=20"),
+                                              ("random-walk", "steps=300")])
+def test_renders_a_b_a_match_a_brand_new_figure(client, plot_name, query, tmp_path):
+    a = client.get(f"/plot/{plot_name}.png?{query}&seed=1").data
+    b = client.get(f"/plot/{plot_name}.png?{query}&seed=2").data
+    a_again = client.get(f"/plot/{plot_name}.png?{query}&seed=1").data
+    assert a != b
+    assert a_again == a
+    plot = default_registry().get(plot_name)
+    values = dict(pair.split("=") for pair in query.split("&"))
+    reference = unpooled(plot, seed=1, **{k: plot.param(k).parse(v) for k, v in values.items()})
+    assert_same_picture(a, reference, tmp_path)
+
+
+def test_fast_path_equals_a_full_draw_for_many_seeds(tmp_path):
+    client = Client(create_app(pool_size=1))
+    identical = 0
+    for seed in range(12):
+        fast = client.get(f"/fig/5_2?seed={seed}").data
+        full = unpooled(normal.plot, seed=seed, mean=5.0, var=2.0)
+        assert_same_picture(fast, full, tmp_path)
+        identical += fast == full
+    # Points drawn over the static part differ from a full draw only where a
+    # marker overlaps a spine, which needs a near-4-sigma sample.
+    assert identical >= 10
+
+
+def test_vector_formats_equal_a_full_draw(client):
+    for fmt in ("svg", "pdf"):
+        assert client.get(f"/fig/5_2.{fmt}?seed=3").data == unpooled(normal.plot, fmt, seed=3, mean=5.0, var=2.0)
+
+
+def far_point_registry():
+    def init(ax, p):
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        return [ax.scatter([], [], s=400, color="red")]
+
+    def update(artists, p, rng):
+        artists[0].set_offsets([[0.2, 0.2], [p.x, p.x]])
+
+    return PlotRegistry([Plot("far", [Param("x", float, 0.2)], init=init, update=update)])
+
+
+def red_pixels(image) -> int:
+    pixels = np.asarray(image.convert("RGB")).astype(int)
+    red = (pixels[..., 0] > 200) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)
+    return int(red.sum())
+
+
+def test_points_outside_the_static_limits_stay_visible():
+    client = Client(create_app(registry=far_point_registry(), pool_size=1))
+    inside = decode_png(client.get("/plot/far.png?x=0.2&dpi=50").data)
+    outside = decode_png(client.get("/plot/far.png?x=100&dpi=50").data)
+    width, height = outside.size
+    top_right = (width // 2, 0, width, height // 2)
+    assert red_pixels(inside.crop(top_right)) == 0
+    assert red_pixels(outside.crop(top_right)) > 100  # the far point, drawn after widening
+    # The figure with widened limits was dropped: the next request has the static limits again.
+    assert client.get("/plot/far.png?x=0.2&dpi=50").data == client.get("/plot/far.png?x=0.2&dpi=50").data
+    assert red_pixels(decode_png(client.get("/plot/far.png?x=0.2&dpi=50").data)) == red_pixels(inside)
+
+
+def test_an_outlier_seed_matches_a_full_draw(tmp_path):
+    client = Client(create_app(pool_size=1))
+    seed = next(s for s in range(10_000)
+                if np.abs(np.random.default_rng(s).normal(0, 1, 2 * 1000)).max() > normal.SPREAD)
+    fast = client.get(f"/fig/0_1?n=1000&seed={seed}&dpi=100").data
+    full = unpooled(normal.plot, seed=seed, dpi=100, mean=0.0, var=1.0, n=1000)
+    assert fast == full
+
+
+def test_threads_never_mix_figures():
+    """Many threads against one app: each image equals the one rendered alone."""
+    app = create_app(pool_size=3)
+    urls = [f"/fig/{m}_{v}?seed={s}&dpi=60" for m, v in [(0, 1), (5, 2), (-3, 0.5)] for s in range(4)]
+    expected = {url: Client(create_app(pool_size=1)).get(url).data for url in urls}
+    mismatches, errors = [], []
+
+    def worker(offset):
+        client = Client(app)
+        for i in range(30):
+            url = urls[(offset + i) % len(urls)]
+            response = client.get(url)
+            if response.status_code != 200:
+                errors.append(response.status)
+            elif response.data != expected[url]:
+                mismatches.append(url)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and not mismatches
