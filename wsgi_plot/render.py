@@ -108,8 +108,10 @@ def _overlay(axes, changing):
             ticks = child.get_major_ticks() + child.get_minor_ticks()
             if not any(t.gridline.get_visible() or getattr(t, "_tickdir", "inout") != "out" for t in ticks):
                 continue
-        if isinstance(child, matplotlib.text.Text) and not child.get_text():
-            continue
+        if isinstance(child, matplotlib.text.Text) and (
+            not child.get_text() or not child.get_window_extent().overlaps(axes.bbox)
+        ):
+            continue  # titles and labels outside the axes never meet clipped data
         overlay.append(child)
     return sorted(overlay, key=lambda a: a.get_zorder())
 
