@@ -5,13 +5,13 @@ from wsgi_plot.png import encode_png
 from .conftest import decode_png
 
 
-def test_opaque_image_round_trips_as_rgb():
+def test_random_pixels_round_trip_exactly():
     rng = np.random.default_rng(0)
     rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
     rgba[..., 3] = 255
     image = decode_png(encode_png(rgba, dpi=300))
-    assert image.mode == "RGB" and image.size == (53, 37)
-    assert np.array_equal(np.asarray(image), rgba[..., :3])
+    assert image.mode == "RGBA" and image.size == (53, 37)
+    assert np.array_equal(np.asarray(image), rgba)
     assert image.info["dpi"] == (300.0, 300.0) or np.allclose(image.info["dpi"], 300, atol=0.01)
 
 

@@ -107,7 +107,7 @@ def test_points_outside_the_static_limits_stay_visible():
     top_right = (width // 2, 0, width, height // 2)
     assert red_pixels(inside.crop(top_right)) == 0
     assert red_pixels(outside.crop(top_right)) > 100  # the far point, drawn after widening
-    # The figure with widened limits was dropped: the next request has the static limits again.
+    # The pooled figure went back to its static limits for the next request.
     assert client.get("/plot/far.png?x=0.2&dpi=50").data == client.get("/plot/far.png?x=0.2&dpi=50").data
     assert red_pixels(decode_png(client.get("/plot/far.png?x=0.2&dpi=50").data)) == red_pixels(inside)
 
@@ -144,3 +144,23 @@ def test_threads_never_mix_figures():
     for thread in threads:
         thread.join()
     assert not errors and not mismatches
+
+
+def test_widening_for_an_outlier_keeps_the_pooled_figure(monkeypatch):
+    """An outlier costs one full draw, not a new figure: rebuilding figures grew RSS by ~50 MiB."""
+    from wsgi_plot.render import PreparedFigure
+
+    builds = []
+    original = PreparedFigure.__init__
+
+    def counting_init(self, *args, **kwargs):
+        builds.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PreparedFigure, "__init__", counting_init)
+    client = Client(create_app(registry=far_point_registry(), pool_size=1))
+    inside = client.get("/plot/far.png?x=0.2&dpi=50").data
+    for _ in range(3):
+        assert client.get("/plot/far.png?x=100&dpi=50").status_code == 200
+        assert client.get("/plot/far.png?x=0.2&dpi=50").data == inside
+    assert len(builds) == 1

@@ -181,9 +181,7 @@ class PlotApp:
         try:
             with self.pool.checkout(key, build) as lease:
                 checkout_ms = (time.perf_counter() - started) * 1000
-                data, reusable, timings = render(lease.obj, values, rng, fmt, deadline)
-                if not reusable:
-                    lease.discard()
+                data, timings = render(lease.obj, values, rng, fmt, deadline)
         except PoolExhausted:
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
         except RenderTimeout:

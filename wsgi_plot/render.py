@@ -8,6 +8,7 @@ restores those pixels, updates the changing artists and draws only them.
 import io
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import matplotlib
@@ -63,10 +64,12 @@ class PreparedFigure:
         self.drawn = []  # the artists as a flat list, in drawing order
         self.overlay = []  # static artists drawn again over the changing ones
         self.background = None
+        self.widened = False  # this request's data needed wider limits than the static ones
         if plot.incremental:
             with DRAW_LOCK:
                 self.axes = self.figure.add_subplot()
                 self.artists = plot.init(self.axes, static_values)
+                self.static_limits = self.axes.get_xlim(), self.axes.get_ylim()
                 self.drawn = sorted(_flatten(self.artists), key=lambda a: a.get_zorder())
                 for artist in self.drawn:
                     artist.set_animated(True)  # left out of full draws, as in blitting
@@ -77,16 +80,43 @@ class PreparedFigure:
                 self.canvas.draw()
                 self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
-    def draw_changing(self):
-        """Draw the changing artists, then what a full draw would put above them."""
-        self.canvas.restore_region(self.background)
-        for artist in self.drawn + self.overlay:
-            self.figure.draw_artist(artist)
+    def update(self, values, rng):
+        """Put a request's data in; a full-draw plot is drawn from scratch."""
+        if not self.plot.incremental:
+            self.figure.clear()
+            self.plot.draw(self.figure.add_subplot(), values, rng)
+            return
+        self.plot.update(self.artists, values, rng)
+        self.widened = widen_to_fit(self.axes, self.drawn)
 
-    def set_full_draw(self, full: bool):
-        """Make ``canvas.draw`` and ``savefig`` draw every artist (True) or only the static part."""
+    def draw_agg(self):
+        """Draw into the Agg buffer: the fast path when the static part still fits."""
+        if self.plot.incremental and not self.widened:
+            self.canvas.restore_region(self.background)
+            for artist in self.drawn + self.overlay:  # overlay: what a full draw puts above them
+                self.figure.draw_artist(artist)
+        else:
+            with self._full_draw():
+                self.canvas.draw()
+
+    def encode_vector(self, fmt: str) -> bytes:
+        with self._full_draw():
+            return _encode_vector(self.figure, fmt)
+
+    @contextmanager
+    def _full_draw(self):
+        """Let a full draw include every artist, then restore the static state for the next request."""
         for artist in self.drawn + self.overlay:
-            artist.set_animated(not full)
+            artist.set_animated(False)
+        try:
+            yield
+        finally:
+            for artist in self.drawn + self.overlay:
+                artist.set_animated(True)
+            if self.widened:  # the saved background was drawn at the static limits
+                self.axes.set_xlim(*self.static_limits[0])
+                self.axes.set_ylim(*self.static_limits[1])
+                self.widened = False
 
 
 def _overlay(axes, changing):
@@ -183,49 +213,27 @@ def _encode_vector(figure, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | None = None) -> tuple[bytes, bool, Timings]:
-    """Draw ``values`` into ``prepared`` and encode it as ``fmt``.
-
-    Returns ``(data, reusable, timings)``; ``reusable`` is False when the
-    figure's cached static part no longer matches it (limits were widened).
-    """
+def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | None = None) -> tuple[bytes, Timings]:
+    """Draw ``values`` into ``prepared`` and encode it as ``fmt``; the figure stays reusable."""
     timings = Timings()
     start = time.perf_counter()
-    plot, figure, canvas = prepared.plot, prepared.figure, prepared.canvas
-    reusable = True
     with DRAW_LOCK:
-        if not plot.incremental:
-            figure.clear()
-            plot.draw(figure.add_subplot(), values, rng)
-            if fmt == "png":
-                canvas.draw()
-        else:
-            plot.update(prepared.artists, values, rng)
-            if widen_to_fit(prepared.axes, prepared.drawn):
-                reusable = False
-            if fmt == "png":
-                if reusable:
-                    prepared.draw_changing()
-                else:  # a full draw at the widened limits
-                    prepared.set_full_draw(True)
-                    canvas.draw()
+        prepared.update(values, rng)
+        if fmt == "png":
+            prepared.draw_agg()
         _check_deadline(deadline, "draw")
         timings.draw = _ms_since(start)
         if fmt != "png":
             start = time.perf_counter()
-            prepared.set_full_draw(True)
-            try:
-                data = _encode_vector(figure, fmt)
-            finally:
-                prepared.set_full_draw(False)
+            data = prepared.encode_vector(fmt)
             timings.encode = _ms_since(start)
     if fmt == "png":
         # Outside the lock: the figure is ours until it goes back to the pool.
         start = time.perf_counter()
-        data = encode_png(np.asarray(canvas.buffer_rgba()), figure.dpi)
+        data = encode_png(np.asarray(prepared.canvas.buffer_rgba()), prepared.figure.dpi)
         timings.encode = _ms_since(start)
     _check_deadline(deadline, "encode")
-    return data, reusable, timings
+    return data, timings
 
 
 def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int) -> bytes:

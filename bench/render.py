@@ -1,0 +1,101 @@
+"""In-process render benchmark: milliseconds per image by stage, pooled vs unpooled, next to the PNG floor.
+
+    .venv/bin/python bench/render.py [--repeat 60] [--plot normal] [--query mean=5,var=2]
+
+Stages: checkout (take a prepared figure from the pool), draw (update the
+changing artists and draw them; for SVG/PDF this is the update only), encode
+(PNG writer, or savefig for SVG/PDF), total. The floor is encode_png alone on
+an already rendered buffer: no render of this picture can beat it.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from wsgi_plot import default_registry  # noqa: E402
+from wsgi_plot.params import Values  # noqa: E402
+from wsgi_plot.png import encode_png  # noqa: E402
+from wsgi_plot.pool import FigurePool  # noqa: E402
+from wsgi_plot.render import PreparedFigure, render, render_unpooled  # noqa: E402
+
+
+def median_ms(samples):
+    return statistics.median(samples)
+
+
+def measure_pooled(plot, values, fmt, repeat, size, dpi):
+    pool = FigurePool(1, timeout=1)
+    static = plot.static_values(values)
+    stages = {"checkout": [], "draw": [], "encode": [], "total": []}
+    for i in range(repeat + 3):
+        start = time.perf_counter()
+        with pool.checkout("k", lambda: PreparedFigure(plot, static, *size, dpi)) as lease:
+            checkout = (time.perf_counter() - start) * 1000
+            _, timings = render(lease.obj, values, np.random.default_rng(i), fmt)
+        total = (time.perf_counter() - start) * 1000
+        if i >= 3:  # the first renders build the figure and warm caches
+            for key, value in (("checkout", checkout), ("draw", timings.draw), ("encode", timings.encode),
+                               ("total", total)):
+                stages[key].append(value)
+    return {key: median_ms(samples) for key, samples in stages.items()}
+
+
+def measure_unpooled(plot, values, fmt, repeat, size, dpi):
+    samples = []
+    for i in range(repeat // 3 + 2):
+        start = time.perf_counter()
+        render_unpooled(plot, values, np.random.default_rng(i), fmt, *size, dpi)
+        if i >= 2:
+            samples.append((time.perf_counter() - start) * 1000)
+    return median_ms(samples)
+
+
+def measure_floor(plot, values, repeat, size, dpi):
+    """encode_png alone, on the pixels of a finished render of the same picture."""
+    prepared = PreparedFigure(plot, plot.static_values(values), *size, dpi)
+    render(prepared, values, np.random.default_rng(0), "png")
+    pixels = np.array(prepared.canvas.buffer_rgba())
+    samples = []
+    for _ in range(repeat + 3):
+        start = time.perf_counter()
+        data = encode_png(pixels, dpi)
+        samples.append((time.perf_counter() - start) * 1000)
+    return median_ms(samples[3:]), len(data)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=60)
+    parser.add_argument("--plot", default="normal")
+    parser.add_argument("--query", default="mean=5,var=2", help="static and per-request values, k=v,k=v")
+    parser.add_argument("--size", default="4x3")
+    parser.add_argument("--dpi", type=int, default=300)
+    args = parser.parse_args(argv)
+
+    plot = default_registry().get(args.plot)
+    given = dict(pair.split("=") for pair in args.query.split(",") if pair)
+    values = Values(**{p.name: p.parse(given[p.name]) if p.name in given else p.default for p in plot.params})
+    size = tuple(float(x) for x in args.size.split("x"))
+
+    floor, png_bytes = measure_floor(plot, values, args.repeat, size, args.dpi)
+    print(f"plot {args.plot} {values}, {size[0]:g}x{size[1]:g} in at {args.dpi} dpi, median of {args.repeat}")
+    print(f"PNG encode floor (encode_png of a rendered buffer): {floor:.2f} ms, {png_bytes} bytes")
+    print()
+    print(f"{'format':6} {'checkout':>9} {'draw':>8} {'encode':>8} {'total':>8} {'unpooled':>9} {'pooled/floor':>13}")
+    for fmt in ("png", "svg", "pdf"):
+        pooled = measure_pooled(plot, values, fmt, args.repeat, size, args.dpi)
+        unpooled = measure_unpooled(plot, values, fmt, args.repeat, size, args.dpi)
+        ratio = f"{pooled['total'] / floor:.2f}x" if fmt == "png" else "-"
+        print(f"{fmt:6} {pooled['checkout']:9.2f} {pooled['draw']:8.2f} {pooled['encode']:8.2f} "
+              f"{pooled['total']:8.2f} {unpooled:9.2f} {ratio:>13}")
+    print("\nms per image (median); unpooled = new Figure, init, update, full draw, encode")
+
+
+if __name__ == "__main__":
+    main()
