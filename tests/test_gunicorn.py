@@ -1,5 +1,6 @@
 """End to end: the README's server, real gunicorn with gunicorn.conf.py, over HTTP on loopback."""
 
+import time
 import urllib.request
 
 import pytest
@@ -46,4 +47,7 @@ def test_bad_input_over_http(server):
 
 def test_access_log_goes_to_stdout(server):
     fetch(server.base_url + "/fig/5_2?dpi=50")
+    deadline = time.monotonic() + 10  # the line is written after the response is sent
+    while "GET /fig/5_2?dpi=50" not in server.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert "GET /fig/5_2?dpi=50" in server.log_path.read_text()
