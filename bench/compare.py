@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import free_port, running  # noqa: E402
 
-BIN = Path(sys.executable).parent
 # The same picture on both sides; pages and vector formats where an app has them.
 SHARED_ROUTES = ["/fig/5_2", "/normal/5_2"]
 OWN_ROUTES = ["/fig/5_2.svg", "/fig/5_2.pdf"]
@@ -93,7 +92,7 @@ class Server:
     def __init__(self, name, app, cwd, args, env=None):
         self.name, self.port = name, free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.cmd = [str(BIN / "gunicorn"), "--workers", str(args.workers), "--worker-class", "sync",
+        self.cmd = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class", "sync",
                     "--bind", f"127.0.0.1:{self.port}", "--max-requests", "0", "--timeout", "120",
                     "--access-logfile", "/dev/null", "--error-logfile", "-", app]
         self.cwd, self.env = cwd, env or {}
