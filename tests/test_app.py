@@ -147,6 +147,12 @@ def test_generic_page_links_resolve(client, url):
         assert client.get(page.links[key]).status_code == 200, page.links[key]
 
 
+def test_missing_slash_redirects_to_the_plot_list(client):
+    response = client.get("/plots")
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith("/plots/")
+
+
 def test_index_and_plot_list(client):
     index = client.get("/")
     assert index.status_code == 200 and index.mimetype == "text/html"

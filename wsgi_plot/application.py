@@ -8,7 +8,7 @@ from string import Template
 
 import numpy as np
 from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from .errors import Overloaded, ParameterError, PathNotFound, error_response
@@ -70,9 +70,11 @@ class PlotApp:
         try:
             try:
                 endpoint, values = adapter.match()
+            except RequestRedirect as exc:  # "/plots" -> "/plots/"
+                return exc.get_response(request.environ)
             except HTTPException as exc:
                 if exc.code == 404:
-                    raise PathNotFound(request.path) from None
+                    raise PathNotFound(request.path[:100]) from None
                 if exc.code == 405:
                     exc.description = f"method {request.method[:20]!r} not allowed; use {', '.join(exc.valid_methods)}"
                 raise
