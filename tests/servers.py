@@ -34,6 +34,20 @@ def wait_for_http(url: str, timeout: float = 60.0, proc=None):
     raise TimeoutError(f"no answer from {url} within {timeout} s")
 
 
+def wait_for_text(path, text: str, timeout: float = 10.0) -> str:
+    """The file's text once it contains ``text``.
+
+    Servers log a request after sending its response, so a client can see the
+    answer before the log line is written.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        content = Path(path).read_text(errors="replace")
+        if text in content or time.monotonic() > deadline:
+            return content
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def running(cmd, url, env=None, cwd=ROOT, log_path=None):
     """Run ``cmd`` until the block ends; yields the Popen once ``url`` answers."""

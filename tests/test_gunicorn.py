@@ -46,4 +46,4 @@ def test_bad_input_over_http(server):
 
 def test_access_log_goes_to_stdout(server):
     fetch(server.base_url + "/fig/5_2?dpi=50")
-    assert "GET /fig/5_2?dpi=50" in server.log_path.read_text()
+    assert "GET /fig/5_2?dpi=50" in servers.wait_for_text(server.log_path, "GET /fig/5_2?dpi=50")
