@@ -50,9 +50,13 @@ def wait_for_text(path, text: str, timeout: float = 10.0) -> str:
 
 @contextlib.contextmanager
 def running(cmd, url, env=None, cwd=ROOT, log_path=None):
-    """Run ``cmd`` until the block ends; yields the Popen once ``url`` answers."""
+    """Run ``cmd`` until the block ends; yields the Popen once ``url`` answers.
+
+    ``env`` adds to this process's environment; a value of None removes that variable.
+    """
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+    environ = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
+    proc = subprocess.Popen(cmd, cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
         wait_for_http(url, proc=proc)
@@ -78,4 +82,19 @@ def gunicorn(port=None, workers=2, env=None, log_path=None, app="wsgi_plot:app",
     base = f"http://127.0.0.1:{port}"
     with running(cmd, base + "/", env=server_env, log_path=log_path) as proc:
         proc.base_url = base
+        yield proc
+
+
+@contextlib.contextmanager
+def uwsgi(executable, workers=2, env=None, log_path=None, extra=()):
+    """uWSGI with the project's uwsgi.ini on a free loopback port; yields the Popen (the master).
+
+    The port is given as PORT, so the ini's default address (loopback) is the one used.
+    """
+    port = free_port()
+    cmd = [str(executable), "--ini", str(ROOT / "uwsgi.ini"), *extra]
+    server_env = {"PORT": str(port), "BIND": None, "WEB_CONCURRENCY": str(workers), **(env or {})}
+    base = f"http://127.0.0.1:{port}"
+    with running(cmd, base + "/", env=server_env, log_path=log_path) as proc:
+        proc.base_url, proc.port = base, port
         yield proc
