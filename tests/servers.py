@@ -98,3 +98,21 @@ def uwsgi(executable, workers=2, env=None, log_path=None, extra=()):
     with running(cmd, base + "/", env=server_env, log_path=log_path) as proc:
         proc.base_url, proc.port = base, port
         yield proc
+
+
+@contextlib.contextmanager
+def nginx(executable, config_text: str, prefix: Path, port: int):
+    """nginx in the foreground with ``config_text``, its pid, logs and temporary files under ``prefix``.
+
+    Yields the Popen (the master) once ``port`` answers on loopback.
+    """
+    for folder in ("logs", "temp"):
+        (prefix / folder).mkdir(parents=True, exist_ok=True)
+    config = prefix / "nginx.conf"
+    config.write_text(config_text)
+    cmd = [str(executable), "-p", f"{prefix}/", "-c", str(config), "-e", str(prefix / "logs" / "error.log"),
+           "-g", "daemon off;"]
+    base = f"http://127.0.0.1:{port}"
+    with running(cmd, base + "/", log_path=prefix / "logs" / "stdout.log") as proc:
+        proc.base_url = base
+        yield proc
