@@ -49,10 +49,12 @@ def wait_for_text(path, text: str, timeout: float = 10.0) -> str:
 
 
 @contextlib.contextmanager
-def running(cmd, url, env=None, cwd=ROOT, log_path=None):
+def running(cmd, url, env=None, cwd=ROOT, log_path=None, stop_group=True):
     """Run ``cmd`` until the block ends; yields the Popen once ``url`` answers.
 
     ``env`` adds to this process's environment; a value of None removes that variable.
+    At the end SIGTERM goes to the whole process group, or with ``stop_group=False``
+    to the first process only, for servers whose workers must hear it from their master.
     """
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     environ = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
@@ -63,12 +65,14 @@ def running(cmd, url, env=None, cwd=ROOT, log_path=None):
         yield proc
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            (os.killpg if stop_group else os.kill)(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                pass
+        with contextlib.suppress(ProcessLookupError):  # whatever of the group is left
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         if log_path:
             log.close()
 
@@ -95,7 +99,9 @@ def uwsgi(executable, workers=2, env=None, log_path=None, extra=()):
     cmd = [str(executable), "--ini", str(ROOT / "uwsgi.ini"), *extra]
     server_env = {"PORT": str(port), "BIND": None, "WEB_CONCURRENCY": str(workers), **(env or {})}
     base = f"http://127.0.0.1:{port}"
-    with running(cmd, base + "/", env=server_env, log_path=log_path) as proc:
+    # SIGTERM to the master alone: die-on-term stops it and its workers. Sent to every
+    # worker as well, it can leave uWSGI respawning them until it is killed.
+    with running(cmd, base + "/", env=server_env, log_path=log_path, stop_group=False) as proc:
         proc.base_url, proc.port = base, port
         yield proc
 
