@@ -6,6 +6,7 @@ must be answered by the other one: no request fails.
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -141,6 +142,8 @@ def test_dead_instance_is_skipped_without_failed_requests(nginx_executable, ngin
         threads, after = browser_like_load(proxy.base_url, range(KILL_AFTER, REQUESTS))
         join(threads + slow_threads)
         access_log = (nginx_prefix / "logs" / "access.log").read_text()
+    for log in ("access.log", "error.log"):  # kept with the test's other logs for a post-mortem
+        shutil.copy(nginx_prefix / "logs" / log, tmp_path / f"nginx-{log}")
 
     results = before + slow + after
     failures = [detail for ok, detail, _ in results if not ok]
