@@ -1,0 +1,171 @@
+"""A real browser: headless Debian Chromium, driven by Playwright, against gunicorn on loopback.
+
+The page's image is decoded by the browser, and every load (navigation, reload,
+the "new sample" link) shows a new sample: the browser fetches the image again
+instead of reusing a cached copy. That is checked on what the browser received
+(the image response's body) and on what it shows (the pixels, drawn to a canvas).
+A control server that allows caching shows the same checks do see a cached image.
+"""
+
+import hashlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from . import servers, tools
+from .conftest import decode_png
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright never downloads a browser here
+LAUNCH_ARGS = [
+    "--no-sandbox",  # tests run as root, where Chromium's sandbox refuses to start
+    "--disable-gpu",
+    "--disable-dev-shm-usage",  # small /dev/shm in containers
+    # No traffic but to the test server: no updates, sync, field trials or first-run pings.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--no-default-browser-check",
+]
+
+IMAGE_DECODED = """() => {
+    const img = document.getElementById("plot");
+    return img !== null && img.complete && img.naturalWidth > 0;
+}"""
+
+# The pixels the browser decoded, as a PNG data URL of a canvas the image is drawn on.
+IMAGE_PIXELS = """() => {
+    const img = document.getElementById("plot");
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    canvas.getContext("2d").drawImage(img, 0, 0);
+    return canvas.toDataURL("image/png");
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = tools.module("playwright.sync_api")
+    executable = tools.executable("chromium", CHROMIUM)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with servers.gunicorn(workers=2, log_path=tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module", params=["werkzeug_host", "flask_host"])
+def mounted_server(request, tmp_path_factory):
+    """An examples host app, wsgi_plot at /plots, under gunicorn."""
+    if request.param == "flask_host":
+        tools.module("flask")
+    log = tmp_path_factory.mktemp(request.param) / "gunicorn.log"
+    with servers.gunicorn(workers=2, app=f"examples.{request.param}:app", log_path=log) as proc:
+        yield proc
+
+
+def load(page, action):
+    """Run ``action`` (a navigation); return (image body received, hash of the pixels shown)."""
+    with page.expect_response(lambda response: response.request.resource_type == "image") as image:
+        action()
+    response = image.value
+    assert response.status == 200 and response.headers["content-type"] == "image/png"
+    page.wait_for_function(IMAGE_DECODED)
+    decoded = page.evaluate("() => [document.getElementById('plot').naturalWidth,"
+                            " document.getElementById('plot').naturalHeight]")
+    assert decoded == [1200, 900]
+    body = response.body()
+    assert decode_png(body).size == (1200, 900)
+    return hashlib.sha256(body).hexdigest(), hashlib.sha256(page.evaluate(IMAGE_PIXELS).encode()).hexdigest()
+
+
+def three_loads(page, url):
+    """The page loaded, reloaded and its "new sample" link clicked: one (body, pixels) per load."""
+    loads = [load(page, lambda: page.goto(url)), load(page, page.reload)]
+    loads.append(load(page, lambda: page.click("#new-sample")))
+    return loads
+
+
+def all_different(hashes):
+    return len(set(hashes)) == len(hashes)
+
+
+def test_page_shows_decoded_image(page, server, tmp_path):
+    response = page.goto(server.base_url + "/normal/5_2")
+    assert response.status == 200
+    page.wait_for_function(IMAGE_DECODED)
+    state = page.evaluate("() => { const img = document.getElementById('plot');"
+                          " return {complete: img.complete, naturalWidth: img.naturalWidth,"
+                          " naturalHeight: img.naturalHeight, shownWidth: img.width}; }")
+    assert state == {"complete": True, "naturalWidth": 1200, "naturalHeight": 900, "shownWidth": 800}
+    assert page.title() == "random normal - 5, 2"
+    shot = tmp_path / "normal_5_2.png"
+    page.screenshot(path=str(shot), full_page=True)
+    with Image.open(shot) as image:
+        assert image.size[0] == 1280
+
+
+def test_every_load_brings_a_new_image(page, server):
+    loads = three_loads(page, server.base_url + "/normal/5_2")
+    bodies, pixels = zip(*loads)
+    assert all_different(bodies), "the browser received the same image bytes twice"
+    assert all_different(pixels), "the browser showed the same picture twice"
+    assert page.url == server.base_url + "/normal/5_2"  # the link leads back to the same plot
+
+
+def test_control_cacheable_images_are_reused(page, tmp_path):
+    """Served with max-age, the same loads get the cached image: the checks above can fail."""
+    with servers.gunicorn(workers=1, app="tests.cacheable_app:app", log_path=tmp_path / "gunicorn.log") as proc:
+        bodies, pixels = zip(*three_loads(page, proc.base_url + "/normal/5_2"))
+        # Chromium keeps spare connections open; a sync worker blocked reading one would
+        # hold up gunicorn's shutdown by its graceful timeout.
+        page.context.close()
+    assert len(set(bodies)) == 1 and len(set(pixels)) == 1
+
+
+def test_mounted_page_reload_link_and_svg(page, mounted_server, tmp_path):
+    base = mounted_server.base_url
+    page.goto(base + "/")
+    with page.expect_navigation():
+        page.click("#plot")  # the host's own link into the mount
+    assert page.url == base + "/plots/normal/5_2"
+
+    bodies, pixels = zip(*three_loads(page, base + "/plots/normal/5_2"))
+    assert all_different(bodies) and all_different(pixels)
+    assert page.evaluate("() => document.getElementById('plot').getAttribute('src')") == "/plots/fig/5_2"
+    page.screenshot(path=str(tmp_path / "mounted.png"), full_page=True)
+
+    with page.expect_navigation() as navigation:
+        page.click("#svg")
+    response = navigation.value
+    assert page.url == base + "/plots/fig/5_2.svg"
+    assert response.status == 200 and response.headers["content-type"].split(";")[0] == "image/svg+xml"
+    svg = page.evaluate("() => { const root = document.documentElement; const box = root.getBoundingClientRect();"
+                        " return {ns: root.namespaceURI, width: box.width, height: box.height,"
+                        " shapes: root.querySelectorAll('path, use').length}; }")
+    assert svg["ns"] == "http://www.w3.org/2000/svg"
+    # 4x3 inches at CSS's 96 px per inch; the scatter's 100 markers are shapes of their own.
+    assert (svg["width"], svg["height"]) == (384, 288) and svg["shapes"] > 100
+    shot = tmp_path / "svg.png"
+    page.screenshot(path=str(shot))
+    # Rendered, not blank: the 100 markers are (translucent) red, everything else black,
+    # white or grey; they cover about 9,000 pixels of the screenshot.
+    with Image.open(shot) as image:
+        rgb = np.asarray(image.convert("RGB")).astype(int)
+    red = int(((rgb[..., 0] - rgb[..., 1] > 50) & (rgb[..., 0] - rgb[..., 2] > 50)).sum())
+    assert red > 3000

@@ -1,0 +1,164 @@
+"""Scale-out: deploy/nginx.conf balancing two gunicorn instances on loopback; one is killed mid-run.
+
+Requests in flight on the killed instance, and those nginx sends it afterwards,
+must be answered by the other one: no request fails.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from . import servers, tools
+from .conftest import decode_png
+
+CONFIG = servers.ROOT / "deploy" / "nginx.conf"
+
+REQUESTS = 300  # fast ones, in all; each page request is followed by its image, as a browser does
+THREADS = 4
+KILL_AFTER = 100  # requests
+SLOW = "/fig/5_2?dpi=600&n=10000"  # 2400x1800 px, 10,000 markers: a render of about 0.4 s
+SLOW_REQUESTS = 4
+DEADLINE = 120  # seconds for each phase of the load; a run past it stops sending and fails
+
+
+def config_for(listen_port: int, backend_ports) -> str:
+    """deploy/nginx.conf with the test's own ports, everything else as shipped."""
+    text = CONFIG.read_text()
+    text, listens = re.subn(r"listen 127\.0\.0\.1:8080;", f"listen 127.0.0.1:{listen_port};", text)
+    shipped = re.findall(r"^ *server 127\.0\.0\.1:\d+ (.*);$", text, flags=re.M)
+    assert listens == 1 and len(shipped) == 2, "deploy/nginx.conf changed shape: update config_for"
+    options = shipped[0]
+    servers_block = "\n".join(f"        server 127.0.0.1:{port} {options};" for port in backend_ports)
+    return re.sub(r"(^ *server 127\.0\.0\.1:\d+ .*;\n)+", servers_block + "\n", text, count=1, flags=re.M)
+
+
+@pytest.fixture(scope="module")
+def nginx_executable():
+    return tools.executable("nginx")
+
+
+def test_shipped_config_is_valid(nginx_executable, tmp_path):
+    for folder in ("logs", "temp"):
+        (tmp_path / folder).mkdir()
+    result = subprocess.run([nginx_executable, "-t", "-p", f"{tmp_path}/", "-c", str(CONFIG),
+                             "-e", str(tmp_path / "logs" / "error.log")], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_config_for_rewrites_only_the_ports():
+    text = config_for(9000, [9001, 9002, 9003])
+    assert "listen 127.0.0.1:9000;" in text and ":8080" not in text and ":800" not in text
+    assert text.count("max_fails=1 fail_timeout=10s;") == 3
+    assert "proxy_next_upstream error timeout" in text
+
+
+def fetch(base_url, path):
+    """GET ``path`` through nginx and check the answer: (ok, detail, upstreams tried in order)."""
+    try:
+        with urllib.request.urlopen(base_url + path, timeout=30) as response:
+            status, tried, body = response.status, response.headers.get("X-Upstream", ""), response.read()
+        if path.startswith("/fig/"):
+            decode_png(body)
+        else:
+            assert b'<img class="plot" id="plot" src="/fig/5_2"' in body, "not the plot page"
+    except Exception as exc:  # refused, reset, 5xx, a truncated or undecodable body: all failures
+        return False, f"{path}: {exc!r}", []
+    # nginx lists every instance it tried, the one that answered last.
+    return status == 200, f"{path}: status {status}", [address.strip() for address in tried.split(",")]
+
+
+def browser_like_load(base_url, indices):
+    """Requests ``indices`` from THREADS threads, each page followed by its image; bounded in time."""
+    results, lock = [], threading.Lock()
+    pending = iter(indices)
+    deadline = time.monotonic() + DEADLINE
+
+    def worker():
+        while time.monotonic() < deadline:
+            with lock:
+                index = next(pending, None)
+            if index is None:
+                return
+            # The image at a small dpi keeps the run short.
+            result = fetch(base_url, "/normal/5_2" if index % 2 == 0 else "/fig/5_2?dpi=60")
+            with lock:
+                results.append(result)
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    return threads, results
+
+
+def join(threads):
+    for thread in threads:
+        thread.join(DEADLINE)
+
+
+@pytest.fixture
+def nginx_prefix():
+    # Not under pytest's tmp_path: its parents are private to root, and nginx's
+    # workers (user nobody) must reach the temporary files for large responses.
+    with tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-") as prefix:
+        os.chmod(prefix, 0o755)
+        yield Path(prefix)
+
+
+def test_dead_instance_is_skipped_without_failed_requests(nginx_executable, nginx_prefix, tmp_path):
+    ports = set()
+    while len(ports) < 3:  # a port just released can be handed out again
+        ports.add(servers.free_port())
+    listen, *ports = sorted(ports)
+    live, dead = (f"127.0.0.1:{port}" for port in ports)
+    with servers.gunicorn(port=ports[0], workers=2, log_path=tmp_path / "survivor.log"), \
+            servers.gunicorn(port=ports[1], workers=2, log_path=tmp_path / "victim.log") as victim, \
+            servers.nginx(nginx_executable, config_for(listen, ports), nginx_prefix, listen) as proxy:
+        threads, before = browser_like_load(proxy.base_url, range(KILL_AFTER))
+        join(threads)
+
+        # Slow renders in flight on both instances (least_conn spreads them) when one dies.
+        # The fast load waits meanwhile: a worker killed in the microseconds between writing
+        # its status line and its body leaves a response that no proxy can retry.
+        slow = []
+        slow_threads = [threading.Thread(target=lambda: slow.append(fetch(proxy.base_url, SLOW)))
+                        for _ in range(SLOW_REQUESTS)]
+        for thread in slow_threads:
+            thread.start()
+        time.sleep(0.1)  # the requests reach the workers; each render takes several times this
+        os.killpg(victim.pid, signal.SIGKILL)  # master and workers at once
+        victim.wait(timeout=10)
+
+        threads, after = browser_like_load(proxy.base_url, range(KILL_AFTER, REQUESTS))
+        join(threads + slow_threads)
+        access_log = (nginx_prefix / "logs" / "access.log").read_text()
+    for log in ("access.log", "error.log"):  # kept with the test's other logs for a post-mortem
+        shutil.copy(nginx_prefix / "logs" / log, tmp_path / f"nginx-{log}")
+
+    results = before + slow + after
+    failures = [detail for ok, detail, _ in results if not ok]
+    served_before = Counter(tried[-1] for ok, _, tried in before if ok)
+    served_after = Counter(tried[-1] for ok, _, tried in after if ok)
+    slow_retried = [tried for ok, _, tried in slow if ok and tried[0] == dead]
+    retried = sum(1 for ok, _, tried in results if ok and len(tried) > 1)
+    print(f"\nnginx kill test: {len(results)} requests sent, {len(failures)} failed; "
+          f"answered before the kill: {dict(served_before)}, after it: {dict(served_after)}; "
+          f"slow renders in flight on the killed instance and answered by the other: {len(slow_retried)} "
+          f"of {SLOW_REQUESTS}; answered after trying the dead instance: {retried}")
+
+    assert len(results) == REQUESTS + SLOW_REQUESTS, f"only {len(results)} requests ran within {DEADLINE} s"
+    assert failures == []
+    assert set(served_before) == {live, dead}, f"both instances should serve before the kill: {served_before}"
+    assert set(served_after) == {live}, f"only the survivor may answer after the kill: {served_after}"
+    assert slow_retried and all(tried == [dead, live] for tried in slow_retried)
+    assert " 502 " not in access_log and " 504 " not in access_log

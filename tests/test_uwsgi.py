@@ -1,0 +1,87 @@
+"""End to end: uWSGI (the pyuwsgi wheel) with the project's uwsgi.ini, over HTTP on loopback."""
+
+import os
+import re
+import signal
+import time
+import urllib.request
+
+import pytest
+
+from . import servers, tools
+from .conftest import decode_png
+
+
+def uwsgi_executable():
+    return tools.executable("uwsgi", servers.BIN / "uwsgi")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("uwsgi") / "uwsgi.log"
+    with servers.uwsgi(uwsgi_executable(), workers=2, log_path=log) as proc:
+        proc.log_path = log
+        yield proc
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.status, response.headers, response.read()
+
+
+def test_png_over_http(server):
+    status, headers, body = fetch(server.base_url + "/fig/5_2")
+    assert status == 200 and headers["Content-Type"] == "image/png"
+    assert headers["Cache-Control"] == "no-store, no-cache, must-revalidate, max-age=0"
+    assert int(headers["Content-Length"]) == len(body)
+    assert decode_png(body).size == (1200, 900)
+
+
+def test_page_over_http(server):
+    status, headers, body = fetch(server.base_url + "/normal/5_2")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b'src="/fig/5_2"' in body
+    assert b"<title>random normal - 5, 2</title>" in body
+
+
+def test_binds_loopback_by_default(server):
+    log = server.log_path.read_text()
+    assert f"bound to TCP address 127.0.0.1:{server.port} " in log
+
+
+def test_app_is_built_in_each_worker_after_fork(server):
+    """lazy-apps: every worker loads the app itself; the master never does."""
+    deadline = time.monotonic() + 30  # the second worker may still be importing
+    while True:
+        log = server.log_path.read_text()
+        workers = set(re.findall(r"spawned uWSGI worker \d+ \(pid: (\d+)", log))
+        loaded = set(re.findall(r"WSGI app 0 \(mountpoint=''\) ready in \d+ seconds on interpreter \S+ pid: (\d+)", log))
+        if len(loaded) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(workers) == 2
+    assert loaded == workers and str(server.pid) not in loaded
+
+
+def test_requests_are_logged(server):
+    fetch(server.base_url + "/fig/5_2?dpi=50")
+    assert "GET /fig/5_2?dpi=50 =>" in servers.wait_for_text(server.log_path, "GET /fig/5_2?dpi=50")
+
+
+def test_max_requests_recycles_a_worker_and_sigterm_stops(tmp_path):
+    log = tmp_path / "uwsgi.log"
+    # uWSGI keeps a worker at least min-worker-lifetime (10 s by default) before recycling it.
+    with servers.uwsgi(uwsgi_executable(), workers=1, env={"MAX_REQUESTS": "3"}, log_path=log,
+                       extra=("--min-worker-lifetime", "1")) as proc:
+        time.sleep(1.2)
+        for _ in range(4):
+            assert fetch(proc.base_url + "/normal/5_2?n=3")[0] == 200
+        text = servers.wait_for_text(log, "Respawned uWSGI worker 1")
+        assert "max requests reached" in text or "is done. Seeya!" in text
+        assert "Respawned uWSGI worker 1" in text
+        assert decode_png(fetch(proc.base_url + "/fig/5_2?dpi=50")[2]).size == (200, 150)
+
+        # die-on-term: SIGTERM to the master stops uWSGI instead of reloading it.
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert "goodbye to uWSGI" in log.read_text()
