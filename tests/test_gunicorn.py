@@ -1,5 +1,6 @@
 """End to end: the README's server, real gunicorn with gunicorn.conf.py, over HTTP on loopback."""
 
+import time
 import urllib.request
 
 import pytest
@@ -44,6 +45,14 @@ def test_bad_input_over_http(server):
     assert info.value.code == 400 and b"var" in info.value.read()
 
 
+def read_log_until(server, text, timeout=10.0):
+    """The log once it holds ``text``: gunicorn writes the access line after the response is sent."""
+    deadline = time.monotonic() + timeout
+    while text not in (log := server.log_path.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return log
+
+
 def test_access_log_goes_to_stdout(server):
     fetch(server.base_url + "/fig/5_2?dpi=50")
-    assert "GET /fig/5_2?dpi=50" in server.log_path.read_text()
+    assert "GET /fig/5_2?dpi=50" in read_log_until(server, "GET /fig/5_2?dpi=50")
