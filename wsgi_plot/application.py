@@ -38,6 +38,8 @@ class PlotApp:
         self.registry = registry
         self.settings = settings
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout)
+        self._capped = {}  # plot -> the plot with its counts capped at max_points
+        self.plots()  # a plot the cap makes unusable stops start-up here
         self.url_map = Map(
             [
                 Rule("/", endpoint="index", methods=["GET"]),
@@ -92,7 +94,7 @@ class PlotApp:
         rows = [
             (plot.name, url("plot_page", {"name": plot.name}),
              [(p.name, p.describe_bounds(), format_number(p.default), p.static, p.help) for p in plot.params])
-            for plot in self.registry
+            for plot in self.plots()
         ]
         example = url("normal_page", {"spec": "5_2"}) if ALIAS_PLOT in self.registry else url("plot_list")
         html = index_page(example_url=example, plots_url=url("plot_list"), settings=self.settings, plot_rows=rows)
@@ -103,7 +105,7 @@ class PlotApp:
         entries = [
             (plot.name, plot.description, url("plot_page", {"name": plot.name}),
              url("plot_image", {"name": plot.name, "fmt": "png", **_THUMBNAIL}))
-            for plot in self.registry
+            for plot in self.plots()
         ]
         return _html_response(plot_list_page(entries))
 
@@ -143,11 +145,21 @@ class PlotApp:
 
     # -- helpers ----------------------------------------------------------------
 
+    def plots(self):
+        """The registry's plots as served: count parameters capped at ``max_points``."""
+        return [self._served(plot) for plot in self.registry]
+
+    def _served(self, plot):
+        # Looked up per request, so plots added to the registry later are capped too.
+        if plot not in self._capped:
+            self._capped[plot] = plot.capped(self.settings.max_points)
+        return self._capped[plot]
+
     def _plot(self, name):
         plot = self.registry.get(name)
         if plot is None:
             raise PathNotFound(f"/plot/{name}"[:80], "no plot of that name")
-        return plot
+        return self._served(plot)
 
     def _parse(self, plot, args, fmt="png"):
         values = plot.parse(args, reserved=OPTION_NAMES)

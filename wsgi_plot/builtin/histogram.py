@@ -11,7 +11,7 @@ PARAMS = [
     Param("var", float, 1.0, minimum=0.0, exclusive_minimum=True, maximum=1e9, static=True,
           help="standard deviation (numpy's scale)"),
     Param("bins", int, 30, minimum=1, maximum=500, static=True, help="number of bins"),
-    Param("n", int, 1000, minimum=1, maximum=1_000_000, help="number of samples"),
+    Param("n", int, 1000, minimum=1, maximum=1_000_000, count=True, help="number of samples"),
 ]
 
 

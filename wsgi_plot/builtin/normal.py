@@ -12,7 +12,7 @@ PARAMS = [
         "var", float, 1.0, minimum=0.0, exclusive_minimum=True, maximum=1e9, static=True,
         help="spread: numpy's scale, the standard deviation (the recipe's name kept)",
     ),
-    Param("n", int, 100, minimum=1, maximum=10_000, help="number of points"),
+    Param("n", int, 100, minimum=1, maximum=10_000, count=True, help="number of points"),
 ]
 
 

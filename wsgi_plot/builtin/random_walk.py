@@ -5,7 +5,7 @@ import numpy as np
 from wsgi_plot import Param, Plot
 
 PARAMS = [
-    Param("steps", int, 500, minimum=1, maximum=100_000, static=True, help="number of steps"),
+    Param("steps", int, 500, minimum=1, maximum=100_000, static=True, count=True, help="number of steps"),
     Param("step", float, 1.0, minimum=0.0, exclusive_minimum=True, maximum=1e9, static=True,
           help="standard deviation of one step"),
 ]
