@@ -12,6 +12,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .errors import Overloaded, ParameterError, PathNotFound, error_response
+from .metrics import create_metrics
 from .middleware import NoCacheMiddleware
 from .options import FORMATS, OPTION_NAMES, parse_format, parse_render_options
 from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_page, plot_page
@@ -37,7 +38,8 @@ class PlotApp:
     def __init__(self, registry, settings: Settings):
         self.registry = registry
         self.settings = settings
-        self.pool = FigurePool(settings.pool_size, settings.pool_timeout)
+        self.metrics = create_metrics(settings.metrics)
+        self.pool = FigurePool(settings.pool_size, settings.pool_timeout, on_in_use=self.metrics.set_figures_in_use)
         self._capped = {}  # plot -> the plot with its counts capped at max_points
         self.plots()  # a plot the cap makes unusable stops start-up here
         self.url_map = Map(
@@ -48,6 +50,7 @@ class PlotApp:
                 Rule("/plots/", endpoint="plot_list", methods=["GET"]),
                 Rule("/plot/<name>", endpoint="plot_page", methods=["GET"]),
                 Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET"]),
+                *([Rule("/metrics", endpoint="metrics", methods=["GET"])] if settings.metrics else []),
             ],
             strict_slashes=True,
         )
@@ -63,6 +66,7 @@ class PlotApp:
         if not _REQUEST_ID_RE.match(request_id):
             request_id = uuid.uuid4().hex
         response = self.dispatch(request, request_id)
+        self.metrics.count_request(getattr(request, "route", "unmatched"), response.status_code)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Request-Id"] = request_id
         return response(environ, start_response)
@@ -71,7 +75,7 @@ class PlotApp:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             try:
-                endpoint, values = adapter.match()
+                rule, values = adapter.match(return_rule=True)
             except HTTPException as exc:
                 if exc.code == 404:
                     raise PathNotFound(request.path) from None
@@ -79,7 +83,8 @@ class PlotApp:
                     exc.description = f"method {request.method[:20]!r} not allowed; use {', '.join(exc.valid_methods)}"
                 raise
             request.url_adapter = adapter
-            return getattr(self, f"on_{endpoint}")(request, **values)
+            request.route = rule.rule  # the metrics label: bounded, unlike the path
+            return getattr(self, f"on_{rule.endpoint}")(request, **values)
         except HTTPException as exc:
             return error_response(exc, request.environ, request)
         except Exception:
@@ -108,6 +113,10 @@ class PlotApp:
             for plot in self.plots()
         ]
         return _html_response(plot_list_page(entries))
+
+    def on_metrics(self, request):
+        data, content_type = self.metrics.exposition()
+        return Response(data, content_type=content_type)
 
     def on_fig(self, request, spec):
         mean, var, fmt = _parse_alias_spec(spec, allow_format=True)
@@ -192,14 +201,18 @@ class PlotApp:
 
         try:
             with self.pool.checkout(key, build) as lease:
+                self.metrics.waited_for_figure(lease.waited)
                 checkout_ms = (time.perf_counter() - started) * 1000
                 data, reusable, timings = render(lease.obj, values, rng, fmt, deadline)
                 if not reusable:
                     lease.discard()
         except PoolExhausted:
+            self.metrics.rejected("pool_exhausted")
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
         except RenderTimeout:
+            self.metrics.rejected("render_timeout")
             raise Overloaded("the render took too long and was abandoned") from None
+        self.metrics.rendered(fmt, (timings.draw + timings.encode) / 1000)
         timing = f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
         return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
 
