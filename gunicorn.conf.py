@@ -9,6 +9,8 @@ import os
 import shutil
 import tempfile
 
+from gunicorn.glogging import Logger
+
 # -- where to listen ----------------------------------------------------------
 # Loopback by default: put nginx or another proxy in front to expose it.
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
@@ -33,6 +35,24 @@ graceful_timeout = 10
 accesslog = "-"  # stdout
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")  # LOG_LEVEL
+
+#: Health probes a load balancer or orchestrator sends every few seconds.
+QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class QuietProbesLogger(Logger):
+    """The access log without successful health probes, which would drown the requests.
+
+    A failing probe (4xx/5xx) is still logged: that is when someone reads the log.
+    """
+
+    def access(self, resp, req, environ, request_time):
+        if req.path in QUIET_PATHS and resp.status_code is not None and resp.status_code < 400:
+            return
+        super().access(resp, req, environ, request_time)
+
+
+logger_class = QuietProbesLogger
 
 # -- metrics ----------------------------------------------------------------------
 # Each worker counts in its own files under PROMETHEUS_MULTIPROC_DIR and /metrics sums

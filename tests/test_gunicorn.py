@@ -56,3 +56,16 @@ def read_log_until(server, text, timeout=10.0):
 def test_access_log_goes_to_stdout(server):
     fetch(server.base_url + "/fig/5_2?dpi=50")
     assert "GET /fig/5_2?dpi=50" in read_log_until(server, "GET /fig/5_2?dpi=50")
+
+
+def test_successful_health_probes_stay_out_of_the_access_log(server):
+    for probe in ("/healthz", "/readyz"):
+        status, headers, body = fetch(server.base_url + probe)
+        assert status == 200 and headers["Content-Type"] == "application/json"
+    with pytest.raises(urllib.error.HTTPError):  # a failing probe is logged
+        urllib.request.urlopen(urllib.request.Request(server.base_url + "/healthz", method="POST"), timeout=30)
+    fetch(server.base_url + "/fig/5_2?dpi=51")
+    log = read_log_until(server, "GET /fig/5_2?dpi=51")
+    assert "GET /fig/5_2?dpi=51" in log
+    assert "POST /healthz" in log
+    assert "GET /healthz" not in log and "GET /readyz" not in log

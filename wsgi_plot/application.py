@@ -1,5 +1,6 @@
 """The WSGI application: URL map, request validation, pooled rendering, responses."""
 
+import json
 import logging
 import re
 import time
@@ -11,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from . import health
 from .errors import Overloaded, ParameterError, PathNotFound, error_response
 from .metrics import create_metrics
 from .middleware import NoCacheMiddleware
@@ -42,18 +44,19 @@ class PlotApp:
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout, on_in_use=self.metrics.set_figures_in_use)
         self._capped = {}  # plot -> the plot with its counts capped at max_points
         self.plots()  # a plot the cap makes unusable stops start-up here
-        self.url_map = Map(
-            [
-                Rule("/", endpoint="index", methods=["GET"]),
-                Rule("/fig/<spec>", endpoint="fig", methods=["GET"]),
-                Rule("/normal/<spec>", endpoint="normal_page", methods=["GET"]),
-                Rule("/plots/", endpoint="plot_list", methods=["GET"]),
-                Rule("/plot/<name>", endpoint="plot_page", methods=["GET"]),
-                Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET"]),
-                *([Rule("/metrics", endpoint="metrics", methods=["GET"])] if settings.metrics else []),
-            ],
-            strict_slashes=True,
-        )
+        rules = [
+            Rule("/", endpoint="index", methods=["GET"]),
+            Rule("/fig/<spec>", endpoint="fig", methods=["GET"]),
+            Rule("/normal/<spec>", endpoint="normal_page", methods=["GET"]),
+            Rule("/plots/", endpoint="plot_list", methods=["GET"]),
+            Rule("/plot/<name>", endpoint="plot_page", methods=["GET"]),
+            Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET"]),
+            Rule("/healthz", endpoint="healthz", methods=["GET"]),
+            Rule("/readyz", endpoint="readyz", methods=["GET"]),
+        ]
+        if settings.metrics:
+            rules.append(Rule("/metrics", endpoint="metrics", methods=["GET"]))
+        self.url_map = Map(rules, strict_slashes=True)
 
     # -- WSGI ---------------------------------------------------------------
 
@@ -113,6 +116,15 @@ class PlotApp:
             for plot in self.plots()
         ]
         return _html_response(plot_list_page(entries))
+
+    def on_healthz(self, request):
+        return _json_response(health.liveness())
+
+    def on_readyz(self, request):
+        try:
+            return _json_response(health.readiness(self.pool, time.monotonic() + self.settings.render_timeout))
+        except (PoolExhausted, RenderTimeout) as exc:
+            return _json_response({"status": "unavailable", "reason": str(exc)}, 503, {"Retry-After": "1"})
 
     def on_metrics(self, request):
         data, content_type = self.metrics.exposition()
@@ -232,6 +244,10 @@ def create_app(*, registry=None, **settings):
 
 def _html_response(html: str) -> Response:
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+
+def _json_response(body: dict, status: int = 200, headers=None) -> Response:
+    return Response(json.dumps(body) + "\n", status, headers, mimetype="application/json")
 
 
 def _query(request, path_values=None) -> dict:
