@@ -84,6 +84,7 @@ class PlotApp:
                     raise PathNotFound(request.path) from None
                 if exc.code == 405:
                     exc.description = f"method {request.method[:20]!r} not allowed; use {', '.join(exc.valid_methods)}"
+                    exc.param = "method"  # what the client got wrong, as JSON errors name it
                 raise
             request.url_adapter = adapter
             request.route = rule.rule  # the metrics label: bounded, unlike the path
