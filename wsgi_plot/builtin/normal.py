@@ -17,7 +17,9 @@ PARAMS = [
 
 
 def init(ax, p):
-    low, high = p.mean - SPREAD * p.var, p.mean + SPREAD * p.var
+    # The locator widens limits that a var too small to change mean's float (1e9 +- 1e-300) made
+    # equal, as autoscaling would, but without its warning.
+    low, high = ax.xaxis.get_major_locator().nonsingular(p.mean - SPREAD * p.var, p.mean + SPREAD * p.var)
     ax.set_xlim(low, high)
     ax.set_ylim(low, high)
     return [ax.scatter([], [], s=100, marker="h", color="red", alpha=0.3)]
