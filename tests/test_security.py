@@ -38,7 +38,7 @@ def test_html_pages_have_a_csp_that_allows_no_script(client, url):
 RESPONSES = [
     ("GET", "/", 200), ("GET", "/fig/5_2?dpi=20", 200), ("GET", "/fig/5_2.svg?dpi=20", 200),
     ("GET", "/fig/5_2.pdf?dpi=20", 200), ("GET", "/healthz", 200), ("GET", "/readyz", 200),
-    ("GET", "/metrics", 200), ("GET", "/fig/5_0", 400), ("GET", "/nope", 404),
+    ("GET", "/metrics", 200), ("GET", "/openapi.json", 200), ("GET", "/fig/5_0", 400), ("GET", "/nope", 404),
     ("POST", "/", 405), ("GET", "/fig/5_2?size=40x40&dpi=600", 413), ("HEAD", "/fig/5_2?dpi=20", 200),
 ]
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 from . import health
 from .errors import Overloaded, ParameterError, PathNotFound, error_response
 from .metrics import create_metrics
+from .openapi import openapi_document
 from .middleware import NoCacheMiddleware
 from .options import FORMATS, OPTION_NAMES, parse_format, parse_render_options
 from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_page, plot_page
@@ -53,6 +54,7 @@ class PlotApp:
             Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET"]),
             Rule("/healthz", endpoint="healthz", methods=["GET"]),
             Rule("/readyz", endpoint="readyz", methods=["GET"]),
+            Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
         ]
         if settings.metrics:
             rules.append(Rule("/metrics", endpoint="metrics", methods=["GET"]))
@@ -126,6 +128,11 @@ class PlotApp:
             return _json_response(health.readiness(self.pool, time.monotonic() + self.settings.render_timeout))
         except (PoolExhausted, RenderTimeout) as exc:
             return _json_response({"status": "unavailable", "reason": str(exc)}, 503, {"Retry-After": "1"})
+
+    def on_openapi(self, request):
+        alias = ALIAS_PLOT if ALIAS_PLOT in self.registry else None
+        return _json_response(openapi_document(self.plots(), self.settings, alias_plot=alias,
+                                               alias_params=ALIAS_PARAMS, metrics=self.settings.metrics))
 
     def on_metrics(self, request):
         data, content_type = self.metrics.exposition()
