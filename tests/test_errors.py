@@ -65,3 +65,8 @@ def test_server_errors_show_no_traceback_and_are_logged_with_path_and_request_id
 
 def test_a_request_id_from_the_client_is_kept_when_it_is_plain(client):
     assert client.get("/healthz", headers={"X-Request-Id": "lb-7.a_b"}).headers["X-Request-Id"] == "lb-7.a_b"
+
+
+def test_a_query_parameter_without_a_name_is_named_query(client):
+    response = client.get("/fig/5_2?=1", headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.get_json()["error"]["param"] == "query"

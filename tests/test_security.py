@@ -118,3 +118,10 @@ def test_no_debug_mode_anywhere():
         assert forbidden not in source, forbidden
     app = create_app()
     assert type(app).__name__ == "NoCacheMiddleware" and type(app.app).__name__ == "PlotApp"
+
+
+def test_slash_redirects_are_relative_and_do_not_echo_the_host(client):
+    response = client.get("/plots?seed=1", headers={"Host": "evil.example"})
+    assert response.status_code == 308 and response.headers["Location"] == "/plots/?seed=1"
+    assert "evil" not in response.get_data(as_text=True) and response.mimetype == "text/plain"
+    assert client.get(response.headers["Location"]).status_code == 200

@@ -5,11 +5,13 @@ import logging
 import re
 import time
 import uuid
+from http import HTTPStatus
 from string import Template
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import health
@@ -81,6 +83,8 @@ class PlotApp:
         try:
             try:
                 rule, values = adapter.match(return_rule=True)
+            except RequestRedirect as exc:  # /plots -> /plots/
+                return _relative_redirect(exc.new_url, exc.code)
             except HTTPException as exc:
                 if exc.code == 404:
                     raise PathNotFound(request.path) from None
@@ -254,6 +258,13 @@ def _html_response(html: str) -> Response:
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
 
+def _relative_redirect(new_url: str, code: int) -> Response:
+    """Redirect to ``new_url``'s path and query only, so the Location never echoes the Host header."""
+    parts = urlsplit(new_url)
+    location = urlunsplit(("", "", parts.path, parts.query, ""))
+    return Response(f"{code} {HTTPStatus(code).phrase}: {location}\n", code, {"Location": location}, mimetype="text/plain")
+
+
 def _json_response(body: dict, status: int = 200, headers=None) -> Response:
     return Response(json.dumps(body) + "\n", status, headers, mimetype="application/json")
 
@@ -262,6 +273,8 @@ def _query(request, path_values=None) -> dict:
     """The query as a plain dict: one value per key, blanks meaning "default"."""
     args = {}
     for key, values in request.args.lists():
+        if not key:  # "?=5": there is no parameter name to report, so name the query
+            raise ParameterError("query", "a parameter has no name")
         if len(values) > 1:
             raise ParameterError(key[:40], "given more than once")
         if values[0] != "":
