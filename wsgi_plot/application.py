@@ -17,8 +17,8 @@ from werkzeug.wrappers import Request, Response
 from . import health
 from .errors import Overloaded, ParameterError, PathNotFound, error_response
 from .metrics import create_metrics
-from .openapi import openapi_document
 from .middleware import NoCacheMiddleware
+from .openapi import openapi_document
 from .options import FORMATS, OPTION_NAMES, parse_format, parse_render_options
 from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_page, plot_page
 from .params import format_number
