@@ -114,3 +114,34 @@ def test_each_checkout_is_exclusive_under_threads():
     for t in threads:
         t.join()
     assert not errors and pool.in_use == 0 and pool.size <= 3
+
+
+def test_reports_figures_in_use_on_every_change():
+    reports = []
+    pool = FigurePool(2, timeout=0, on_in_use=reports.append)
+    with pool.checkout("a", object):
+        with pool.checkout("b", object) as lease:
+            lease.discard()
+    with pytest.raises(RuntimeError):
+        with pool.checkout("a", object):
+            raise RuntimeError
+    assert reports == [1, 2, 1, 0, 1, 0]
+
+
+def test_lease_tells_how_long_it_waited_for_a_figure():
+    pool = FigurePool(1, timeout=5)
+    holding = threading.Event()
+
+    def holder():
+        with pool.checkout("a", object):
+            holding.set()
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    holding.wait()
+    with pool.checkout("a", object) as lease:
+        assert 0.1 <= lease.waited < 2
+    thread.join()
+    with pool.checkout("a", object) as lease:
+        assert lease.waited < 0.05

@@ -1,6 +1,12 @@
-import pytest
+import dataclasses
+import math
+import re
+from pathlib import Path
 
-from wsgi_plot import create_app
+import pytest
+from werkzeug.test import Client
+
+from wsgi_plot import Param, Plot, PlotRegistry, create_app
 from wsgi_plot.settings import Settings, SettingsError
 
 
@@ -32,3 +38,84 @@ def test_bad_argument_names_the_argument():
         create_app(max_pixels=0)
     with pytest.raises(TypeError, match="pool_sise"):
         create_app(pool_sise=2)
+
+
+# A valid value, other than the default, for every setting: as an argument and as environment text.
+NON_DEFAULTS = {
+    "default_dpi": (100, "100"), "min_dpi": (20, "20"), "max_dpi": (500, "500"), "default_size": ("6x4", "6x4"),
+    "min_inches": (1.0, "1"), "max_inches": (20.0, "20"), "max_pixels": (1000, "1000"), "max_points": (50, "50"),
+    "pool_size": (2, "2"), "pool_timeout": (0.5, "0.5"), "render_timeout": (2.0, "2"), "metrics": (False, "no"),
+}
+
+
+def test_every_setting_is_an_argument_and_a_variable():
+    assert set(NON_DEFAULTS) == {f.name for f in dataclasses.fields(Settings)}
+    for name, (value, text) in NON_DEFAULTS.items():
+        assert getattr(Settings.from_environ({name: value}, {}), name) == value
+        assert getattr(Settings.from_environ({}, {f"WSGI_PLOT_{name.upper()}": text}), name) == value
+
+
+def test_every_setting_is_in_the_readme_table():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for field in dataclasses.fields(Settings):
+        row = re.search(rf"^\| `{field.name}` \| `WSGI_PLOT_{field.name.upper()}` \| (.+?) \|", readme, re.M)
+        assert row, field.name
+        default = str(field.default).replace("_", "")
+        assert row.group(1).replace(",", "").replace("`", "") in (default, default.lower()), (field.name, row.group(1))
+
+
+@pytest.mark.parametrize("given, name", [
+    ({"pool_size": "4"}, "pool_size"),
+    ({"pool_size": True}, "pool_size"),
+    ({"metrics": 1}, "metrics"),
+    ({"pool_timeout": math.inf}, "pool_timeout"),
+    ({"render_timeout": 0}, "render_timeout"),
+    ({"max_points": 0}, "max_points"),
+    ({"min_dpi": 400}, "default_dpi"),
+])
+def test_bad_arguments_stop_start_up(given, name):
+    with pytest.raises(SettingsError, match=f"^{name}:"):
+        create_app(**given)
+
+
+def test_infinite_timeouts_from_the_environment_are_refused():
+    with pytest.raises(SettingsError, match="^WSGI_PLOT_RENDER_TIMEOUT:"):
+        Settings.from_environ({}, {"WSGI_PLOT_RENDER_TIMEOUT": "inf"})
+
+
+def test_max_points_caps_count_parameters():
+    client = Client(create_app(max_points=50))
+    assert client.get("/fig/5_2?n=50&dpi=20").status_code == 200
+    response = client.get("/fig/5_2?n=51&dpi=20")
+    assert response.status_code == 400 and response.get_data(as_text=True).startswith("400 Bad Request: n: must be <= 50")
+    histogram = client.get("/plot/histogram.png?n=51&dpi=20")
+    assert histogram.status_code == 400 and "n: must be <= 50" in histogram.get_data(as_text=True)
+    walk = client.get("/plot/random-walk.png?steps=51&dpi=20")
+    assert walk.status_code == 400 and "steps: must be <= 50" in walk.get_data(as_text=True)
+    # A default above the cap is lowered to it, so the plain URL still works.
+    assert client.get("/plot/histogram.png?dpi=20").status_code == 200
+    assert "&lt;= 50" in client.get("/").get_data(as_text=True)
+    assert 'name="n" type="number" value="50"' in client.get("/plot/histogram").get_data(as_text=True)
+
+
+def test_max_points_leaves_other_parameters_and_lower_bounds_alone():
+    client = Client(create_app(max_points=50))
+    assert client.get("/plot/histogram.png?bins=100&dpi=20").status_code == 200  # bins is not a count
+    assert client.get("/fig/5_2?n=10000&dpi=20").status_code == 400
+    assert Client(create_app()).get("/fig/5_2?n=10000&dpi=20").status_code == 200  # the plot's own bound
+
+
+def test_max_points_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WSGI_PLOT_MAX_POINTS", "10")
+    assert Client(create_app()).get("/fig/5_2?n=11&dpi=20").status_code == 400
+
+
+def test_a_cap_below_a_count_minimum_stops_start_up():
+    plot = Plot("dots", [Param("k", int, 20, minimum=10, maximum=100, count=True)], draw=lambda ax, p, rng: None)
+    with pytest.raises(ValueError, match="'k'.*max_points 5"):
+        create_app(registry=PlotRegistry([plot]), max_points=5)
+
+
+def test_a_count_must_be_whole():
+    with pytest.raises(TypeError, match="count"):
+        Param("k", float, 1.0, count=True)

@@ -1,18 +1,24 @@
 """The WSGI application: URL map, request validation, pooled rendering, responses."""
 
+import json
 import logging
 import re
 import time
 import uuid
+from http import HTTPStatus
 from string import Template
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
+from . import health
 from .errors import Overloaded, ParameterError, PathNotFound, error_response
+from .metrics import create_metrics
 from .middleware import NoCacheMiddleware
+from .openapi import openapi_document
 from .options import FORMATS, OPTION_NAMES, parse_format, parse_render_options
 from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_page, plot_page
 from .params import format_number
@@ -37,18 +43,24 @@ class PlotApp:
     def __init__(self, registry, settings: Settings):
         self.registry = registry
         self.settings = settings
-        self.pool = FigurePool(settings.pool_size, settings.pool_timeout)
-        self.url_map = Map(
-            [
-                Rule("/", endpoint="index", methods=["GET"]),
-                Rule("/fig/<spec>", endpoint="fig", methods=["GET"]),
-                Rule("/normal/<spec>", endpoint="normal_page", methods=["GET"]),
-                Rule("/plots/", endpoint="plot_list", methods=["GET"]),
-                Rule("/plot/<name>", endpoint="plot_page", methods=["GET"]),
-                Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET"]),
-            ],
-            strict_slashes=True,
-        )
+        self.metrics = create_metrics(settings.metrics)
+        self.pool = FigurePool(settings.pool_size, settings.pool_timeout, on_in_use=self.metrics.set_figures_in_use)
+        self._capped = {}  # plot -> the plot with its counts capped at max_points
+        self.plots()  # a plot the cap makes unusable stops start-up here
+        rules = [
+            Rule("/", endpoint="index", methods=["GET"]),
+            Rule("/fig/<spec>", endpoint="fig", methods=["GET"]),
+            Rule("/normal/<spec>", endpoint="normal_page", methods=["GET"]),
+            Rule("/plots/", endpoint="plot_list", methods=["GET"]),
+            Rule("/plot/<name>", endpoint="plot_page", methods=["GET"]),
+            Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET"]),
+            Rule("/healthz", endpoint="healthz", methods=["GET"]),
+            Rule("/readyz", endpoint="readyz", methods=["GET"]),
+            Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
+        ]
+        if settings.metrics:
+            rules.append(Rule("/metrics", endpoint="metrics", methods=["GET"]))
+        self.url_map = Map(rules, strict_slashes=True)
 
     # -- WSGI ---------------------------------------------------------------
 
@@ -61,6 +73,7 @@ class PlotApp:
         if not _REQUEST_ID_RE.match(request_id):
             request_id = uuid.uuid4().hex
         response = self.dispatch(request, request_id)
+        self.metrics.count_request(getattr(request, "route", "unmatched"), response.status_code)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Request-Id"] = request_id
         return response(environ, start_response)
@@ -69,17 +82,19 @@ class PlotApp:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             try:
-                endpoint, values = adapter.match()
-            except RequestRedirect as exc:  # "/plots" -> "/plots/"
-                return exc.get_response(request.environ)
+                rule, values = adapter.match(return_rule=True)
+            except RequestRedirect as exc:  # /plots -> /plots/
+                return _relative_redirect(exc.new_url, exc.code)
             except HTTPException as exc:
                 if exc.code == 404:
                     raise PathNotFound(request.path[:100]) from None
                 if exc.code == 405:
                     exc.description = f"method {request.method[:20]!r} not allowed; use {', '.join(exc.valid_methods)}"
+                    exc.param = "method"  # what the client got wrong, as JSON errors name it
                 raise
             request.url_adapter = adapter
-            return getattr(self, f"on_{endpoint}")(request, **values)
+            request.route = rule.rule  # the metrics label: bounded, unlike the path
+            return getattr(self, f"on_{rule.endpoint}")(request, **values)
         except HTTPException as exc:
             return error_response(exc, request.environ, request)
         except Exception:
@@ -94,7 +109,7 @@ class PlotApp:
         rows = [
             (plot.name, url("plot_page", {"name": plot.name}),
              [(p.name, p.describe_bounds(), format_number(p.default), p.static, p.help) for p in plot.params])
-            for plot in self.registry
+            for plot in self.plots()
         ]
         example = url("normal_page", {"spec": "5_2"}) if ALIAS_PLOT in self.registry else url("plot_list")
         html = index_page(example_url=example, plots_url=url("plot_list"), settings=self.settings, plot_rows=rows)
@@ -105,9 +120,27 @@ class PlotApp:
         entries = [
             (plot.name, plot.description, url("plot_page", {"name": plot.name}),
              url("plot_image", {"name": plot.name, "fmt": "png", **_THUMBNAIL}))
-            for plot in self.registry
+            for plot in self.plots()
         ]
         return _html_response(plot_list_page(entries))
+
+    def on_healthz(self, request):
+        return _json_response(health.liveness())
+
+    def on_readyz(self, request):
+        try:
+            return _json_response(health.readiness(self.pool, time.monotonic() + self.settings.render_timeout))
+        except (PoolExhausted, RenderTimeout) as exc:
+            return _json_response({"status": "unavailable", "reason": str(exc)}, 503, {"Retry-After": "1"})
+
+    def on_openapi(self, request):
+        alias = ALIAS_PLOT if ALIAS_PLOT in self.registry else None
+        return _json_response(openapi_document(self.plots(), self.settings, alias_plot=alias,
+                                               alias_params=ALIAS_PARAMS, metrics=self.settings.metrics))
+
+    def on_metrics(self, request):
+        data, content_type = self.metrics.exposition()
+        return Response(data, content_type=content_type)
 
     def on_fig(self, request, spec):
         mean, var, fmt = _parse_alias_spec(spec, allow_format=True)
@@ -145,11 +178,21 @@ class PlotApp:
 
     # -- helpers ----------------------------------------------------------------
 
+    def plots(self):
+        """The registry's plots as served: count parameters capped at ``max_points``."""
+        return [self._served(plot) for plot in self.registry]
+
+    def _served(self, plot):
+        # Looked up per request, so plots added to the registry later are capped too.
+        if plot not in self._capped:
+            self._capped[plot] = plot.capped(self.settings.max_points)
+        return self._capped[plot]
+
     def _plot(self, name):
         plot = self.registry.get(name)
         if plot is None:
             raise PathNotFound(f"/plot/{name}"[:80], "no plot of that name")
-        return plot
+        return self._served(plot)
 
     def _parse(self, plot, args, fmt="png"):
         values = plot.parse(args, reserved=OPTION_NAMES)
@@ -182,12 +225,16 @@ class PlotApp:
 
         try:
             with self.pool.checkout(key, build) as lease:
+                self.metrics.waited_for_figure(lease.waited)
                 checkout_ms = (time.perf_counter() - started) * 1000
                 data, timings = render(lease.obj, values, rng, fmt, deadline)
         except PoolExhausted:
+            self.metrics.rejected("pool_exhausted")
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
         except RenderTimeout:
+            self.metrics.rejected("render_timeout")
             raise Overloaded("the render took too long and was abandoned") from None
+        self.metrics.rendered(fmt, (timings.draw + timings.encode) / 1000)
         timing = f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
         return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
 
@@ -209,10 +256,23 @@ def _html_response(html: str) -> Response:
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
 
+def _relative_redirect(new_url: str, code: int) -> Response:
+    """Redirect to ``new_url``'s path and query only, so the Location never echoes the Host header."""
+    parts = urlsplit(new_url)
+    location = urlunsplit(("", "", parts.path, parts.query, ""))
+    return Response(f"{code} {HTTPStatus(code).phrase}: {location}\n", code, {"Location": location}, mimetype="text/plain")
+
+
+def _json_response(body: dict, status: int = 200, headers=None) -> Response:
+    return Response(json.dumps(body) + "\n", status, headers, mimetype="application/json")
+
+
 def _query(request, path_values=None) -> dict:
     """The query as a plain dict: one value per key, blanks meaning "default"."""
     args = {}
     for key, values in request.args.lists():
+        if not key:  # "?=5": there is no parameter name to report, so name the query
+            raise ParameterError("query", "a parameter has no name")
         if len(values) > 1:
             raise ParameterError(key[:40], "given more than once")
         if values[0] != "":

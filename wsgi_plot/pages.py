@@ -132,6 +132,9 @@ or browse <a href="$plots_url">all plots</a>.</p>
 <tr><td><code>/plots/</code></td><td>every registered plot with a thumbnail</td></tr>
 <tr><td><code>/plot/NAME</code></td><td>a plot's page with a form of its parameters</td></tr>
 <tr><td><code>/plot/NAME.FORMAT?param=value&amp;...</code></td><td>a plot rendered as png, svg or pdf</td></tr>
+<tr><td><code>/openapi.json</code></td><td>OpenAPI description of every route, parameter and bound</td></tr>
+<tr><td><code>/healthz</code>, <code>/readyz</code></td><td>liveness and readiness probes (JSON)</td></tr>
+<tr><td><code>/metrics</code></td><td>Prometheus metrics, unless turned off</td></tr>
 </table>
 <h2>Options (query string, every plot)</h2>
 <table>

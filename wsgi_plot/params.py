@@ -4,6 +4,7 @@ A parameter is declared once; its declaration gives validation, the error
 message, the HTML form field and the OpenAPI entry.
 """
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ class Param:
     ``static`` parameters fix what is drawn once per pooled figure (axes,
     limits, labels); the others change per request. Bounds are inclusive,
     except that ``exclusive_minimum`` makes ``minimum`` itself invalid.
+    ``count`` marks a number of points, samples or steps: the app caps it at
+    its ``max_points`` setting, whatever the declared maximum.
     """
 
     name: str
@@ -58,15 +61,28 @@ class Param:
     maximum: float | int | None = None
     exclusive_minimum: bool = False
     static: bool = False
+    count: bool = False
     help: str = ""
 
     def __post_init__(self):
         if self.type not in _PARSERS:
             raise TypeError(f"Param {self.name!r}: type must be int or float")
+        if self.count and self.type is not int:
+            raise TypeError(f"Param {self.name!r}: a count must be an int")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ValueError(f"Param name {self.name!r}: use lowercase letters, digits and _")
         if self.default is not None:
             self.check(self.default)
+
+    def capped(self, max_points: int) -> "Param":
+        """This parameter as an app with ``max_points`` serves it: a count's maximum lowered to the cap."""
+        if not self.count or (self.maximum is not None and self.maximum <= max_points):
+            return self
+        if self.minimum is not None and self.minimum > max_points:
+            raise ValueError(f"Param {self.name!r}: minimum {self.minimum} is above max_points {max_points}")
+        # A default above the cap would be refused when the client leaves the value out.
+        default = None if self.default is None else min(self.default, max_points)
+        return dataclasses.replace(self, maximum=max_points, default=default)
 
     def parse(self, text: str):
         return self.check(_PARSERS[self.type](self.name, text))

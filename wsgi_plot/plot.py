@@ -9,6 +9,7 @@ In the spirit of matplotlib's ``FuncAnimation(fig, func, init_func=...)``:
 A plot that only has ``draw(ax, params, rng)`` is drawn in full every time.
 """
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -71,6 +72,13 @@ class Plot:
                 known = ", ".join([p.name for p in self.params] + list(reserved))
                 raise ParameterError(key[:40], f"unknown parameter for plot {self.name!r}; known: {known}")
         return Values(**values)
+
+    def capped(self, max_points: int) -> "Plot":
+        """This plot with every count parameter capped at ``max_points`` (itself if none changes)."""
+        params = tuple(p.capped(max_points) for p in self.params)
+        if all(new is old for new, old in zip(params, self.params)):
+            return self
+        return dataclasses.replace(self, params=params)
 
     def static_values(self, values: Values) -> Values:
         return Values(**{p.name: getattr(values, p.name) for p in self.params if p.static})

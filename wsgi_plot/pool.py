@@ -20,11 +20,12 @@ class PoolExhausted(Exception):
 class Lease:
     """Exclusive use of one pooled object for the length of a ``with`` block."""
 
-    __slots__ = ("obj", "reused", "discarded")
+    __slots__ = ("obj", "reused", "waited", "discarded")
 
-    def __init__(self, obj, reused: bool):
+    def __init__(self, obj, reused: bool, waited: float):
         self.obj = obj
         self.reused = reused  # False when built for this request
+        self.waited = waited  # seconds spent waiting for a free figure (building one not included)
         self.discarded = False
 
     def discard(self):
@@ -33,11 +34,15 @@ class Lease:
 
 
 class FigurePool:
-    def __init__(self, max_figures: int = 8, timeout: float = 5.0):
+    """``on_in_use(n)``, if given, is called with the number of figures in use whenever it changes
+    (a gauge's ``set``), so the pool knows nothing of metrics."""
+
+    def __init__(self, max_figures: int = 8, timeout: float = 5.0, on_in_use=None):
         if max_figures < 1:
             raise ValueError("max_figures must be >= 1")
         self.max_figures = max_figures
         self.timeout = timeout
+        self._on_in_use = on_in_use or (lambda n: None)
         self._idle: OrderedDict = OrderedDict()  # key -> [objects], least recently used first
         self._total = 0  # objects alive: idle + in use
         self._in_use = 0
@@ -58,7 +63,9 @@ class FigurePool:
         An exception inside the block discards the object: a render that raised
         may have left it half drawn.
         """
+        started = time.monotonic()
         obj = self._take(key)
+        waited = time.monotonic() - started
         reused = obj is not None
         if not reused:
             try:
@@ -66,7 +73,7 @@ class FigurePool:
             except BaseException:
                 self._release_slot()
                 raise
-        lease = Lease(obj, reused)
+        lease = Lease(obj, reused, waited)
         try:
             yield lease
         except BaseException:
@@ -87,18 +94,18 @@ class FigurePool:
                     obj = idle.pop()
                     if not idle:
                         del self._idle[key]
-                    self._in_use += 1
+                    self._set_in_use(self._in_use + 1)
                     return obj
                 if self._total < self.max_figures:
                     self._total += 1
-                    self._in_use += 1
+                    self._set_in_use(self._in_use + 1)
                     return None
                 if self._idle:  # full, but another key's figure is idle: drop the oldest
                     oldest_key, objects = next(iter(self._idle.items()))
                     objects.pop(0)
                     if not objects:
                         del self._idle[oldest_key]
-                    self._in_use += 1
+                    self._set_in_use(self._in_use + 1)
                     return None  # the dropped figure's slot is reused
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -107,13 +114,18 @@ class FigurePool:
 
     def _give_back(self, key, obj):
         with self._cond:
-            self._in_use -= 1
+            self._set_in_use(self._in_use - 1)
             self._idle.setdefault(key, []).append(obj)
             self._idle.move_to_end(key)
             self._cond.notify()
 
     def _release_slot(self):
         with self._cond:
-            self._in_use -= 1
+            self._set_in_use(self._in_use - 1)
             self._total -= 1
             self._cond.notify()
+
+    def _set_in_use(self, count: int):
+        # Under the lock, so reports arrive in the order the count changed.
+        self._in_use = count
+        self._on_in_use(count)

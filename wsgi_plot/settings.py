@@ -1,6 +1,7 @@
 """Every knob and limit of a wsgi_plot app, with the ``WSGI_PLOT_*`` environment read in one place."""
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 
@@ -20,20 +21,25 @@ class Settings:
     min_inches: float = 0.5  # per side; smaller cannot fit tick labels
     max_inches: float = 40.0  # per side
     max_pixels: int = 8_000_000  # width x height in px, checked before any canvas: ~32 MB of RGBA
+    max_points: int = 1_000_000  # cap on every count parameter (Param(count=True)), e.g. n; the built-ins' largest bound
     pool_size: int = 8  # figures per process, idle and in use; bounds memory and distinct plot keys
     pool_timeout: float = 5.0  # seconds a request waits for a free figure before 503
     render_timeout: float = 10.0  # seconds; a render past it ends with 503 and its figure is dropped
     metrics: bool = True  # serve /metrics and count requests
 
     def __post_init__(self):
+        for field in dataclasses.fields(self):
+            _check_type(field.name, field.type, getattr(self, field.name))
         checks = [
             (self.min_dpi >= 1, "min_dpi", "must be >= 1"),
             (self.min_dpi <= self.default_dpi <= self.max_dpi, "default_dpi", "must lie in [min_dpi, max_dpi]"),
             (0 < self.min_inches <= self.max_inches, "min_inches", "must be > 0 and <= max_inches"),
             (self.max_pixels >= 1, "max_pixels", "must be >= 1"),
+            (self.max_points >= 1, "max_points", "must be >= 1"),
             (self.pool_size >= 1, "pool_size", "must be >= 1"),
-            (self.pool_timeout >= 0, "pool_timeout", "must be >= 0"),
-            (self.render_timeout > 0, "render_timeout", "must be > 0"),
+            # Finite, so that no request can wait or draw forever.
+            (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),
+            (0 < self.render_timeout < math.inf, "render_timeout", "must be > 0 and finite"),
         ]
         for ok, name, message in checks:
             if not ok:
@@ -74,6 +80,16 @@ def parse_size_text(text: str) -> tuple[float, float]:
     if not sep:
         raise ValueError(f"expected WIDTHxHEIGHT in inches, got {text!r}")
     return float(width), float(height)
+
+
+#: Accepted Python types per field type; bool is an int subclass, so it is excluded from numbers.
+_ACCEPTED_TYPES = {int: (int,), float: (int, float), bool: (bool,), str: (str,)}
+
+
+def _check_type(name: str, kind: type, value):
+    """Arguments come from code, not text: ``pool_size="4"`` is a mistake, not a request to parse."""
+    if not isinstance(value, _ACCEPTED_TYPES[kind]) or (kind is not bool and isinstance(value, bool)):
+        raise SettingsError(f"{name}: expected {kind.__name__}, got {value!r}")
 
 
 def _convert(kind, text: str):

@@ -11,12 +11,20 @@ PARAMS = [
     Param("var", float, 1.0, minimum=0.0, exclusive_minimum=True, maximum=1e9, static=True,
           help="standard deviation (numpy's scale)"),
     Param("bins", int, 30, minimum=1, maximum=500, static=True, help="number of bins"),
-    Param("n", int, 1000, minimum=1, maximum=1_000_000, help="number of samples"),
+    Param("n", int, 1000, minimum=1, maximum=1_000_000, count=True, help="number of samples"),
 ]
 
 
 def init(ax, p):
-    edges = np.linspace(p.mean - SPREAD * p.var, p.mean + SPREAD * p.var, p.bins + 1)
+    # The locator widens limits that a var too small to change mean's float made equal, which
+    # would give bins of zero width.
+    low, high = ax.xaxis.get_major_locator().nonsingular(p.mean - SPREAD * p.var, p.mean + SPREAD * p.var)
+    # np.histogram refuses bins narrower than the float spacing near mean (1e9 +- 1e-6): widen.
+    min_span = p.bins * 8 * np.spacing(max(abs(low), abs(high)))
+    if high - low < min_span:
+        centre = (low + high) / 2
+        low, high = centre - min_span / 2, centre + min_span / 2
+    edges = np.linspace(low, high, p.bins + 1)
     bars = ax.bar(edges[:-1], np.zeros(p.bins), width=np.diff(edges), align="edge",
                   color="tab:blue", edgecolor="white", linewidth=0.5)
     ax.set_xlim(edges[0], edges[-1])

@@ -12,12 +12,14 @@ PARAMS = [
         "var", float, 1.0, minimum=0.0, exclusive_minimum=True, maximum=1e9, static=True,
         help="spread: numpy's scale, the standard deviation (the recipe's name kept)",
     ),
-    Param("n", int, 100, minimum=1, maximum=10_000, help="number of points"),
+    Param("n", int, 100, minimum=1, maximum=10_000, count=True, help="number of points"),
 ]
 
 
 def init(ax, p):
-    low, high = p.mean - SPREAD * p.var, p.mean + SPREAD * p.var
+    # The locator widens limits that a var too small to change mean's float (1e9 +- 1e-300) made
+    # equal, as autoscaling would, but without its warning.
+    low, high = ax.xaxis.get_major_locator().nonsingular(p.mean - SPREAD * p.var, p.mean + SPREAD * p.var)
     ax.set_xlim(low, high)
     ax.set_ylim(low, high)
     return [ax.scatter([], [], s=100, marker="h", color="red", alpha=0.3)]

@@ -5,7 +5,7 @@ import numpy as np
 from wsgi_plot import Param, Plot
 
 PARAMS = [
-    Param("steps", int, 500, minimum=1, maximum=100_000, static=True, help="number of steps"),
+    Param("steps", int, 500, minimum=1, maximum=100_000, static=True, count=True, help="number of steps"),
     Param("step", float, 1.0, minimum=0.0, exclusive_minimum=True, maximum=1e9, static=True,
           help="standard deviation of one step"),
 ]
@@ -14,7 +14,7 @@ PARAMS = [
 def init(ax, p):
     reach = 4 * p.step * np.sqrt(p.steps)  # |position| passes 4 sigma rarely; the line widens it then
     ax.set_xlim(0, p.steps)
-    ax.set_ylim(-reach, reach)
+    ax.set_ylim(ax.yaxis.get_major_locator().nonsingular(-reach, reach))  # reach is 0 for the tiniest steps
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("step")
     (line,) = ax.plot([], [], color="tab:green", linewidth=1)

@@ -1,0 +1,72 @@
+"""Errors a client can read: plain text or JSON as Accept prefers, naming what was wrong, never a traceback."""
+
+import logging
+
+import pytest
+from werkzeug.test import Client
+
+from wsgi_plot import Plot, PlotRegistry, create_app
+
+CASES = [
+    ("GET", "/fig/5_0", 400, "var"),
+    ("GET", "/fig/5_2?size=40x40&dpi=600", 413, "size"),
+    ("GET", "/nope", 404, "path"),
+    ("GET", "/plot/nope.png", 404, "path"),
+    ("POST", "/fig/5_2", 405, "method"),
+    ("DELETE", "/healthz", 405, "method"),
+]
+
+
+@pytest.mark.parametrize("method, url, status, param", CASES)
+def test_json_errors_name_the_status_message_and_param(client, method, url, status, param):
+    response = client.open(url, method=method, headers={"Accept": "application/json"})
+    assert response.status_code == status and response.mimetype == "application/json"
+    assert response.get_json() == {"error": {"status": status, "message": response.get_json()["error"]["message"],
+                                             "param": param}}
+    assert param in response.get_json()["error"]["message"] or param == "path"
+
+
+@pytest.mark.parametrize("accept, mimetype", [
+    (None, "text/plain"),
+    ("*/*", "text/plain"),
+    ("text/html", "text/plain"),  # never HTML: nothing in an error is markup
+    ("application/json", "application/json"),
+    ("application/json, text/plain;q=0.5", "application/json"),
+    ("text/plain, application/json;q=0.9", "text/plain"),
+    ("application/*", "application/json"),
+    ("image/png", "text/plain"),
+])
+def test_the_error_format_follows_accept(client, accept, mimetype):
+    headers = {"Accept": accept} if accept else {}
+    response = client.get("/fig/5_0", headers=headers)
+    assert response.status_code == 400 and response.mimetype == mimetype
+
+
+def broken_client():
+    def broken(ax, p, rng):
+        raise RuntimeError("plot bug with secret details")
+
+    return Client(create_app(registry=PlotRegistry([Plot("broken", draw=broken)])))
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/json"])
+def test_server_errors_show_no_traceback_and_are_logged_with_path_and_request_id(caplog, accept):
+    caplog.set_level(logging.ERROR, "wsgi_plot")
+    response = broken_client().get("/plot/broken.png?dpi=20", headers={"Accept": accept})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Traceback" not in body and "secret" not in body and "RuntimeError" not in body
+    request_id = response.headers["X-Request-Id"]
+    assert len(request_id) == 32  # generated, since the client sent none
+    (record,) = [r for r in caplog.records if r.name == "wsgi_plot"]
+    assert "/plot/broken.png" in record.getMessage() and request_id in record.getMessage()
+    assert record.exc_info  # the traceback goes to the log
+
+
+def test_a_request_id_from_the_client_is_kept_when_it_is_plain(client):
+    assert client.get("/healthz", headers={"X-Request-Id": "lb-7.a_b"}).headers["X-Request-Id"] == "lb-7.a_b"
+
+
+def test_a_query_parameter_without_a_name_is_named_query(client):
+    response = client.get("/fig/5_2?=1", headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.get_json()["error"]["param"] == "query"

@@ -1,0 +1,142 @@
+"""/metrics: what is counted, in one process and summed across gunicorn's worker processes."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from werkzeug.test import Client
+
+from wsgi_plot import create_app
+
+from . import servers
+
+
+def samples(text: str) -> dict:
+    """``{(sample name, frozenset of labels): value}`` from the Prometheus text format."""
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def value(scraped: dict, name: str, **labels) -> float:
+    return scraped.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_counts_requests_renders_waits_and_figures_in_use():
+    client = Client(create_app(pool_size=2))
+    for url in ["/fig/5_2?dpi=20", "/fig/5_2.svg?dpi=20", "/fig/5_2?dpi=20", "/fig/5_0", "/nope", "/normal/5_2"]:
+        client.get(url)
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain" and "version=" in response.headers["Content-Type"]
+    scraped = samples(response.get_data(as_text=True))
+    assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == 3
+    assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="400") == 1
+    assert value(scraped, "wsgi_plot_requests_total", route="unmatched", status="404") == 1
+    assert value(scraped, "wsgi_plot_requests_total", route="/normal/<spec>", status="200") == 1
+    assert value(scraped, "wsgi_plot_render_seconds_count", format="png") == 2
+    assert value(scraped, "wsgi_plot_render_seconds_count", format="svg") == 1
+    assert value(scraped, "wsgi_plot_render_seconds_sum", format="png") > 0
+    assert value(scraped, "wsgi_plot_figure_wait_seconds_count") == 3
+    assert value(scraped, "wsgi_plot_figures_in_use") == 0
+    assert ("wsgi_plot_rejections_total", frozenset({("reason", "pool_exhausted")})) not in scraped
+
+
+def test_figures_in_use_counts_a_render_in_progress():
+    from wsgi_plot import Plot, PlotRegistry
+
+    seen = []
+
+    def draw(ax, p, rng):
+        seen.append(value(samples(client.get("/metrics").get_data(as_text=True)), "wsgi_plot_figures_in_use"))
+
+    client = Client(create_app(registry=PlotRegistry([Plot("probe", draw=draw)])))
+    assert client.get("/plot/probe.png?dpi=20").status_code == 200
+    assert seen == [1]
+    assert value(samples(client.get("/metrics").get_data(as_text=True)), "wsgi_plot_figures_in_use") == 0
+
+
+def test_turned_off_there_is_no_metrics_page():
+    client = Client(create_app(metrics=False))
+    client.get("/fig/5_2?dpi=20")
+    response = client.get("/metrics")
+    assert response.status_code == 404 and "path" in response.get_data(as_text=True)
+
+
+COUNT_IN_A_FRESH_PROCESS = """
+import json, os, sys
+from werkzeug.test import Client
+from wsgi_plot import create_app
+client = Client(create_app(metrics=sys.argv[1] == "on"))
+for _ in range(3):
+    assert client.get("/fig/5_2?dpi=20").status_code == 200
+print(json.dumps(sorted(os.listdir(os.environ["PROMETHEUS_MULTIPROC_DIR"]))))
+"""
+
+
+@pytest.mark.parametrize("setting", ["on", "off"])
+def test_multiprocess_files_are_written_only_when_metrics_are_on(tmp_path, setting):
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", COUNT_IN_A_FRESH_PROCESS, setting], env=env, check=True,
+                         capture_output=True, text=True, cwd=servers.ROOT).stdout
+    files = json.loads(out)
+    if setting == "off":
+        assert files == []  # nothing counted at all
+    else:
+        assert any(f.startswith("counter_") for f in files) and any(f.startswith("histogram_") for f in files)
+
+
+def test_multiprocess_dir_set_after_import_is_an_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # prometheus_client is already imported
+    with pytest.raises(RuntimeError, match="PROMETHEUS_MULTIPROC_DIR"):
+        create_app()
+
+
+def worker_pids(master_pid: int) -> set[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def test_counts_from_every_gunicorn_worker_are_summed(tmp_path):
+    requests_per_thread, threads = 15, 4
+    with servers.gunicorn(workers=2, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as server:
+        def fetch_many():
+            for _ in range(requests_per_thread):
+                with urllib.request.urlopen(server.base_url + "/fig/5_2?dpi=30", timeout=30) as response:
+                    response.read()
+
+        clients = [threading.Thread(target=fetch_many) for _ in range(threads)]
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+        pids = worker_pids(server.pid)
+        with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
+            scraped = samples(response.read().decode())
+    assert len(pids) == 2
+    # Every worker wrote its own counter file: the sums below come from both processes.
+    assert {int(f.name.split("_")[-1].split(".")[0]) for f in tmp_path.glob("counter_*.db")} >= pids
+    assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == requests_per_thread * threads
+    assert value(scraped, "wsgi_plot_render_seconds_count", format="png") == requests_per_thread * threads
+    assert value(scraped, "wsgi_plot_figures_in_use") == 0
+
+
+def test_gunicorn_makes_and_removes_its_own_metrics_dir(tmp_path):
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("wsgi_plot-metrics-*"))
+    env = {"PROMETHEUS_MULTIPROC_DIR": ""}
+    with servers.gunicorn(workers=1, env=env) as server:
+        with urllib.request.urlopen(server.base_url + "/fig/5_2?dpi=20", timeout=30) as response:
+            response.read()
+        made = set(Path(tempfile.gettempdir()).glob("wsgi_plot-metrics-*")) - before
+        assert len(made) == 1 and list(next(iter(made)).glob("counter_*.db"))
+        with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
+            scraped = samples(response.read().decode())
+        assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == 1
+    assert not next(iter(made)).exists()

@@ -1,0 +1,82 @@
+"""/openapi.json: valid OpenAPI 3.1, generated from the declarations, and true of the live app."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+from openapi_spec_validator import validate
+from werkzeug.test import Client
+
+from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
+
+#: Small bounds so generated requests render small images: the suite runs on 2 cores.
+SMALL = {"max_dpi": 100, "default_dpi": 50, "max_pixels": 200_000, "max_points": 2000, "pool_size": 2}
+
+
+def document(app):
+    response = Client(app).get("/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    return response.get_json()
+
+
+def test_is_valid_openapi_3():
+    validate(document(create_app()))
+
+
+def test_describes_every_route_and_plot():
+    paths = document(create_app())["paths"]
+    assert set(paths) == {
+        "/", "/plots/", "/healthz", "/readyz", "/metrics", "/openapi.json",
+        "/fig/{mean}_{var}", "/fig/{mean}_{var}.{format}", "/normal/{mean}_{var}",
+        "/plot/normal", "/plot/normal.{format}", "/plot/histogram", "/plot/histogram.{format}",
+        "/plot/random-walk", "/plot/random-walk.{format}",
+    }
+    assert "/metrics" not in document(create_app(metrics=False))["paths"]
+
+
+def parameters(doc, path):
+    return {p["name"]: p for p in doc["paths"][path]["get"]["parameters"]}
+
+
+def test_parameters_and_bounds_come_from_the_declarations_and_settings():
+    doc = document(create_app(min_dpi=20, max_dpi=200, default_dpi=100, max_points=5000))
+    histogram = parameters(doc, "/plot/histogram.{format}")
+    assert histogram["n"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 5000, "default": 1000}
+    assert histogram["bins"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 500, "default": 30}
+    assert histogram["var"]["schema"] == {"type": "number", "exclusiveMinimum": 0.0, "maximum": 1e9, "default": 1.0}
+    assert histogram["dpi"]["schema"] == {"type": "integer", "minimum": 20, "maximum": 200, "default": 100}
+    assert histogram["format"]["schema"]["enum"] == ["png", "svg", "pdf"]
+    fig = parameters(doc, "/fig/{mean}_{var}")
+    assert fig["mean"]["in"] == fig["var"]["in"] == "path" and fig["var"]["schema"]["exclusiveMinimum"] == 0.0
+    assert fig["n"]["schema"]["maximum"] == 5000 and fig["n"]["in"] == "query"
+    responses = doc["paths"]["/plot/histogram.{format}"]["get"]["responses"]
+    assert set(responses) == {"200", "400", "404", "413", "503"}
+    assert set(responses["200"]["content"]) == {"image/png", "image/svg+xml", "application/pdf"}
+    assert responses["503"]["headers"]["Retry-After"]["required"] is True
+
+
+def test_a_new_plot_appears_with_its_parameters():
+    sine = Plot("sine", [Param("points", int, 200, minimum=2, maximum=10_000, count=True, help="samples")],
+                draw=lambda ax, p, rng: ax.plot(range(p.points)))
+    doc = document(create_app(registry=PlotRegistry([sine]), max_points=300))
+    assert parameters(doc, "/plot/sine")["points"] == {
+        "name": "points", "in": "query", "required": False, "allowEmptyValue": True, "description": "samples",
+        "schema": {"type": "integer", "minimum": 2, "maximum": 300, "default": 200}}
+    assert not any(path.startswith(("/fig/", "/normal/")) for path in doc["paths"])  # no alias plot served
+    validate(doc)
+
+
+app = create_app(**SMALL)
+schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+def test_live_app_conforms_to_its_document(case):
+    """No 5xx, and every status, content type, header and body as the document says.
+
+    Every check but positive_data_acceptance: a request can fit the schema and still be refused,
+    with a documented 400 or 413, where JSON Schema cannot state the rule (the pixel budget of
+    size x dpi, each side of size within bounds).
+    """
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])

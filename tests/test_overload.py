@@ -1,0 +1,131 @@
+"""Overload over real sockets: a threaded server, a deliberately slow plot, bounded waits."""
+
+import contextlib
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from werkzeug.serving import make_server
+
+from wsgi_plot import Plot, PlotRegistry, create_app, default_registry
+
+from .test_metrics import samples, value
+
+
+class SlowPlot:
+    """A full-draw plot that takes ``seconds`` or, if ``hold`` is set, until ``release()``."""
+
+    def __init__(self, seconds=0.0, hold=False):
+        self.seconds = seconds
+        self.drawing = threading.Event()
+        self.released = threading.Event()
+        if not hold:
+            self.released.set()
+        self.plot = Plot("slow", draw=self.draw)
+
+    def draw(self, ax, params, rng):
+        self.drawing.set()
+        self.released.wait(timeout=30)
+        time.sleep(self.seconds)
+        ax.plot([0, 1], [0, 1])
+
+    def release(self):
+        self.released.set()
+
+
+@contextlib.contextmanager
+def threaded_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def get(url, headers=None):
+    """``(status, headers, body, seconds)``, for errors too."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
+            return response.status, response.headers, response.read(), time.monotonic() - started
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read(), time.monotonic() - started
+
+
+def registry_with(slow: SlowPlot) -> PlotRegistry:
+    registry = default_registry()
+    registry.add(slow.plot)
+    return registry
+
+
+def test_no_free_figure_within_the_timeout_is_503_with_retry_after():
+    slow = SlowPlot(hold=True)
+    app = create_app(registry=registry_with(slow), pool_size=1, pool_timeout=0.3)
+    pool = app.app.pool
+    with threaded_server(app) as base:
+        holder = threading.Thread(target=lambda: results.append(get(base + "/plot/slow.png?dpi=20")))
+        results = []
+        holder.start()
+        assert slow.drawing.wait(10)
+
+        rejected = []
+        waiting = [threading.Thread(target=lambda: rejected.append(get(base + "/fig/5_2?dpi=20",
+                                                                        {"Accept": "application/json"})))
+                   for _ in range(6)]
+        for thread in waiting:
+            thread.start()
+        for thread in waiting:
+            thread.join()
+        assert pool.size <= 1  # nothing built beyond the pool while they waited
+
+        slow.release()
+        holder.join()
+        after = get(base + "/fig/5_2?dpi=20")
+        metrics = samples(get(base + "/metrics")[2].decode())
+
+    assert [r[0] for r in rejected] == [503] * 6
+    for status, headers, body, seconds in rejected:
+        assert headers["Retry-After"] == "1"
+        assert json.loads(body)["error"]["status"] == 503
+        assert 0.25 <= seconds < 5  # waited for the pool timeout, not for the slow render
+    assert results[0][0] == 200 and after[0] == 200
+    assert value(metrics, "wsgi_plot_rejections_total", reason="pool_exhausted") == 6
+
+
+def test_a_render_past_its_deadline_is_503_and_its_figure_is_dropped():
+    slow = SlowPlot(seconds=0.4)
+    app = create_app(registry=registry_with(slow), pool_size=2, render_timeout=0.2)
+    pool = app.app.pool
+    with threaded_server(app) as base:
+        status, headers, body, _ = get(base + "/plot/slow.png?dpi=20")
+        assert status == 503 and headers["Retry-After"] == "1"
+        assert b"too long" in body and b"Traceback" not in body
+        assert pool.size == 0 and pool.in_use == 0  # the half-trusted figure was not kept
+        assert get(base + "/fig/5_2?dpi=20")[0] == 200  # the server goes on serving
+        metrics = samples(get(base + "/metrics")[2].decode())
+    assert value(metrics, "wsgi_plot_rejections_total", reason="render_timeout") == 1
+
+
+@pytest.mark.parametrize("pool_size", [1, 3])
+def test_concurrent_requests_never_exceed_the_pool(pool_size):
+    sizes = []
+    app = create_app(pool_size=pool_size, pool_timeout=10)
+    pool = app.app.pool
+    with threaded_server(app) as base:
+        def fetch_some(i):
+            for _ in range(3):
+                assert get(base + f"/fig/{i}_2?dpi=20")[0] == 200
+                sizes.append(pool.size)
+
+        threads = [threading.Thread(target=fetch_some, args=(i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(sizes) == 18 and max(sizes) <= pool_size and pool.in_use == 0

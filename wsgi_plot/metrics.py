@@ -1,0 +1,100 @@
+"""Prometheus metrics of the app: requests, render and wait seconds, figures in use, rejections.
+
+Under gunicorn every worker is a process counting on its own. prometheus_client's multiprocess
+mode keeps each process's counts in files under ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics``
+sums the files of all of them, so any worker answers for the whole server. gunicorn.conf.py sets
+that variable before the workers start and cleans it up. Without it the counts are this process's.
+"""
+
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+#: A fast-path PNG takes a few milliseconds, a large PDF a second; the render deadline is 10 s.
+RENDER_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: Mostly no wait at all; the pool timeout (5 s by default) bounds the rest.
+WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    """The app's metrics and their exposition; its methods are the hooks the app calls."""
+
+    def __init__(self):
+        directory = _multiprocess_directory()
+        # In multiprocess mode values live in files, not in a registry: register nowhere and
+        # collect from the files instead.
+        own = None if directory else CollectorRegistry()
+        self.requests = Counter("wsgi_plot_requests", "Requests answered, by route and status.",
+                                ["route", "status"], registry=own)
+        self.render_seconds = Histogram("wsgi_plot_render_seconds", "Seconds drawing and encoding an image, by format.",
+                                        ["format"], buckets=RENDER_BUCKETS, registry=own)
+        self.figure_wait_seconds = Histogram("wsgi_plot_figure_wait_seconds", "Seconds a request waited for a free figure.",
+                                             buckets=WAIT_BUCKETS, registry=own)
+        # livesum: the sum over live workers; a dead worker's figures are in use by no one.
+        self.figures_in_use = Gauge("wsgi_plot_figures_in_use", "Pooled figures lent to requests now.",
+                                    multiprocess_mode="livesum", registry=own)
+        self.rejections = Counter("wsgi_plot_rejections", "Requests refused with 503, by reason.",
+                                  ["reason"], registry=own)
+        if directory:
+            self.registry = CollectorRegistry()
+            MultiProcessCollector(self.registry, path=directory)
+        else:
+            self.registry = own
+
+    def count_request(self, route: str, status: int):
+        self.requests.labels(route, str(status)).inc()
+
+    def rendered(self, fmt: str, seconds: float):
+        self.render_seconds.labels(fmt).observe(seconds)
+
+    def waited_for_figure(self, seconds: float):
+        self.figure_wait_seconds.observe(seconds)
+
+    def set_figures_in_use(self, count: int):
+        self.figures_in_use.set(count)
+
+    def rejected(self, reason: str):
+        self.rejections.labels(reason).inc()
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The text format and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class NoMetrics:
+    """Metrics turned off: the same hooks, counting nothing."""
+
+    def count_request(self, route, status):
+        pass
+
+    def rendered(self, fmt, seconds):
+        pass
+
+    def waited_for_figure(self, seconds):
+        pass
+
+    def set_figures_in_use(self, count):
+        pass
+
+    def rejected(self, reason):
+        pass
+
+
+def create_metrics(enabled: bool):
+    return Metrics() if enabled else NoMetrics()
+
+
+def _multiprocess_directory() -> str | None:
+    """The directory of multiprocess mode, or None; an error when it cannot work as asked."""
+    directory = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    # prometheus_client chooses where values live when it is first imported.
+    multiprocess = values.ValueClass is not values.MutexValue
+    if directory and not multiprocess:
+        raise RuntimeError(f"{MULTIPROC_DIR_VARIABLE} was set after prometheus_client was imported; "
+                           "set it before the server starts (gunicorn.conf.py does)")
+    if multiprocess and not (directory and os.path.isdir(directory)):
+        raise RuntimeError(f"{MULTIPROC_DIR_VARIABLE}={directory!r} is not a directory")
+    return directory if multiprocess else None
