@@ -18,15 +18,14 @@ import platform
 import re
 import subprocess
 import sys
-import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from tests.servers import free_port, running  # noqa: E402
+from workers import rss_mib, worker_pids  # noqa: E402
 
 # The same picture on both sides; pages and vector formats where an app has them.
 SHARED_ROUTES = ["/fig/5_2", "/normal/5_2"]
@@ -51,18 +50,6 @@ def parse_wrk(output):
     match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     result["socket_errors"] = sum(map(int, match.groups())) if match else 0
     return result
-
-
-def worker_pids(master_pid):
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    return sorted(int(pid) for pid in children)
-
-
-def rss_mib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def body_bytes(url, samples=5):
@@ -106,7 +93,7 @@ class Server:
         return self._context.__exit__(*exc)
 
     def rss(self):
-        return [round(rss_mib(pid), 1) for pid in worker_pids(self.proc.pid)]
+        return [rss_mib(pid) for pid in worker_pids(self.proc.pid)]
 
 
 def mean(values):

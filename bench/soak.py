@@ -20,7 +20,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from tests.servers import free_port  # noqa: E402
+from workers import rss_mib, worker_pids  # noqa: E402
 
 #: Static parameters (mean, var) of the few "churn" requests: each new combination is a new pool
 #: key, so these make workers build figures and evict others, as unseen URLs do.
@@ -70,26 +73,6 @@ MIX = [
     (1, "GET", "/plot/nope.png", 404),
     (1, "POST", "/fig/5_2", 405),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def worker_pids(master: int) -> list[int]:
-    return sorted(int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split())
-
-
-def rss_mib(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except FileNotFoundError:
-        return None
-    return None
 
 
 def rss_of_workers(master: int) -> dict:

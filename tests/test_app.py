@@ -1,4 +1,3 @@
-import io
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser

@@ -6,7 +6,7 @@ import urllib.request
 import pytest
 
 from . import servers
-from .conftest import decode_png
+from .http_checks import check_recipe_page, check_recipe_png, fetch
 
 
 @pytest.fixture(scope="module")
@@ -17,26 +17,12 @@ def server(tmp_path_factory):
         yield proc
 
 
-def fetch(url):
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return response.status, response.headers, response.read()
-
-
 def test_png_over_http(server):
-    status, headers, body = fetch(server.base_url + "/fig/5_2")
-    assert status == 200
-    assert headers["Content-Type"] == "image/png"
-    assert headers["Cache-Control"] == "no-store, no-cache, must-revalidate, max-age=0"
-    assert "ETag" not in headers and "Last-Modified" not in headers
-    assert int(headers["Content-Length"]) == len(body)
-    assert decode_png(body).size == (1200, 900)
+    check_recipe_png(server.base_url)
 
 
 def test_page_over_http(server):
-    status, headers, body = fetch(server.base_url + "/normal/5_2")
-    assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert b'src="/fig/5_2"' in body
-    assert b"<title>random normal - 5, 2</title>" in body
+    check_recipe_page(server.base_url)
 
 
 def test_bad_input_over_http(server):

@@ -1,13 +1,12 @@
 """/openapi.json: valid OpenAPI 3.1, generated from the declarations, and true of the live app."""
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from openapi_spec_validator import validate
 from werkzeug.test import Client
 
-from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
+from wsgi_plot import Param, Plot, PlotRegistry, create_app
 
 #: Small bounds so generated requests render small images: the suite runs on 2 cores.
 SMALL = {"max_dpi": 100, "default_dpi": 50, "max_pixels": 200_000, "max_points": 2000, "pool_size": 2}
