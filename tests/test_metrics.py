@@ -103,26 +103,36 @@ def worker_pids(master_pid: int) -> set[int]:
 
 
 def test_counts_from_every_gunicorn_worker_are_summed(tmp_path):
-    requests_per_thread, threads = 15, 4
+    requests_per_thread, threads = 5, 4
+    sent = 0
+
+    def pids_with_counters():
+        return {int(f.name.split("_")[-1].split(".")[0]) for f in tmp_path.glob("counter_*.db")}
+
     with servers.gunicorn(workers=2, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as server:
         def fetch_many():
             for _ in range(requests_per_thread):
                 with urllib.request.urlopen(server.base_url + "/fig/5_2?dpi=30", timeout=30) as response:
                     response.read()
 
-        clients = [threading.Thread(target=fetch_many) for _ in range(threads)]
-        for thread in clients:
-            thread.start()
-        for thread in clients:
-            thread.join()
         pids = worker_pids(server.pid)
+        # The kernel may hand a burst to one worker: send bursts (bounded) until both have counted.
+        for _ in range(20):
+            clients = [threading.Thread(target=fetch_many) for _ in range(threads)]
+            for thread in clients:
+                thread.start()
+            for thread in clients:
+                thread.join()
+            sent += requests_per_thread * threads
+            if pids_with_counters() >= set(pids):
+                break
         with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
             scraped = samples(response.read().decode())
     assert len(pids) == 2
     # Every worker wrote its own counter file: the sums below come from both processes.
-    assert {int(f.name.split("_")[-1].split(".")[0]) for f in tmp_path.glob("counter_*.db")} >= pids
-    assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == requests_per_thread * threads
-    assert value(scraped, "wsgi_plot_render_seconds_count", format="png") == requests_per_thread * threads
+    assert pids_with_counters() >= set(pids)
+    assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == sent
+    assert value(scraped, "wsgi_plot_render_seconds_count", format="png") == sent
     assert value(scraped, "wsgi_plot_figures_in_use") == 0
 
 
