@@ -7,8 +7,11 @@ import socket
 import subprocess
 import sys
 import time
+import threading
 import urllib.request
 from pathlib import Path
+
+from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -122,3 +125,16 @@ def nginx(executable, config_text: str, prefix: Path, port: int):
     with running(cmd, base + "/", log_path=prefix / "logs" / "stdout.log") as proc:
         proc.base_url = base
         yield proc
+
+
+@contextlib.contextmanager
+def threaded_server(app):
+    """werkzeug's threaded development server in this process, on a free loopback port; yields its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()

@@ -1,6 +1,5 @@
 """Overload over real sockets: a threaded server, a deliberately slow plot, bounded waits."""
 
-import contextlib
 import json
 import threading
 import time
@@ -8,10 +7,10 @@ import urllib.error
 import urllib.request
 
 import pytest
-from werkzeug.serving import make_server
 
 from wsgi_plot import Plot, PlotRegistry, create_app, default_registry
 
+from .servers import threaded_server
 from .test_metrics import samples, value
 
 
@@ -34,18 +33,6 @@ class SlowPlot:
 
     def release(self):
         self.released.set()
-
-
-@contextlib.contextmanager
-def threaded_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 def get(url, headers=None):

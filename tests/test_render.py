@@ -4,6 +4,7 @@ import hashlib
 import subprocess
 import sys
 import threading
+import urllib.request
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from wsgi_plot.params import Values
 from wsgi_plot.render import render_unpooled
 
 from .conftest import decode_png
+from .servers import threaded_server
 
 
 def unpooled(plot, fmt="png", seed=1, width=4, height=3, dpi=300, **values):
@@ -122,27 +124,27 @@ def test_an_outlier_seed_matches_a_full_draw(tmp_path):
 
 
 def test_threads_never_mix_figures():
-    """Many threads against one app: each image equals the one rendered alone."""
-    app = create_app(pool_size=3)
+    """Many client threads against one threaded server process: each image equals the one rendered alone."""
     urls = [f"/fig/{m}_{v}?seed={s}&dpi=60" for m, v in [(0, 1), (5, 2), (-3, 0.5)] for s in range(4)]
     expected = {url: Client(create_app(pool_size=1)).get(url).data for url in urls}
     mismatches, errors = [], []
 
-    def worker(offset):
-        client = Client(app)
-        for i in range(30):
-            url = urls[(offset + i) % len(urls)]
-            response = client.get(url)
-            if response.status_code != 200:
-                errors.append(response.status)
-            elif response.data != expected[url]:
-                mismatches.append(url)
+    with threaded_server(create_app(pool_size=3)) as base_url:
+        def worker(offset):
+            for i in range(20):
+                url = urls[(offset + i) % len(urls)]
+                try:
+                    with urllib.request.urlopen(base_url + url, timeout=30) as response:
+                        if response.read() != expected[url]:
+                            mismatches.append(url)
+                except OSError as error:
+                    errors.append(error)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     assert not errors and not mismatches
 
 
