@@ -7,11 +7,17 @@ instead of reusing a cached copy. That is checked on what the browser received
 A control server that allows caching shows the same checks do see a cached image.
 """
 
+import base64
 import hashlib
 
 import numpy as np
 import pytest
 from PIL import Image
+from werkzeug.test import Client
+
+from wsgi_plot import create_app, default_registry
+from wsgi_plot.params import Values
+from wsgi_plot.render import render_unpooled
 
 from . import servers, tools
 from .conftest import decode_png
@@ -169,3 +175,39 @@ def test_mounted_page_reload_link_and_svg(page, mounted_server, tmp_path):
         rgb = np.asarray(image.convert("RGB")).astype(int)
     red = int(((rgb[..., 0] - rgb[..., 1] > 50) & (rgb[..., 0] - rgb[..., 2] > 50)).sum())
     assert red > 3000
+
+
+# An SVG rasterised by the browser at twice its CSS size, as PNG pixels.
+RASTERISE_SVG = """async (source) => {
+    const img = new Image();
+    img.src = "data:image/svg+xml;base64," + source;
+    await img.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth * 2;
+    canvas.height = img.naturalHeight * 2;
+    canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+    return canvas.toDataURL("image/png");
+}"""
+
+
+def browser_pixels(page, svg: bytes) -> np.ndarray:
+    url = page.evaluate(RASTERISE_SVG, base64.b64encode(svg).decode())
+    return np.asarray(decode_png(base64.b64decode(url.split(",", 1)[1])).convert("RGBA")).astype(int)
+
+
+@pytest.mark.parametrize("name, query", [("normal", "mean=5&var=2"), ("histogram", "bins=20"),
+                                         ("random-walk", "steps=300")])
+def test_layered_svg_shows_what_a_full_save_shows(page, name, query):
+    """The pooled SVG (static part saved once, changing artists layered on top) against savefig."""
+    plot = default_registry().get(name)
+    client = Client(create_app(pool_size=1))
+    given = dict(pair.split("=") for pair in query.split("&"))
+    values = Values(**{p.name: p.parse(given[p.name]) if p.name in given else p.default for p in plot.params})
+    for seed in (1, 2):
+        layered = client.get(f"/plot/{name}.svg?{query}&seed={seed}").data
+        full = render_unpooled(plot, values, np.random.default_rng(seed), "svg", 4, 3, 300)
+        assert layered != full  # not the same bytes: the comparison below is of what is shown
+        assert np.array_equal(browser_pixels(page, layered), browser_pixels(page, full))
+    # The check can fail: another sample shows differently.
+    other = render_unpooled(plot, values, np.random.default_rng(3), "svg", 4, 3, 300)
+    assert not np.array_equal(browser_pixels(page, layered), browser_pixels(page, other))

@@ -1,9 +1,11 @@
 """The fast path draws the same picture as a full draw, and renders never leak into each other."""
 
 import hashlib
+import re
 import subprocess
 import sys
 import threading
+import xml.etree.ElementTree as ET
 import urllib.request
 
 import numpy as np
@@ -78,9 +80,39 @@ def test_fast_path_equals_a_full_draw_for_many_seeds(tmp_path):
     assert identical >= 10
 
 
-def test_vector_formats_equal_a_full_draw(client):
-    for fmt in ("svg", "pdf"):
-        assert client.get(f"/fig/5_2.{fmt}?seed=3").data == unpooled(normal.plot, fmt, seed=3, mean=5.0, var=2.0)
+def test_pdf_equals_a_full_draw(client):
+    assert client.get("/fig/5_2.pdf?seed=3").data == unpooled(normal.plot, "pdf", seed=3, mean=5.0, var=2.0)
+
+
+def svg_markers(svg: bytes) -> list:
+    """The marker instances (``<use>``) of an SVG, as (x, y) strings, in document order."""
+    root = ET.fromstring(svg)
+    return [(use.get("x", ""), use.get("y", "")) for use in root.iter("{http://www.w3.org/2000/svg}use")]
+
+
+def test_layered_svg_has_the_full_draws_markers_and_unique_ids(client):
+    """Byte for byte it differs from savefig (the layer is a document of its own); what it draws does not.
+
+    tests/test_browser.py compares the two as a browser renders them.
+    """
+    for seed in (3, 4):
+        layered = client.get(f"/fig/5_2.svg?seed={seed}&n=50").data
+        full = unpooled(normal.plot, "svg", seed=seed, mean=5.0, var=2.0, n=50)
+        assert sorted(svg_markers(layered)) == sorted(svg_markers(full))
+        ids = re.findall(rb' id="([^"]+)"', layered)
+        assert len(ids) == len(set(ids))
+        for ref in re.findall(rb'(?:url\(#|xlink:href="#)([^")]+)', layered):
+            assert ref in ids  # every reference resolves
+
+
+def test_layered_svg_falls_back_to_a_full_save_after_widening():
+    client = Client(create_app(pool_size=1))
+    seed = next(s for s in range(10_000)
+                if np.abs(np.random.default_rng(s).normal(0, 1, 2 * 1000)).max() > normal.SPREAD)
+    layered = client.get(f"/fig/0_1.svg?n=1000&seed={seed}&dpi=100").data
+    assert layered == unpooled(normal.plot, "svg", seed=seed, dpi=100, mean=0.0, var=1.0, n=1000)
+    # and the next ordinary request is layered again on the unchanged static part
+    assert client.get("/fig/0_1.svg?n=1000&seed=1&dpi=100").data.count(b'id="layer-') > 0
 
 
 def far_point_registry():

@@ -3,9 +3,12 @@
 The fast path (PNG of an incremental plot) works like matplotlib's blitting:
 the figure's static part is drawn once and its pixels saved; a request
 restores those pixels, updates the changing artists and draws only them.
+SVG gets the same split: the static part is serialised once and each request
+appends only the changing artists, as a layer on top.
 """
 
 import io
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -65,6 +68,7 @@ class PreparedFigure:
         self.overlay = []  # static artists drawn again over the changing ones
         self.background = None
         self.widened = False  # this request's data needed wider limits than the static ones
+        self.svg_static = None  # the static part as SVG, without its closing tag; made on first use
         if plot.incremental:
             with DRAW_LOCK:
                 self.axes = self.figure.add_subplot()
@@ -100,8 +104,28 @@ class PreparedFigure:
                 self.canvas.draw()
 
     def encode_vector(self, fmt: str) -> bytes:
+        if fmt == "svg" and self.plot.incremental and not self.widened:
+            return self._layered_svg()
         with self._full_draw():
             return _encode_vector(self.figure, fmt)
+
+    def _layered_svg(self) -> bytes:
+        """The static part's SVG, serialised once, with the changing artists as a layer on top.
+
+        The SVG backend writes the whole figure on every save, and the static
+        axes are ~80 % of that work. Layering keeps the drawing order of the
+        Agg fast path: static part, changing artists, then the overlay.
+        """
+        changing = self.drawn + self.overlay
+        if self.svg_static is None:
+            with _hidden(changing):
+                document = _encode_vector(self.figure, "svg")
+            self.svg_static = document[: document.rindex(b"</svg>")]
+        static = [a for a in self.figure.get_children() + self.axes.get_children()  # patches included
+                  if a is not self.axes and a not in changing]
+        with _hidden(static):
+            layer = _encode_vector(self.figure, "svg")
+        return self.svg_static + _svg_layer(layer) + b"</svg>\n"
 
     @contextmanager
     def _full_draw(self):
@@ -204,6 +228,33 @@ def widen_to_fit(axes, artists) -> bool:
         set_(*((new_hi, new_lo) if inverted else (new_lo, new_hi)))
         changed = True
     return changed
+
+
+@contextmanager
+def _hidden(artists):
+    shown = [a for a in artists if a.get_visible()]
+    for artist in shown:
+        artist.set_visible(False)
+    try:
+        yield
+    finally:
+        for artist in shown:
+            artist.set_visible(True)
+
+
+#: Every id a layer defines or refers to, so that they can be renamed apart from the static part's.
+_SVG_ID_RE = re.compile(rb'(id="|url\(#|xlink:href="#)')
+
+
+def _svg_layer(document: bytes) -> bytes:
+    """The drawing of an SVG document as a fragment to append to another one.
+
+    Drops the prolog, metadata and style (the static part has them) and
+    prefixes the layer's ids: both documents number their groups, clip paths
+    and markers alike.
+    """
+    body = document[document.index(b"</defs>") + len(b"</defs>"): document.rindex(b"</svg>")]
+    return _SVG_ID_RE.sub(rb"\1layer-", body)
 
 
 def _encode_vector(figure, fmt: str) -> bytes:
