@@ -249,11 +249,12 @@ _SVG_ID_RE = re.compile(rb'(id="|url\(#|xlink:href="#)')
 def _svg_layer(document: bytes) -> bytes:
     """The drawing of an SVG document as a fragment to append to another one.
 
-    Drops the prolog, metadata and style (the static part has them) and
+    Keeps everything from the figure's group (the first ``<g>``) to the end,
+    dropping the prolog, metadata and style (the static part has them), and
     prefixes the layer's ids: both documents number their groups, clip paths
     and markers alike.
     """
-    body = document[document.index(b"</defs>") + len(b"</defs>"): document.rindex(b"</svg>")]
+    body = document[document.index(b"<g id="): document.rindex(b"</svg>")]
     return _SVG_ID_RE.sub(rb"\1layer-", body)
 
 
