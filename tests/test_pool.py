@@ -76,19 +76,25 @@ def test_full_pool_times_out_with_pool_exhausted():
         assert time.monotonic() - started >= 0.2
 
 
-def test_waiter_gets_the_object_when_it_is_returned():
-    pool = FigurePool(1, timeout=5)
-    got = []
+def hold_in_thread(pool, key, seconds):
+    """A started thread that holds ``key``'s object for ``seconds``; returns once it holds it."""
     holding = threading.Event()
 
     def holder():
-        with pool.checkout("a", object):
+        with pool.checkout(key, object):
             holding.set()
-            time.sleep(0.2)
+            time.sleep(seconds)
 
     thread = threading.Thread(target=holder)
     thread.start()
     holding.wait()
+    return thread
+
+
+def test_waiter_gets_the_object_when_it_is_returned():
+    pool = FigurePool(1, timeout=5)
+    got = []
+    thread = hold_in_thread(pool, "a", 0.2)
     with pool.checkout("a", object) as lease:
         got.append(lease.reused)
     thread.join()
@@ -130,16 +136,7 @@ def test_reports_figures_in_use_on_every_change():
 
 def test_lease_tells_how_long_it_waited_for_a_figure():
     pool = FigurePool(1, timeout=5)
-    holding = threading.Event()
-
-    def holder():
-        with pool.checkout("a", object):
-            holding.set()
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    holding.wait()
+    thread = hold_in_thread(pool, "a", 0.2)
     with pool.checkout("a", object) as lease:
         assert 0.1 <= lease.waited < 2
     thread.join()

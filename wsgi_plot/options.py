@@ -30,10 +30,10 @@ class RenderOptions:
         """Canvas size as Agg allocates it."""
         return int(self.width * self.dpi), int(self.height * self.dpi)
 
-    def query(self, *, seed: bool = True) -> dict:
-        """The non-default options as URL query values."""
+    def query(self) -> dict:
+        """The options as URL query values (seed only when one was given)."""
         values = {"dpi": self.dpi, "size": f"{format_number(self.width)}x{format_number(self.height)}"}
-        if seed and self.seed is not None:
+        if self.seed is not None:
             values["seed"] = self.seed
         return values
 

@@ -50,7 +50,6 @@ class RenderTimeout(Exception):
 class Timings:
     """Milliseconds per stage of one render (sent as Server-Timing)."""
 
-    checkout: float = 0.0
     draw: float = 0.0
     encode: float = 0.0
 
