@@ -1,4 +1,6 @@
-"""gunicorn settings for wsgi_plot: ``gunicorn -c gunicorn.conf.py wsgi_plot:app``.
+"""gunicorn settings for wsgi_plot: ``gunicorn -c python:wsgi_plot.gunicorn_config wsgi_plot:app``.
+
+``wsgi-plot serve`` runs exactly that; the repository's gunicorn.conf.py takes these settings too.
 
 Every value can be overridden by an environment variable named in its comment.
 """
