@@ -1,84 +1,8 @@
 """gunicorn settings for wsgi_plot: ``gunicorn -c gunicorn.conf.py wsgi_plot:app``.
 
-Every value can be overridden by an environment variable named in its comment.
+The settings live in the package, ``wsgi_plot/gunicorn_config.py``, so that an installed
+wsgi_plot has them too (``gunicorn -c python:wsgi_plot.gunicorn_config wsgi_plot:app``, or
+``wsgi-plot serve``); this file takes them all, so both ways behave the same.
 """
 
-import glob
-import multiprocessing
-import os
-import shutil
-import tempfile
-
-from gunicorn.glogging import Logger
-
-# -- where to listen ----------------------------------------------------------
-# Loopback by default: put nginx or another proxy in front to expose it.
-bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-
-# -- workers --------------------------------------------------------------------
-# One sync worker per core. Agg drawing holds the GIL and matplotlib serialises
-# Figure.draw within a process, so threads cannot draw in parallel; processes
-# can. Each worker keeps its own pool of prepared figures.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))  # WEB_CONCURRENCY
-worker_class = "sync"
-
-# Recycle workers now and then as insurance against slow leaks in extensions;
-# the jitter keeps them from restarting all at once.
-max_requests = int(os.environ.get("MAX_REQUESTS", 10000))  # MAX_REQUESTS, 0 disables
-max_requests_jitter = max_requests // 10
-
-# A render is tens of milliseconds; a worker silent for this long is stuck.
-timeout = int(os.environ.get("TIMEOUT", 30))  # TIMEOUT, seconds
-graceful_timeout = 10
-
-# -- logging ----------------------------------------------------------------------
-accesslog = "-"  # stdout
-errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info")  # LOG_LEVEL
-
-#: Health probes a load balancer or orchestrator sends every few seconds.
-QUIET_PATHS = frozenset({"/healthz", "/readyz"})
-
-
-class QuietProbesLogger(Logger):
-    """The access log without successful health probes, which would drown the requests.
-
-    A failing probe (4xx/5xx) is still logged: that is when someone reads the log.
-    """
-
-    def access(self, resp, req, environ, request_time):
-        if req.path in QUIET_PATHS and resp.status_code is not None and resp.status_code < 400:
-            return
-        super().access(resp, req, environ, request_time)
-
-
-logger_class = QuietProbesLogger
-
-# -- metrics ----------------------------------------------------------------------
-# Each worker counts in its own files under PROMETHEUS_MULTIPROC_DIR and /metrics sums
-# them all, so any worker answers for the server. prometheus_client reads the variable
-# when first imported, so it is set here, before a worker imports the app: a fresh
-# temporary directory, removed on exit, unless you name one (PROMETHEUS_MULTIPROC_DIR).
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wsgi_plot-metrics-")
-    # Kept in the environment, not a variable here, because a reload (HUP) runs this file again.
-    os.environ["_WSGI_PLOT_OWN_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-
-
-def on_starting(server):
-    # Files left by an earlier run in the same directory would be added to this run's counts.
-    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
-        os.remove(path)
-
-
-def child_exit(server, worker):
-    # A dead worker's counters still count; its live gauge (figures in use) must not.
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
-
-
-def on_exit(server):
-    own = os.environ.get("_WSGI_PLOT_OWN_METRICS_DIR")
-    if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        shutil.rmtree(own, ignore_errors=True)
+from wsgi_plot.gunicorn_config import *  # noqa: F401,F403

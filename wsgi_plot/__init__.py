@@ -1,15 +1,32 @@
 """wsgi_plot: matplotlib plots served over HTTP by a plain WSGI application."""
 
-from .middleware import NoCacheMiddleware
-from .params import Param
-from .plot import Plot, PlotRegistry
-from .application import PlotApp, create_app
-from .settings import Settings
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
 __all__ = ["create_app", "NoCacheMiddleware", "Plot", "Param", "PlotRegistry", "PlotApp", "Settings",
            "default_registry", "app"]
+
+#: Public names and the modules that define them, imported on first use (PEP 562). A server's
+#: master process imports ``wsgi_plot.gunicorn_config``, and the ``wsgi-plot`` command this
+#: package: neither may load prometheus_client before the config has set
+#: PROMETHEUS_MULTIPROC_DIR, and neither needs matplotlib, which each worker imports itself.
+_LAZY = {
+    "create_app": "application",
+    "PlotApp": "application",
+    "NoCacheMiddleware": "middleware",
+    "Param": "params",
+    "Plot": "plot",
+    "PlotRegistry": "plot",
+    "Settings": "settings",
+}
+
+if TYPE_CHECKING:
+    from .application import PlotApp, create_app
+    from .middleware import NoCacheMiddleware
+    from .params import Param
+    from .plot import Plot, PlotRegistry
+    from .settings import Settings
 
 
 def default_registry():
@@ -20,10 +37,20 @@ def default_registry():
 
 
 def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     # ``wsgi_plot:app`` for gunicorn and uWSGI, built on first access so that
     # importing the package reads no environment and allocates nothing.
     if name == "app":
         global app
-        app = create_app()
+        app = __getattr__("create_app")()
         return app
     raise AttributeError(name)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

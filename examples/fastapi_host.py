@@ -1,0 +1,53 @@
+"""wsgi_plot mounted at /plots inside a FastAPI (ASGI) application (pip install '.[examples]').
+
+    uvicorn examples.fastapi_host:app
+
+from the repository root, then open http://127.0.0.1:8000/ (FastAPI) and
+http://127.0.0.1:8000/plots/normal/5_2 (wsgi_plot).
+
+a2wsgi's WSGIMiddleware (Starlette's own is deprecated in its favour) runs wsgi_plot in a pool
+of threads beside the event loop, so a render never blocks the loop. Renders within one process
+still take turns (matplotlib draws under the GIL): for more than one core, run more processes
+(``uvicorn --workers N``, or gunicorn with uvicorn's worker class) and, for /metrics to sum them,
+set PROMETHEUS_MULTIPROC_DIR to an empty directory before they start, as wsgi_plot's gunicorn
+settings do.
+"""
+
+import hashlib
+import json
+
+from a2wsgi import WSGIMiddleware
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+import wsgi_plot
+
+#: Where wsgi_plot lives inside the host.
+PLOTS_PREFIX = "/plots"
+
+STATUS = {"ok": True}
+STATUS_ETAG = '"' + hashlib.sha1(json.dumps(STATUS).encode()).hexdigest() + '"'
+STATUS_CACHE_CONTROL = "public, max-age=60"
+
+app = FastAPI(title="host")
+
+
+@app.get("/", response_class=HTMLResponse)
+def home(request: Request):
+    # root_path keeps the link right if the host itself is mounted under a prefix.
+    plots = request.scope.get("root_path", "") + PLOTS_PREFIX
+    return (f"<!doctype html><title>host</title><h1>The FastAPI site</h1>"
+            f'<p><a id="plot" href="{plots}/normal/5_2">a plot</a> &middot; <a href="{plots}/">all plots</a></p>')
+
+
+@app.get("/status.json")
+def status(request: Request):
+    # A response the host wants cached and revalidated: it must keep these headers.
+    headers = {"Cache-Control": STATUS_CACHE_CONTROL, "ETag": STATUS_ETAG}
+    if STATUS_ETAG in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(STATUS, headers=headers)
+
+
+# Mounted beside FastAPI's routes: its middleware and headers never touch wsgi_plot's responses.
+app.mount(PLOTS_PREFIX, WSGIMiddleware(wsgi_plot.create_app()))

@@ -1,0 +1,88 @@
+"""wsgi_plot mounted at /plots in the Django and FastAPI examples, under real gunicorn and uvicorn.
+
+The checks are test_mounting's own, imported below and so collected again here with this
+module's ``client``: the Django host in-process (through wsgiref's validator) and under
+gunicorn, the FastAPI host under uvicorn, both over HTTP on loopback.
+"""
+
+import http.client
+import sys
+from urllib.parse import urlsplit
+from wsgiref.validate import validator
+
+import pytest
+from werkzeug.test import Client
+from werkzeug.wrappers import Response
+
+from . import servers, tools
+from .test_mounting import (  # noqa: F401 (collected here with this module's client)
+    get,
+    test_host_keeps_its_own_caching_headers,
+    test_host_routes_are_unaffected,
+    test_no_cache_headers_on_every_wsgi_plot_response,
+    test_page_image_and_links_resolve_under_the_prefix,
+    test_plot_list_thumbnails_resolve_under_the_prefix,
+)
+
+
+class HTTPResponse(Response):
+    """A response read over HTTP, with the ``text`` of werkzeug's TestResponse."""
+
+    @property
+    def text(self) -> str:
+        return self.get_data(as_text=True)
+
+
+class HTTPClient:
+    """werkzeug's test ``Client.get`` over real HTTP: one connection per request, no redirects followed."""
+
+    def __init__(self, base_url: str):
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port
+
+    def get(self, url, buffered=True, headers=None):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            connection.request("GET", url, headers=dict(headers or {}))
+            answer = connection.getresponse()
+            return HTTPResponse(answer.read(), status=answer.status, headers=answer.getheaders())
+        finally:
+            connection.close()
+
+
+def uvicorn(app: str, log_path):
+    """uvicorn serving ``app`` from the repository root on a free loopback port."""
+    port = servers.free_port()
+    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    base = f"http://127.0.0.1:{port}"
+    return servers.running(cmd, base + "/", log_path=log_path), base
+
+
+@pytest.fixture(scope="module", params=["django in-process", "django under gunicorn", "fastapi under uvicorn"])
+def client(request, tmp_path_factory):
+    log = tmp_path_factory.mktemp("hosts") / "server.log"
+    if request.param.startswith("django"):
+        tools.module("django")
+        if request.param == "django in-process":
+            from examples.django_host.wsgi import application
+
+            yield Client(validator(application))
+            return
+        with servers.gunicorn(workers=2, app="examples.django_host.wsgi:application", log_path=log) as server:
+            yield HTTPClient(server.base_url)
+    else:
+        for name in ("fastapi", "a2wsgi", "uvicorn"):
+            tools.module(name)
+        context, base = uvicorn("examples.fastapi_host:app", log)
+        with context:
+            yield HTTPClient(base)
+
+
+def test_host_middleware_never_sees_wsgi_plot_responses(client):
+    """What the host adds to its own responses is not on wsgi_plot's, and the reverse."""
+    home, plot = get(client, "/"), get(client, "/plots/fig/5_2?dpi=20")
+    assert home.status_code == 200 and plot.status_code == 200
+    assert plot.headers["X-Request-Id"] and "X-Request-Id" not in home.headers
+    assert plot.mimetype == "image/png"
+    if "Referrer-Policy" in home.headers:  # Django's SecurityMiddleware
+        assert "Referrer-Policy" not in plot.headers
