@@ -7,7 +7,7 @@ import time
 import uuid
 from http import HTTPStatus
 from string import Template
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -257,9 +257,12 @@ def _html_response(html: str) -> Response:
 
 
 def _relative_redirect(new_url: str, code: int) -> Response:
-    """Redirect to ``new_url``'s path and query only, so the Location never echoes the Host header."""
-    parts = urlsplit(new_url)
-    location = urlunsplit(("", "", parts.path, parts.query, ""))
+    """Redirect to ``new_url``'s path only, so the Location never echoes the Host header or the query.
+
+    The one redirect is ``/plots`` -> ``/plots/``, a page that takes no query: copying the
+    client's query would put raw input of any length into a header.
+    """
+    location = urlsplit(new_url).path
     return Response(f"{code} {HTTPStatus(code).phrase}: {location}\n", code, {"Location": location}, mimetype="text/plain")
 
 
