@@ -116,3 +116,30 @@ def test_concurrent_requests_never_exceed_the_pool(pool_size):
         for thread in threads:
             thread.join()
     assert len(sizes) == 18 and max(sizes) <= pool_size and pool.in_use == 0
+
+
+def test_a_request_past_its_deadline_before_drawing_is_not_drawn_and_keeps_its_figure():
+    """Waiting for the draw lock past the deadline: 503 without drawing; the untouched figure goes back to the pool."""
+    from werkzeug.test import Client
+
+    from wsgi_plot.render import DRAW_LOCK
+
+    draws = []
+    plot = Plot("counted", draw=lambda ax, p, rng: draws.append(1))
+    app = create_app(registry=PlotRegistry([plot]), pool_size=1, render_timeout=0.2)
+    pool = app.app.pool
+    responses = []
+    request = threading.Thread(target=lambda: responses.append(Client(app).get("/plot/counted.png?dpi=20")))
+    with DRAW_LOCK:  # held by this thread, as a host app's long draw would hold it
+        request.start()
+        deadline = time.monotonic() + 30
+        while pool.in_use == 0 and time.monotonic() < deadline:  # the request has its figure and waits for the lock
+            time.sleep(0.01)
+        assert pool.in_use == 1
+        time.sleep(0.3)  # past the request's deadline, which began before its checkout
+    request.join(30)
+    (response,) = responses
+    assert response.status_code == 503 and b"too long" in response.data
+    assert draws == []
+    assert pool.size == 1 and pool.in_use == 0  # kept: nothing was drawn on it
+    assert Client(app).get("/plot/counted.png?dpi=20").status_code == 200 and draws == [1]

@@ -223,11 +223,19 @@ class PlotApp:
         def build():
             return PreparedFigure(plot, static, options.width, options.height, options.dpi)
 
+        expired = None
         try:
             with self.pool.checkout(key, build) as lease:
                 self.metrics.waited_for_figure(lease.waited)
                 checkout_ms = (time.perf_counter() - started) * 1000
-                data, timings = render(lease.obj, values, rng, fmt, deadline)
+                try:
+                    data, timings = render(lease.obj, values, rng, fmt, deadline)
+                except RenderTimeout as exc:
+                    if not exc.figure_untouched:
+                        raise  # maybe half drawn: leaving the block with it makes the pool drop the figure
+                    expired = exc  # nothing drawn: the figure goes back to the pool
+            if expired:
+                raise expired
         except PoolExhausted:
             self.metrics.rejected("pool_exhausted")
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None

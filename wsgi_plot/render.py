@@ -45,6 +45,11 @@ _WIDEN_MARGIN = 0.05
 class RenderTimeout(Exception):
     """A render ran past its deadline."""
 
+    def __init__(self, message, figure_untouched=False):
+        super().__init__(message)
+        #: The deadline passed before drawing began, so the figure can be used again as it is.
+        self.figure_untouched = figure_untouched
+
 
 @dataclass
 class Timings:
@@ -269,6 +274,9 @@ def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | No
     timings = Timings()
     start = time.perf_counter()
     with DRAW_LOCK:
+        # The lock may have been held long (a host app's draw, a queue of renders): a request
+        # already past its deadline is not drawn at all.
+        _check_deadline(deadline, "wait for the draw lock", figure_untouched=True)
         prepared.update(values, rng)
         if fmt == "png":
             prepared.draw_agg()
@@ -309,6 +317,6 @@ def _ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _check_deadline(deadline, stage):
+def _check_deadline(deadline, stage, figure_untouched=False):
     if deadline is not None and time.monotonic() > deadline:
-        raise RenderTimeout(f"render passed its deadline during {stage}")
+        raise RenderTimeout(f"render passed its deadline during {stage}", figure_untouched)
