@@ -15,6 +15,17 @@ from gunicorn.glogging import Logger
 # Loopback by default: put nginx or another proxy in front to expose it.
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
+# -- behind a proxy -----------------------------------------------------------------
+# gunicorn believes a proxy's X-Forwarded-Proto only from these addresses: the loopback nginx of
+# deploy/nginx.conf (FORWARDED_ALLOW_IPS, comma-separated, to name another proxy).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Request headers such a proxy may send to set WSGI variables. gunicorn's default, SCRIPT_NAME and
+# PATH_INFO, trusts any client on those addresses: a SCRIPT_NAME header the path does not start with
+# made gunicorn answer 500, one it does moved the routes. deploy/nginx.conf sends neither (nginx
+# drops headers with underscores); to mount the app under a prefix behind a proxy that sets it,
+# FORWARDER_HEADERS=SCRIPT_NAME.
+forwarder_headers = os.environ.get("FORWARDER_HEADERS", "")
+
 # -- workers --------------------------------------------------------------------
 # One sync worker per core. Agg drawing holds the GIL and matplotlib serialises
 # Figure.draw within a process, so threads cannot draw in parallel; processes

@@ -1,5 +1,6 @@
 """End to end: the README's server, real gunicorn with gunicorn.conf.py, over HTTP on loopback."""
 
+import http.client
 import time
 import urllib.request
 
@@ -55,3 +56,36 @@ def test_successful_health_probes_stay_out_of_the_access_log(server):
     assert "GET /fig/5_2?dpi=51" in log
     assert "POST /healthz" in log
     assert "GET /healthz" not in log and "GET /readyz" not in log
+
+
+def get_with_headers(base_url, path, headers):
+    """``(status, content type, body)`` of a GET sending ``headers`` as written (urllib would recase them)."""
+    connection = http.client.HTTPConnection(base_url.removeprefix("http://"), timeout=30)
+    try:
+        connection.putrequest("GET", path)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type"), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("script_name", ["/elsewhere", "/normal"])
+def test_a_client_cannot_set_script_name(server, script_name):
+    """gunicorn takes SCRIPT_NAME from a header of a trusted proxy; none is configured to send one.
+
+    A prefix the path lacks made gunicorn answer 500 in HTML; one it has moved the routes.
+    """
+    expected = fetch(server.base_url + "/normal/5_2")[2]
+    status, content_type, body = get_with_headers(server.base_url, "/normal/5_2", {"SCRIPT_NAME": script_name})
+    assert (status, content_type) == (200, "text/html; charset=utf-8")
+    assert body == expected  # same links: the header changed nothing
+
+
+def test_a_proxy_may_be_trusted_with_script_name_when_the_operator_says_so():
+    """FORWARDER_HEADERS=SCRIPT_NAME: a proxy on a trusted address mounts the app under a prefix."""
+    with servers.gunicorn(workers=1, env={"FORWARDER_HEADERS": "SCRIPT_NAME"}) as proxied:
+        status, _, body = get_with_headers(proxied.base_url, "/plots/normal/5_2", {"SCRIPT_NAME": "/plots"})
+    assert status == 200 and b'src="/plots/fig/5_2"' in body
