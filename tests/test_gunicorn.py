@@ -1,6 +1,7 @@
 """End to end: the README's server, real gunicorn with gunicorn.conf.py, over HTTP on loopback."""
 
 import http.client
+import socket
 import time
 import urllib.request
 
@@ -89,3 +90,23 @@ def test_a_proxy_may_be_trusted_with_script_name_when_the_operator_says_so():
     with servers.gunicorn(workers=1, env={"FORWARDER_HEADERS": "SCRIPT_NAME"}) as proxied:
         status, _, body = get_with_headers(proxied.base_url, "/plots/normal/5_2", {"SCRIPT_NAME": "/plots"})
     assert status == 200 and b'src="/plots/fig/5_2"' in body
+
+
+def control_socket_answers(path) -> bool:
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.connect(str(path))
+            return True
+        except OSError:
+            return False
+
+
+def test_each_instance_has_its_own_control_socket_or_none(tmp_path):
+    """Two instances as the README's scale-out starts them: gunicorn's one-per-user default is not used."""
+    env = {"HOME": str(tmp_path), "XDG_RUNTIME_DIR": None}
+    named = tmp_path / "named.ctl"
+    with servers.gunicorn(workers=1, env={**env, "CONTROL_SOCKET": str(named)}):
+        with servers.gunicorn(workers=1, env=env):  # as shipped: none
+            assert not (tmp_path / ".gunicorn" / "gunicorn.ctl").exists()
+            assert control_socket_answers(named)
+        assert control_socket_answers(named)  # stopping the other instance left it alone
