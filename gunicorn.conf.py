@@ -83,6 +83,16 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Kept in the environment, not a variable here, because a reload (HUP) runs this file again.
     os.environ["_WSGI_PLOT_OWN_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
+# -- matplotlib's cache ------------------------------------------------------------------
+# matplotlib keeps its font list under MPLCONFIGDIR, by default in the home directory, which a
+# service account often cannot write: then each worker builds the list again at every start and
+# recycle (0.5 to 1 s here), in a throwaway directory. Unless you name one (MPLCONFIGDIR), it is a
+# directory of this run's own, removed on exit: the first workers build the list, every later start
+# reads it. (A matplotlibrc in the service account's ~/.config/matplotlib is then not read.)
+if not os.environ.get("MPLCONFIGDIR"):
+    os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="wsgi_plot-matplotlib-")
+    os.environ["_WSGI_PLOT_OWN_MPLCONFIGDIR"] = os.environ["MPLCONFIGDIR"]
+
 
 def on_starting(server):
     # Files left by an earlier run in the same directory would be added to this run's counts.
@@ -98,6 +108,8 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    own = os.environ.get("_WSGI_PLOT_OWN_METRICS_DIR")
-    if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        shutil.rmtree(own, ignore_errors=True)
+    for variable, own in (("PROMETHEUS_MULTIPROC_DIR", "_WSGI_PLOT_OWN_METRICS_DIR"),
+                          ("MPLCONFIGDIR", "_WSGI_PLOT_OWN_MPLCONFIGDIR")):
+        directory = os.environ.get(own)
+        if directory and directory == os.environ.get(variable):
+            shutil.rmtree(directory, ignore_errors=True)

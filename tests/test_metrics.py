@@ -149,15 +149,31 @@ def test_counts_from_every_gunicorn_worker_are_summed(tmp_path):
     assert_sums(scraped, sent)
 
 
-def test_uwsgi_makes_its_own_metrics_dir_sums_every_worker_and_removes_it(tmp_path):
-    """As uwsgi.ini ships: no PROMETHEUS_MULTIPROC_DIR given, so uWSGI makes one under TMPDIR for the run."""
-    env = {"PROMETHEUS_MULTIPROC_DIR": None, "TMPDIR": str(tmp_path)}  # a TMPDIR no other test writes to
-    with servers.uwsgi(uwsgi_executable(), workers=2, env=env) as server:
+#: Nothing named, and a home that cannot be written, as for many service accounts; TMPDIR is the
+#: test's own, so that no other test's server adds directories where this one looks.
+OWN_DIRS_ENV = {"PROMETHEUS_MULTIPROC_DIR": None, "MPLCONFIGDIR": None, "HOME": "/dev/null",
+                "XDG_CONFIG_HOME": None, "XDG_CACHE_HOME": None}
+
+
+def check_matplotlib_dir_of_the_run(tmp_path, log):
+    """Workers got a writable MPLCONFIGDIR: matplotlib made no throwaway one (and rebuilt its font list there)."""
+    assert "Matplotlib created a temporary cache directory" not in log.read_text()
+    (made,) = tmp_path.glob("wsgi_plot-matplotlib-*")
+    assert list(made.glob("fontlist-*.json"))  # built there, read by later worker starts
+    return made
+
+
+def test_uwsgi_makes_its_own_run_dirs_sums_every_worker_and_removes_them(tmp_path):
+    """As uwsgi.ini ships: no PROMETHEUS_MULTIPROC_DIR or MPLCONFIGDIR given, so uWSGI makes them for the run."""
+    log = tmp_path / "uwsgi.log"
+    with servers.uwsgi(uwsgi_executable(), workers=2, env={**OWN_DIRS_ENV, "TMPDIR": str(tmp_path)},
+                       log_path=log) as server:
         made = list(tmp_path.glob("wsgi_plot-metrics-*"))
         assert len(made) == 1
         sent, scraped, _ = send_until_every_worker_counted(server, made[0])
+        made.append(check_matplotlib_dir_of_the_run(tmp_path, log))
     assert_sums(scraped, sent)
-    assert not made[0].exists()
+    assert not any(directory.exists() for directory in made)
 
 
 def test_uwsgi_clears_a_named_metrics_dir_at_start(tmp_path):
@@ -173,9 +189,10 @@ def test_uwsgi_clears_a_named_metrics_dir_at_start(tmp_path):
     assert tmp_path.is_dir()  # named by the operator: kept
 
 
-def test_gunicorn_makes_and_removes_its_own_metrics_dir(tmp_path):
-    env = {"PROMETHEUS_MULTIPROC_DIR": "", "TMPDIR": str(tmp_path)}  # a TMPDIR no other test writes to
-    with servers.gunicorn(workers=1, env=env) as server:
+def test_gunicorn_makes_and_removes_its_own_run_dirs(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    env = {**OWN_DIRS_ENV, "PROMETHEUS_MULTIPROC_DIR": "", "TMPDIR": str(tmp_path)}  # empty counts as not given
+    with servers.gunicorn(workers=1, env=env, log_path=log) as server:
         with urllib.request.urlopen(server.base_url + "/fig/5_2?dpi=20", timeout=30) as response:
             response.read()
         made = list(tmp_path.glob("wsgi_plot-metrics-*"))
@@ -183,4 +200,5 @@ def test_gunicorn_makes_and_removes_its_own_metrics_dir(tmp_path):
         with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
             scraped = samples(response.read().decode())
         assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == 1
-    assert not made[0].exists()
+        made.append(check_matplotlib_dir_of_the_run(tmp_path, log))
+    assert not any(directory.exists() for directory in made)
