@@ -80,7 +80,9 @@ def test_no_free_figure_within_the_timeout_is_503_with_retry_after():
     for status, headers, body, seconds in rejected:
         assert headers["Retry-After"] == "1"
         assert json.loads(body)["error"]["status"] == 503
-        assert 0.25 <= seconds < 5  # waited for the pool timeout, not for the slow render
+        # Waited for the pool timeout (0.3 s). The slow render cannot have ended first: it is
+        # released only after every one of these answers.
+        assert seconds >= 0.25
     assert results[0][0] == 200 and after[0] == 200
     assert value(metrics, "wsgi_plot_rejections_total", reason="pool_exhausted") == 6
 
