@@ -13,11 +13,6 @@ from wsgi_plot import Param, Plot, PlotRegistry, create_app
 from wsgi_plot.settings import Settings, SettingsError
 
 
-def test_defaults_give_the_recipe_image():
-    s = Settings()
-    assert (s.default_dpi, s.default_size) == (300, "4x3")
-
-
 def test_environment_fills_settings_not_given():
     s = Settings.from_environ({"pool_size": 3}, {"WSGI_PLOT_POOL_SIZE": "9", "WSGI_PLOT_MAX_PIXELS": "1000",
                                                 "WSGI_PLOT_METRICS": "off"})
