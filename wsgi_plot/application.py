@@ -7,7 +7,7 @@ import time
 import uuid
 from http import HTTPStatus
 from string import Template
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -223,11 +223,19 @@ class PlotApp:
         def build():
             return PreparedFigure(plot, static, options.width, options.height, options.dpi)
 
+        expired = None
         try:
             with self.pool.checkout(key, build) as lease:
                 self.metrics.waited_for_figure(lease.waited)
                 checkout_ms = (time.perf_counter() - started) * 1000
-                data, timings = render(lease.obj, values, rng, fmt, deadline)
+                try:
+                    data, timings = render(lease.obj, values, rng, fmt, deadline)
+                except RenderTimeout as exc:
+                    if not exc.figure_untouched:
+                        raise  # maybe half drawn: leaving the block with it makes the pool drop the figure
+                    expired = exc  # nothing drawn: the figure goes back to the pool
+            if expired:
+                raise expired
         except PoolExhausted:
             self.metrics.rejected("pool_exhausted")
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
@@ -257,9 +265,12 @@ def _html_response(html: str) -> Response:
 
 
 def _relative_redirect(new_url: str, code: int) -> Response:
-    """Redirect to ``new_url``'s path and query only, so the Location never echoes the Host header."""
-    parts = urlsplit(new_url)
-    location = urlunsplit(("", "", parts.path, parts.query, ""))
+    """Redirect to ``new_url``'s path only, so the Location never echoes the Host header or the query.
+
+    The one redirect is ``/plots`` -> ``/plots/``, a page that takes no query: copying the
+    client's query would put raw input of any length into a header.
+    """
+    location = urlsplit(new_url).path
     return Response(f"{code} {HTTPStatus(code).phrase}: {location}\n", code, {"Location": location}, mimetype="text/plain")
 
 
