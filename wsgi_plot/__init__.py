@@ -45,9 +45,9 @@ def __getattr__(name):
         return value
     # ``wsgi_plot:app`` for gunicorn and uWSGI, built on first access so that
     # importing the package builds no app: no WSGI_PLOT_* setting is read, no
-    # figure pool or metric made. The libraries it imports do read the
-    # environment (matplotlib MPLCONFIGDIR, prometheus_client
-    # PROMETHEUS_MULTIPROC_DIR), so servers set those before importing it.
+    # figure pool or metric made. The libraries the app imports do read the
+    # environment when first imported (matplotlib MPLCONFIGDIR, prometheus_client
+    # PROMETHEUS_MULTIPROC_DIR), so servers set those before the app is built.
     if name == "app":
         global app
         app = __getattr__("create_app")()
