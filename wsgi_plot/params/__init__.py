@@ -100,6 +100,13 @@ class Param:
         """Hashable form of the value, for the figure pool's key."""
         return None if value is None else self.kind.key(value)
 
+    def schema(self, query: bool = False) -> dict:
+        """JSON Schema of the value in a JSON body, or (``query``) as query text; with the default."""
+        schema = self.kind.query_schema(self) if query else self.kind.schema(self)
+        if self.default is not None:
+            schema["default"] = self.kind.to_json(self.default)
+        return schema
+
     def control(self, value) -> Control:
         return self.kind.control(self, value)
 
