@@ -10,6 +10,7 @@ import typing
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from ..errors import ParameterError
 from .kinds import Control, ParamKind, kind_of
 from .numbers import format_number, parse_float, parse_int
 
@@ -67,7 +68,10 @@ class Param:
             object.__setattr__(self, name, value)
         if self.default is not None:
             object.__setattr__(self, "default", kind.normalize(self, self.default))
-            self.check(self.default)
+            try:
+                self.check(self.default)
+            except ParameterError as exc:  # a mistake in code, not in a request
+                raise ValueError(f"Param {self.name!r}: the default {exc.message}") from None
 
     @property
     def required(self) -> bool:
