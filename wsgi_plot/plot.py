@@ -99,7 +99,12 @@ class Plot:
         params = tuple(p.capped(max_points) for p in self.params)
         if all(new is old for new, old in zip(params, self.params)):
             return self
-        return dataclasses.replace(self, params=params)
+        served = dataclasses.replace(self, params=params, example={})
+        try:  # an example longer than a small max_points allows is dropped, not a reason to refuse to start
+            served.parse(dict(self.example))
+        except ParameterError:
+            return served
+        return dataclasses.replace(served, example=self.example)
 
     def static_values(self, values: Values) -> Values:
         return Values(**{p.name: getattr(values, p.name) for p in self.params if p.static})
