@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["create_app", "NoCacheMiddleware", "Plot", "Param", "PlotRegistry", "PlotApp", "Settings",
+__all__ = ["create_app", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotRegistry", "PlotApp", "Settings",
            "default_registry", "app"]
 
 #: Public names and the modules that define them, imported on first use (PEP 562). A server's
@@ -16,6 +16,7 @@ _LAZY = {
     "PlotApp": "application",
     "NoCacheMiddleware": "middleware",
     "Param": "params",
+    "ParameterError": "errors",
     "Plot": "plot",
     "PlotRegistry": "plot",
     "Settings": "settings",
@@ -23,6 +24,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .application import PlotApp, create_app
+    from .errors import ParameterError
     from .middleware import NoCacheMiddleware
     from .params import Param
     from .plot import Plot, PlotRegistry
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 
 def default_registry():
-    """A new registry holding the built-in plots (normal, histogram, random-walk)."""
+    """A new registry holding the built-in plots (normal, histogram, random-walk, line, bar)."""
     from .builtin import default_registry as _default_registry
 
     return _default_registry()
