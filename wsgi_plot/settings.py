@@ -26,6 +26,7 @@ class Settings:
     pool_timeout: float = 5.0  # seconds a request waits for a free figure before 503
     render_timeout: float = 10.0  # seconds; a render past it ends with 503 and its figure is dropped
     metrics: bool = True  # serve /metrics and count requests
+    max_body_bytes: int = 1_048_576  # bytes of a POST's JSON body (1 MiB): ~100,000 numbers; larger is 413 unread
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -36,6 +37,7 @@ class Settings:
             (0 < self.min_inches <= self.max_inches, "min_inches", "must be > 0 and <= max_inches"),
             (self.max_pixels >= 1, "max_pixels", "must be >= 1"),
             (self.max_points >= 1, "max_points", "must be >= 1"),
+            (self.max_body_bytes >= 1, "max_body_bytes", "must be >= 1"),
             (self.pool_size >= 1, "pool_size", "must be >= 1"),
             # Finite, so that no request can wait or draw forever.
             (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),
