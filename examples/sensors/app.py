@@ -18,7 +18,7 @@ class SensorsConfigError(RuntimeError):
     """The app cannot start: ``SENSORS_DB`` is missing or names no sensors database."""
 
 
-def build_app(db_path=None, *, environ=None, **settings):
+def build_app(db_path=None, *, environ=None, busy_timeout: float = BUSY_TIMEOUT, **settings):
     """The WSGI app for the database at ``db_path`` (default: ``$SENSORS_DB``).
 
     ``settings`` are wsgi_plot settings; those not given come from ``WSGI_PLOT_*``
@@ -39,7 +39,7 @@ def build_app(db_path=None, *, environ=None, **settings):
     except NotASensorsDatabase as exc:
         raise SensorsConfigError(f"{source} is not a sensors database: {exc}") from None
     resolved = Settings.from_environ(settings, environ)
-    store = ReadingsStore(db_path, busy_timeout=BUSY_TIMEOUT, query_timeout=resolved.render_timeout)
+    store = ReadingsStore(db_path, busy_timeout=busy_timeout, query_timeout=resolved.render_timeout)
     registry = default_registry()
     registry.add(readings_plot(store, max_points=resolved.max_points))
     app = create_app(registry=registry, **settings)

@@ -9,6 +9,7 @@ into the next hour the figure draws its axes once more and keeps them.
 """
 
 import datetime as dt
+from contextlib import contextmanager
 
 import numpy as np
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -62,30 +63,30 @@ def readings_plot(store, *, max_points: int) -> Plot:
             raise ParameterError("start", f"must not be after end ({_iso(p.start)} > {_iso(p.end)})")
 
     def init(ax, p):
-        ax.set_title(f"{p.sensor}: {EVERY[p.every]}", parse_math=False)
-        ax.set_xlabel("time (UTC)")
+        ax.set_title(f"{p.sensor}: {EVERY[p.every]}, UTC", parse_math=False)  # a sensor's name is data, not TeX
         ax.set_ylabel("value")
+        ax.figure.subplots_adjust(left=0.16, bottom=0.15)  # room for the value label and the date under the ticks
         locator = AutoDateLocator(minticks=3, maxticks=8)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         if p.grid:
             ax.grid(True, color="#dddddd", linewidth=0.6)
-        low, high = store.value_range(p.sensor) or (0.0, 1.0)
+        with _busy_is_503():
+            low, high = store.value_range(p.sensor) or (0.0, 1.0)
+            newest = store.latest(p.sensor) or 0
         ax.set_ylim(*_padded(low, high))
-        newest = store.latest(p.sensor) or 0
         ax.set_xlim(*_axis_span(newest - DEFAULT_SPAN, newest, p.every))
         (line,) = ax.plot([], [], color="tab:blue", linewidth=1, markersize=3)
         return [line]
 
     def update(artists, p, rng):
         (line,) = artists
-        start, end = _range(store, p)
-        try:
-            times, means = store.bucket_means(p.sensor, start, end, p.every, max_points)
-        except TooManyPoints as exc:
-            raise ParameterError("every", str(exc)) from None
-        except DatabaseBusy:
-            raise Overloaded("the database is busy; retry shortly") from None
+        with _busy_is_503():
+            start, end = _range(store, p)
+            try:
+                times, means = store.bucket_means(p.sensor, start, end, p.every, max_points)
+            except TooManyPoints as exc:
+                raise ParameterError("every", str(exc)) from None
         if not len(times):
             raise NoReadings(p.sensor, start, end)
         line.set_data(times / DAY, means)  # matplotlib's dates: days since 1970-01-01
@@ -99,6 +100,15 @@ def readings_plot(store, *, max_points: int) -> Plot:
     return Plot("readings", params, init=init, update=update, check=check,
                 title="$sensor readings",
                 description="A sensor's readings from the SQLite database, averaged per minute, hour or day.")
+
+
+@contextmanager
+def _busy_is_503():
+    """A database locked past the busy timeout, or a query past its time limit, is 503 with Retry-After."""
+    try:
+        yield
+    except DatabaseBusy:
+        raise Overloaded("the database is busy; retry shortly") from None
 
 
 def _range(store, p) -> tuple[int, int]:
