@@ -51,10 +51,10 @@ def readings_plot(store, *, max_points: int) -> Plot:
     params = [
         Param("sensor", str, sensors[0], choices=sensors, static=True, help="which sensor"),
         Param("start", dt.datetime, optional=True,
-              help="first instant (UTC unless an offset is given); blank: 24 hours before end"),
+              help="UTC; blank: 24 h before end"),
         Param("end", dt.datetime, optional=True,
-              help="last instant (UTC unless an offset is given); blank: 24 hours after start, else the newest reading"),
-        Param("every", str, "minute", choices=EVERY, static=True, help="bucket whose mean each point is"),
+              help="UTC; blank: 24 h after start, or the newest reading"),
+        Param("every", str, "minute", choices=EVERY, static=True, help="one point per bucket, its mean"),
         Param("grid", bool, False, static=True, help="draw grid lines"),
     ]
 
