@@ -29,6 +29,7 @@ def test_describes_every_route_and_plot():
         "/fig/{mean}_{var}", "/fig/{mean}_{var}.{format}", "/normal/{mean}_{var}",
         "/plot/normal", "/plot/normal.{format}", "/plot/histogram", "/plot/histogram.{format}",
         "/plot/random-walk", "/plot/random-walk.{format}",
+        "/plot/line", "/plot/line.{format}", "/plot/bar", "/plot/bar.{format}",
     }
     assert "/metrics" not in document(create_app(metrics=False))["paths"]
 

@@ -110,7 +110,7 @@ class PlotApp:
     def on_index(self, request):
         url = request.url_adapter.build
         rows = [
-            (plot.name, url("plot_page", {"name": plot.name}),
+            (plot.name, url("plot_page", {"name": plot.name, **dict(plot.example)}),
              [(p.name, p.describe_bounds(), _default_text(p), p.static, p.help) for p in plot.params])
             for plot in self.plots()
         ]

@@ -55,9 +55,11 @@ class Plot:
         object.__setattr__(self, "params", tuple(self.params))
         object.__setattr__(self, "_by_name", by_name)
         object.__setattr__(self, "example", tuple(dict(self.example).items()))  # hashable, like the rest
-        for name, _ in self.example:
-            if name not in by_name:
-                raise ValueError(f"plot {self.name!r}: example names {name!r}, which is not a parameter")
+        if self.example:
+            try:
+                self.parse(dict(self.example))
+            except ParameterError as exc:
+                raise ValueError(f"plot {self.name!r}: example is invalid: {exc.description}") from None
 
     @property
     def incremental(self) -> bool:
@@ -93,15 +95,16 @@ class Plot:
 
     def capped(self, max_points: int) -> "Plot":
         """This plot as an app with ``max_points`` serves it (itself if nothing changes): counts and
-        lists capped, callable choices read; its example must then be valid."""
+        lists capped, callable choices read."""
         params = tuple(p.capped(max_points) for p in self.params)
-        plot = self if all(new is old for new, old in zip(params, self.params)) else dataclasses.replace(self, params=params)
-        if plot.example:
-            try:
-                plot.parse(dict(plot.example))
-            except ParameterError as exc:
-                raise ValueError(f"plot {self.name!r}: example is invalid: {exc.description}") from None
-        return plot
+        if all(new is old for new, old in zip(params, self.params)):
+            return self
+        served = dataclasses.replace(self, params=params, example={})
+        try:  # an example longer than a small max_points allows is dropped, not a reason to refuse to start
+            served.parse(dict(self.example))
+        except ParameterError:
+            return served
+        return dataclasses.replace(served, example=self.example)
 
     def static_values(self, values: Values) -> Values:
         return Values(**{p.name: getattr(values, p.name) for p in self.params if p.static})

@@ -90,7 +90,12 @@ def json_body_args(request, max_body_bytes: int, options=()) -> RequestArgs:
         raise ParameterError("body", "is nested too deeply") from None
     if not isinstance(body, dict):
         raise ParameterError("body", "must be a JSON object of parameters, such as {\"y\": [1, 4, 9]}")
-    args = RequestArgs((key, value) for key, value in body.items() if value is not None)
+    for key, value in body.items():
+        if not key:
+            raise ParameterError("body", "a key is empty")
+        if value is None:  # not "the default": a client that means the default leaves the key out
+            raise ParameterError(key[:40], "is null; leave it out to get its default")
+    args = RequestArgs(body)
     for name in options:
         if name in args:
             args[name] = json_option_text(name, args[name])

@@ -10,6 +10,7 @@ import typing
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from ..errors import ParameterError
 from .kinds import Control, ParamKind, kind_of
 from .numbers import format_number, parse_float, parse_int
 
@@ -67,7 +68,10 @@ class Param:
             object.__setattr__(self, name, value)
         if self.default is not None:
             object.__setattr__(self, "default", kind.normalize(self, self.default))
-            self.check(self.default)
+            try:
+                self.check(self.default)
+            except ParameterError as exc:  # a mistake in code, not in a request
+                raise ValueError(f"Param {self.name!r}: the default {exc.message}") from None
 
     @property
     def required(self) -> bool:
@@ -99,6 +103,13 @@ class Param:
     def key(self, value):
         """Hashable form of the value, for the figure pool's key."""
         return None if value is None else self.kind.key(value)
+
+    def schema(self, query: bool = False) -> dict:
+        """JSON Schema of the value in a JSON body, or (``query``) as query text; with the default."""
+        schema = self.kind.query_schema(self) if query else self.kind.schema(self)
+        if self.default is not None:
+            schema["default"] = self.kind.to_json(self.default)
+        return schema
 
     def control(self, value) -> Control:
         return self.kind.control(self, value)

@@ -103,6 +103,10 @@ class ParamKind:
         """Hashable, equal for equal values: part of a pooled figure's key."""
         return value
 
+    def to_json(self, value):
+        """The value as a JSON body writes it (OpenAPI defaults)."""
+        return value
+
     def schema(self, param) -> dict:
         """JSON Schema of the value in a JSON body."""
         raise NotImplementedError
@@ -408,6 +412,9 @@ class DateKind(_Ordered):
     def text(self, value):
         return value.isoformat()
 
+    def to_json(self, value):
+        return self.text(value)
+
     def schema(self, param):
         return {"type": "string", "format": "date"}
 
@@ -455,6 +462,9 @@ class DateTimeKind(_Ordered):
 
     def text(self, value):
         return value.isoformat().replace("+00:00", "Z")
+
+    def to_json(self, value):
+        return self.text(value)
 
     def schema(self, param):
         return {"type": "string", "format": "date-time"}
@@ -539,6 +549,9 @@ class ListKind(ParamKind):
 
     def key(self, value):
         return tuple(self.item.key(v) for v in value)
+
+    def to_json(self, value):
+        return [self.item.to_json(v) for v in value]
 
     def schema(self, param):
         schema = {"type": "array", "items": self.item.schema(param), "minItems": 1}
