@@ -5,7 +5,6 @@ import datetime as dt
 import hashlib
 import time
 
-import pytest
 
 from .test_browser import browser, page  # noqa: F401  (fixtures: Debian's Chromium via Playwright)
 from .test_sensors_gunicorn import live  # noqa: F401  (fixture: gunicorn -w 2 + the writer)

@@ -35,9 +35,11 @@ def build_app(db_path=None, *, environ=None, busy_timeout: float = BUSY_TIMEOUT,
     else:
         source = repr(str(db_path))
     try:
-        check(db_path)  # opened and closed here: each worker opens its own connection on first use
+        sensors = check(db_path)  # opened and closed here: each worker opens its own connection on first use
     except NotASensorsDatabase as exc:
         raise SensorsConfigError(f"{source} is not a sensors database: {exc}") from None
+    if not sensors:
+        raise SensorsConfigError(f"{source} has no readings: there is no sensor to plot")
     resolved = Settings.from_environ(settings, environ)
     store = ReadingsStore(db_path, busy_timeout=busy_timeout, query_timeout=resolved.render_timeout)
     registry = default_registry()

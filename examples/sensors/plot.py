@@ -11,7 +11,6 @@ into the next hour the figure draws its axes once more and keeps them.
 import datetime as dt
 from contextlib import contextmanager
 
-import numpy as np
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from werkzeug.exceptions import NotFound
 
@@ -51,9 +50,9 @@ def readings_plot(store, *, max_points: int) -> Plot:
     params = [
         Param("sensor", str, sensors[0], choices=sensors, static=True, help="which sensor"),
         Param("start", dt.datetime, optional=True,
-              help="UTC; blank: 24 h before end"),
+              help="UTC, or a date; blank: 24 h before end"),
         Param("end", dt.datetime, optional=True,
-              help="UTC; blank: 24 h after start, or the newest reading"),
+              help="UTC, or a date; blank: 24 h after start, or the newest reading"),
         Param("every", str, "minute", choices=EVERY, static=True, help="one point per bucket, its mean"),
         Param("grid", bool, False, static=True, help="draw grid lines"),
     ]
