@@ -191,10 +191,7 @@ def test_a_locked_database_is_503_never_database_is_locked(tmp_path):
     path = tmp_path / "locked.db"
     db.create(path, sensors=1, days=1, seed=1, now=NOW_S)
     app = build_app(path, environ={}, busy_timeout=0.1, pool_size=2)
-    # The connection that read the sensor list while the app was built is closed, as in a fresh
-    # worker; while it is open, it shares the database and no connection could lock it whole.
-    app.store.connection().close()
-    app.store._local = threading.local()
+    assert getattr(app.store._local, "conn", None) is None  # building it left no connection open
     locker = sqlite3.connect(path, isolation_level=None)
     try:
         locker.execute("PRAGMA locking_mode=EXCLUSIVE")

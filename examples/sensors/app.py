@@ -44,6 +44,8 @@ def build_app(db_path=None, *, environ=None, busy_timeout: float = BUSY_TIMEOUT,
     store = ReadingsStore(db_path, busy_timeout=busy_timeout, query_timeout=resolved.render_timeout)
     registry = default_registry()
     registry.add(readings_plot(store, max_points=resolved.max_points))
+    # Built before a fork (gunicorn --preload), the app must hand its workers no open connection.
+    store.close()
     app = create_app(registry=registry, **settings)
     app.store = store  # for tests and host apps
     return app

@@ -54,6 +54,13 @@ class ReadingsStore:
             local.pid = os.getpid()
         return local.conn
 
+    def close(self):
+        """Close this process's and thread's connection; the next query opens a new one."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local = threading.local()
+
     def _rows(self, sql: str, args=()) -> list:
         conn = self.connection()
         deadline = time.monotonic() + self.query_timeout
