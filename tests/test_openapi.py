@@ -9,7 +9,7 @@ from werkzeug.test import Client
 from wsgi_plot import Param, Plot, PlotRegistry, create_app
 
 #: Small bounds so generated requests render small images: the suite runs on 2 cores.
-SMALL = {"max_dpi": 100, "default_dpi": 50, "max_pixels": 200_000, "max_points": 2000, "pool_size": 2}
+SMALL = {"max_dpi": 100, "default_dpi": 50, "max_pixels": 200_000, "max_points": 200, "pool_size": 2}
 
 
 def document(app):

@@ -319,3 +319,29 @@ def test_json_values_parse_or_name_the_parameter(index, value):
     else:
         param.check(parsed)
         hash(param.key(parsed))
+
+
+# -- over HTTP: issue 15's probes -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, param", [("/fig/٥_٢", "mean"), ("/fig/5_2?dpi=٢٠", "dpi"), ("/plot/normal.png?n=１０", "n"),
+                                        ("/plot/line.png?y=1,٢", "y"), ("/fig/5_2?size=４x3", "size")])
+def test_non_ascii_digits_are_400_over_http(url, param):
+    from werkzeug.test import Client
+
+    from wsgi_plot import create_app
+
+    response = Client(create_app()).get(url, headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.get_json()["error"]["param"] == param
+
+
+def test_leading_zeros_and_signs_over_http():
+    from werkzeug.test import Client
+
+    from wsgi_plot import create_app
+
+    client = Client(create_app())
+    same = client.get("/fig/5_2?seed=1&dpi=20").data
+    assert client.get("/fig/5_2?seed=00000000000000000001&dpi=020").data == same
+    assert client.get("/fig/+5_02?seed=%2B1&dpi=20").data == same  # a query writes "+" as %2B
+    assert client.get("/fig/5_2?seed=-0&dpi=20").data == client.get("/fig/5_2?seed=0&dpi=20").data
+    assert client.get("/fig/5_2?seed=-1").status_code == 400
