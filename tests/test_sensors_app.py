@@ -169,16 +169,30 @@ def test_a_date_alone_is_its_midnight_utc(client):
     assert by_date.status_code == 200 and by_date.data == by_time.data
 
 
-def test_a_range_without_readings_is_404_naming_sensor_and_range(client):
-    status, _, message = error(get(client, "/plot/readings.png?sensor=cellar&start=2020-01-01T00:00Z&end=2020-01-02T00:00Z"))
+@pytest.mark.parametrize("route", ["/plot/readings.png", "/plot/readings"])
+def test_a_range_without_readings_is_404_naming_sensor_and_range(client, route):
+    status, _, message = error(get(client, f"{route}?sensor=cellar&start=2020-01-01T00:00Z&end=2020-01-02T00:00Z"))
     assert status == 404
     assert "'cellar'" in message and "2020-01-01T00:00:00Z" in message and "2020-01-02T00:00:00Z" in message
+
+
+def test_refused_ranges_cost_no_figure(db_path):
+    """Range errors are found when the request is parsed, before a figure is taken from the pool."""
+    app = build_app(db_path, environ={}, max_points=1440, pool_size=2)
+    client, pool = Client(app), app.app.pool
+    assert get(client, f"/plot/readings.png?{SMALL}").status_code == 200
+    assert pool.size == 1
+    for query in ("start=2020-01-01T00:00Z&end=2020-01-02T00:00Z", "start=2026-02-01T00:00Z&end=2026-03-01T00:00Z",
+                  "start=2026-03-01T00:00Z&end=2026-02-28T00:00Z"):
+        assert get(client, f"/plot/readings.png?{SMALL}&{query}").status_code in (400, 404)
+        assert pool.size == 1 and pool.in_use == 0, query  # the figure was kept, not dropped
 
 
 def test_the_row_cap_at_its_bound(db_path):
     capped = Client(build_app(db_path, environ={}, max_points=1440, pool_size=2))
     at = get(capped, f"/plot/readings.png?{SMALL}")  # the default 24 h: 1440 minutes
     assert at.status_code == 200
+    assert get(capped, "/plot/readings?start=2026-02-28T12:00:00Z&end=2026-03-01T12:00:59Z").status_code == 400
     over = "start=2026-02-28T12:00:00Z&end=2026-03-01T12:00:59Z"  # 1441 minutes
     status, named, message = error(get(capped, f"/plot/readings.png?{over}"))
     assert (status, named) == (400, "every") and "1441" in message and "every=hour" in message

@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 from wsgi_plot import Param, Plot
 from wsgi_plot.errors import Overloaded, ParameterError
 
-from .query import BUCKETS, DatabaseBusy, TooManyPoints
+from .query import BUCKETS, DatabaseBusy, TooManyPoints, check_bucket_count
 
 DAY = 86400  # seconds
 DEFAULT_SPAN = DAY  # start and end left out: the last 24 hours of the sensor's data
@@ -58,8 +58,18 @@ def readings_plot(store, *, max_points: int) -> Plot:
     ]
 
     def check(p):
+        # Called when the request is parsed, for pages and images alike, before a figure is taken
+        # from the pool: a bad range costs two index probes, not a figure.
         if p.start is not None and p.end is not None and p.start > p.end:
             raise ParameterError("start", f"must not be after end ({_iso(p.start)} > {_iso(p.end)})")
+        with _busy_is_503():
+            start, end = _range(store, p)
+            try:
+                check_bucket_count(start, end, p.every, max_points)
+            except TooManyPoints as exc:
+                raise ParameterError("every", str(exc)) from None
+            if not store.has_readings(p.sensor, start, end):
+                raise NoReadings(p.sensor, start, end)
 
     def init(ax, p):
         ax.set_title(f"{p.sensor}: {EVERY[p.every]}, UTC", parse_math=False)  # a sensor's name is data, not TeX
@@ -86,7 +96,7 @@ def readings_plot(store, *, max_points: int) -> Plot:
                 times, means = store.bucket_means(p.sensor, start, end, p.every, max_points)
             except TooManyPoints as exc:
                 raise ParameterError("every", str(exc)) from None
-        if not len(times):
+        if not len(times):  # checked when parsed; only a race with a writer deleting rows gets here
             raise NoReadings(p.sensor, start, end)
         line.set_data(times / DAY, means)  # matplotlib's dates: days since 1970-01-01
         line.set_marker("o" if len(times) < FEW_POINTS else "None")

@@ -29,6 +29,14 @@ class TooManyPoints(ValueError):
         super().__init__(f"the range spans {buckets} {every}s, more than the {max_points} points allowed{hint}")
 
 
+def check_bucket_count(start: int, end: int, every: str, max_points: int):
+    """Raise ``TooManyPoints`` when ``[start, end]`` spans more than ``max_points`` buckets."""
+    width = BUCKETS[every]
+    buckets = end // width - start // width + 1
+    if buckets > max_points:
+        raise TooManyPoints(buckets, max_points, every)
+
+
 class DatabaseBusy(RuntimeError):
     """The database stayed locked past the busy timeout, or a query passed its time limit."""
 
@@ -82,6 +90,11 @@ class ReadingsStore:
         """The sensor's newest timestamp (an index lookup), or None when it has none."""
         return self._rows("SELECT max(timestamp) FROM readings WHERE sensor = ?", (sensor,))[0][0]
 
+    def has_readings(self, sensor: str, start: int, end: int) -> bool:
+        """Whether the sensor has a reading in ``[start, end]``: one index probe."""
+        return bool(self._rows("SELECT 1 FROM readings WHERE sensor = ? AND timestamp BETWEEN ? AND ? LIMIT 1",
+                               (sensor, start, end)))
+
     def value_range(self, sensor: str) -> tuple[float, float] | None:
         low, high = self._rows("SELECT min(value), max(value) FROM readings WHERE sensor = ?", (sensor,))[0]
         return None if low is None else (low, high)
@@ -92,10 +105,8 @@ class ReadingsStore:
         The mean is computed in SQL, so at most ``max_points`` rows ever reach
         Python; a range with more buckets than that is refused before the query.
         """
+        check_bucket_count(start, end, every, max_points)
         width = BUCKETS[every]
-        buckets = end // width - start // width + 1
-        if buckets > max_points:
-            raise TooManyPoints(buckets, max_points, every)
         rows = self._rows(
             "SELECT timestamp / ? AS bucket, avg(value) FROM readings"
             " WHERE sensor = ? AND timestamp BETWEEN ? AND ? GROUP BY bucket ORDER BY bucket LIMIT ?",
