@@ -30,16 +30,16 @@ INT_PATTERN = r"[+-]?[0-9]+"
 
 def parse_float(param: str, text: str) -> float:
     if len(text) > MAX_NUMBER_CHARS or not _FLOAT_RE.match(text):
-        raise _error(param, f"expected a finite decimal number, got {text[:MAX_NUMBER_CHARS]!r}")
+        raise ParameterError(param, f"expected a finite decimal number, got {text[:MAX_NUMBER_CHARS]!r}")
     value = float(text)
     if not math.isfinite(value):
-        raise _error(param, f"{text!r} is too large")
+        raise ParameterError(param, f"{text!r} is too large")
     return value
 
 
 def parse_int(param: str, text: str) -> int:
     if len(text) > MAX_NUMBER_CHARS or not _INT_RE.match(text):
-        raise _error(param, f"expected a whole number, got {text[:MAX_NUMBER_CHARS]!r}")
+        raise ParameterError(param, f"expected a whole number, got {text[:MAX_NUMBER_CHARS]!r}")
     return int(text)
 
 
@@ -48,7 +48,3 @@ def format_number(value) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
-
-
-def _error(param, message):
-    return ParameterError(param, message)
