@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from werkzeug.exceptions import NotFound
 
-from wsgi_plot import Param, Plot
-from wsgi_plot.errors import Overloaded, ParameterError
+from wsgi_plot import Param, ParameterError, Plot
+from wsgi_plot.errors import Overloaded
 
 from .query import BUCKETS, DatabaseBusy, TooManyPoints, check_bucket_count
 
