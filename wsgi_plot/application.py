@@ -20,9 +20,11 @@ from .metrics import create_metrics
 from .middleware import NoCacheMiddleware
 from .openapi import openapi_document
 from .options import FORMATS, OPTION_NAMES, parse_format, parse_render_options
-from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_page, plot_page
+from .pages import (CONTENT_SECURITY_POLICY, LIVE_CONTENT_SECURITY_POLICY, index_page, plot_fields,
+                    plot_list_page, plot_page)
 from .params import format_number
 from .pool import FigurePool, PoolExhausted
+from .refresh import REFRESH_KEY, pop_refresh
 from .render import PreparedFigure, RenderTimeout, render
 from .request_args import image_args, query_args
 from .settings import Settings
@@ -155,7 +157,8 @@ class PlotApp:
     def on_normal_page(self, request, spec):
         mean, var, _ = _parse_alias_spec(spec, allow_format=False)
         plot = self._plot(ALIAS_PLOT)
-        args = query_args(request, {"mean": mean, "var": var}, OPTION_NAMES)
+        args = query_args(request, {"mean": mean, "var": var}, OPTION_NAMES + (REFRESH_KEY,))
+        refresh = pop_refresh(args)
         values, options = self._parse(plot, args)
         path = {"spec": f"{format_number(values.mean)}_{format_number(values.var)}"}
         extra = {k: v for k, v in args.items() if k not in ALIAS_PARAMS}
@@ -165,18 +168,21 @@ class PlotApp:
             return request.url_adapter.build("fig", {"spec": path["spec"] + suffix, **query})
 
         return self._page(request, plot, values, options, image_url,
-                          request.url_adapter.build("normal_page", {**path, **_without_seed(extra)}), extra)
+                          request.url_adapter.build("normal_page", {**path, **_without_seed(extra), **_live(refresh)}),
+                          extra, refresh)
 
     def on_plot_page(self, request, name):
         plot = self._plot(name)
-        args = query_args(request, single=OPTION_NAMES)
+        args = query_args(request, single=OPTION_NAMES + (REFRESH_KEY,))
+        refresh = pop_refresh(args)
         values, options = self._parse(plot, args)
 
         def image_url(fmt, **query):
             return request.url_adapter.build("plot_image", {"name": name, "fmt": fmt, **query})
 
         return self._page(request, plot, values, options, image_url,
-                          request.url_adapter.build("plot_page", {"name": name, **_without_seed(args)}), args)
+                          request.url_adapter.build("plot_page", {"name": name, **_without_seed(args), **_live(refresh)}),
+                          args, refresh)
 
     # -- helpers ----------------------------------------------------------------
 
@@ -200,7 +206,7 @@ class PlotApp:
         values = plot.parse(args, reserved=OPTION_NAMES, from_json=args.from_json)
         return values, parse_render_options(args, self.settings, fmt)
 
-    def _page(self, request, plot, values, options, image_url, new_sample_url, query):
+    def _page(self, request, plot, values, options, image_url, new_sample_url, query, refresh=None):
         fill = {p.name: p.text(getattr(values, p.name)) for p in plot.params}
         title = Template(plot.title or plot.name).safe_substitute(fill)
         width, height = 800, round(800 * options.height / options.width)
@@ -211,8 +217,9 @@ class PlotApp:
             index_url=request.url_adapter.build("plot_list"),
             form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
             fields=plot_fields(plot, values, options), display_width=width, display_height=height,
+            refresh=refresh,
         )
-        return _html_response(html)
+        return _html_response(html, live=refresh is not None)
 
     def _image(self, request, plot, args, fmt):
         values, options = self._parse(plot, args, fmt)
@@ -262,8 +269,10 @@ def create_app(*, registry=None, **settings):
     return NoCacheMiddleware(PlotApp(registry, Settings.from_environ(settings)))
 
 
-def _html_response(html: str) -> Response:
-    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+def _html_response(html: str, live: bool = False) -> Response:
+    """A page; a live one (``?refresh=``) may run its one hashed script, the others none."""
+    policy = LIVE_CONTENT_SECURITY_POLICY if live else CONTENT_SECURITY_POLICY
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": policy})
 
 
 def _relative_redirect(new_url: str, code: int) -> Response:
@@ -284,6 +293,10 @@ def _default_text(param) -> str:
     if param.required:
         return "required"
     return "optional" if param.default is None else f"default {param.text(param.default)}"
+
+
+def _live(refresh: int | None) -> dict:
+    return {} if refresh is None else {REFRESH_KEY: refresh}
 
 
 def _without_seed(args: dict) -> dict:

@@ -6,6 +6,7 @@ Nothing here is written twice: a parameter's type, bounds, default and help come
 
 from .options import FORMATS, MAX_SEED
 from .params import Param
+from .refresh import MAX_REFRESH, MIN_REFRESH, REFRESH_KEY
 from .request_args import JSON_MEDIA_TYPE
 
 OPENAPI_VERSION = "3.1.0"
@@ -59,7 +60,7 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
         query = [_query_parameter(p) for p in plot.params] + options
         summary = plot.description or plot.name
         paths[f"/plot/{plot.name}"] = {"get": _operation(
-            f"page_{plot.name}", f"Page of {plot.name!r}: {summary}", query, _html(400, 413))}
+            f"page_{plot.name}", f"Page of {plot.name!r}: {summary}", query + [_REFRESH], _html(400, 413))}
         paths[f"/plot/{plot.name}.{{format}}"] = {
             "get": _operation(f"image_{plot.name}", f"{plot.name!r} as PNG, SVG or PDF: {summary}",
                               [_format_parameter()] + query, _image(list(FORMATS))),
@@ -78,7 +79,8 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
                 "fig_format", f"{plot.name!r} as PNG, SVG or PDF", in_path + [_format_parameter()] + rest,
                 _image(list(FORMATS)))}
             paths[f"/normal/{template}"] = {"get": _operation(
-                "normal_page", f"Page of {plot.name!r}, the recipe's URL", in_path + rest, _html(400, 404, 413))}
+                "normal_page", f"Page of {plot.name!r}, the recipe's URL", in_path + rest + [_REFRESH],
+                _html(400, 404, 413))}
     paths["/healthz"] = {"get": _operation("healthz", "Liveness: answers without drawing", [], {
         "200": _response("alive", "application/json", {"type": "object", "required": ["status"],
                                                        "properties": {"status": {"const": "ok"}}})})}
@@ -103,6 +105,12 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
         "paths": paths,
         "components": {"schemas": {"Error": _ERROR_SCHEMA}},
     }
+
+
+#: Pages only: a live page reloads its image in place every so many seconds.
+_REFRESH = {"name": REFRESH_KEY, "in": "query", "required": False, "allowEmptyValue": True,
+            "description": "seconds between reloads of the image in place; the page itself stays",
+            "schema": {"type": "integer", "minimum": MIN_REFRESH, "maximum": MAX_REFRESH}}
 
 
 def _operation(operation_id: str, summary: str, parameters: list, responses: dict, body=None) -> dict:

@@ -9,6 +9,7 @@ import hashlib
 from html import escape
 from string import Template
 
+from .refresh import MAX_REFRESH, MIN_REFRESH, SCRIPT, SCRIPT_HASH
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
@@ -27,6 +28,9 @@ CONTENT_SECURITY_POLICY = (
     f"style-src 'sha256-{base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()}'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
 )
+
+#: A live page (``?refresh=``) runs exactly one script, allowed by its hash.
+LIVE_CONTENT_SECURITY_POLICY = f"{CONTENT_SECURITY_POLICY}; script-src '{SCRIPT_HASH}'"
 
 
 class Safe(str):
@@ -62,7 +66,7 @@ def layout(title: str, body: Safe) -> str:
 
 _PLOT_PAGE = Template("""<h2>$heading</h2>
 <p>$description</p>
-<p><img class="plot" id="plot" src="$image_url" alt="$heading" width="$width" height="$height"></p>
+<p><img class="plot" id="plot" src="$image_url" alt="$heading" width="$width" height="$height"$refresh_attr></p>
 <p><a id="new-sample" href="$new_sample_url">new sample</a>
  &middot; <a id="svg" href="$svg_url">SVG</a>
  &middot; <a id="pdf" href="$pdf_url">PDF</a>
@@ -70,9 +74,10 @@ _PLOT_PAGE = Template("""<h2>$heading</h2>
  &middot; <a href="$index_url">all plots</a></p>
 <form method="get" action="$form_action">
 $fields
+<label>refresh (seconds, blank: off) <input name="refresh" type="number" value="$refresh" min="$min_refresh" max="$max_refresh" step="1"></label>
 <button type="submit">draw</button>
 </form>
-""")
+$script""")
 
 _FIELD = Template("""<label>$label <input name="$name" type="$type" value="$value"$attrs></label>
 """)
@@ -111,10 +116,15 @@ def control_html(name: str, control) -> Safe:
 
 def plot_page(*, title: str, heading: str, description: str, image_url: str, svg_url: str, pdf_url: str,
               new_sample_url: str, index_url: str, form_action: str, fields: Safe,
-              display_width: int, display_height: int) -> str:
+              display_width: int, display_height: int, refresh: int | None = None) -> str:
+    """``refresh``: seconds between image reloads in place (a live page, see ``refresh.py``), or None."""
+    live = refresh is not None
     body = _fill(_PLOT_PAGE, heading=heading, description=description, image_url=image_url,
                  svg_url=svg_url, pdf_url=pdf_url, new_sample_url=new_sample_url, index_url=index_url,
-                 form_action=form_action, fields=fields, width=display_width, height=display_height)
+                 form_action=form_action, fields=fields, width=display_width, height=display_height,
+                 refresh_attr=Safe(f' data-refresh="{int(refresh)}"' if live else ""), refresh=refresh or "",
+                 min_refresh=MIN_REFRESH, max_refresh=MAX_REFRESH,
+                 script=Safe(f"<script>{SCRIPT}</script>\n" if live else ""))
     return layout(title, Safe(body))
 
 

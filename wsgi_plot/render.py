@@ -79,7 +79,6 @@ class PreparedFigure:
             with DRAW_LOCK:
                 self.axes = self.figure.add_subplot()
                 self.artists = plot.init(self.axes, static_values)
-                self.static_limits = self.axes.get_xlim(), self.axes.get_ylim()
                 self.drawn = sorted(_flatten(self.artists), key=lambda a: a.get_zorder())
                 for artist in self.drawn:
                     artist.set_animated(True)  # left out of full draws, as in blitting
@@ -87,8 +86,14 @@ class PreparedFigure:
                 self.overlay = _overlay(self.axes, self.drawn)
                 for artist in self.overlay:
                     artist.set_animated(True)
-                self.canvas.draw()
-                self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+                self._save_static_part()
+
+    def _save_static_part(self):
+        """Draw the static part at the current view limits and keep its pixels (the blitting background)."""
+        self.static_limits = self.axes.get_xlim(), self.axes.get_ylim()
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.svg_static = None
 
     def update(self, values, rng):
         """Put a request's data in; a full-draw plot is drawn from scratch."""
@@ -97,6 +102,11 @@ class PreparedFigure:
             self.plot.draw(self.figure.add_subplot(), values, rng)
             return
         self.plot.update(self.artists, values, rng)
+        if (self.axes.get_xlim(), self.axes.get_ylim()) != self.static_limits:
+            # update moved the view itself (a time axis following the requested range): draw the
+            # static part once at the new limits and keep it, so the next request for the same
+            # view takes the fast path again.
+            self._save_static_part()
         self.widened = widen_to_fit(self.axes, self.drawn)
 
     def draw_agg(self):

@@ -425,6 +425,7 @@ class DateKind(_Ordered):
 
 class DateTimeKind(_Ordered):
     """An instant, ISO 8601 with an optional offset (``2024-02-29T12:00Z``); naive means UTC.
+    A date alone (``2024-02-29``) is its midnight UTC.
 
     Values are timezone-aware datetimes in UTC, whatever offset the client wrote.
     """
@@ -438,6 +439,8 @@ class DateTimeKind(_Ordered):
         return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
     def parse(self, param, text):
+        if _DATE_RE.match(text):  # a day, as people write a range: from its midnight UTC
+            text += "T00:00"
         match = _DATETIME_RE.match(text) if len(text) <= _MAX_DATETIME_CHARS else None
         if not match:
             _fail(param, f"expected a date and time such as 2024-02-29T12:00:00Z, got {_shown(text)}")

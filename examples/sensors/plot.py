@@ -1,0 +1,153 @@
+"""The ``readings`` plot: one sensor's mean per minute, hour or day over a time range, from SQLite.
+
+Static (one pooled figure per sensor, ``every`` and ``grid``): title, labels,
+date ticks, grid, the value axis. Per request: the range is queried and the
+line updated. The time axis spans the range rounded out to whole hours (every
+minute) or days, so while a live page refreshes within the same hour the axes,
+ticks included, stay as drawn and only the line is redrawn; when the range moves
+into the next hour the figure draws its axes once more and keeps them.
+"""
+
+import datetime as dt
+from contextlib import contextmanager
+
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from werkzeug.exceptions import NotFound
+
+from wsgi_plot import Param, ParameterError, Plot
+from wsgi_plot.errors import Overloaded
+
+from .query import BUCKETS, DatabaseBusy, TooManyPoints, check_bucket_count
+
+DAY = 86400  # seconds
+DEFAULT_SPAN = DAY  # start and end left out: the last 24 hours of the sensor's data
+#: The time axis is rounded out to these, so that a moving range keeps its axes for a while.
+AXIS_STEP = {"minute": 3600, "hour": DAY, "day": DAY}
+VALUE_MARGIN = 0.05  # of the value range, added above and below
+FEW_POINTS = 60  # fewer buckets than this are marked, so that one alone still shows
+
+EVERY = {"minute": "mean per minute", "hour": "mean per hour", "day": "mean per day"}
+
+
+class NoReadings(NotFound):
+    """The sensor has no readings in the range asked for (404)."""
+
+    def __init__(self, sensor: str, start: int, end: int):
+        super().__init__(f"no readings of sensor {sensor!r} between {_iso(start)} and {_iso(end)}")
+        self.param = "sensor"
+
+
+def readings_plot(store, *, max_points: int) -> Plot:
+    """The plot of ``store``'s readings; no query returns more than ``max_points`` rows.
+
+    The sensor choices are the database's sensors when this is called (when the
+    app is built); a sensor added later needs a restart.
+    """
+    sensors = store.sensors()
+    if not sensors:
+        raise ValueError(f"{store.path}: the readings table is empty; there is no sensor to plot")
+
+    params = [
+        Param("sensor", str, sensors[0], choices=sensors, static=True, help="which sensor"),
+        Param("start", dt.datetime, optional=True,
+              help="UTC, or a date; blank: 24 h before end"),
+        Param("end", dt.datetime, optional=True,
+              help="UTC, or a date; blank: 24 h after start, or the newest reading"),
+        Param("every", str, "minute", choices=EVERY, static=True, help="one point per bucket, its mean"),
+        Param("grid", bool, False, static=True, help="draw grid lines"),
+    ]
+
+    def check(p):
+        # Called when the request is parsed, for pages and images alike, before a figure is taken
+        # from the pool: a bad range costs two index probes, not a figure.
+        if p.start is not None and p.end is not None and p.start > p.end:
+            raise ParameterError("start", f"must not be after end ({_iso(p.start)} > {_iso(p.end)})")
+        with _busy_is_503():
+            start, end = _range(store, p)
+            try:
+                check_bucket_count(start, end, p.every, max_points)
+            except TooManyPoints as exc:
+                raise ParameterError("every", str(exc)) from None
+            if not store.has_readings(p.sensor, start, end):
+                raise NoReadings(p.sensor, start, end)
+
+    def init(ax, p):
+        ax.set_title(f"{p.sensor}: {EVERY[p.every]}, UTC", parse_math=False)  # a sensor's name is data, not TeX
+        ax.set_ylabel("value")
+        ax.figure.subplots_adjust(left=0.16, bottom=0.15)  # room for the value label and the date under the ticks
+        locator = AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        if p.grid:
+            ax.grid(True, color="#dddddd", linewidth=0.6)
+        with _busy_is_503():
+            low, high = store.value_range(p.sensor) or (0.0, 1.0)
+            newest = store.latest(p.sensor) or 0
+        ax.set_ylim(*_padded(low, high))
+        ax.set_xlim(*_axis_span(newest - DEFAULT_SPAN, newest, p.every))
+        (line,) = ax.plot([], [], color="tab:blue", linewidth=1, markersize=3)
+        return [line]
+
+    def update(artists, p, rng):
+        (line,) = artists
+        with _busy_is_503():
+            start, end = _range(store, p)
+            try:
+                times, means = store.bucket_means(p.sensor, start, end, p.every, max_points)
+            except TooManyPoints as exc:
+                raise ParameterError("every", str(exc)) from None
+        if not len(times):  # checked when parsed; only a race with a writer deleting rows gets here
+            raise NoReadings(p.sensor, start, end)
+        line.set_data(times / DAY, means)  # matplotlib's dates: days since 1970-01-01
+        line.set_marker("o" if len(times) < FEW_POINTS else "None")
+        ax = line.axes
+        ax.set_xlim(*_axis_span(start, end, p.every))
+        low, high = ax.get_ylim()
+        if means.min() < low or means.max() > high:  # new extremes: grow the value axis for good
+            ax.set_ylim(*_padded(min(low, means.min()), max(high, means.max())))
+
+    return Plot("readings", params, init=init, update=update, check=check,
+                title="$sensor readings",
+                description="A sensor's readings from the SQLite database, averaged per minute, hour or day.")
+
+
+@contextmanager
+def _busy_is_503():
+    """A database locked past the busy timeout, or a query past its time limit, is 503 with Retry-After."""
+    try:
+        yield
+    except DatabaseBusy:
+        raise Overloaded("the database is busy; retry shortly") from None
+
+
+def _range(store, p) -> tuple[int, int]:
+    """``[start, end]`` in whole seconds; a bound left out is filled from the other or the newest reading."""
+    if p.end is not None:
+        end = int(p.end.timestamp())
+    elif p.start is not None:
+        end = int(p.start.timestamp()) + DEFAULT_SPAN - 1
+    else:
+        newest = store.latest(p.sensor)
+        if newest is None:
+            raise NoReadings(p.sensor, 0, 0)
+        # The 24 hours of whole buckets that end with the one holding the newest reading.
+        width = BUCKETS[p.every]
+        end = newest // width * width + width - 1
+    start = int(p.start.timestamp()) if p.start is not None else end - DEFAULT_SPAN + 1
+    return start, end
+
+
+def _axis_span(start: int, end: int, every: str) -> tuple[float, float]:
+    step = AXIS_STEP[every]
+    return start // step * step / DAY, (end // step + 1) * step / DAY
+
+
+def _padded(low: float, high: float) -> tuple[float, float]:
+    pad = (high - low) * VALUE_MARGIN or 0.5
+    return low - pad, high + pad
+
+
+def _iso(instant) -> str:
+    if isinstance(instant, dt.datetime):
+        return instant.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(instant, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

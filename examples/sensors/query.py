@@ -1,0 +1,117 @@
+"""Read-only queries of the sensors database from a served app: bucket means computed in SQL.
+
+Each worker process opens its own connection on first use (never one inherited
+across ``fork()``: SQLite's file locks belong to the process that took them),
+read-only (``mode=ro``), with a busy timeout, so that a writer appending or
+checkpointing makes a reader wait briefly instead of failing with "database is
+locked". A query that runs past its time limit is interrupted.
+"""
+
+import os
+import sqlite3
+import threading
+import time
+
+import numpy as np
+
+from .db import read_only_uri
+
+#: Bucket width in seconds per ``every`` value.
+BUCKETS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+class TooManyPoints(ValueError):
+    """The range holds more buckets than the row cap allows at this ``every``."""
+
+    def __init__(self, buckets: int, max_points: int, every: str):
+        coarser = [name for name, width in BUCKETS.items() if width > BUCKETS[every]]
+        hint = f"; use every={coarser[0]} or a shorter range" if coarser else "; use a shorter range"
+        super().__init__(f"the range spans {buckets} {every}s, more than the {max_points} points allowed{hint}")
+
+
+def check_bucket_count(start: int, end: int, every: str, max_points: int):
+    """Raise ``TooManyPoints`` when ``[start, end]`` spans more than ``max_points`` buckets."""
+    width = BUCKETS[every]
+    buckets = end // width - start // width + 1
+    if buckets > max_points:
+        raise TooManyPoints(buckets, max_points, every)
+
+
+class DatabaseBusy(RuntimeError):
+    """The database stayed locked past the busy timeout, or a query passed its time limit."""
+
+
+class ReadingsStore:
+    """Queries of one database file, each worker process and thread on its own connection."""
+
+    def __init__(self, path, *, busy_timeout: float = 5.0,  # seconds a query waits for a lock
+                 query_timeout: float = 5.0):  # seconds a query may run before it is interrupted
+        self.path = str(path)
+        self.uri = read_only_uri(path)
+        self.busy_timeout = busy_timeout
+        self.query_timeout = query_timeout
+        self._local = threading.local()
+        self._inherited = []  # connections a fork copied: kept, never used or closed in the child
+
+    def connection(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            if getattr(local, "conn", None) is not None:
+                self._inherited.append(local.conn)
+            local.conn = sqlite3.connect(self.uri, uri=True, timeout=self.busy_timeout)
+            local.pid = os.getpid()
+        return local.conn
+
+    def close(self):
+        """Close this process's and thread's connection; the next query opens a new one."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local = threading.local()
+
+    def _rows(self, sql: str, args=()) -> list:
+        conn = self.connection()
+        deadline = time.monotonic() + self.query_timeout
+        # Called every ~10,000 virtual-machine steps; a true return interrupts the query.
+        conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+        try:
+            return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc) or "interrupted" in str(exc):
+                raise DatabaseBusy(f"the database is busy ({exc})") from None
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)
+
+    def sensors(self) -> list[str]:
+        return [name for (name,) in self._rows("SELECT DISTINCT sensor FROM readings ORDER BY sensor")]
+
+    def latest(self, sensor: str) -> int | None:
+        """The sensor's newest timestamp (an index lookup), or None when it has none."""
+        return self._rows("SELECT max(timestamp) FROM readings WHERE sensor = ?", (sensor,))[0][0]
+
+    def has_readings(self, sensor: str, start: int, end: int) -> bool:
+        """Whether the sensor has a reading in ``[start, end]``: one index probe."""
+        return bool(self._rows("SELECT 1 FROM readings WHERE sensor = ? AND timestamp BETWEEN ? AND ? LIMIT 1",
+                               (sensor, start, end)))
+
+    def value_range(self, sensor: str) -> tuple[float, float] | None:
+        low, high = self._rows("SELECT min(value), max(value) FROM readings WHERE sensor = ?", (sensor,))[0]
+        return None if low is None else (low, high)
+
+    def bucket_means(self, sensor: str, start: int, end: int, every: str, max_points: int):
+        """``(bucket start times, means)`` of the readings in ``[start, end]``, one row per non-empty bucket.
+
+        The mean is computed in SQL, so at most ``max_points`` rows ever reach
+        Python; a range with more buckets than that is refused before the query.
+        """
+        check_bucket_count(start, end, every, max_points)
+        width = BUCKETS[every]
+        rows = self._rows(
+            "SELECT timestamp / ? AS bucket, avg(value) FROM readings"
+            " WHERE sensor = ? AND timestamp BETWEEN ? AND ? GROUP BY bucket ORDER BY bucket LIMIT ?",
+            (width, sensor, start, end, max_points))
+        if not rows:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        data = np.array(rows, dtype=float)
+        return data[:, 0].astype(np.int64) * width, data[:, 1]

@@ -1,0 +1,276 @@
+"""The sensors example served in process: start-up checks, every readings parameter and error, the row cap,
+the pooled figure against a full draw while its time axis moves, live data (real SQLite files)."""
+
+import datetime as dt
+import sqlite3
+import threading
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from werkzeug.test import Client
+
+from examples.sensors import build_app, db
+from examples.sensors.app import SensorsConfigError
+from wsgi_plot.render import render_unpooled
+
+from .conftest import decode_png
+
+NOW = "2026-03-01T12:00:00Z"
+NOW_S = db.parse_timestamp(NOW)
+SMALL = "dpi=40"  # 160x120 px: the pictures are compared, not looked at
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sensors") / "s.db"
+    db.create(path, sensors=3, days=3, seed=2, now=NOW_S)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app(db_path):
+    return build_app(db_path, environ={}, pool_size=4)
+
+
+@pytest.fixture
+def client(app):
+    return Client(app)
+
+
+def get(client, url):
+    return client.get(url, headers={"Accept": "application/json"})
+
+
+def error(response):
+    return response.status_code, response.get_json()["error"]["param"], response.get_json()["error"]["message"]
+
+
+# -- start-up -------------------------------------------------------------------------------------
+
+def test_missing_variable_is_named():
+    with pytest.raises(SensorsConfigError, match="SENSORS_DB is not set"):
+        build_app(environ={})
+
+
+@pytest.mark.parametrize("content", [None, b"not a database at all, just text" * 40, "no-table", "empty"])
+def test_a_file_that_is_not_a_sensors_database_is_refused_naming_the_variable(tmp_path, content):
+    path = tmp_path / "x.db"
+    if content == "no-table":
+        sqlite3.connect(path).execute("CREATE TABLE other (x)").connection.close()
+    elif content == "empty":
+        conn = sqlite3.connect(path)
+        conn.execute(db.SCHEMA)
+        conn.commit()
+        conn.close()
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(SensorsConfigError, match=f"SENSORS_DB='{path}' (is not a sensors database|has no readings)"):
+        build_app(environ={"SENSORS_DB": str(path)})
+
+
+def test_the_gunicorn_target_reads_the_variable(db_path, tmp_path):
+    import subprocess
+    import sys
+
+    from .servers import ROOT
+    code = "import examples.sensors as s; print(sorted(p.name for p in s.app.app.registry))"
+    ok = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                        env={"SENSORS_DB": str(db_path), "PATH": "/usr/bin:/bin"})
+    assert ok.returncode == 0, ok.stderr
+    assert "readings" in ok.stdout and "normal" in ok.stdout
+    missing = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                             env={"PATH": "/usr/bin:/bin"})
+    assert missing.returncode != 0 and "SENSORS_DB is not set" in missing.stderr
+
+
+# -- parameters and errors ---------------------------------------------------------------------------
+
+class _Form(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.controls, self.options, self._select = {}, [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("input", "select") and "name" in attrs:
+            self.controls.setdefault(attrs["name"], []).append((tag, attrs))
+            self._select = attrs["name"] if tag == "select" else self._select
+        if tag == "option" and self._select == "sensor":
+            self.options.append(attrs["value"])
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def test_page_offers_the_database_sensors_dates_every_and_grid(client):
+    response = client.get("/plot/readings?refresh=5")
+    assert response.status_code == 200
+    form = _Form()
+    form.feed(response.get_data(as_text=True))
+    assert form.options == ["attic", "cellar", "greenhouse"]  # read from the database
+    assert form.controls["start"][0][1]["type"] == form.controls["end"][0][1]["type"] == "datetime-local"
+    assert form.controls["every"][0][0] == "select"
+    assert [attrs["type"] for _, attrs in form.controls["grid"]] == ["hidden", "checkbox"]
+    assert form.controls["refresh"][0][1]["value"] == "5"
+
+
+def test_default_is_the_last_24_hours_of_data(client, app):
+    default = get(client, f"/plot/readings.png?{SMALL}&seed=1")
+    explicit = get(client, f"/plot/readings.png?{SMALL}&start=2026-02-28T12:01:00Z&end=2026-03-01T12:00:59Z")
+    assert default.status_code == 200 and default.mimetype == "image/png"
+    assert default.data == explicit.data  # the same 1440 minutes
+    earlier = get(client, f"/plot/readings.png?{SMALL}&start=2026-02-27T12:01:00Z&end=2026-02-28T12:00:59Z")
+    assert earlier.status_code == 200 and earlier.data != default.data
+
+
+@pytest.mark.parametrize("query", [
+    "sensor=cellar", "sensor=greenhouse&every=hour", "every=day", "grid=true", "grid=false", "grid=on",
+    "start=2026-02-28T00:00Z", "end=2026-02-28T00:00:00%2B01:00", "start=2026-02-27T06:00Z&end=2026-02-28T18:00Z&every=hour",
+    "start=2026-03-01T11:59:00Z&end=2026-03-01T11:59:00Z",  # one reading: one marked point
+    "start=2026-02-27&end=2026-03-01&every=hour",  # dates alone: their midnights UTC
+])
+def test_each_parameter_draws(client, query):
+    response = get(client, f"/plot/readings.png?{SMALL}&{query}")
+    assert response.status_code == 200, response.data
+    assert decode_png(response.data).size == (160, 120)
+    assert get(client, f"/plot/readings.svg?{query}").status_code == 200
+
+
+def test_parameters_change_the_picture(client):
+    bodies = {q: get(client, f"/plot/readings.png?{SMALL}&{q}").data
+              for q in ("sensor=attic", "sensor=cellar", "sensor=attic&every=hour", "sensor=attic&grid=true")}
+    assert len(set(bodies.values())) == len(bodies)
+
+
+@pytest.mark.parametrize("query, param, words", [
+    ("sensor=kitchen", "sensor", "attic, cellar, greenhouse"),
+    ("every=week", "every", "minute"),
+    ("grid=maybe", "grid", "true/false"),
+    ("start=yesterday", "start", "date and time"),
+    ("end=2026-02-30T00:00Z", "end", "not a valid"),
+    ("start=2026-03-01T00:00Z&end=2026-02-28T00:00Z", "start", "after end"),
+    ("refresh=2", "refresh", "unknown"),  # a page key, not an image parameter
+])
+def test_bad_values_are_400_naming_the_parameter(client, query, param, words):
+    status, named, message = error(get(client, f"/plot/readings.png?{query}"))
+    assert (status, named) == (400, param) and words in message, message
+
+
+def test_start_after_end_is_refused_on_the_page_too(client):
+    status, named, _ = error(get(client, "/plot/readings?start=2026-03-01T00:00Z&end=2026-02-28T00:00Z"))
+    assert (status, named) == (400, "start")
+
+
+def test_a_date_alone_is_its_midnight_utc(client):
+    by_date = get(client, f"/plot/readings.png?{SMALL}&start=2026-02-27&end=2026-03-01&every=hour")
+    by_time = get(client, f"/plot/readings.png?{SMALL}&start=2026-02-27T00:00:00Z&end=2026-03-01T00:00Z&every=hour")
+    assert by_date.status_code == 200 and by_date.data == by_time.data
+
+
+@pytest.mark.parametrize("route", ["/plot/readings.png", "/plot/readings"])
+def test_a_range_without_readings_is_404_naming_sensor_and_range(client, route):
+    status, _, message = error(get(client, f"{route}?sensor=cellar&start=2020-01-01T00:00Z&end=2020-01-02T00:00Z"))
+    assert status == 404
+    assert "'cellar'" in message and "2020-01-01T00:00:00Z" in message and "2020-01-02T00:00:00Z" in message
+
+
+def test_refused_ranges_cost_no_figure(db_path):
+    """Range errors are found when the request is parsed, before a figure is taken from the pool."""
+    app = build_app(db_path, environ={}, max_points=1440, pool_size=2)
+    client, pool = Client(app), app.app.pool
+    assert get(client, f"/plot/readings.png?{SMALL}").status_code == 200
+    assert pool.size == 1
+    for query in ("start=2020-01-01T00:00Z&end=2020-01-02T00:00Z", "start=2026-02-01T00:00Z&end=2026-03-01T00:00Z",
+                  "start=2026-03-01T00:00Z&end=2026-02-28T00:00Z"):
+        assert get(client, f"/plot/readings.png?{SMALL}&{query}").status_code in (400, 404)
+        assert pool.size == 1 and pool.in_use == 0, query  # the figure was kept, not dropped
+
+
+def test_the_row_cap_at_its_bound(db_path):
+    capped = Client(build_app(db_path, environ={}, max_points=1440, pool_size=2))
+    at = get(capped, f"/plot/readings.png?{SMALL}")  # the default 24 h: 1440 minutes
+    assert at.status_code == 200
+    assert get(capped, "/plot/readings?start=2026-02-28T12:00:00Z&end=2026-03-01T12:00:59Z").status_code == 400
+    over = "start=2026-02-28T12:00:00Z&end=2026-03-01T12:00:59Z"  # 1441 minutes
+    status, named, message = error(get(capped, f"/plot/readings.png?{over}"))
+    assert (status, named) == (400, "every") and "1441" in message and "every=hour" in message
+    assert get(capped, f"/plot/readings.png?{SMALL}&{over}&every=hour").status_code == 200
+    status, named, message = error(get(capped, "/plot/readings.png?every=day&start=2000-01-01T00:00Z&end=2026-03-01T00:00Z"))
+    assert (status, named) == (400, "every") and "shorter range" in message
+
+
+def test_a_locked_database_is_503_never_database_is_locked(tmp_path):
+    path = tmp_path / "locked.db"
+    db.create(path, sensors=1, days=1, seed=1, now=NOW_S)
+    app = build_app(path, environ={}, busy_timeout=0.1, pool_size=2)
+    assert getattr(app.store._local, "conn", None) is None  # building it left no connection open
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        locker.execute("PRAGMA locking_mode=EXCLUSIVE")
+        locker.execute("BEGIN EXCLUSIVE")  # shuts out WAL readers until it ends
+        locker.execute("INSERT INTO readings VALUES ('zz', 1, 1)")
+        response = Client(app).get(f"/plot/readings.png?{SMALL}")
+        locker.execute("ROLLBACK")
+    finally:
+        locker.close()
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert "locked" not in response.get_data(as_text=True) and "busy" in response.get_data(as_text=True)
+    assert Client(app).get(f"/plot/readings.png?{SMALL}").status_code == 200  # and it recovers
+
+
+# -- the pooled figure -----------------------------------------------------------------------------
+
+def test_pooled_figure_matches_a_full_draw_as_its_time_axis_moves(app, client):
+    """The static part is drawn again when a request's range moves the axes, and reused when it does not."""
+    plot = app.app._plot("readings")
+    windows = ["", "end=2026-03-01T06:00Z", "end=2026-03-01T06:30Z", "", "start=2026-02-27T00:00Z&every=hour",
+               "sensor=cellar&end=2026-02-28T23:00Z&grid=true"]
+    for query in windows:
+        response = get(client, f"/plot/readings.png?{SMALL}&{query}")
+        args = dict(pair.split("=") for pair in query.split("&") if pair)
+        values = plot.parse(args)
+        expected = render_unpooled(plot, values, np.random.default_rng(0), "png", 4, 3, 40)
+        assert np.array_equal(np.asarray(decode_png(response.data)), np.asarray(decode_png(expected))), query
+
+
+def test_same_window_takes_the_fast_path(app, client, monkeypatch):
+    from wsgi_plot import render
+
+    saves = []
+    original = render.PreparedFigure._save_static_part
+    monkeypatch.setattr(render.PreparedFigure, "_save_static_part", lambda self: (saves.append(1), original(self)))
+    url = f"/plot/readings.png?{SMALL}&sensor=greenhouse&end=2026-02-28T10:00Z"
+    first = get(client, url)
+    count = len(saves)
+    assert count >= 1  # built, or moved to this window
+    for _ in range(3):
+        assert get(client, url).data == first.data
+    assert len(saves) == count  # the static part was not drawn again
+    get(client, f"/plot/readings.png?{SMALL}&sensor=greenhouse&end=2026-02-28T14:00Z")  # the axis moves
+    assert len(saves) > count
+
+
+# -- live data --------------------------------------------------------------------------------------
+
+def test_the_picture_follows_rows_as_they_arrive(tmp_path):
+    path = tmp_path / "live.db"
+    db.create(path, sensors=1, days=1, seed=3)  # up to now
+    client = Client(build_app(path, environ={}, pool_size=2))
+    first = get(client, f"/plot/readings.png?{SMALL}").data
+    writer = threading.Thread(target=db.append, args=(path,), kwargs={"seconds": 2.5, "seed": 1})
+    writer.start()
+    writer.join()
+    second = get(client, f"/plot/readings.png?{SMALL}").data
+    assert first != second
+
+
+def test_datetime_parameters_take_a_date_alone_as_its_midnight_utc():
+    from wsgi_plot import Param
+
+    at = Param("at", dt.datetime, optional=True)
+    assert at.parse("2024-02-29") == dt.datetime(2024, 2, 29, tzinfo=dt.timezone.utc)
+    for bad in ("2023-02-29", "2024-2-29", "2024-02-29T"):
+        with pytest.raises(Exception, match="at:"):
+            at.parse(bad)

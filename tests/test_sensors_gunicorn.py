@@ -1,0 +1,85 @@
+"""The sensors example under real gunicorn (2 workers, preloaded: the app is built before the fork)
+while the writer process appends: no request fails, and the picture follows the new rows."""
+
+import concurrent.futures
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from examples.sensors import db
+
+from . import servers
+
+BURST = 120  # requests: bounded in count
+BURST_SECONDS = 60  # and in time
+URLS = [
+    "/plot/readings.png?dpi=50",
+    "/plot/readings.png?dpi=50&sensor=cellar&every=hour&grid=true",
+    "/plot/readings.svg?sensor=greenhouse",
+    "/plot/readings?refresh=1",
+    "/plot/readings.png?dpi=50&start=2000-01-01T00:00Z&end=2100-01-01T00:00Z&every=day",
+    "/fig/5_2?dpi=50",
+    "/plots/",
+]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """(gunicorn, database path) with the writer appending every second."""
+    folder = tmp_path_factory.mktemp("sensors-live")
+    path = folder / "s.db"
+    db.create(path, sensors=3, days=2, seed=4)
+    writer = subprocess.Popen([sys.executable, "-m", "examples.sensors", "append", "--db", str(path),
+                               "--interval", "1", "--seconds", "300"], cwd=servers.ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with servers.gunicorn(workers=2, app="examples.sensors:app", env={"SENSORS_DB": str(path)},
+                              log_path=folder / "gunicorn.log", extra=("--preload",)) as server:
+            yield server, path
+    finally:
+        writer.terminate()
+        _, errors = writer.communicate(timeout=30)
+    assert writer.returncode == 0, errors
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_a_burst_of_mixed_requests_while_the_writer_appends_all_succeed(live):
+    server, _ = live
+    deadline = time.monotonic() + BURST_SECONDS
+    urls = [server.base_url + URLS[i % len(URLS)] for i in range(BURST)]
+
+    def bounded(url):
+        return fetch(url) if time.monotonic() < deadline else (None, b"")
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(bounded, urls))
+    done = [(url, status, body[:200]) for url, (status, body) in zip(urls, results) if status is not None]
+    assert len(done) >= len(URLS)  # at least one of each in the time allowed
+    failed = [item for item in done if not 200 <= item[1] < 300]
+    assert not failed, failed[:5]
+
+
+def test_images_change_as_rows_arrive(live):
+    server, path = live
+    url = server.base_url + "/plot/readings.png?dpi=50&sensor=attic"
+    status, first = fetch(url)
+    assert status == 200
+    deadline = time.monotonic() + 20
+    seen = {first}
+    while len(seen) < 3 and time.monotonic() < deadline:  # two new pictures as the writer commits
+        time.sleep(0.5)
+        status, body = fetch(url)
+        assert status == 200
+        seen.add(body)
+    assert len(seen) >= 3
