@@ -232,8 +232,10 @@ class PlotApp:
             raise Overloaded("the render took too long and was abandoned") from None
         return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
 
-    def _render(self, plot, values, options):
-        """Draw through the pool: the image's bytes and its Server-Timing header."""
+    def _render(self, plot, values, options, record=True):
+        """Draw through the pool: the image's bytes and its Server-Timing header.
+
+        ``record=False`` leaves the metrics alone: warming up serves no request."""
         static = plot.static_values(values)
         key = (plot.name, static.key(), options.width, options.height, options.dpi)
         nbytes = prepared_figure_bytes(plot, *options.pixels)
@@ -246,10 +248,12 @@ class PlotApp:
             return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep)
 
         with self.pool.checkout(key, build, nbytes) as lease:
-            self.metrics.waited_for_figure(lease.waited)
+            if record:
+                self.metrics.waited_for_figure(lease.waited)
             checkout_ms = (time.perf_counter() - started) * 1000
             data, timings = render(lease.obj, values, rng, options.fmt, deadline)
-        self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
+        if record:
+            self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
         return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
 
     def warm(self):
@@ -271,7 +275,7 @@ class PlotApp:
                     values, options = self._parse(plot, args)
                     if not self.pool.has_room(prepared_figure_bytes(plot, *options.pixels)):
                         break
-                    self._render(plot, values, options)
+                    self._render(plot, values, options, record=False)
                 except Exception:  # a plot broken at its defaults fails its own requests, not start-up
                     log.exception("could not prepare plot %r at %s", plot.name, args)
             self.warmed = True
