@@ -83,3 +83,15 @@ def test_a_burst_near_the_pixel_budget_leaves_memory_bounded(server):
     assert after_burst["VmRSS"] < MAX_AFTER_MIB and after["VmRSS"] < MAX_AFTER_MIB, (after_burst, after)
     assert metric(server.base_url, "wsgi_plot_pool_bytes") <= 128 * 2**20
     print(f"worker memory after the burst {after_burst}, after 200 more {after}")
+
+
+def test_malloc_thresholds_are_set_in_a_glibc_process():
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt thresholds are glibc's")
+    code = "from wsgi_plot.memory import set_malloc_thresholds; print(set_malloc_thresholds())"
+    run = subprocess.run([sys.executable, "-c", code], cwd=servers.ROOT, capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "True", run.stderr

@@ -6,13 +6,15 @@ stays, and the worker's RSS does not come down. Fixed thresholds keep the ordina
 1200x900 figure's are 4.3 MB) in the heap, reused without page faults, and give every buffer of
 ``mmap_threshold`` or more its own mapping, returned to the OS when freed.
 
-Measured in one process (2 cores, glibc 2.36; /tmp-style script described in the issue notes):
-40 renders near the 8 Mpx budget in PNG, SVG and PDF, then 200 of /fig/5_2:
+Measured with ``bench/memory.py`` (one process, warm app, 40 images at distinct sizes near the
+8-Mpx budget, then 200 /fig/5_2; 2 shared cores, glibc 2.36), RSS after, in MiB (warm: 119):
 
-* glibc defaults: RSS 119 MiB -> 194 MiB after, and it stays;
-* mmap 128 KiB (every block over it mapped): 114 -> 133 MiB, but 670 more page faults and +10 %
-  CPU per /fig/5_2 (14.2 against 12.9 ms);
-* mmap 8 MiB, trim 32 MiB (these defaults): 119 -> 138 MiB, CPU per /fig/5_2 unchanged (12.8-13.0 ms).
+* glibc defaults: PNG burst 213.5 (3 runs of 3); mixed PNG/SVG/PDF burst 194-196 in 3 runs of 6,
+  139 in the others;
+* mmap 128 KiB (every block over it mapped): 134.7, but 670 more page faults and +15 % CPU per
+  /fig/5_2 (14.7-15.0 against 12.3-12.4 ms);
+* mmap 8 MiB, trim 32 MiB (these defaults): PNG burst 129 (3 of 3), mixed 139-140 (6 of 6), peak
+  184-195; CPU per /fig/5_2 unchanged (12.2-13.1 ms).
 """
 
 import ctypes
