@@ -36,7 +36,8 @@ class Metrics:
         # livesum: the sum over live workers; a dead worker's figures are in use by no one.
         self.figures_in_use = Gauge("wsgi_plot_figures_in_use", "Pooled figures lent to requests now.",
                                     multiprocess_mode="livesum", registry=own)
-        self.pool_bytes = Gauge("wsgi_plot_pool_bytes", "Bytes counted for the figures the pool keeps (pool_max_bytes bounds it).",
+        self.pool_bytes = Gauge("wsgi_plot_pool_bytes",
+                                "Bytes counted for the figures the pool keeps (pool_max_bytes bounds it).",
                                 multiprocess_mode="livesum", registry=own)
         self.pool_evictions = Counter("wsgi_plot_pool_evictions", "Idle figures dropped to make room for another.",
                                       registry=own)
