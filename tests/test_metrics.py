@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.test import Client
 
@@ -113,7 +114,11 @@ def send_until_every_worker_counted(server, directory) -> tuple[int, dict, set]:
     sent = 0
 
     def pids_with_counters():
-        return {int(f.name.split("_")[-1].split(".")[0]) for f in Path(directory).glob("counter_*.db")}
+        # A worker's counter file exists from the moment it builds the app, before it has warmed up
+        # and served: only a request counted in it shows the worker is serving.
+        return {int(f.name.split("_")[-1].split(".")[0]) for f in Path(directory).glob("counter_*.db")
+                if any(json.loads(key)[1] == "wsgi_plot_requests_total" and value > 0
+                       for key, value, *_ in MmapedDict.read_all_values_from_file(f))}
 
     def fetch_many():
         for _ in range(requests_per_thread):

@@ -239,8 +239,8 @@ def test_same_window_takes_the_fast_path(app, client, monkeypatch):
     from wsgi_plot import render
 
     saves = []
-    original = render.PreparedFigure._save_static_part
-    monkeypatch.setattr(render.PreparedFigure, "_save_static_part", lambda self: (saves.append(1), original(self)))
+    original = render.PreparedFigure._forget_static_part
+    monkeypatch.setattr(render.PreparedFigure, "_forget_static_part", lambda self: (saves.append(1), original(self)))
     url = f"/plot/readings.png?{SMALL}&sensor=greenhouse&end=2026-02-28T10:00Z"
     first = get(client, url)
     count = len(saves)

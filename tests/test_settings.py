@@ -44,6 +44,7 @@ NON_DEFAULTS = {
     "min_inches": (1.0, "1"), "max_inches": (20.0, "20"), "max_pixels": (1000, "1000"), "max_points": (50, "50"),
     "pool_size": (2, "2"), "pool_timeout": (0.5, "0.5"), "render_timeout": (2.0, "2"), "metrics": (False, "no"),
     "max_body_bytes": (4096, "4096"),
+    "pool_max_bytes": (2**20, "1048576"), "warm": (False, "off"),
 }
 
 

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["create_app", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotRegistry", "PlotApp", "Settings",
+__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotRegistry", "PlotApp", "Settings",
            "default_registry", "app"]
 
 #: Public names and the modules that define them, imported on first use (PEP 562). A server's
@@ -13,6 +13,7 @@ __all__ = ["create_app", "NoCacheMiddleware", "Plot", "Param", "ParameterError",
 #: PROMETHEUS_MULTIPROC_DIR, and neither needs matplotlib, which each worker imports itself.
 _LAZY = {
     "create_app": "application",
+    "warm": "application",
     "PlotApp": "application",
     "NoCacheMiddleware": "middleware",
     "Param": "params",
@@ -23,7 +24,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .application import PlotApp, create_app
+    from .application import PlotApp, create_app, warm
     from .errors import ParameterError
     from .middleware import NoCacheMiddleware
     from .params import Param

@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from http import HTTPStatus
@@ -25,8 +26,8 @@ from .pages import (CONTENT_SECURITY_POLICY, LIVE_CONTENT_SECURITY_POLICY, index
 from .params import format_number
 from .pool import FigurePool, PoolExhausted
 from .refresh import REFRESH_KEY, pop_refresh
-from .render import PreparedFigure, RenderTimeout, render
-from .request_args import image_args, query_args
+from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
+from .request_args import RequestArgs, image_args, query_args
 from .settings import Settings
 
 log = logging.getLogger("wsgi_plot")
@@ -34,6 +35,8 @@ log = logging.getLogger("wsgi_plot")
 #: The recipe's URLs are aliases of this plot's generic routes.
 ALIAS_PLOT = "normal"
 ALIAS_PARAMS = ("mean", "var")
+#: The recipe's example URL, /fig/5_2: the one its users have. Prepared at start with the defaults.
+ALIAS_EXAMPLE = {"mean": "5", "var": "2"}
 
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 _FORMAT_SUFFIX_RE = re.compile(r"(.*)\.([A-Za-z][A-Za-z0-9]*)\Z")
@@ -47,7 +50,11 @@ class PlotApp:
         self.registry = registry
         self.settings = settings
         self.metrics = create_metrics(settings.metrics)
-        self.pool = FigurePool(settings.pool_size, settings.pool_timeout, on_in_use=self.metrics.set_figures_in_use)
+        self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
+                               on_in_use=self.metrics.set_figures_in_use, on_bytes=self.metrics.set_pool_bytes,
+                               on_evicted=self.metrics.evicted_figure)
+        self._warm_lock = threading.Lock()
+        self.warmed = not settings.warm  # True once the default figures are prepared
         self._capped = {}  # plot -> the plot with its counts capped at max_points
         self.plots()  # a plot the cap makes unusable stops start-up here
         rules = [
@@ -131,6 +138,7 @@ class PlotApp:
         return _json_response(health.liveness())
 
     def on_readyz(self, request):
+        self.warm()  # ready means warm: a server's start-up hook has usually done it already
         try:
             return _json_response(health.readiness(self.pool, time.monotonic() + self.settings.render_timeout))
         except (PoolExhausted, RenderTimeout) as exc:
@@ -223,37 +231,95 @@ class PlotApp:
 
     def _image(self, request, plot, args, fmt):
         values, options = self._parse(plot, args, fmt)
-        static = plot.static_values(values)
-        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
-        rng = np.random.default_rng(options.seed)
-        started = time.perf_counter()
-        deadline = time.monotonic() + self.settings.render_timeout
-
-        def build():
-            return PreparedFigure(plot, static, options.width, options.height, options.dpi)
-
-        expired = None
         try:
-            with self.pool.checkout(key, build) as lease:
-                self.metrics.waited_for_figure(lease.waited)
-                checkout_ms = (time.perf_counter() - started) * 1000
-                try:
-                    data, timings = render(lease.obj, values, rng, fmt, deadline)
-                except RenderTimeout as exc:
-                    if not exc.figure_untouched:
-                        raise  # maybe half drawn: leaving the block with it makes the pool drop the figure
-                    expired = exc  # nothing drawn: the figure goes back to the pool
-            if expired:
-                raise expired
+            data, timing = self._render(plot, values, options)
         except PoolExhausted:
             self.metrics.rejected("pool_exhausted")
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
         except RenderTimeout:
             self.metrics.rejected("render_timeout")
             raise Overloaded("the render took too long and was abandoned") from None
-        self.metrics.rendered(fmt, (timings.draw + timings.encode) / 1000)
-        timing = f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
         return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
+
+    def _render(self, plot, values, options, record=True):
+        """Draw through the pool: the image's bytes and its Server-Timing header.
+
+        ``record=False`` leaves the metrics alone: warming up serves no request."""
+        static = plot.static_values(values)
+        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
+        nbytes = prepared_figure_bytes(plot, *options.pixels)
+        keep = self.pool.keeps(nbytes)  # one too large to keep is drawn in full, saving nothing
+        rng = np.random.default_rng(options.seed)
+        started = time.perf_counter()
+        deadline = time.monotonic() + self.settings.render_timeout
+
+        def build():
+            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep)
+
+        expired = None
+        with self.pool.checkout(key, build, nbytes) as lease:
+            if record:
+                self.metrics.waited_for_figure(lease.waited)
+            checkout_ms = (time.perf_counter() - started) * 1000
+            try:
+                data, timings = render(lease.obj, values, rng, options.fmt, deadline)
+            except RenderTimeout as exc:
+                if not exc.figure_untouched:
+                    raise  # maybe half drawn: leaving the block with it makes the pool drop the figure
+                expired = exc  # nothing drawn: the figure goes back to the pool
+        if expired:
+            raise expired
+        if record:
+            self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
+        return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
+
+    def warm(self):
+        """Prepare the default figures, once: each plot's at its defaults and the recipe's /fig/5_2, as PNGs.
+
+        Only while they fit the pool without dropping a figure, so at most ``pool_size`` figures and
+        ``pool_max_bytes``; a few hundred milliseconds at the defaults. Called by the servers'
+        start-up hooks (see :func:`warm`) before a worker takes requests, else by the first /readyz.
+        """
+        with self._warm_lock:
+            if self.warmed:
+                return
+            try:
+                health.readiness(self.pool, time.monotonic() + self.settings.render_timeout)  # its figure too
+            except (PoolExhausted, RenderTimeout):
+                pass  # busy: /readyz reports that itself
+            for plot, args in self._default_images():
+                try:
+                    values, options = self._parse(plot, RequestArgs(args))
+                    if not self.pool.has_room(prepared_figure_bytes(plot, *options.pixels)):
+                        break
+                    self._render(plot, values, options, record=False)
+                except Exception:  # a plot broken at its defaults fails its own requests, not start-up
+                    log.exception("could not prepare plot %r at %s", plot.name, args)
+            self.warmed = True
+
+    def _default_images(self):
+        served = {plot.name: plot for plot in self.plots()}
+        if ALIAS_PLOT in served:
+            yield served[ALIAS_PLOT], dict(ALIAS_EXAMPLE)
+        for plot in served.values():
+            if not any(param.required for param in plot.params):
+                yield plot, {}
+            elif plot.example:
+                yield plot, dict(plot.example)
+
+
+def warm(application) -> bool:
+    """Prepare the default figures of the wsgi_plot app inside ``application`` before it serves.
+
+    ``application`` is :func:`create_app`'s result, a :class:`PlotApp`, or a middleware wrapping
+    one as ``.app``. False when there is no wsgi_plot app in it (nothing to do).
+    """
+    for _ in range(10):  # a few middleware layers at most; never loop on a cycle
+        if isinstance(application, PlotApp):
+            application.warm()
+            return True
+        application = getattr(application, "app", None)
+    return False
 
 
 def create_app(*, registry=None, **settings):

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the app: requests, render and wait seconds, figures in use, rejections.
+"""Prometheus metrics of the app: requests, render and wait seconds, figures in use, pool bytes, rejections.
 
 Under gunicorn or uWSGI every worker is a process counting on its own. prometheus_client's
 multiprocess mode keeps each process's counts in files under ``PROMETHEUS_MULTIPROC_DIR`` and
@@ -37,6 +37,11 @@ class Metrics:
         # livesum: the sum over live workers; a dead worker's figures are in use by no one.
         self.figures_in_use = Gauge("wsgi_plot_figures_in_use", "Pooled figures lent to requests now.",
                                     multiprocess_mode="livesum", registry=own)
+        self.pool_bytes = Gauge("wsgi_plot_pool_bytes",
+                                "Bytes counted for the figures the pool keeps (pool_max_bytes bounds it).",
+                                multiprocess_mode="livesum", registry=own)
+        self.pool_evictions = Counter("wsgi_plot_pool_evictions", "Idle figures dropped to make room for another.",
+                                      registry=own)
         self.rejections = Counter("wsgi_plot_rejections", "Requests refused with 503, by reason.",
                                   ["reason"], registry=own)
         if directory:
@@ -56,6 +61,12 @@ class Metrics:
 
     def set_figures_in_use(self, count: int):
         self.figures_in_use.set(count)
+
+    def set_pool_bytes(self, count: int):
+        self.pool_bytes.set(count)
+
+    def evicted_figure(self):
+        self.pool_evictions.inc()
 
     def rejected(self, reason: str):
         self.rejections.labels(reason).inc()
@@ -78,6 +89,12 @@ class NoMetrics:
         pass
 
     def set_figures_in_use(self, count):
+        pass
+
+    def set_pool_bytes(self, count):
+        pass
+
+    def evicted_figure(self):
         pass
 
     def rejected(self, reason):
