@@ -92,7 +92,8 @@ def fits(figure, renderer) -> bool:
     if tight is not None and (tight.x0 < margin or tight.y0 < margin
                               or tight.x1 > width - margin or tight.y1 > height - margin):
         return False
-    shown = [axes for axes in figure.axes if axes.get_visible() and axes.axison]
+    shown = [axes for axes in figure.axes if axes.get_visible() and axes.axison
+             and any(a.get_visible() for a in [*axes.spines.values(), *_axes_axes(axes)])]
     if not shown:
         return True
     x0 = min(axes.get_position().x0 for axes in shown)
@@ -124,10 +125,13 @@ def _overlapping(labels, renderer) -> bool:
 
 def _constrained(figure, renderer, last: bool):
     width, height = figure.get_size_inches()
-    pad = max(PAD_POINTS / 72, PAD_PIXELS / figure.dpi)
-    if last:  # nothing left to drop: the pads alone must not leave the axes without room
-        pad = min(pad, width / 4, height / 4)
-    engine = ConstrainedLayoutEngine(w_pad=pad, h_pad=pad, wspace=0, hspace=0)
+    w_pad = h_pad = max(PAD_POINTS / 72, PAD_PIXELS / figure.dpi)
+    if last:
+        # Nothing left to drop: the pads alone must leave the axes room, at least a pixel (a
+        # 5-pixel image keeps 2-pixel pads: Agg rounds the clip box to whole pixels).
+        pixel = 1 / figure.dpi
+        w_pad, h_pad = min(w_pad, (width - pixel) / 2), min(h_pad, (height - pixel) / 2)
+    engine = ConstrainedLayoutEngine(w_pad=w_pad, h_pad=h_pad, wspace=0, hspace=0)
     # The draw lock is held, so no other figure of ours is drawing; the filter
     # is narrow, so a host thread's other warnings still show.
     with warnings.catch_warnings():
@@ -194,10 +198,13 @@ def _drop_figure_texts(figure, layout):
 
 
 def _drop_axis_lines(axes, layout):
-    """Spines and tick marks: what is left is the data, inside the pads."""
-    if axes.axison:
-        axes.set_axis_off()
-        layout._undo.append(axes.set_axis_on)
+    """Spines and tick marks: what is left is the data, inside the pads.
+
+    Hidden one by one rather than with ``set_axis_off``: the fast path draws
+    spines itself (they may lie over the data) and would not know.
+    """
+    for artist in [*axes.spines.values(), *_axes_axes(axes)]:
+        _hide(artist, layout)
 
 
 #: One step per level; level 0 drops nothing.
