@@ -107,3 +107,89 @@ def test_no_text_leaves_the_figure(name, width, height, dpi, monkeypatch):
     if min(width, height) >= 1.5:  # room for tick labels: a recorder that saw none would be broken
         assert recorder.drawn
     assert recorder.outside() == []
+
+
+def test_gallery_thumbnails_keep_legible_text(monkeypatch):
+    """Each /plots/ thumbnail (240x180) keeps its tick labels, at least 10 px tall."""
+    client = Client(create_app(pool_size=1))
+    sources = re.findall(r'<img src="([^"]+)"', client.get("/plots/").get_data(as_text=True))
+    assert len(sources) == len(PLOTS)
+    for source in sources:
+        recorder = TextRecorder(monkeypatch)
+        image = decode_png(client.get(source.replace("&amp;", "&")).data)
+        assert image.size == (240, 180)
+        numbers = [s for _, s, extent, _, _ in recorder.drawn if re.fullmatch(r"[−\d.]+", s)]
+        assert len(numbers) >= 6, (source, numbers)  # tick labels on both axes
+        heights = [extent.height for _, s, extent, _, _ in recorder.drawn if s in numbers]
+        assert min(heights) >= 10, (source, heights)
+
+
+def labelled_registry(layout=True):
+    """A user's plots with a long title, axis labels, a legend and big tick labels; one incremental, one full-draw."""
+
+    def decorate(ax):
+        ax.set_title("readings of one sensor over a long time")
+        ax.set_xlabel("time since the start of the experiment (s)")
+        ax.set_ylabel("reading")
+
+    def init(ax, p):
+        ax.set_xlim(0, 1_000_000)
+        ax.set_ylim(0, 9)
+        decorate(ax)
+        (line,) = ax.plot([], [], label="sensor")
+        ax.legend(loc="upper right")
+        return [line]
+
+    def update(artists, p, rng):
+        artists[0].set_data([0, 500_000, 1_000_000], [1, p.peak, 2])
+
+    def draw(ax, p, rng):
+        ax.bar(["north", "south", "east", "west"], rng.uniform(0, 1, 4) * p.peak)
+        decorate(ax)
+
+    peak = Param("peak", float, 5.0)
+    return PlotRegistry([Plot("labelled", [peak], init=init, update=update, layout=layout),
+                         Plot("drawn", [peak], draw=draw, layout=layout)])
+
+
+@pytest.mark.parametrize("name", ["labelled", "drawn"])
+@pytest.mark.parametrize("size, dpi", [("4x3", 100), ("2x1.5", 100), ("0.5x0.5", 100)])
+def test_a_users_plot_is_laid_out_too(name, size, dpi, monkeypatch):
+    recorder = TextRecorder(monkeypatch)
+    client = Client(create_app(registry=labelled_registry(), pool_size=1))
+    for seed in (1, 2):  # a full-draw plot lays out at every request
+        image = decode_png(client.get(f"/plot/{name}.png?size={size}&dpi={dpi}&seed={seed}").data)
+        assert (border(image, 2) == 255).all()
+    assert recorder.outside() == []
+    if size == "4x3":  # room for everything: nothing dropped
+        assert {"reading", "time since the start of the experiment (s)"} <= {s for _, s, *_ in recorder.drawn}
+
+
+def test_a_plot_can_opt_out_of_the_layout(monkeypatch):
+    recorder = TextRecorder(monkeypatch)
+    client = Client(create_app(registry=labelled_registry(layout=False), pool_size=1))
+    assert client.get("/plot/labelled.png?size=2x1.5&dpi=100").status_code == 200
+    assert recorder.outside() != []  # matplotlib's default positions: the long title runs off both sides
+
+
+def test_wider_limits_lay_out_again_for_that_draw_only(tmp_path, monkeypatch):
+    """The outlier's tick labels (100000 for 8) would run off the left edge of the frozen layout."""
+    from .test_render import assert_same_picture  # noqa: PLC0415 (fidelity helpers live there)
+
+    registry = labelled_registry()
+    client = Client(create_app(registry=registry, pool_size=1))
+    url = "/plot/labelled.png?size=4x3&dpi=100&seed=1&peak="
+    static = client.get(url + "5").data
+    recorder = TextRecorder(monkeypatch)
+    widened = decode_png(client.get(url + "99999").data)
+    assert (border(widened, 2) == 255).all()
+    assert recorder.outside() == []
+    assert "100000" in {s for _, s, *_ in recorder.drawn}
+    assert client.get(url + "5").data == static  # back on the frozen layout and background
+
+    plot = registry.get("labelled")
+    from wsgi_plot.params import Values  # noqa: PLC0415
+    from wsgi_plot.render import render_unpooled  # noqa: PLC0415
+
+    reference = render_unpooled(plot, Values(peak=99999.0), np.random.default_rng(1), "png", 4, 3, 100)
+    assert_same_picture(client.get(url + "99999").data, reference, tmp_path)

@@ -6,8 +6,8 @@ paints the axes where the fast path's saved background has them.
 
 Where the text cannot fit at its size (a figure of half an inch has no room
 for tick labels), decorations are dropped rather than clipped or shrunk, in
-this order, until what is left fits: axis labels and titles, then tick
-labels, then every other text and legend, then the axis lines themselves.
+this order, until what is left fits: titles, axis labels, tick labels, every
+other text and legend, and last the axis lines themselves.
 Text is drawn at its own size or not at all.
 """
 
@@ -62,7 +62,7 @@ def lay_out(figure) -> Layout:
         if level:
             for axes in figure.axes:
                 drop(axes, layout)
-            if level == 3:
+            if drop is _drop_texts:
                 _drop_figure_texts(figure, layout)
         layout.level = level
         _constrained(figure, renderer, last=level == len(_DROPS) - 1)
@@ -163,13 +163,16 @@ def _axes_axes(axes):
     return [child for child in axes.get_children() if isinstance(child, matplotlib.axis.Axis)]
 
 
-def _drop_labels(axes, layout):
-    """Axis labels and titles: long, and the page around an image names the plot."""
-    for axis in _axes_axes(axes):
-        _hide(axis.label, layout)
+def _drop_titles(axes, layout):
+    """Titles first: often the longest text, and the page around an image names the plot."""
     for child in axes.get_children():  # the three titles are the Text children that are not ax.texts
         if isinstance(child, matplotlib.text.Text) and child not in axes.texts:
             _hide(child, layout)
+
+
+def _drop_axis_labels(axes, layout):
+    for axis in _axes_axes(axes):
+        _hide(axis.label, layout)
 
 
 def _drop_tick_labels(axes, layout):
@@ -208,4 +211,4 @@ def _drop_axis_lines(axes, layout):
 
 
 #: One step per level; level 0 drops nothing.
-_DROPS = (None, _drop_labels, _drop_tick_labels, _drop_texts, _drop_axis_lines)
+_DROPS = (None, _drop_titles, _drop_axis_labels, _drop_tick_labels, _drop_texts, _drop_axis_lines)

@@ -29,13 +29,20 @@ def init(ax, p):
     if high - low < min_span:
         centre = (low + high) / 2
         low, high = centre - min_span / 2, centre + min_span / 2
+    if (high - low) / p.bins > 2 * SPREAD * p.var:
+        # One bin is wider than the whole distribution (the range was widened above): centre a bin
+        # on mean, so that every sample falls in that one bin rather than split at an edge.
+        shift = (low + high) / 2 - p.mean + ((high - low) / p.bins / 2 if p.bins % 2 == 0 else 0)
+        low, high = low - shift, high - shift
     edges = np.linspace(low, high, p.bins + 1)
-    # A bar a few pixels or points wide loses its white outline, which would cover it, and pixel
-    # snapping, which rounds a bar narrower than a pixel to nothing: each one stays visible.
+    # A bar only a few pixels or points wide gets an outline of its own colour, one pixel wide,
+    # instead of a white one (which would cover it), and no pixel snapping (which rounds a bar
+    # narrower than a pixel to nothing): each bar stays visible, however many bins.
     figure = ax.figure
     narrow = figure.get_figwidth() * min(72, figure.dpi) / p.bins < 4
-    bars = ax.bar(edges[:-1], np.zeros(p.bins), width=np.diff(edges), align="edge", color="tab:blue",
-                  edgecolor="white", linewidth=0 if narrow else 0.5, snap=False if narrow else None)
+    outline = {"edgecolor": "tab:blue", "linewidth": 72 / figure.dpi, "snap": False} if narrow else \
+        {"edgecolor": "white", "linewidth": 0.5}
+    bars = ax.bar(edges[:-1], np.zeros(p.bins), width=np.diff(edges), align="edge", color="tab:blue", **outline)
     ax.set_xlim(edges[0], edges[-1])
     ax.set_ylim(0, HEADROOM * expected_peak(edges, p.mean, p.var))
     ax.set_ylabel("density")
