@@ -6,8 +6,8 @@ paints the axes where the fast path's saved background has them.
 
 Where the text cannot fit at its size (a figure of half an inch has no room
 for tick labels), decorations are dropped rather than clipped or shrunk, in
-this order, until what is left fits: titles, axis labels, tick labels, every
-other text and legend, and last the axis lines themselves.
+this order, until what is left fits: titles, axis labels, tick labels (with
+their marks), every other text and legend, and last the spines.
 Text is drawn at its own size or not at all.
 """
 
@@ -65,7 +65,12 @@ def lay_out(figure) -> Layout:
             if drop is _drop_texts:
                 _drop_figure_texts(figure, layout)
         layout.level = level
-        _constrained(figure, renderer, last=level == len(_DROPS) - 1)
+        last = level == len(_DROPS) - 1
+        _constrained(figure, renderer, last)
+        if not fits(figure, renderer):
+            # The axes' new size may have brought new ticks (4 at the edge where 5.0 lay
+            # outside the limits): measure again before dropping anything.
+            _constrained(figure, renderer, last)
         if fits(figure, renderer):
             break
     return layout
@@ -87,10 +92,11 @@ def fits(figure, renderer) -> bool:
     if any(_overlapping(_drawn_tick_labels(axis), renderer) for axes in figure.axes for axis in _axes_axes(axes)):
         return False
     tight = figure.get_tightbbox(renderer)  # inches
+    _, _, shown_width, shown_height = _on_canvas(figure)
     width, height = figure.get_size_inches()
-    margin = 1 / figure.dpi  # a pixel, for antialiasing
+    margin = 2 / figure.dpi  # two pixels: glyphs are antialiased, lines snapped to pixels
     if tight is not None and (tight.x0 < margin or tight.y0 < margin
-                              or tight.x1 > width - margin or tight.y1 > height - margin):
+                              or tight.x1 > shown_width * width - margin or tight.y1 > shown_height * height - margin):
         return False
     shown = [axes for axes in figure.axes if axes.get_visible() and axes.axison
              and any(a.get_visible() for a in [*axes.spines.values(), *_axes_axes(axes)])]
@@ -131,13 +137,23 @@ def _constrained(figure, renderer, last: bool):
         # 5-pixel image keeps 2-pixel pads: Agg rounds the clip box to whole pixels).
         pixel = 1 / figure.dpi
         w_pad, h_pad = min(w_pad, (width - pixel) / 2), min(h_pad, (height - pixel) / 2)
-    engine = ConstrainedLayoutEngine(w_pad=w_pad, h_pad=h_pad, wspace=0, hspace=0)
+    engine = ConstrainedLayoutEngine(w_pad=w_pad, h_pad=h_pad, wspace=0, hspace=0, rect=_on_canvas(figure))
     # The draw lock is held, so no other figure of ours is drawing; the filter
     # is narrow, so a host thread's other warnings still show.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_COLLAPSED, category=UserWarning)
         warnings.filterwarnings("ignore", message=_NO_GRIDSPEC, category=UserWarning)
         engine.execute(figure)
+
+
+def _on_canvas(figure):
+    """The part of the figure an Agg canvas shows, as ``(left, bottom, width, height)`` fractions.
+
+    The canvas has whole pixels: 1.91 inches at 60 dpi are 114.6 pixels, of
+    which 114 exist. Agg drops the fraction on the right and at the top.
+    """
+    width, height = figure.bbox.size
+    return 0, 0, int(width) / width, int(height) / height
 
 
 def _remember_positions(figure, layout):
@@ -176,13 +192,16 @@ def _drop_axis_labels(axes, layout):
 
 
 def _drop_tick_labels(axes, layout):
+    """Tick labels, and the tick marks with them: layouts measure labels, not marks, which
+    would reach past the pads once their labels are gone."""
     for axis in _axes_axes(axes):
         for which, ticks in (("major", axis.majorTicks), ("minor", axis.minorTicks)):
             first = ticks[0]
-            shown = {"label1On": first.label1.get_visible(), "label2On": first.label2.get_visible()}
+            shown = {"label1On": first.label1.get_visible(), "label2On": first.label2.get_visible(),
+                     "tick1On": first.tick1line.get_visible(), "tick2On": first.tick2line.get_visible()}
             if any(shown.values()):
                 # Through the tick parameters, so that ticks made later are hidden (and restored) too.
-                axis.set_tick_params(which=which, label1On=False, label2On=False)
+                axis.set_tick_params(which=which, **dict.fromkeys(shown, False))
                 layout._undo.append(lambda axis=axis, which=which, shown=shown: axis.set_tick_params(which=which, **shown))
         _hide(axis.offsetText, layout)
 
@@ -201,7 +220,7 @@ def _drop_figure_texts(figure, layout):
 
 
 def _drop_axis_lines(axes, layout):
-    """Spines and tick marks: what is left is the data, inside the pads.
+    """Spines and what is left of the axis objects: the data remains, inside the pads.
 
     Hidden one by one rather than with ``set_axis_off``: the fast path draws
     spines itself (they may lie over the data) and would not know.
