@@ -67,11 +67,13 @@ def lay_out(figure) -> Layout:
         layout.level = level
         last = level == len(_DROPS) - 1
         _constrained(figure, renderer, last)
-        if not fits(figure, renderer):
+        fitted = fits(figure, renderer)
+        if not fitted:
             # The axes' new size may have brought new ticks (4 at the edge where 5.0 lay
             # outside the limits): measure again before dropping anything.
             _constrained(figure, renderer, last)
-        if fits(figure, renderer):
+            fitted = fits(figure, renderer)
+        if fitted:
             break
     return layout
 
