@@ -78,6 +78,7 @@ class PreparedFigure:
                 self.axes = self.figure.add_subplot()
                 self.artists = plot.init(self.axes, static_values)
                 if plot.layout:
+                    _out_of_layout(_flatten(self.artists))
                     lay_out(self.figure)
                 self.static_limits = self.axes.get_xlim(), self.axes.get_ylim()
                 self.drawn = sorted(_flatten(self.artists), key=lambda a: a.get_zorder())
@@ -190,6 +191,18 @@ def _flatten(artists):
         else:
             flat.append(item)
     return flat
+
+
+def _out_of_layout(changing):
+    """Leave the changing artists that are clipped to the axes out of layout measurements.
+
+    Clipped, they cannot reach outside the axes, but after a layout their clip
+    box differs from the axes' box by rounding, so matplotlib would measure
+    each one: 500 histogram bars cost ~100 ms per measurement.
+    """
+    for artist in changing:
+        if artist.get_clip_on():
+            artist.set_in_layout(False)
 
 
 def _data_bounds(artist):
@@ -309,6 +322,7 @@ def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dp
         if plot.incremental:
             artists = plot.init(axes, plot.static_values(values))
             if plot.layout:
+                _out_of_layout(_flatten(artists))
                 lay_out(figure)
             plot.update(artists, values, rng)
             if widen_to_fit(axes, _flatten(artists)) and plot.layout:
