@@ -7,6 +7,9 @@ In the spirit of matplotlib's ``FuncAnimation(fig, func, init_func=...)``:
 * ``update(artists, params, rng)`` puts a request's data into them.
 
 A plot that only has ``draw(ax, params, rng)`` is drawn in full every time.
+
+Every plot is laid out so that its text fits inside the figure
+(:mod:`wsgi_plot.layout`) unless it is declared with ``layout=False``.
 """
 
 import dataclasses
@@ -38,6 +41,7 @@ class Plot:
     #: Query values the gallery and index link to, for a plot whose required parameters have no
     #: default (data charts): ``{"y": "3,1,4"}``.
     example: Mapping[str, str] = field(default_factory=dict)
+    layout: bool = True  # fit text inside the figure; False keeps the positions init or draw leaves
     _by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
