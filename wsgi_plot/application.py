@@ -24,6 +24,7 @@ from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_p
 from .params import format_number
 from .pool import FigurePool, PoolExhausted
 from .render import PreparedFigure, RenderTimeout, render
+from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
 from .settings import Settings
 
 log = logging.getLogger("wsgi_plot")
@@ -214,6 +215,7 @@ class PlotApp:
 
     def _image(self, request, plot, args, fmt):
         values, options = self._parse(plot, args, fmt)
+        self._shed_if_queued_too_long(request)
         static = plot.static_values(values)
         key = (plot.name, static.key(), options.width, options.height, options.dpi)
         rng = np.random.default_rng(options.seed)
@@ -237,6 +239,23 @@ class PlotApp:
         self.metrics.rendered(fmt, (timings.draw + timings.encode) / 1000)
         timing = f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
         return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
+
+
+    def _shed_if_queued_too_long(self, request):
+        """503 at once, before any drawing, for a request that waited past ``queue_timeout``.
+
+        The wait is the time since the proxy in front stamped ``X-Request-Start``: spent in its
+        queue, the network and this server's listen queue. A client that waited that long has
+        likely given up, or its proxy has; drawing for it would only delay the requests behind.
+        """
+        limit = self.settings.queue_timeout
+        if not limit:
+            return
+        queued = queued_seconds(request.headers.get(REQUEST_START_HEADER), time.time())
+        if queued is not None and queued > limit:
+            self.metrics.rejected("queue_timeout")
+            raise Overloaded(f"the request waited {queued:.1f} s before reaching the server "
+                             f"(over {limit:g} s): the server is at capacity, retry shortly")
 
 
 def create_app(*, registry=None, **settings):

@@ -36,7 +36,8 @@ _ERRORS = {
     400: "a parameter is malformed, out of range, unknown or repeated; the body names it",
     404: "no such path or plot",
     413: "the image would exceed the pixel budget (max_pixels)",
-    503: "no figure free within the pool timeout, or the render passed its deadline",
+    503: "no figure free within the pool timeout, the render passed its deadline, or the request waited past "
+         "queue_timeout (X-Request-Start) before reaching the server",
 }
 
 

@@ -25,6 +25,7 @@ class Settings:
     pool_size: int = 8  # figures per process, idle and in use; bounds memory and distinct plot keys
     pool_timeout: float = 5.0  # seconds a request waits for a free figure before 503
     render_timeout: float = 10.0  # seconds; a render past it ends with 503 and its figure is dropped
+    queue_timeout: float = 10.0  # seconds an image request may have waited since X-Request-Start; older: 503, undrawn; 0: off
     metrics: bool = True  # serve /metrics and count requests
 
     def __post_init__(self):
@@ -40,6 +41,7 @@ class Settings:
             # Finite, so that no request can wait or draw forever.
             (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),
             (0 < self.render_timeout < math.inf, "render_timeout", "must be > 0 and finite"),
+            (0 <= self.queue_timeout < math.inf, "queue_timeout", "must be >= 0 (0: off) and finite"),
         ]
         for ok, name, message in checks:
             if not ok:
