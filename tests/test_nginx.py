@@ -70,7 +70,7 @@ def test_shipped_config_is_valid(nginx_executable, tmp_path):
 def test_config_for_rewrites_only_the_ports():
     text = config_for(9000, [9001, 9002, 9003], 9004)
     assert "listen 127.0.0.1:9000;" in text and ":8080" not in text and ":800" not in text and "8081" not in text
-    assert "server 127.0.0.1:9004 backup;" in text and "listen 127.0.0.1:9004;" in text
+    assert "server 127.0.0.1:9004 backup max_fails=0;" in text and "listen 127.0.0.1:9004;" in text
     assert text.count("max_conns=4 max_fails=1 fail_timeout=10s;") == 3  # the upstream of requests
     assert text.count(" max_fails=1 fail_timeout=10s;") == 6  # and that of probes
     assert "proxy_next_upstream error timeout" in text
