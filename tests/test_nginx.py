@@ -41,10 +41,10 @@ def config_for(listen_port: int, backend_ports, overflow_port=None) -> str:
     overflow_port = overflow_port or servers.free_port()
     text = CONFIG.read_text()
     text, listens = re.subn(r"127\.0\.0\.1:8080\b", f"127.0.0.1:{listen_port}", text)
-    text, overflows = re.subn(r"(127\.0\.0\.1:|\$server_port = )8081\b", rf"\g<1>{overflow_port}", text)
+    text, overflows = re.subn(r"\b8081\b", str(overflow_port), text)
     instances = re.compile(r"((?:^ *server 127\.0\.0\.1:800\d\b.*;\n)+)", flags=re.M)
     blocks = instances.findall(text)
-    assert listens == 1 and overflows == 3 and len(blocks) == 2, "deploy/nginx.conf changed shape: update config_for"
+    assert listens == 1 and overflows == 4 and len(blocks) == 2, "deploy/nginx.conf changed shape: update config_for"
 
     def one_line_per_port(match):
         options = re.match(r" *server 127\.0\.0\.1:\d+ (.*);", match.group(1)).group(1)
@@ -174,7 +174,7 @@ def test_dead_instance_is_skipped_without_failed_requests(nginx_executable, ngin
           f"of {SLOW_REQUESTS}; answered after trying the dead instance: {retried}")
 
     assert len(results) == REQUESTS + SLOW_REQUESTS, f"only {len(results)} requests ran within {DEADLINE} s"
-    assert failures == [], failures[:5]
+    assert failures == []
     assert set(served_before) == {live, dead}, f"both instances should serve before the kill: {served_before}"
     assert set(served_after) == {live}, f"only the survivor may answer after the kill: {served_after}"
     assert slow_retried and all(tried == [dead, live] for tried in slow_retried)
