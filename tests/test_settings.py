@@ -45,6 +45,7 @@ NON_DEFAULTS = {
     "pool_size": (2, "2"), "pool_timeout": (0.5, "0.5"), "render_timeout": (2.0, "2"), "metrics": (False, "no"),
     "max_body_bytes": (4096, "4096"),
     "pool_max_bytes": (2**20, "1048576"), "warm": (False, "off"),
+    "queue_timeout": (2.5, "2.5"),
 }
 
 

@@ -28,6 +28,7 @@ from .pool import FigurePool, PoolExhausted
 from .refresh import REFRESH_KEY, pop_refresh
 from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
 from .request_args import RequestArgs, image_args, query_args
+from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
 from .settings import Settings
 
 log = logging.getLogger("wsgi_plot")
@@ -231,6 +232,7 @@ class PlotApp:
 
     def _image(self, request, plot, args, fmt):
         values, options = self._parse(plot, args, fmt)
+        self._shed_if_queued_too_long(request)
         try:
             data, timing = self._render(plot, values, options)
         except PoolExhausted:
@@ -240,6 +242,22 @@ class PlotApp:
             self.metrics.rejected("render_timeout")
             raise Overloaded("the render took too long and was abandoned") from None
         return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
+
+    def _shed_if_queued_too_long(self, request):
+        """503 at once, before any drawing, for a request that waited past ``queue_timeout``.
+
+        The wait is the time since the proxy in front stamped ``X-Request-Start``: spent in its
+        queue, the network and this server's listen queue. A client that waited that long has
+        likely given up, or its proxy has; drawing for it would only delay the requests behind.
+        """
+        limit = self.settings.queue_timeout
+        if not limit:
+            return
+        queued = queued_seconds(request.headers.get(REQUEST_START_HEADER), time.time())
+        if queued is not None and queued > limit:
+            self.metrics.rejected("queue_timeout")
+            raise Overloaded(f"the request waited {queued:.1f} s before reaching the server "
+                             f"(over {limit:g} s): the server is at capacity, retry shortly")
 
     def _render(self, plot, values, options, record=True):
         """Draw through the pool: the image's bytes and its Server-Timing header.

@@ -39,7 +39,8 @@ _ERRORS = {
     404: "no such path or plot",
     413: "the image would exceed the pixel budget (max_pixels), or the body is larger than max_body_bytes",
     415: "a POST body that is not application/json",
-    503: "no figure free within the pool timeout, or the render passed its deadline",
+    503: "no figure free within the pool timeout, the render passed its deadline, or the request waited past "
+         "queue_timeout (X-Request-Start) before reaching the server",
 }
 
 

@@ -29,6 +29,7 @@ class Settings:
     pool_max_bytes: int = 128 * 2**20
     pool_timeout: float = 5.0  # seconds a request waits for a free figure before 503
     render_timeout: float = 10.0  # seconds; a render past it ends with 503 and its figure is dropped
+    queue_timeout: float = 10.0  # seconds an image request may have waited since X-Request-Start; older: 503, undrawn; 0: off
     metrics: bool = True  # serve /metrics and count requests
     max_body_bytes: int = 1_048_576  # bytes of a POST's JSON body (1 MiB: ~140,000 short numbers); larger is 413, unread
     # Prepare each plot's default figure (and the recipe's /fig/5_2) before the first request:
@@ -50,6 +51,7 @@ class Settings:
             # Finite, so that no request can wait or draw forever.
             (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),
             (0 < self.render_timeout < math.inf, "render_timeout", "must be > 0 and finite"),
+            (0 <= self.queue_timeout < math.inf, "queue_timeout", "must be >= 0 (0: off) and finite"),
         ]
         for ok, name, message in checks:
             if not ok:

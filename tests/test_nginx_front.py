@@ -1,0 +1,210 @@
+"""What deploy/nginx.conf answers itself, and what it passes on: its error pages in the service's
+format, operations endpoints for internal addresses only, the headers an instance sees."""
+
+import json
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from . import servers
+from .test_nginx import config_for, nginx_executable, nginx_prefix  # noqa: F401 (fixtures)
+
+NO_STORE = {"cache-control": "no-store, no-cache, must-revalidate, max-age=0", "pragma": "no-cache", "expires": "0",
+            "x-content-type-options": "nosniff"}
+
+
+def exchange(port, request: bytes, source="127.0.0.1"):
+    """Send raw ``request`` from ``source``; (status, {lowercased header: value}, body) of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as sock:
+        sock.sendall(request)
+        data = b""
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except ConnectionResetError:
+            if not data:  # a server may reset after answering a request whose body it refused, not before
+                raise
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
+
+
+def get(port, path, source="127.0.0.1", accept=None):
+    accept_line = f"Accept: {accept}\r\n" if accept else ""
+    return exchange(port, f"GET {path} HTTP/1.0\r\n{accept_line}\r\n".encode(), source)
+
+
+@pytest.fixture(scope="module")
+def front(nginx_executable):  # noqa: F811 (fixture imported above)
+    """nginx from deploy/nginx.conf in front of one gunicorn; yields nginx's port."""
+    with tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-") as directory:  # see test_nginx.nginx_prefix
+        prefix = Path(directory)
+        prefix.chmod(0o755)
+        listen, backend = servers.free_port(), servers.free_port()
+        with servers.gunicorn(port=backend, workers=1, log_path=prefix / "gunicorn.log"), \
+                servers.nginx(nginx_executable, config_for(listen, [backend]), prefix, listen):
+            yield listen
+
+
+def assert_service_error(status, headers, body, expected_status, json_body=False):
+    assert status == expected_status
+    for name, value in NO_STORE.items():
+        assert headers.get(name) == value, (name, headers)
+    text = body.decode()
+    assert "<" not in text and text.endswith("\n") and text.count("\n") == 1, text
+    if json_body:
+        assert headers["content-type"] == "application/json"
+        error = json.loads(text)["error"]
+        assert error["status"] == expected_status and error["message"]
+        return error
+    assert headers["content-type"].startswith("text/plain")
+    assert text.startswith(f"{expected_status} ")
+    return text
+
+
+# -- operations endpoints -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/readyz"])
+def test_operations_endpoints_answer_internal_addresses_only(front, path):
+    status, headers, body = get(front, path, source="127.0.0.1")
+    assert status == 200 and headers["x-upstream"]
+    assert b"wsgi_plot_requests_total" in body if path == "/metrics" else json.loads(body)["versions"]
+
+    text = assert_service_error(*get(front, path, source="127.0.0.2"), 404)
+    assert text == "404 Not Found: path: no such page\n"
+    error = assert_service_error(*get(front, path, source="127.0.0.2", accept="application/json"), 404, json_body=True)
+    assert error == {"status": 404, "message": "path: no such page", "param": "path"}
+    assert "x-upstream" not in get(front, path, source="127.0.0.2")[1]  # no instance was asked
+
+
+@pytest.mark.parametrize("path", ["/metrics?x=1", "/readyz/", "//metrics", "/%6Detrics"])
+def test_other_spellings_do_not_reach_them_from_outside(front, path):
+    status, _, body = get(front, path, source="127.0.0.2")
+    assert status in (400, 404) and b"wsgi_plot_" not in body and b"versions" not in body, (path, status)
+
+
+def test_healthz_and_the_service_answer_anyone(front):
+    status, _, body = get(front, "/healthz", source="127.0.0.2")
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    status, headers, body = get(front, "/fig/5_2?dpi=20", source="127.0.0.2")
+    assert status == 200 and body.startswith(b"\x89PNG")
+
+
+# -- errors nginx makes itself --------------------------------------------------------------
+
+
+def request_line_of(length: int) -> bytes:
+    """A GET whose request line (without CRLF) is ``length`` bytes: a long unknown parameter."""
+    fixed = len("GET /fig/5_2?a= HTTP/1.0")
+    return b"GET /fig/5_2?a=" + b"a" * (length - fixed) + b" HTTP/1.0\r\n\r\n"
+
+
+def test_a_request_line_too_long_for_gunicorn_is_refused_by_nginx_in_the_service_format(front):
+    # gunicorn's limit is 4094 bytes; nginx (large_client_header_buffers 4k) passes no more.
+    status, headers, body = exchange(front, request_line_of(4094))
+    assert status == 400 and b"a: " in body and "x-request-id" in headers  # the app's own answer
+    text = assert_service_error(*exchange(front, request_line_of(4095)), 414)
+    assert text == "414 Request-URI Too Large: path: the request line is too long\n"
+    assert_service_error(*exchange(front, request_line_of(20000)), 414)
+
+
+@pytest.mark.parametrize("request_bytes, expected", [
+    (b"GARBAGE\r\n\r\n", 400),
+    (b"GET /fig/5_2 HTTP/1.1\r\n\r\n", 400),  # HTTP/1.1 without Host
+    (b"GET /fig/5_2 HTTP/1.0\r\nX-Big: " + b"b" * 5000 + b"\r\n\r\n", 400),  # a header line over 4 kB
+    (b"GET /fig/5_2 HTTP/1.0\r\nBad Header\r\n\r\n", 400),
+    (b"POST /plot/line.png HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n", 413),
+])
+def test_malformed_requests_get_the_service_format(front, request_bytes, expected):
+    assert_service_error(*exchange(front, request_bytes), expected)
+
+
+def test_json_when_asked(front):
+    request = b"GET /fig/5_2 HTTP/1.0\r\nAccept: application/json\r\nX-Big: " + b"b" * 5000 + b"\r\n\r\n"
+    error = assert_service_error(*exchange(front, request), 400, json_body=True)
+    assert error == {"status": 400, "message": "the request is malformed", "param": None}
+
+
+def test_the_apps_own_errors_pass_through_unchanged(front):
+    status, headers, body = get(front, "/fig/5_0")
+    assert status == 400 and body == b"400 Bad Request: var: must be > 0, got 0\n" and "x-request-id" in headers
+    status, headers, body = exchange(front, b"POST /fig/5_2 HTTP/1.0\r\n\r\n")
+    assert status == 405 and set(headers["allow"].split(", ")) == {"GET", "HEAD"}
+
+
+def test_a_posted_json_body_reaches_the_app(front):
+    body = json.dumps({"y": [3, 1, 4, 1, 5], "dpi": 30}).encode()
+    request = (b"POST /plot/line.png HTTP/1.0\r\nContent-Type: application/json\r\n"
+               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    status, headers, posted = exchange(front, request)
+    assert status == 200 and headers["content-type"] == "image/png"
+    assert posted == get(front, "/plot/line.png?y=3,1,4,1,5&dpi=30")[2]  # the same image as the GET
+    status, _, body = exchange(front, b"POST /plot/line.png HTTP/1.0\r\nContent-Type: text/plain\r\n"
+                                      b"Content-Length: 2\r\n\r\n{}")
+    assert status == 415 and body.startswith(b"415 Unsupported Media Type: body:")  # the app's own answer
+
+
+def test_hundreds_of_headers_never_reach_gunicorns_limit(front):
+    # gunicorn refuses over 100 header fields with its own HTML page; nginx passes on only those the app reads.
+    headers = "".join(f"X-Extra-{i}: {i}\r\n" for i in range(300))
+    status, _, body = exchange(front, f"GET /fig/5_2?dpi=20 HTTP/1.0\r\n{headers}\r\n".encode())
+    assert status == 200 and body.startswith(b"\x89PNG")
+
+
+# -- what an instance sees --------------------------------------------------------------------
+
+
+def echo_headers(environ, start_response):
+    """A stand-in instance: answers with the request headers it received, as JSON."""
+    seen = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    seen["received-at"] = time.time()
+    body = json.dumps(seen).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def test_the_instance_gets_the_headers_it_reads_and_a_request_start_in_milliseconds(nginx_executable, nginx_prefix):  # noqa: F811
+    with servers.threaded_server(echo_headers) as backend:
+        listen = servers.free_port()
+        with servers.nginx(nginx_executable, config_for(listen, [int(backend.rsplit(":", 1)[1])]), nginx_prefix, listen):
+            request = (b"GET /fig/5_2 HTTP/1.1\r\nHost: example.org\r\nAccept: application/json\r\n"
+                       b"X-Request-Id: abc-1\r\nUser-Agent: test\r\nCookie: secret=1\r\nX-Junk: 1\r\n"
+                       b"X-Request-Start: t=1\r\nConnection: close\r\n\r\n")
+            status, _, body = exchange(listen, request)
+    assert status == 200
+    seen = json.loads(body)
+    assert seen["host"] == "example.org" and seen["accept"] == "application/json"
+    assert seen["x-request-id"] == "abc-1" and seen["user-agent"] == "test"
+    assert seen["x-forwarded-for"] == "127.0.0.1" and seen["x-forwarded-proto"] == "http"
+    assert "cookie" not in seen and "x-junk" not in seen
+    start = seen["x-request-start"]  # nginx's own stamp, not the client's
+    assert start.startswith("t=") and start[2:].isdigit() and len(start) == 15
+    assert abs(int(start[2:]) / 1000 - seen["received-at"]) < 5
+
+
+def test_with_every_instance_down_requests_get_503_and_probes_fail(nginx_executable, nginx_prefix):  # noqa: F811
+    listen = servers.free_port()
+    instance = servers.threaded_server(echo_headers)  # up while nginx starts (it waits for a 200), then gone
+    port = int(instance.__enter__().rsplit(":", 1)[1])
+    try:
+        with servers.nginx(nginx_executable, config_for(listen, [port]), nginx_prefix, listen):
+            instance.__exit__(None, None, None)
+            instance = None
+            shed = get(listen, "/fig/5_2")
+            probe = get(listen, "/healthz", accept="application/json")
+    finally:
+        if instance is not None:
+            instance.__exit__(None, None, None)
+    text = assert_service_error(*shed, 503)
+    assert text == "503 Service Unavailable: no instance can take this request now; retry shortly\n"
+    assert shed[1]["retry-after"] == "1"
+    error = assert_service_error(*probe, 502, json_body=True)
+    assert error == {"status": 502, "message": "no instance could answer; retry shortly", "param": None}
