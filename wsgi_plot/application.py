@@ -15,16 +15,23 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import health
-from .errors import Overloaded, ParameterError, PathNotFound, error_response
+from .animation import (ANIMATION_OPTION_NAMES, STREAM_OPTION_NAMES, Frame, FrameSource, animate, animation_deadline,
+                        draw_frame, parse_animation_options, parse_stream_options)
+from .apng import ApngWriter
+from .errors import Overloaded, ParameterError, PathNotFound, StreamsNeedThreads, error_response
+from .gif import GifWriter
 from .metrics import create_metrics
 from .middleware import NoCacheMiddleware
 from .openapi import openapi_document
 from .options import FORMATS, OPTION_NAMES, parse_format, parse_render_options
 from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_page, plot_page
 from .params import format_number
+from .png import encode_png
 from .pool import FigurePool, PoolExhausted
 from .render import PreparedFigure, RenderTimeout, render
 from .settings import Settings
+from .stream import CONTENT_TYPE as STREAM_CONTENT_TYPE
+from .stream import FrameStream, StreamSlots, client_gone_check
 
 log = logging.getLogger("wsgi_plot")
 
@@ -36,6 +43,14 @@ _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 _FORMAT_SUFFIX_RE = re.compile(r"(.*)\.([A-Za-z][A-Za-z0-9]*)\Z")
 _THUMBNAIL = {"dpi": "60", "size": "4x3"}  # 240x180 px
 
+#: Animated formats and how their file is written from the frames.
+ANIMATION_WRITERS = {
+    "apng": lambda animation, options: ApngWriter(animation.frames, animation.fps, options.dpi),
+    "gif": lambda animation, options: GifWriter(animation.frames, animation.fps),
+}
+#: Seconds a client refused for max_streams waits: streams last up to max_stream_seconds, most less.
+STREAM_RETRY_AFTER = 5
+
 
 class PlotApp:
     """Serves a registry's plots as images and pages."""
@@ -45,6 +60,7 @@ class PlotApp:
         self.settings = settings
         self.metrics = create_metrics(settings.metrics)
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout, on_in_use=self.metrics.set_figures_in_use)
+        self.streams = StreamSlots(settings.max_streams)
         self._capped = {}  # plot -> the plot with its counts capped at max_points
         self.plots()  # a plot the cap makes unusable stops start-up here
         rules = [
@@ -194,9 +210,89 @@ class PlotApp:
             raise PathNotFound(f"/plot/{name}"[:80], "no plot of that name")
         return self._served(plot)
 
-    def _parse(self, plot, args, fmt="png"):
-        values = plot.parse(args, reserved=OPTION_NAMES)
+    def _parse(self, plot, args, fmt="png", extra_options=()):
+        values = plot.parse(args, reserved=OPTION_NAMES + extra_options)
         return values, parse_render_options(args, self.settings, fmt)
+
+    def _pool_key(self, plot, values, options):
+        return (plot.name, plot.static_values(values).key(), options.width, options.height, options.dpi)
+
+    def _builder(self, plot, values, options):
+        static = plot.static_values(values)
+        return lambda: PreparedFigure(plot, static, options.width, options.height, options.dpi)
+
+    def _animation(self, request, plot, args, fmt):
+        """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation."""
+        values, options = self._parse(plot, args, fmt, ANIMATION_OPTION_NAMES)
+        animation = parse_animation_options(args, self.settings, options.pixels)  # 413 before any drawing
+        source = FrameSource(plot, options.seed)
+        deadline = animation_deadline(self.settings, animation.frames)
+        started = time.perf_counter()
+        try:
+            with self.pool.checkout(self._pool_key(plot, values, options), self._builder(plot, values, options)) as lease:
+                self.metrics.waited_for_figure(lease.waited)
+                writer = ANIMATION_WRITERS[fmt](animation, options)
+                data = animate(lease.obj, values, source, animation, writer, deadline)
+        except PoolExhausted:
+            self.metrics.rejected("pool_exhausted")
+            raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
+        except RenderTimeout:
+            self.metrics.rejected("render_timeout")
+            raise Overloaded("the animation took too long and was abandoned") from None
+        elapsed = time.perf_counter() - started
+        self.metrics.rendered(fmt, elapsed)
+        return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
+
+    def _stream(self, request, plot, args):
+        """A live stream: PNG frames paced by the server, one thread held per stream."""
+        if not request.environ.get("wsgi.multithread"):
+            # A sync worker would be held for the whole stream, refusing every other request.
+            self.metrics.rejected("stream_needs_threads")
+            raise StreamsNeedThreads()
+        values, options = self._parse(plot, args, "png", STREAM_OPTION_NAMES)
+        stream = parse_stream_options(args, self.settings)
+        if not self.streams.try_take():
+            self.metrics.rejected("max_streams")
+            raise Overloaded(f"already {self.settings.max_streams} live streams in this process (max_streams); "
+                             "retry later", retry_after=STREAM_RETRY_AFTER)
+        try:
+            source = FrameSource(plot, options.seed)
+            key, build = self._pool_key(plot, values, options), self._builder(plot, values, options)
+
+            def render_frame(number):
+                deadline = time.monotonic() + self.settings.render_timeout
+                started = time.perf_counter()
+                with self.pool.checkout(key, build) as lease:  # held for one frame only
+                    self.metrics.waited_for_figure(lease.waited)
+                    pixels = draw_frame(lease.obj, values, source.rng(), Frame(number, stream.frames), deadline)
+                    png = encode_png(pixels, options.dpi)
+                self.metrics.rendered("stream", time.perf_counter() - started)
+                return png
+
+            try:
+                first = render_frame(0)
+            except PoolExhausted:
+                self.metrics.rejected("pool_exhausted")
+                raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
+            except RenderTimeout:
+                self.metrics.rejected("render_timeout")
+                raise Overloaded("the first frame took too long and was abandoned") from None
+
+            def later_frame(number):
+                try:
+                    return render_frame(number)
+                except (PoolExhausted, RenderTimeout) as exc:
+                    log.warning("stream of %s ended at frame %d: %s", plot.name, number, exc)
+                    return None
+
+            body = FrameStream(first, later_frame, stream.frames, stream.fps, self.streams.give_back,
+                               client_gone=client_gone_check(request.environ))
+        except BaseException:
+            self.streams.give_back()
+            raise
+        # X-Accel-Buffering: nginx would otherwise buffer the parts and deliver them in lumps.
+        return Response(body, content_type=STREAM_CONTENT_TYPE, direct_passthrough=True,
+                        headers={"X-Accel-Buffering": "no"})
 
     def _page(self, request, plot, values, options, image_url, new_sample_url, query):
         fill = {p.name: format_number(getattr(values, p.name)) for p in plot.params}
@@ -213,6 +309,10 @@ class PlotApp:
         return _html_response(html)
 
     def _image(self, request, plot, args, fmt):
+        if fmt in ANIMATION_WRITERS:
+            return self._animation(request, plot, args, fmt)
+        if fmt == "stream":
+            return self._stream(request, plot, args)
         values, options = self._parse(plot, args, fmt)
         static = plot.static_values(values)
         key = (plot.name, static.key(), options.width, options.height, options.dpi)

@@ -8,7 +8,8 @@ from .params import format_number, parse_float, parse_int
 from .settings import Settings, parse_size_text
 
 #: Format -> mimetype. SVG is ``image/svg+xml`` (the recipe's ``image/svg`` is not a type).
-FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf",
+           "apng": "image/apng", "gif": "image/gif", "stream": "multipart/x-mixed-replace"}
 
 OPTION_NAMES = ("dpi", "size", "seed")
 

@@ -7,6 +7,11 @@ In the spirit of matplotlib's ``FuncAnimation(fig, func, init_func=...)``:
 * ``update(artists, params, rng)`` puts a request's data into them.
 
 A plot that only has ``draw(ax, params, rng)`` is drawn in full every time.
+
+With ``update_takes_frame=True``, update (or draw) takes a fourth argument,
+``frame``: None for a still image, else an ``animation.Frame`` (``number``
+and ``count``) of an animation or stream, whose frames then all start from
+the same random state, so each can show a step more of the same data.
 """
 
 import dataclasses
@@ -32,6 +37,7 @@ class Plot:
     draw: Callable | None = None
     title: str = ""
     description: str = ""
+    update_takes_frame: bool = False  # update/draw(..., frame): animations tell it which frame it draws
     _by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

@@ -83,13 +83,18 @@ class PreparedFigure:
                 self.canvas.draw()
                 self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
-    def update(self, values, rng):
-        """Put a request's data in; a full-draw plot is drawn from scratch."""
+    def update(self, values, rng, frame=None):
+        """Put a request's data in; a full-draw plot is drawn from scratch.
+
+        ``frame`` (an ``animation.Frame``, None for a still image) is passed on to plots whose
+        update takes it.
+        """
+        extra = (frame,) if self.plot.update_takes_frame else ()
         if not self.plot.incremental:
             self.figure.clear()
-            self.plot.draw(self.figure.add_subplot(), values, rng)
+            self.plot.draw(self.figure.add_subplot(), values, rng, *extra)
             return
-        self.plot.update(self.artists, values, rng)
+        self.plot.update(self.artists, values, rng, *extra)
         self.widened = widen_to_fit(self.axes, self.drawn)
 
     def draw_agg(self):
@@ -287,18 +292,19 @@ def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | No
     return data, timings
 
 
-def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int) -> bytes:
+def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int, frame=None) -> bytes:
     """A full draw on a brand-new figure: the reference the fast path must match."""
+    extra = (frame,) if plot.update_takes_frame else ()
     figure = Figure(figsize=(width, height), dpi=dpi)
     canvas = FigureCanvasAgg(figure)
     with DRAW_LOCK:
         axes = figure.add_subplot()
         if plot.incremental:
             artists = plot.init(axes, plot.static_values(values))
-            plot.update(artists, values, rng)
+            plot.update(artists, values, rng, *extra)
             widen_to_fit(axes, _flatten(artists))
         else:
-            plot.draw(axes, values, rng)
+            plot.draw(axes, values, rng, *extra)
         if fmt != "png":
             return _encode_vector(figure, fmt)
         canvas.draw()

@@ -26,6 +26,9 @@ class Settings:
     pool_timeout: float = 5.0  # seconds a request waits for a free figure before 503
     render_timeout: float = 10.0  # seconds; a render past it ends with 503 and its figure is dropped
     metrics: bool = True  # serve /metrics and count requests
+    max_animation_pixels: int = 32_400_000  # frames x width x height of an APNG/GIF: 30 frames of 1200x900
+    max_stream_seconds: int = 60  # longest (and default) live stream; the time it holds a thread
+    max_streams: int = 4  # live streams at once per process, each holding a thread; beyond: 503
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -37,6 +40,9 @@ class Settings:
             (self.max_pixels >= 1, "max_pixels", "must be >= 1"),
             (self.max_points >= 1, "max_points", "must be >= 1"),
             (self.pool_size >= 1, "pool_size", "must be >= 1"),
+            (self.max_animation_pixels >= 1, "max_animation_pixels", "must be >= 1"),
+            (self.max_stream_seconds >= 1, "max_stream_seconds", "must be >= 1"),
+            (self.max_streams >= 0, "max_streams", "must be >= 0 (0 turns streams off)"),
             # Finite, so that no request can wait or draw forever.
             (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),
             (0 < self.render_timeout < math.inf, "render_timeout", "must be > 0 and finite"),
