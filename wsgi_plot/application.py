@@ -60,7 +60,7 @@ class PlotApp:
         self.settings = settings
         self.metrics = create_metrics(settings.metrics)
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout, on_in_use=self.metrics.set_figures_in_use)
-        self.streams = StreamSlots(settings.max_streams)
+        self.streams = StreamSlots(settings.max_streams, on_change=self.metrics.set_streams)
         self._capped = {}  # plot -> the plot with its counts capped at max_points
         self.plots()  # a plot the cap makes unusable stops start-up here
         rules = [

@@ -36,6 +36,8 @@ class Metrics:
         # livesum: the sum over live workers; a dead worker's figures are in use by no one.
         self.figures_in_use = Gauge("wsgi_plot_figures_in_use", "Pooled figures lent to requests now.",
                                     multiprocess_mode="livesum", registry=own)
+        self.streams = Gauge("wsgi_plot_streams", "Live streams being sent now (each holds a server thread).",
+                             multiprocess_mode="livesum", registry=own)
         self.rejections = Counter("wsgi_plot_rejections", "Requests refused with 503, by reason.",
                                   ["reason"], registry=own)
         if directory:
@@ -55,6 +57,9 @@ class Metrics:
 
     def set_figures_in_use(self, count: int):
         self.figures_in_use.set(count)
+
+    def set_streams(self, count: int):
+        self.streams.set(count)
 
     def rejected(self, reason: str):
         self.rejections.labels(reason).inc()
@@ -77,6 +82,9 @@ class NoMetrics:
         pass
 
     def set_figures_in_use(self, count):
+        pass
+
+    def set_streams(self, count):
         pass
 
     def rejected(self, reason):

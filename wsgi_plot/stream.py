@@ -26,12 +26,16 @@ _CLOSING = f"--{BOUNDARY}--\r\n".encode()
 
 
 class StreamSlots:
-    """At most ``limit`` streams at once in this process; taking a slot never waits."""
+    """At most ``limit`` streams at once in this process; taking a slot never waits.
 
-    def __init__(self, limit: int):
+    ``on_change(n)``, if given, hears the number of streams whenever it changes (a gauge's ``set``).
+    """
+
+    def __init__(self, limit: int, on_change=None):
         self.limit = limit
         self._active = 0
         self._lock = threading.Lock()
+        self._on_change = on_change or (lambda n: None)
 
     @property
     def active(self) -> int:
@@ -42,11 +46,13 @@ class StreamSlots:
             if self._active >= self.limit:
                 return False
             self._active += 1
+            self._on_change(self._active)
             return True
 
     def give_back(self):
         with self._lock:
             self._active -= 1
+            self._on_change(self._active)
 
 
 def client_gone_check(environ):
