@@ -122,7 +122,7 @@ def test_frame_stream_closes_once_and_stops_for_a_gone_client():
         return b"png%d" % number
 
     stream = FrameStream(b"png0", render, count=5, fps=1000, on_close=lambda: closed.append(1),
-                         client_gone=lambda: gone[0])
+                         wait=lambda seconds: gone[0])
     assert next(stream) == part(b"png0")
     assert next(stream) == part(b"png1")
     gone[0] = True
@@ -137,12 +137,13 @@ def test_frame_stream_paces_and_ends_early_when_a_frame_fails():
     now = [0.0]
     sleeps = []
 
-    def sleep(seconds):
+    def wait(seconds):
         sleeps.append(round(seconds, 6))
         now[0] += seconds
+        return False
 
     stream = FrameStream(b"a", lambda n: None if n == 3 else b"x", count=10, fps=4, on_close=lambda: None,
-                         clock=lambda: now[0], sleep=sleep)
+                         wait=wait, clock=lambda: now[0])
     body = list(stream)
     assert body[-1] == f"--{BOUNDARY}--\r\n".encode()
     assert len(body) == 4  # frames 0, 1, 2, then the closing boundary instead of frame 3

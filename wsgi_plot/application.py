@@ -31,7 +31,7 @@ from .pool import FigurePool, PoolExhausted
 from .render import PreparedFigure, RenderTimeout, render
 from .settings import Settings
 from .stream import CONTENT_TYPE as STREAM_CONTENT_TYPE
-from .stream import FrameStream, StreamSlots, client_gone_check
+from .stream import FrameStream, StreamSlots, waiter
 
 log = logging.getLogger("wsgi_plot")
 
@@ -286,7 +286,7 @@ class PlotApp:
                     return None
 
             body = FrameStream(first, later_frame, stream.frames, stream.fps, self.streams.give_back,
-                               client_gone=client_gone_check(request.environ))
+                               wait=waiter(request.environ))
         except BaseException:
             self.streams.give_back()
             raise

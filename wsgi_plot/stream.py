@@ -55,26 +55,38 @@ class StreamSlots:
             self._on_change(self._active)
 
 
-def client_gone_check(environ):
-    """A function telling whether the client closed its connection, or None when the server hides its socket.
+def sleep_until_gone(seconds: float) -> bool:
+    """Wait ``seconds``; False: no way to tell whether the client is still there."""
+    if seconds > 0:
+        time.sleep(seconds)
+    return False
+
+
+def waiter(environ):
+    """``wait(seconds) -> gone``: sleeps between frames, returning True early when the client closed.
 
     gunicorn gives the socket as ``gunicorn.socket``: a closed peer makes it readable with
-    nothing to read. Without it, a gone client is noticed when a write fails, a frame or two later.
+    nothing to read, so the stream ends at once instead of at its next frame. Other servers
+    hide their socket; there a gone client is noticed when a write fails, a frame or two later.
     """
     sock = environ.get("gunicorn.socket")
     if sock is None:
-        return None
+        return sleep_until_gone
 
-    def gone() -> bool:
+    def wait(seconds: float) -> bool:
+        until = time.monotonic() + max(seconds, 0)
         try:
-            readable, _, _ = select.select([sock], [], [], 0)
-            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+            readable, _, _ = select.select([sock], [], [], max(seconds, 0))
+            if readable and sock.recv(1, socket.MSG_PEEK) == b"":
+                return True
         except ValueError:  # a TLS socket cannot peek: leave it to a failing write
-            return False
+            pass
         except OSError:  # reset or closed: no frame could reach it anyway
             return True
+        # Readable with bytes to read (a pipelined request): not gone; sleep out the interval.
+        return sleep_until_gone(until - time.monotonic())
 
-    return gone
+    return wait
 
 
 class FrameStream:
@@ -88,15 +100,14 @@ class FrameStream:
     """
 
     def __init__(self, first_png: bytes, render_frame, count: int, fps: int, on_close,
-                 client_gone=None, clock=time.monotonic, sleep=time.sleep):
+                 wait=sleep_until_gone, clock=time.monotonic):
         self._pending = part(first_png)
         self._render_frame = render_frame
         self._count = count
         self._interval = 1 / fps
         self._on_close = on_close
-        self._client_gone = client_gone or (lambda: False)
+        self._wait = wait
         self._clock = clock
-        self._sleep = sleep
         self._next = 1  # the number of the next frame to draw
         self._start = None
         self._done = False
@@ -115,11 +126,8 @@ class FrameStream:
         if self._next >= self._count:
             self._done = True
             return _CLOSING
-        delay = self._start + self._next * self._interval - self._clock()
-        if delay > 0:
-            self._sleep(delay)
-        if self._client_gone():
-            self._done = True
+        if self._wait(self._start + self._next * self._interval - self._clock()):
+            self._done = True  # the client went away: draw nothing more
             raise StopIteration
         png = self._render_frame(self._next)
         if png is None:  # the frame could not be drawn (the caller logged why): end the stream cleanly
