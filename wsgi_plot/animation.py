@@ -87,6 +87,16 @@ def parse_animation_options(args, settings, pixels: tuple[int, int]) -> Animatio
     return AnimationOptions(frames, fps)
 
 
+def frames_that_fit(settings, pixels: tuple[int, int]) -> int | None:
+    """The default frame count, or fewer so that the budget holds at this size; None when not even two fit.
+
+    What a page links to: an animation of the picture it shows that the server will draw.
+    """
+    width, height = pixels
+    frames = min(DEFAULT_FRAMES, settings.max_animation_pixels // (width * height))
+    return frames if frames >= MIN_FRAMES else None
+
+
 def parse_stream_options(args, settings) -> StreamOptions:
     fps = _bounded_int(args, "fps", DEFAULT_STREAM_FPS, 1, MAX_STREAM_FPS)
     seconds = _bounded_int(args, "seconds", settings.max_stream_seconds, 1, settings.max_stream_seconds)
