@@ -19,13 +19,15 @@ from wsgi_plot import create_app
 APP = validator(create_app(max_dpi=60, default_dpi=20, max_pixels=60_000, max_points=500, pool_size=2,
                            max_animation_pixels=200_000))
 
-PARAM_NAMES = ["n", "dpi", "size", "seed", "mean", "var", "bins", "steps", "step", "_", "format", "frames", "fps",
-               "seconds"]
+PARAM_NAMES = ["n", "dpi", "size", "seed", "mean", "var", "bins", "steps", "step", "_", "format",
+               "y", "x", "title", "marker", "grid", "labels", "values", "horizontal", "frames", "fps", "seconds"]
 PREFIXES = ["/", "/fig/", "/normal/", "/plot/", "/plot/normal", "/plot/normal.", "/plot/histogram.", "/plots/",
-            "/plot/random-walk", "/healthz", "/readyz", "/metrics", "/openapi.json", "//", "/fig/5_2"]
+            "/plot/random-walk", "/healthz", "/readyz", "/metrics", "/openapi.json", "//", "/fig/5_2",
+            "/plot/line.png", "/plot/bar.svg", "/plot/line"]
 NUMBERS = st.one_of(st.integers(-10**20, 10**20).map(str), st.floats(allow_nan=True).map(repr),
                     st.sampled_from(["", "0", "1", "2", "-1", "1e999", "nan", "inf", "0x10", "1_0", "4x3", "1x1",
-                                     "60", "5_2", ".5", "+3", "１"]))
+                                     "60", "5_2", ".5", "+3", "１", "1,2,3", "1,,2", "a,b", "true", "on", "o",
+                                     "$\\frac{1}{2}$", "$" * 30]))
 # Printable text with the characters that matter in URLs, and beyond ASCII.
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
 URL_TEXT = st.one_of(TEXT, NUMBERS, st.sampled_from(["%", "%zz", "%2F", "..", ".png", ".svg", ".pdf", ".gif", "_"]))
@@ -36,7 +38,8 @@ paths = st.one_of(
     # Shaped like the routes, so that most examples reach parameter validation.
     st.builds("/fig/{}_{}{}".format, NUMBERS, NUMBERS, SUFFIXES),
     st.builds("/normal/{}_{}{}".format, NUMBERS, NUMBERS, SUFFIXES),
-    st.builds("/plot/{}{}".format, st.sampled_from(["normal", "histogram", "random-walk", "nope", ""]), SUFFIXES),
+    st.builds("/plot/{}{}".format, st.sampled_from(["normal", "histogram", "random-walk", "line", "bar", "nope", ""]),
+              SUFFIXES),
 ).filter(lambda p: "?" not in p and "#" not in p)
 queries = st.lists(st.tuples(st.one_of(st.sampled_from(PARAM_NAMES), TEXT), st.one_of(NUMBERS, TEXT)),
                    max_size=5)
@@ -56,8 +59,8 @@ headers = st.dictionaries(
 _PLAIN_ERROR = re.compile(r"\A(\d{3}) [A-Za-z ]+: (.*)\n\Z", re.S)
 
 
-def call(method, path, query, header_values, accept):
-    builder = EnvironBuilder(method=method, path=path, query_string=query,
+def call(method, path, query, header_values, accept, data=None):
+    builder = EnvironBuilder(method=method, path=path, query_string=query, data=data,
                              headers={**header_values, "Accept": accept})
     try:
         environ = builder.get_environ()
@@ -71,8 +74,8 @@ def call(method, path, query, header_values, accept):
     return int(status.split()[0]), response_headers, body
 
 
-def check(method, path, query, header_values):
-    status, response_headers, body = call(method, path, query, header_values, "application/json")
+def check(method, path, query, header_values, data=None):
+    status, response_headers, body = call(method, path, query, header_values, "application/json", data)
     event(f"status {status}")  # --hypothesis-show-statistics: how many requests got how far
     assert status < 500, (status, body)
     assert response_headers["X-Content-Type-Options"] == "nosniff"
@@ -90,7 +93,7 @@ def check(method, path, query, header_values):
             return
         error = json.loads(body)["error"]
         assert error["status"] == status and error["param"], error
-        plain_status, plain_headers, plain = call(method, path, query, header_values, "text/plain")
+        plain_status, plain_headers, plain = call(method, path, query, header_values, "text/plain", data)
         assert plain_status == status and plain_headers["Content-Type"].startswith("text/plain")
         match = _PLAIN_ERROR.match(plain.decode())
         assert match and match.group(1) == str(status), plain
@@ -116,3 +119,25 @@ def test_arbitrary_requests_get_valid_non_5xx_responses(method, path, query, hea
        query=raw_queries)
 def test_raw_query_strings(path, query):
     check("GET", path, query, {})
+
+
+# JSON bodies for POST: any JSON value, objects shaped like the plots' parameters, and raw bytes.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    max_leaves=12)
+PARAM_OBJECTS = st.dictionaries(st.sampled_from(PARAM_NAMES), st.one_of(
+    JSON_VALUES, st.lists(st.floats(-1e6, 1e6) | st.integers(-10, 10), min_size=1, max_size=5),
+    st.lists(st.text(max_size=5), min_size=1, max_size=5)), max_size=5)
+bodies = st.one_of(PARAM_OBJECTS.map(lambda o: json.dumps(o).encode()), JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+                   st.binary(max_size=40))
+
+
+@FUZZ
+@given(path=st.sampled_from(["/plot/line.png", "/plot/bar.svg", "/plot/normal.png", "/plot/histogram.pdf",
+                             "/plot/line", "/fig/5_2"]),
+       query=st.sampled_from(["", "", "dpi=20", "y=1"]), data=bodies,
+       content_type=st.sampled_from(["application/json", "application/json", "application/json; charset=utf-8",
+                                     "text/plain", ""]))
+def test_post_bodies(path, query, data, content_type):
+    check("POST", path, query, {"Content-Type": content_type} if content_type else {}, data)

@@ -9,7 +9,7 @@ from werkzeug.test import Client
 from wsgi_plot import Param, Plot, PlotRegistry, create_app
 
 #: Small bounds so generated requests render small images: the suite runs on 2 cores.
-SMALL = {"max_dpi": 100, "default_dpi": 50, "max_pixels": 200_000, "max_points": 2000, "pool_size": 2}
+SMALL = {"max_dpi": 100, "default_dpi": 50, "max_pixels": 200_000, "max_points": 200, "pool_size": 2}
 
 
 def document(app):
@@ -29,6 +29,7 @@ def test_describes_every_route_and_plot():
         "/fig/{mean}_{var}", "/fig/{mean}_{var}.{format}", "/normal/{mean}_{var}",
         "/plot/normal", "/plot/normal.{format}", "/plot/histogram", "/plot/histogram.{format}",
         "/plot/random-walk", "/plot/random-walk.{format}",
+        "/plot/line", "/plot/line.{format}", "/plot/bar", "/plot/bar.{format}",
     }
     assert "/metrics" not in document(create_app(metrics=False))["paths"]
 

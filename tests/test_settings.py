@@ -45,6 +45,7 @@ NON_DEFAULTS = {
     "default_dpi": (100, "100"), "min_dpi": (20, "20"), "max_dpi": (500, "500"), "default_size": ("6x4", "6x4"),
     "min_inches": (1.0, "1"), "max_inches": (20.0, "20"), "max_pixels": (1000, "1000"), "max_points": (50, "50"),
     "pool_size": (2, "2"), "pool_timeout": (0.5, "0.5"), "render_timeout": (2.0, "2"), "metrics": (False, "no"),
+    "max_body_bytes": (4096, "4096"),
     "max_animation_pixels": (10_000, "10000"), "max_stream_seconds": (5, "5"), "max_streams": (0, "0"),
 }
 

@@ -29,6 +29,7 @@ from .params import format_number
 from .png import encode_png
 from .pool import FigurePool, PoolExhausted
 from .render import PreparedFigure, RenderTimeout, render
+from .request_args import image_args, query_args
 from .settings import Settings
 from .stream import CONTENT_TYPE as STREAM_CONTENT_TYPE
 from .stream import FrameStream, StreamSlots, waiter
@@ -69,7 +70,7 @@ class PlotApp:
             Rule("/normal/<spec>", endpoint="normal_page", methods=["GET"]),
             Rule("/plots/", endpoint="plot_list", methods=["GET"]),
             Rule("/plot/<name>", endpoint="plot_page", methods=["GET"]),
-            Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET"]),
+            Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET", "POST"]),  # POST: a JSON body
             Rule("/healthz", endpoint="healthz", methods=["GET"]),
             Rule("/readyz", endpoint="readyz", methods=["GET"]),
             Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
@@ -123,8 +124,8 @@ class PlotApp:
     def on_index(self, request):
         url = request.url_adapter.build
         rows = [
-            (plot.name, url("plot_page", {"name": plot.name}),
-             [(p.name, p.describe_bounds(), format_number(p.default), p.static, p.help) for p in plot.params])
+            (plot.name, url("plot_page", {"name": plot.name, **dict(plot.example)}),
+             [(p.name, p.describe_bounds(), _default_text(p), p.static, p.help) for p in plot.params])
             for plot in self.plots()
         ]
         example = url("normal_page", {"spec": "5_2"}) if ALIAS_PLOT in self.registry else url("plot_list")
@@ -134,8 +135,8 @@ class PlotApp:
     def on_plot_list(self, request):
         url = request.url_adapter.build
         entries = [
-            (plot.name, plot.description, url("plot_page", {"name": plot.name}),
-             url("plot_image", {"name": plot.name, "fmt": "png", **_THUMBNAIL}))
+            (plot.name, plot.description, url("plot_page", {"name": plot.name, **dict(plot.example)}),
+             url("plot_image", {"name": plot.name, "fmt": "png", **dict(plot.example), **_THUMBNAIL}))
             for plot in self.plots()
         ]
         return _html_response(plot_list_page(entries))
@@ -161,15 +162,16 @@ class PlotApp:
     def on_fig(self, request, spec):
         mean, var, fmt = _parse_alias_spec(spec, allow_format=True)
         plot = self._plot(ALIAS_PLOT)
-        return self._image(request, plot, _query(request, {"mean": mean, "var": var}), fmt or "png")
+        return self._image(request, plot, query_args(request, {"mean": mean, "var": var}, OPTION_NAMES), fmt or "png")
 
     def on_plot_image(self, request, name, fmt):
-        return self._image(request, self._plot(name), _query(request), parse_format(fmt))
+        plot, fmt = self._plot(name), parse_format(fmt)
+        return self._image(request, plot, image_args(request, self.settings.max_body_bytes, OPTION_NAMES), fmt)
 
     def on_normal_page(self, request, spec):
         mean, var, _ = _parse_alias_spec(spec, allow_format=False)
         plot = self._plot(ALIAS_PLOT)
-        args = _query(request, {"mean": mean, "var": var})
+        args = query_args(request, {"mean": mean, "var": var}, OPTION_NAMES)
         values, options = self._parse(plot, args)
         path = {"spec": f"{format_number(values.mean)}_{format_number(values.var)}"}
         extra = {k: v for k, v in args.items() if k not in ALIAS_PARAMS}
@@ -183,7 +185,7 @@ class PlotApp:
 
     def on_plot_page(self, request, name):
         plot = self._plot(name)
-        args = _query(request)
+        args = query_args(request, single=OPTION_NAMES)
         values, options = self._parse(plot, args)
 
         def image_url(fmt, **query):
@@ -211,11 +213,11 @@ class PlotApp:
         return self._served(plot)
 
     def _parse(self, plot, args, fmt="png", extra_options=()):
-        values = plot.parse(args, reserved=OPTION_NAMES + extra_options)
+        values = plot.parse(args, reserved=OPTION_NAMES + extra_options, from_json=args.from_json)
         return values, parse_render_options(args, self.settings, fmt)
 
     def _pool_key(self, plot, values, options):
-        return (plot.name, plot.static_values(values).key(), options.width, options.height, options.dpi)
+        return (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
 
     def _builder(self, plot, values, options):
         static = plot.static_values(values)
@@ -295,7 +297,7 @@ class PlotApp:
                         headers={"X-Accel-Buffering": "no"})
 
     def _page(self, request, plot, values, options, image_url, new_sample_url, query):
-        fill = {p.name: format_number(getattr(values, p.name)) for p in plot.params}
+        fill = {p.name: p.text(getattr(values, p.name)) for p in plot.params}
         title = Template(plot.title or plot.name).safe_substitute(fill)
         width, height = 800, round(800 * options.height / options.width)
         html = plot_page(
@@ -315,7 +317,7 @@ class PlotApp:
             return self._stream(request, plot, args)
         values, options = self._parse(plot, args, fmt)
         static = plot.static_values(values)
-        key = (plot.name, static.key(), options.width, options.height, options.dpi)
+        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
         rng = np.random.default_rng(options.seed)
         started = time.perf_counter()
         deadline = time.monotonic() + self.settings.render_timeout
@@ -367,21 +369,10 @@ def _json_response(body: dict, status: int = 200, headers=None) -> Response:
     return Response(json.dumps(body) + "\n", status, headers, mimetype="application/json")
 
 
-def _query(request, path_values=None) -> dict:
-    """The query as a plain dict: one value per key, blanks meaning "default"."""
-    args = {}
-    for key, values in request.args.lists():
-        if not key:  # "?=5": there is no parameter name to report, so name the query
-            raise ParameterError("query", "a parameter has no name")
-        if len(values) > 1:
-            raise ParameterError(key[:40], "given more than once")
-        if values[0] != "":
-            args[key] = values[0]
-    for key, value in (path_values or {}).items():
-        if key in args:
-            raise ParameterError(key, "is given in the path; do not repeat it in the query")
-        args[key] = value
-    return args
+def _default_text(param) -> str:
+    if param.required:
+        return "required"
+    return "optional" if param.default is None else f"default {param.text(param.default)}"
 
 
 def _without_seed(args: dict) -> dict:

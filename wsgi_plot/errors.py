@@ -16,6 +16,7 @@ class ParameterError(BadRequest):
     def __init__(self, param: str, message: str):
         super().__init__(f"{param}: {message}")
         self.param = param
+        self.message = message  # without the name, for a list to say which item
 
 
 class PixelBudgetExceeded(RequestEntityTooLarge):

@@ -6,6 +6,7 @@ Nothing here is written twice: a parameter's type, bounds, default and help come
 
 from .options import FORMATS, MAX_SEED
 from .params import Param
+from .request_args import JSON_MEDIA_TYPE
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -35,7 +36,8 @@ _RETRY_AFTER = {"Retry-After": {"description": "seconds", "required": True, "sch
 _ERRORS = {
     400: "a parameter is malformed, out of range, unknown or repeated; the body names it",
     404: "no such path or plot",
-    413: "the image would exceed the pixel budget (max_pixels)",
+    413: "the image would exceed the pixel budget (max_pixels), or the body is larger than max_body_bytes",
+    415: "a POST body that is not application/json",
     503: "no figure free within the pool timeout, or the render passed its deadline",
 }
 
@@ -58,9 +60,13 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
         summary = plot.description or plot.name
         paths[f"/plot/{plot.name}"] = {"get": _operation(
             f"page_{plot.name}", f"Page of {plot.name!r}: {summary}", query, _html(400, 413))}
-        paths[f"/plot/{plot.name}.{{format}}"] = {"get": _operation(
-            f"image_{plot.name}", f"{plot.name!r} as PNG, SVG or PDF: {summary}", [_format_parameter()] + query,
-            _image(list(FORMATS)))}
+        paths[f"/plot/{plot.name}.{{format}}"] = {
+            "get": _operation(f"image_{plot.name}", f"{plot.name!r} as PNG, SVG or PDF: {summary}",
+                              [_format_parameter()] + query, _image(list(FORMATS))),
+            "post": _operation(f"image_{plot.name}_post", f"{plot.name!r} from a JSON body: the same values as the "
+                               "query, lists as arrays; the same bytes as the GET", [_format_parameter()],
+                               _image(list(FORMATS), 415), _request_body(plot, settings)),
+        }
         if plot.name == alias_plot:
             first, second = (plot.param(name) for name in alias_params)
             in_path = [_path_parameter(first), _path_parameter(second)]
@@ -99,37 +105,41 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
     }
 
 
-def _operation(operation_id: str, summary: str, parameters: list, responses: dict) -> dict:
+def _operation(operation_id: str, summary: str, parameters: list, responses: dict, body=None) -> dict:
     operation = {"operationId": operation_id, "summary": summary, "responses": responses}
     if parameters:
         operation["parameters"] = parameters
+    if body:
+        operation["requestBody"] = body
     return operation
-
-
-def _number_schema(param: Param) -> dict:
-    schema = {"type": "integer" if param.type is int else "number"}
-    if param.minimum is not None:
-        schema["exclusiveMinimum" if param.exclusive_minimum else "minimum"] = param.minimum
-    if param.maximum is not None:
-        schema["maximum"] = param.maximum
-    return schema
 
 
 def _query_parameter(param: Param) -> dict:
     """An optional parameter may be sent empty (``?n=``), meaning its default, as HTML forms send it."""
-    schema = _number_schema(param)
-    if param.default is not None:
-        schema["default"] = param.default
     description = param.help + (" (static: fixed per pooled figure)" if param.static else "")
-    if param.default is None:
-        return {"name": param.name, "in": "query", "required": True, "description": description.strip(), "schema": schema}
-    return {"name": param.name, "in": "query", "required": False, "allowEmptyValue": True,
-            "description": description.strip(), "schema": schema}
+    parameter = {"name": param.name, "in": "query", "required": param.required}
+    if not param.required:
+        parameter["allowEmptyValue"] = True
+    return {**parameter, **param.kind.query_style(), "description": description.strip(),
+            "schema": param.schema(query=True)}
 
 
 def _path_parameter(param: Param) -> dict:
     return {"name": param.name, "in": "path", "required": True, "description": param.help,
-            "schema": _number_schema(param)}
+            "schema": param.kind.query_schema(param)}
+
+
+def _request_body(plot, settings) -> dict:
+    """The JSON object a POST sends: each parameter in its JSON form, and the options."""
+    options = {option["name"]: {**option["schema"], "description": option["description"]}
+               for option in _option_parameters(settings)}
+    properties = {p.name: {**p.schema(), "description": p.help} if p.help else p.schema() for p in plot.params}
+    schema = {"type": "object", "properties": {**properties, **options}, "additionalProperties": False}
+    required = [p.name for p in plot.params if p.required]
+    if required:
+        schema["required"] = required
+    return {"required": True, "description": f"at most {settings.max_body_bytes} bytes (max_body_bytes)",
+            "content": {JSON_MEDIA_TYPE: {"schema": schema}}}
 
 
 def _format_parameter() -> dict:
@@ -173,8 +183,8 @@ def _html(*errors) -> dict:
     return {"200": _response("an HTML page", "text/html", {"type": "string"}), **_error_responses(*errors)}
 
 
-def _image(formats) -> dict:
+def _image(formats, *more_errors) -> dict:
     ok = {"description": "the image; Server-Timing gives checkout, draw and encode milliseconds",
           "headers": {**_REQUEST_ID, "Server-Timing": {"required": True, "schema": {"type": "string"}}},
           "content": {FORMATS[fmt]: {"schema": {"type": "string", "contentEncoding": "binary"}} for fmt in formats}}
-    return {"200": ok, **_error_responses(400, 404, 413, 503)}
+    return {"200": ok, **_error_responses(400, 404, 413, *more_errors, 503)}

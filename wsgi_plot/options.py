@@ -39,6 +39,17 @@ class RenderOptions:
         return values
 
 
+def json_option_text(name: str, value) -> str:
+    """An option from a JSON body as the query would write it: dpi and seed as JSON integers, size as text."""
+    if name == "size":
+        if not isinstance(value, str):
+            raise ParameterError("size", "expected a string WIDTHxHEIGHT such as \"4x3\"")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(name, "expected a whole number")
+    return str(value)
+
+
 def parse_format(text: str) -> str:
     fmt = text.lower()
     if fmt not in FORMATS:

@@ -9,7 +9,6 @@ import hashlib
 from html import escape
 from string import Template
 
-from .params import format_number
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
@@ -77,20 +76,17 @@ $fields
 
 _FIELD = Template("""<label>$label <input name="$name" type="$type" value="$value"$attrs></label>
 """)
+_PARAM_FIELD = Template("""<label>$label $control</label>
+""")
 
 
 def plot_fields(plot, values, options) -> Safe:
-    """Form inputs from the plot's parameter declarations, then dpi, size and seed."""
+    """Form controls from the plot's parameter declarations (each kind says which), then dpi, size and seed."""
     fields = []
     for param in plot.params:
-        attrs = [f' step="{"1" if param.type is int else "any"}"']
-        if param.minimum is not None:
-            attrs.append(f' min="{escape(format_number(param.minimum))}"')
-        if param.maximum is not None:
-            attrs.append(f' max="{escape(format_number(param.maximum))}"')
         label = f"{param.name} ({param.help})" if param.help else param.name
-        fields.append(_fill(_FIELD, label=label, name=param.name, type="number",
-                            value=format_number(getattr(values, param.name)), attrs=Safe("".join(attrs) + " required")))
+        control = control_html(param.name, param.control(getattr(values, param.name)))
+        fields.append(_fill(_PARAM_FIELD, label=label, control=control))
     query = options.query()
     fields.append(_fill(_FIELD, label="dpi", name="dpi", type="number", value=query["dpi"], attrs=Safe(' step="1"')))
     fields.append(_fill(_FIELD, label="size (inches)", name="size", type="text", value=query["size"],
@@ -98,6 +94,19 @@ def plot_fields(plot, values, options) -> Safe:
     fields.append(_fill(_FIELD, label="seed (blank: random)", name="seed", type="number",
                         value=query.get("seed", ""), attrs=Safe(' min="0" step="1"')))
     return _join(fields)
+
+
+def control_html(name: str, control) -> Safe:
+    """A ``Control`` (see ``wsgi_plot.params.kinds``) as HTML; every value escaped."""
+    attrs = "".join(f" {attr}" if value is True else f' {attr}="{escape(value)}"' for attr, value in control.attrs)
+    if control.element == "select":
+        options = "".join(
+            f'<option value="{escape(value)}"{" selected" if value == control.selected else ""}>{escape(label)}</option>'
+            for value, label in control.options)
+        return Safe(f'<select name="{escape(name)}"{attrs}>{options}</select>')
+    # A checkbox that is not ticked sends nothing; the hidden field before it sends "unchecked" instead.
+    hidden = "" if control.unchecked is None else f'<input type="hidden" name="{escape(name)}" value="{escape(control.unchecked)}">'
+    return Safe(f'{hidden}<input name="{escape(name)}"{attrs}>')
 
 
 def plot_page(*, title: str, heading: str, description: str, image_url: str, svg_url: str, pdf_url: str,
@@ -149,11 +158,11 @@ $plots
 
 
 def index_page(*, example_url: str, plots_url: str, settings, plot_rows) -> str:
-    """``plot_rows``: ``(name, page_url, [(param, bounds, default, static, help)])`` per plot."""
+    """``plot_rows``: ``(name, page_url, [(param, bounds, "default 5" or "required", static, help)])`` per plot."""
     rows = []
     for name, page_url, params in plot_rows:
         cells = "".join(
-            f"<tr><td><code>{escape(p)}</code></td><td>{escape(bounds)}</td><td>default {escape(default)}</td>"
+            f"<tr><td><code>{escape(p)}</code></td><td>{escape(bounds)}</td><td>{escape(default)}</td>"
             f"<td>{'static' if static else 'per request'}</td><td>{escape(help_)}</td></tr>\n"
             for p, bounds, default, static, help_ in params
         )

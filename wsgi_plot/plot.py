@@ -17,7 +17,7 @@ the same random state, so each can show a step more of the same data.
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .errors import ParameterError
 from .params import Param, Values
@@ -37,6 +37,12 @@ class Plot:
     draw: Callable | None = None
     title: str = ""
     description: str = ""
+    #: ``check(params)`` raises ParameterError for a combination of values that is wrong as a whole
+    #: (``x`` not as long as ``y``); called after each parameter is checked on its own.
+    check: Callable | None = None
+    #: Query values the gallery and index link to, for a plot whose required parameters have no
+    #: default (data charts): ``{"y": "3,1,4"}``.
+    example: Mapping[str, str] = field(default_factory=dict)
     update_takes_frame: bool = False  # update/draw(..., frame): animations tell it which frame it draws
     _by_name: dict = field(init=False, repr=False, compare=False)
 
@@ -54,6 +60,12 @@ class Plot:
             by_name[param.name] = param
         object.__setattr__(self, "params", tuple(self.params))
         object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "example", tuple(dict(self.example).items()))  # hashable, like the rest
+        if self.example:
+            try:
+                self.parse(dict(self.example))
+            except ParameterError as exc:
+                raise ValueError(f"plot {self.name!r}: example is invalid: {exc.description}") from None
 
     @property
     def incremental(self) -> bool:
@@ -63,31 +75,49 @@ class Plot:
     def param(self, name: str) -> Param:
         return self._by_name[name]
 
-    def parse(self, args, reserved: Sequence[str] = ()) -> Values:
-        """Validate request values: every declared parameter, no unknown ones."""
-        values = {}
-        for param in self.params:
-            if param.name in args:
-                values[param.name] = param.parse(args[param.name])
-            elif param.default is None:
-                raise ParameterError(param.name, "is required")
-            else:
-                values[param.name] = param.default
+    def parse(self, args, reserved: Sequence[str] = (), *, from_json: bool = False) -> Values:
+        """Validate request values: every declared parameter, no unknown ones.
+
+        ``args`` maps names to query text (a list of texts where the query repeats a name), or,
+        ``from_json``, to the values of a JSON object; None (JSON null) means "left out".
+        """
         for key in args:
             if key not in self._by_name and key not in reserved and key not in IGNORED_QUERY_KEYS:
                 known = ", ".join([p.name for p in self.params] + list(reserved))
                 raise ParameterError(key[:40], f"unknown parameter for plot {self.name!r}; known: {known}")
-        return Values(**values)
+        values = {}
+        for param in self.params:
+            raw = args.get(param.name)
+            if raw is not None:
+                values[param.name] = param.parse_json(raw) if from_json else param.parse(raw)
+            elif param.required:
+                raise ParameterError(param.name, "is required")
+            else:
+                values[param.name] = param.default
+        values = Values(**values)
+        if self.check is not None:
+            self.check(values)
+        return values
 
     def capped(self, max_points: int) -> "Plot":
-        """This plot with every count parameter capped at ``max_points`` (itself if none changes)."""
+        """This plot as an app with ``max_points`` serves it (itself if nothing changes): counts and
+        lists capped, callable choices read."""
         params = tuple(p.capped(max_points) for p in self.params)
         if all(new is old for new, old in zip(params, self.params)):
             return self
-        return dataclasses.replace(self, params=params)
+        served = dataclasses.replace(self, params=params, example={})
+        try:  # an example longer than a small max_points allows is dropped, not a reason to refuse to start
+            served.parse(dict(self.example))
+        except ParameterError:
+            return served
+        return dataclasses.replace(served, example=self.example)
 
     def static_values(self, values: Values) -> Values:
         return Values(**{p.name: getattr(values, p.name) for p in self.params if p.static})
+
+    def static_key(self, values: Values) -> tuple:
+        """The static values in hashable form: what keys a pooled figure besides size and dpi."""
+        return tuple((p.name, p.key(getattr(values, p.name))) for p in self.params if p.static)
 
 
 class PlotRegistry:

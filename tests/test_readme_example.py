@@ -1,0 +1,44 @@
+"""The README's "Add your own plot" block, executed as written: a choice, a date and a bool parameter."""
+
+import re
+
+import numpy as np
+from werkzeug.test import Client
+
+from wsgi_plot.render import render_unpooled
+
+from .conftest import decode_png
+from .readme_app import app, sine
+
+
+def test_every_kind_of_the_example_over_http():
+    client = Client(app)
+    query = "amplitude=2&wave=square&day=2024-03-01&grid=on&seed=3&dpi=50"
+    image = client.get(f"/plot/sine.png?{query}")
+    assert image.status_code == 200 and decode_png(image.data).size == (200, 150)
+    posted = client.post("/plot/sine.png", json={"amplitude": 2, "wave": "square", "day": "2024-03-01", "grid": True,
+                                                 "seed": 3, "dpi": 50})
+    assert posted.data == image.data
+    for bad, param in [("wave=triangle", "wave"), ("day=2024-02-30", "day"), ("day=1999-01-01", "day"),
+                       ("grid=maybe", "grid")]:
+        response = client.get(f"/plot/sine.png?{bad}")
+        assert response.status_code == 400 and response.get_data(as_text=True).startswith(f"400 Bad Request: {param}:")
+    assert "sine, square" in client.get("/plot/sine.png?wave=x").get_data(as_text=True)
+
+
+def test_the_example_page_has_a_select_a_date_and_a_checkbox():
+    html = Client(app).get("/plot/sine?wave=square&day=2024-03-01").get_data(as_text=True)
+    assert '<select name="wave" required><option value="sine">smooth sine</option>' \
+           '<option value="square" selected>square wave</option></select>' in html
+    assert '<input name="day" type="date" value="2024-03-01" min="2000-01-01" required>' in html
+    assert '<input type="hidden" name="grid" value="false"><input name="grid" type="checkbox" value="true">' in html
+    assert "<title>noisy square</title>" in html
+
+
+def test_the_fast_path_matches_a_full_draw_with_every_static_kind():
+    client = Client(app)
+    values = sine.parse({"wave": "square", "day": "2024-03-01", "grid": "true", "amplitude": "2"})
+    for seed in (1, 2):  # the second request reuses the pooled figure
+        fast = client.get(f"/plot/sine.png?wave=square&day=2024-03-01&grid=true&amplitude=2&seed={seed}&dpi=60").data
+        assert fast == render_unpooled(sine, values, np.random.default_rng(seed), "png", 4, 3, 60)
+    assert re.search(r"sine", client.get("/plots/").get_data(as_text=True))

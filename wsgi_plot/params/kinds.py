@@ -1,0 +1,606 @@
+"""What each type of parameter is: one object per type.
+
+A kind owns everything that depends on a parameter's type: which declaration fields apply, how
+query text and JSON values are parsed and checked, the value's text form (URLs, page titles), its
+pool-key form (hashable), its JSON Schema and its form control. ``Param``, the pages, the OpenAPI
+document and the pool ask the kind; none of them branches on the type. A new type is a new class
+here and one line in ``kind_of``.
+
+Every parse raises ``ParameterError`` naming the parameter; nothing here returns a 5xx.
+"""
+
+import datetime as dt
+import math
+import re
+import typing
+from dataclasses import dataclass
+
+from ..errors import ParameterError
+from .numbers import format_number, parse_float, parse_int
+
+#: Free text is a title or a label, not a document: a declared max_length may not exceed this.
+MAX_TEXT_LENGTH = 200
+#: An unknown choice's error lists at most this many of the valid ones.
+MAX_CHOICES_LISTED = 20
+#: Characters refused in free text: C0 and C1 controls, line and paragraph separators, surrogates.
+#: Text is drawn and shown in pages; none of these has a glyph, several change the layout.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: The same set as an ECMA-262 pattern for OpenAPI.
+_NO_CONTROL_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+#: An item of a comma-separated list in a query cannot hold a comma either.
+_NO_CONTROL_OR_COMMA_PATTERN = "^[^,\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", re.ASCII)
+# ISO 8601 / RFC 3339: date, T, hours:minutes, optional seconds and fraction, optional offset.
+_DATETIME_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
+    r"(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))?\Z", re.ASCII)
+_MAX_DATETIME_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Control:
+    """A form control as the page should write it; ``pages.py`` turns it into HTML.
+
+    ``attrs``: ``(name, value)`` pairs, ``True`` for a bare attribute such as ``required``.
+    ``options``: a select's ``(value, label)`` pairs, ``selected`` the chosen value. ``unchecked``: for a checkbox, the value a
+    hidden field of the same name sends, so that an unchecked box still says "false".
+    """
+
+    element: str  # "input" or "select"
+    attrs: tuple = ()
+    options: tuple = ()
+    selected: str = ""
+    unchecked: str | None = None
+
+
+def _fail(param, message: str):
+    raise ParameterError(param.name, message)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """Client text quoted for an error message, cut to ``limit`` characters."""
+    return repr(text[:limit]) + ("..." if len(text) > limit else "")
+
+
+class ParamKind:
+    """The behaviour every kind provides; the defaults suit a scalar."""
+
+    name = ""  # as messages and errors name the type
+    #: Declaration fields (beyond name, type, default, static, help, optional) that apply.
+    fields: frozenset = frozenset()
+
+    def declare(self, param) -> dict:
+        """Check the declaration's own fields; returns normalised replacements (e.g. a list as a tuple)."""
+        return {}
+
+    def served(self, param, max_points: int) -> dict:
+        """Replacements that make ``param`` as an app with ``max_points`` serves it ({} if none)."""
+        return {}
+
+    def normalize(self, param, value):
+        """A value given in code (a default) in the form parsing gives."""
+        return value
+
+    def parse(self, param, text: str):
+        """Query text (never empty) to a checked value."""
+        raise NotImplementedError
+
+    def parse_repeated(self, param, texts: list):
+        _fail(param, "given more than once")
+
+    def from_json(self, param, value):
+        """A JSON value (never null) to a checked value."""
+        raise NotImplementedError
+
+    def check(self, param, value):
+        return value
+
+    def text(self, value) -> str:
+        return str(value)
+
+    def key(self, value):
+        """Hashable, equal for equal values: part of a pooled figure's key."""
+        return value
+
+    def to_json(self, value):
+        """The value as a JSON body writes it (OpenAPI defaults)."""
+        return value
+
+    def schema(self, param) -> dict:
+        """JSON Schema of the value in a JSON body."""
+        raise NotImplementedError
+
+    def query_schema(self, param) -> dict:
+        """JSON Schema of the value as OpenAPI describes a query parameter."""
+        return self.schema(param)
+
+    def query_style(self) -> dict:
+        return {}
+
+    def control(self, param, value) -> Control:
+        raise NotImplementedError
+
+    def describe(self, param) -> str:
+        """The accepted values in words, for the index page."""
+        return ""
+
+
+def _expect_json(param, value, types, what):
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        _fail(param, f"expected {what}, got JSON {_json_type(value)}")
+
+
+def _json_type(value) -> str:
+    for kind, name in ((bool, "boolean"), (int, "number"), (float, "number"), (str, "string"), (list, "array"),
+                       (dict, "object")):
+        if isinstance(value, kind):
+            return name
+    return "null"
+
+
+class _Ordered(ParamKind):
+    """Numbers, dates and times: inclusive bounds (``exclusive_minimum`` makes the minimum itself invalid)."""
+
+    def declare(self, param):
+        return {f: self.normalize(param, getattr(param, f)) for f in ("minimum", "maximum")
+                if getattr(param, f) is not None}
+
+    def check(self, param, value):
+        text = self.text
+        if param.minimum is not None:
+            if param.exclusive_minimum and value <= param.minimum:
+                _fail(param, f"must be > {text(param.minimum)}, got {text(value)}")
+            if value < param.minimum:
+                _fail(param, f"must be >= {text(param.minimum)}, got {text(value)}")
+        if param.maximum is not None and value > param.maximum:
+            _fail(param, f"must be <= {text(param.maximum)}, got {text(value)}")
+        return value
+
+    def describe(self, param):
+        low = "" if param.minimum is None else f"{'>' if param.exclusive_minimum else '>='} {self.text(param.minimum)}"
+        high = "" if param.maximum is None else f"<= {self.text(param.maximum)}"
+        return ", ".join(part for part in (low, high) if part)
+
+    def _bound_attrs(self, param, form_text) -> tuple:
+        return tuple((name, form_text(bound)) for name, bound in (("min", param.minimum), ("max", param.maximum))
+                     if bound is not None)
+
+
+class NumberKind(_Ordered):
+    def __init__(self, number_type):
+        self.type = number_type
+        self.name = "int" if number_type is int else "float"
+        self.fields = frozenset({"minimum", "maximum", "exclusive_minimum"} | ({"count"} if number_type is int else set()))
+
+    def normalize(self, param, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float) if self.type is float else int):
+            raise TypeError(f"Param {param.name!r}: {value!r} is not an {self.name}")
+        if self.type is float and not math.isfinite(value):
+            raise ValueError(f"Param {param.name!r}: {value!r} is not finite")
+        return value  # as declared: a float parameter's maximum=100 stays 100 in OpenAPI
+
+    def served(self, param, max_points):
+        if not param.count or (param.maximum is not None and param.maximum <= max_points):
+            return {}
+        if param.minimum is not None and param.minimum > max_points:
+            raise ValueError(f"Param {param.name!r}: minimum {param.minimum} is above max_points {max_points}")
+        # A default above the cap would be refused when the client leaves the value out.
+        return {"maximum": max_points, "default": None if param.default is None else min(param.default, max_points)}
+
+    def parse(self, param, text):
+        return self.check(param, (parse_int if self.type is int else parse_float)(param.name, text))
+
+    def from_json(self, param, value):
+        _expect_json(param, value, (int,) if self.type is int else (int, float),
+                     "a whole number" if self.type is int else "a number")
+        try:
+            number = self.type(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            _fail(param, "is too large")
+        return self.check(param, number)
+
+    def text(self, value):
+        return format_number(value)
+
+    def schema(self, param):
+        schema = {"type": "integer" if self.type is int else "number"}
+        if param.minimum is not None:
+            schema["exclusiveMinimum" if param.exclusive_minimum else "minimum"] = param.minimum
+        if param.maximum is not None:
+            schema["maximum"] = param.maximum
+        return schema
+
+    def control(self, param, value):
+        attrs = (("type", "number"), ("value", param.text(value)), ("step", "1" if self.type is int else "any"))
+        return Control("input", attrs + self._bound_attrs(param, format_number) + _required(param))
+
+
+class BoolKind(ParamKind):
+    name = "bool"
+    TRUE = frozenset({"true", "1", "yes", "on"})  # "on": what a checkbox without a value sends
+    FALSE = frozenset({"false", "0", "no", "off"})
+
+    def normalize(self, param, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"Param {param.name!r}: {value!r} is not a bool")
+        return value
+
+    def parse(self, param, text):
+        lowered = text.lower()
+        if lowered in self.TRUE:
+            return True
+        if lowered in self.FALSE:
+            return False
+        _fail(param, f"expected true/false, 1/0, yes/no or on/off, got {_shown(text)}")
+
+    def parse_repeated(self, param, texts):
+        # A page's form sends the hidden "false" and then, when the box is checked, the box's own value.
+        if len(texts) == 2 and texts[0] == "false":
+            return self.parse(param, texts[1])
+        super().parse_repeated(param, texts)
+
+    def from_json(self, param, value):
+        _expect_json(param, value, (bool,), "true or false")
+        return value
+
+    def text(self, value):
+        return "true" if value else "false"
+
+    def schema(self, param):
+        return {"type": "boolean"}
+
+    def control(self, param, value):
+        attrs = (("type", "checkbox"), ("value", "true")) + ((("checked", True),) if value else ())
+        return Control("input", attrs, unchecked="false")
+
+    def describe(self, param):
+        return "true or false"
+
+
+class TextKind(ParamKind):
+    """Free text: at most ``max_length`` characters (required, <= 200), optionally matching ``pattern``."""
+
+    name = "text"
+    fields = frozenset({"max_length", "pattern"})
+
+    def declare(self, param):
+        if not isinstance(param.max_length, int) or not 1 <= param.max_length <= MAX_TEXT_LENGTH:
+            raise ValueError(f"Param {param.name!r}: free text needs max_length, 1 to {MAX_TEXT_LENGTH}")
+        if param.pattern is not None:
+            re.compile(param.pattern)  # a bad pattern fails here, at definition
+        return {}
+
+    def normalize(self, param, value):
+        if not isinstance(value, str):
+            raise TypeError(f"Param {param.name!r}: {value!r} is not a str")
+        return value
+
+    def parse(self, param, text):
+        return self.check(param, text)
+
+    def from_json(self, param, value):
+        _expect_json(param, value, (str,), "a string")
+        return self.check(param, value)
+
+    def check(self, param, value):
+        if len(value) > param.max_length:
+            _fail(param, f"at most {param.max_length} characters, got {len(value)}")
+        bad = _CONTROL_RE.search(value)
+        if bad:
+            _fail(param, f"control character U+{ord(bad.group()):04X} at position {bad.start()} is not allowed")
+        if param.pattern is not None and not re.fullmatch(param.pattern, value):
+            _fail(param, f"{_shown(value)} does not match the pattern {param.pattern!r}")
+        return value
+
+    def schema(self, param):
+        pattern = _NO_CONTROL_PATTERN if param.pattern is None else f"^(?:{param.pattern})$"
+        return {"type": "string", "maxLength": param.max_length, "pattern": pattern}
+
+    def control(self, param, value):
+        attrs = (("type", "text"), ("value", param.text(value)), ("maxlength", str(param.max_length)))
+        if param.pattern is not None:
+            attrs += (("pattern", param.pattern),)
+        return Control("input", attrs + _required(param))
+
+    def describe(self, param):
+        described = f"text, at most {param.max_length} characters"
+        return described + (f", matching {param.pattern}" if param.pattern is not None else "")
+
+
+class ChoiceKind(ParamKind):
+    """One of ``choices``: a sequence of values (or of (value, label) pairs), a mapping value -> label,
+    or a callable returning one.
+
+    A callable is called once, when the app that serves the plot is built (``served``).
+    """
+
+    name = "choice"
+    fields = frozenset({"choices"})
+
+    def declare(self, param):
+        if callable(param.choices):
+            return {}
+        return {"choices": _choice_pairs(param, param.choices)}
+
+    def served(self, param, max_points):
+        if callable(param.choices):
+            return {"choices": _choice_pairs(param, param.choices())}
+        return {}
+
+    def normalize(self, param, value):
+        if not isinstance(value, str):
+            raise TypeError(f"Param {param.name!r}: {value!r} is not a str")
+        return value
+
+    def parse(self, param, text):
+        return self.check(param, text)
+
+    def from_json(self, param, value):
+        _expect_json(param, value, (str,), "a string")
+        return self.check(param, value)
+
+    def check(self, param, value):
+        if callable(param.choices):  # a declaration not yet served: its choices are not known
+            return value
+        if value not in dict(param.choices):
+            _fail(param, f"unknown value {_shown(value)}; choose one of {self._listed(param)}")
+        return value
+
+    def _listed(self, param):
+        values = [v for v, _ in param.choices]
+        listed = ", ".join(values[:MAX_CHOICES_LISTED])
+        more = len(values) - MAX_CHOICES_LISTED
+        return listed + (f" (and {more} more)" if more > 0 else "")
+
+    def schema(self, param):
+        if callable(param.choices):
+            return {"type": "string"}
+        return {"type": "string", "enum": [v for v, _ in param.choices]}
+
+    def control(self, param, value):
+        options = ((("", ""),) if param.optional else ()) + tuple(param.choices)
+        return Control("select", _required(param), options, selected=param.text(value))
+
+    def describe(self, param):
+        return f"one of {self._listed(param)}"
+
+
+def _choice_pairs(param, choices) -> tuple:
+    if isinstance(choices, typing.Mapping):
+        pairs = tuple(choices.items())
+    else:  # values, or (value, label) pairs
+        pairs = tuple(tuple(v) if isinstance(v, tuple) and len(v) == 2 else (v, v) for v in choices)
+    if not pairs:
+        raise ValueError(f"Param {param.name!r}: choices is empty")
+    for value, label in pairs:
+        if not isinstance(value, str) or not isinstance(label, str):
+            raise TypeError(f"Param {param.name!r}: choices must be str values (and str labels), got {value!r}")
+        if _CONTROL_RE.search(value) or not value or "," in value:
+            raise ValueError(f"Param {param.name!r}: choice {value!r} must be non-empty, without commas or controls")
+    if len(dict(pairs)) != len(pairs):
+        raise ValueError(f"Param {param.name!r}: a choice is listed twice")
+    return pairs
+
+
+class DateKind(_Ordered):
+    """A calendar date, ISO 8601 ``2024-02-29``; bounds are dates."""
+
+    name = "date"
+    fields = frozenset({"minimum", "maximum"})
+
+    def normalize(self, param, value):
+        if type(value) is not dt.date:
+            raise TypeError(f"Param {param.name!r}: {value!r} is not a datetime.date")
+        return value
+
+    def parse(self, param, text):
+        if not _DATE_RE.match(text):
+            _fail(param, f"expected a date YYYY-MM-DD, got {_shown(text)}")
+        try:
+            value = dt.date.fromisoformat(text)
+        except ValueError:
+            _fail(param, f"{_shown(text)} is not a date of the calendar")
+        return self.check(param, value)
+
+    def from_json(self, param, value):
+        _expect_json(param, value, (str,), "a date string YYYY-MM-DD")
+        return self.parse(param, value)
+
+    def text(self, value):
+        return value.isoformat()
+
+    def to_json(self, value):
+        return self.text(value)
+
+    def schema(self, param):
+        return {"type": "string", "format": "date"}
+
+    def control(self, param, value):
+        attrs = (("type", "date"), ("value", param.text(value)))
+        return Control("input", attrs + self._bound_attrs(param, self.text) + _required(param))
+
+
+class DateTimeKind(_Ordered):
+    """An instant, ISO 8601 with an optional offset (``2024-02-29T12:00Z``); naive means UTC.
+
+    Values are timezone-aware datetimes in UTC, whatever offset the client wrote.
+    """
+
+    name = "datetime"
+    fields = frozenset({"minimum", "maximum"})
+
+    def normalize(self, param, value):
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"Param {param.name!r}: {value!r} is not a datetime.datetime")
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+    def parse(self, param, text):
+        match = _DATETIME_RE.match(text) if len(text) <= _MAX_DATETIME_CHARS else None
+        if not match:
+            _fail(param, f"expected a date and time such as 2024-02-29T12:00:00Z, got {_shown(text)}")
+        year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+        try:
+            offset = dt.timedelta(0)
+            if sign:
+                if int(off_h) > 23 or int(off_m) > 59:
+                    raise ValueError
+                offset = (1 if sign == "+" else -1) * dt.timedelta(hours=int(off_h), minutes=int(off_m))
+            micro = int((fraction or "0").ljust(6, "0")[:6])
+            local = dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro,
+                                tzinfo=dt.timezone(offset))
+            value = local.astimezone(dt.timezone.utc)
+        except (ValueError, OverflowError):  # 2023-02-29, 25:00, an offset that leaves the years 1-9999
+            _fail(param, f"{_shown(text)} is not a valid date and time")
+        return self.check(param, value)
+
+    def from_json(self, param, value):
+        _expect_json(param, value, (str,), "a date-time string such as 2024-02-29T12:00:00Z")
+        return self.parse(param, value)
+
+    def text(self, value):
+        return value.isoformat().replace("+00:00", "Z")
+
+    def to_json(self, value):
+        return self.text(value)
+
+    def schema(self, param):
+        return {"type": "string", "format": "date-time"}
+
+    def control(self, param, value):
+        def local(instant):  # what <input type="datetime-local"> shows: naive, here UTC
+            return instant.replace(tzinfo=None).isoformat(timespec="seconds")
+
+        attrs = (("type", "datetime-local"), ("value", "" if value is None else local(value)), ("step", "1"))
+        return Control("input", attrs + self._bound_attrs(param, local) + _required(param))
+
+    def describe(self, param):
+        return ", ".join(filter(None, ["UTC unless an offset is given", super().describe(param)]))
+
+
+class ListKind(ParamKind):
+    """Comma-separated items in a query (``y=1,4,9``), an array in JSON; each item is checked like a scalar.
+
+    At least one item, at most ``max_items``, which the app caps at ``max_points``.
+    """
+
+    def __init__(self, item: ParamKind):
+        self.item = item
+        self.name = f"list of {item.name}"
+        self.fields = item.fields - {"count"} | {"max_items"}
+
+    def declare(self, param):
+        if param.max_items is not None and (not isinstance(param.max_items, int) or param.max_items < 1):
+            raise ValueError(f"Param {param.name!r}: max_items must be an int >= 1")
+        return self.item.declare(param)
+
+    def served(self, param, max_points):
+        changes = self.item.served(param, max_points)
+        if param.max_items is None or param.max_items > max_points:
+            if param.default is not None and len(param.default) > max_points:
+                raise ValueError(f"Param {param.name!r}: default has more than max_points {max_points} items")
+            changes["max_items"] = max_points
+        return changes
+
+    def normalize(self, param, value):
+        if isinstance(value, (str, bytes)) or not isinstance(value, typing.Iterable):
+            raise TypeError(f"Param {param.name!r}: {value!r} is not a list")
+        return tuple(self.item.normalize(param, v) for v in value)
+
+    def parse(self, param, text):
+        self._check_length(param, text.count(",") + 1)
+        values = []
+        for index, item in enumerate(text.split(","), 1):
+            if not item:
+                _fail(param, f"item {index} is empty")
+            values.append(self._item(param, index, self.item.parse, item))
+        return tuple(values)
+
+    def from_json(self, param, value):
+        _expect_json(param, value, (list,), "an array")
+        self._check_length(param, len(value))
+        return tuple(self._item(param, index, self.item.from_json, item) for index, item in enumerate(value, 1))
+
+    def check(self, param, value):
+        self._check_length(param, len(value))
+        for index, item in enumerate(value, 1):
+            self._item(param, index, self.item.check, item)
+        return value
+
+    def _check_length(self, param, count):
+        if count < 1:
+            _fail(param, "needs at least 1 item")
+        if param.max_items is not None and count > param.max_items:
+            _fail(param, f"at most {param.max_items} items, got {count}")
+
+    @staticmethod
+    def _item(param, index, parse, item):
+        if item is None:
+            _fail(param, f"item {index} is null")
+        try:
+            return parse(param, item)
+        except ParameterError as exc:
+            raise ParameterError(param.name, f"item {index}: {exc.message}") from None
+
+    def text(self, value):
+        return ",".join(self.item.text(v) for v in value)
+
+    def key(self, value):
+        return tuple(self.item.key(v) for v in value)
+
+    def to_json(self, value):
+        return [self.item.to_json(v) for v in value]
+
+    def schema(self, param):
+        schema = {"type": "array", "items": self.item.schema(param), "minItems": 1}
+        if param.max_items is not None:
+            schema["maxItems"] = param.max_items
+        return schema
+
+    def query_schema(self, param):
+        schema = self.schema(param)
+        if isinstance(self.item, TextKind) and param.pattern is None:  # a comma would split the item in two
+            schema["items"] = {**schema["items"], "pattern": _NO_CONTROL_OR_COMMA_PATTERN}
+        return schema
+
+    def query_style(self):
+        return {"style": "form", "explode": False}
+
+    def control(self, param, value):
+        return Control("input", (("type", "text"), ("value", param.text(value))) + _required(param))
+
+    def describe(self, param):
+        count = f"1 to {param.max_items} items" if param.max_items is not None else "1 or more items"
+        each = self.item.describe(param)
+        return f"comma-separated, {count}" + (f", each {each}" if each else "")
+
+
+def _required(param) -> tuple:
+    # A form always shows a value for a parameter with a default, so only an optional one may be blank.
+    return () if param.optional else (("required", True),)
+
+
+_SCALARS = {int: NumberKind(int), float: NumberKind(float), bool: BoolKind(), dt.date: DateKind(),
+            dt.datetime: DateTimeKind()}
+_TEXT, _CHOICE = TextKind(), ChoiceKind()
+_LISTS = {}
+
+SUPPORTED = "int, float, bool, str, datetime.date, datetime.datetime, list[int], list[float] or list[str]"
+
+
+def kind_of(param_type, has_choices: bool) -> ParamKind:
+    """The kind of a declared ``type``; ``str`` is a choice when ``choices`` are given, else free text."""
+    if typing.get_origin(param_type) is list:
+        (item_type,) = typing.get_args(param_type) or (None,)
+        if item_type not in (int, float, str):
+            raise TypeError(f"type {param_type!r}: a list's items must be int, float or str")
+        item = kind_of(item_type, has_choices)
+        return _LISTS.setdefault(id(item), ListKind(item))
+    if param_type is str:
+        return _CHOICE if has_choices else _TEXT
+    try:
+        return _SCALARS[param_type]
+    except (KeyError, TypeError):
+        raise TypeError(f"type {param_type!r}: use {SUPPORTED}") from None

@@ -1,0 +1,131 @@
+"""What a request asks for, as one dict of raw values: its query string, or its JSON body.
+
+An image can be asked for with ``GET /plot/NAME.FMT?y=1,4,9`` or with ``POST`` and the JSON
+object ``{"y": [1, 4, 9]}``: data outgrows a URL (gunicorn refuses request lines over 4 KiB).
+Both end here as a dict that ``Plot.parse`` and ``parse_render_options`` read.
+
+Worst case of a body: ``max_body_bytes`` read into memory (default 1 MiB), refused with 413
+before any of it is read when ``Content-Length`` says it is larger, and as soon as it passes the
+limit when it is sent chunked; parsing it is linear in its size.
+"""
+
+import json
+
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from .errors import ParameterError
+from .options import json_option_text
+
+#: What a POST body must be.
+JSON_MEDIA_TYPE = "application/json"
+
+
+class RequestArgs(dict):
+    """Raw values by name; ``from_json`` tells Plot.parse which parser applies."""
+
+    from_json = False
+
+
+class BodyTooLarge(RequestEntityTooLarge):
+    def __init__(self, limit: int):
+        super().__init__(f"body: larger than the limit of {limit} bytes (max_body_bytes)")
+        self.param = "body"
+
+
+class BodyNotJSON(UnsupportedMediaType):
+    def __init__(self, mimetype: str):
+        super().__init__(f"body: Content-Type must be {JSON_MEDIA_TYPE}, got {mimetype[:60]!r}")
+        self.param = "body"
+
+
+def image_args(request, max_body_bytes: int, options=()) -> RequestArgs:
+    """An image request's values: the JSON body of a POST, else the query."""
+    if request.method == "POST":
+        return json_body_args(request, max_body_bytes, options)
+    return query_args(request, single=options)
+
+
+def query_args(request, path_values=None, single=()) -> RequestArgs:
+    """The query as a dict: one text per key (a list where a key repeats), blanks meaning "default".
+
+    ``single`` names keys that may never repeat (the options). Values taken from the path
+    (``/fig/MEAN_VAR``) must not appear in the query as well.
+    """
+    args = RequestArgs()
+    for key, values in request.args.lists():
+        if not key:  # "?=5": there is no parameter name to report, so name the query
+            raise ParameterError("query", "a parameter has no name")
+        values = [v for v in values if v != ""]
+        if len(values) > 1 and key in single:
+            raise ParameterError(key[:40], "given more than once")
+        if values:
+            args[key] = values[0] if len(values) == 1 else values
+    for key, value in (path_values or {}).items():
+        if key in args:
+            raise ParameterError(key, "is given in the path; do not repeat it in the query")
+        args[key] = value
+    return args
+
+
+def json_body_args(request, max_body_bytes: int, options=()) -> RequestArgs:
+    """The JSON object in a POST body, its ``options`` (dpi, size, seed) as query text.
+
+    415 for another content type, 413 past ``max_body_bytes``, 400 naming ``body`` for anything
+    that is not one JSON object, and naming ``query`` when the URL has a query as well.
+    """
+    if request.args:
+        raise ParameterError("query", "send the parameters in the JSON body or in the query, not both")
+    if request.mimetype != JSON_MEDIA_TYPE:
+        raise BodyNotJSON(request.mimetype or "none")
+    data = _read_body(request, max_body_bytes)
+    try:
+        body = json.loads(data.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise ParameterError("body", "is not UTF-8") from None
+    except _DuplicateKey as exc:
+        raise ParameterError("body", str(exc)) from None
+    except ValueError as exc:  # malformed JSON, NaN/Infinity, an integer of more than 4300 digits
+        raise ParameterError("body", f"is not valid JSON: {str(exc)[:100]}") from None
+    except RecursionError:  # [[[[...]]]] nested deeper than Python's stack
+        raise ParameterError("body", "is nested too deeply") from None
+    if not isinstance(body, dict):
+        raise ParameterError("body", "must be a JSON object of parameters, such as {\"y\": [1, 4, 9]}")
+    for key, value in body.items():
+        if not key:
+            raise ParameterError("body", "a key is empty")
+        if value is None:  # not "the default": a client that means the default leaves the key out
+            raise ParameterError(key[:40], "is null; leave it out to get its default")
+    args = RequestArgs(body)
+    for name in options:
+        if name in args:
+            args[name] = json_option_text(name, args[name])
+    args.from_json = True
+    return args
+
+
+def _read_body(request, limit: int) -> bytes:
+    """At most ``limit`` bytes of the body; a larger one is refused before it is read whole."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(limit)  # nothing read: the worker is free at once
+    # werkzeug's stream ends at Content-Length, or at the end of a chunked body.
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise BodyTooLarge(limit)
+    return data
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs):
+    keys = set()
+    for key, _ in pairs:
+        if key in keys:
+            raise _DuplicateKey(f"key {key[:40]!r} given more than once")
+        keys.add(key)
+    return dict(pairs)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
