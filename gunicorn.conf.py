@@ -82,3 +82,18 @@ def on_exit(server):
     own = os.environ.get("_WSGI_PLOT_OWN_METRICS_DIR")
     if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         shutil.rmtree(own, ignore_errors=True)
+
+
+# -- memory and warm start --------------------------------------------------------
+def post_worker_init(worker):
+    # glibc keeps the memory of large freed buffers in the heap unless its thresholds are fixed:
+    # with them a worker's RSS comes back down after near-budget images (wsgi_plot/memory.py has
+    # the measurements). Set here, in the worker, so the forked process has them before it draws.
+    from wsgi_plot.memory import set_malloc_thresholds
+
+    set_malloc_thresholds()
+    # Prepare each plot's default figure before this worker accepts a request, so the first user
+    # is served as fast as the rest and /readyz is ready only once they are (no-op for other apps).
+    from wsgi_plot import warm
+
+    warm(worker.wsgi)

@@ -47,6 +47,7 @@ NON_DEFAULTS = {
     "pool_size": (2, "2"), "pool_timeout": (0.5, "0.5"), "render_timeout": (2.0, "2"), "metrics": (False, "no"),
     "max_body_bytes": (4096, "4096"),
     "max_animation_pixels": (10_000, "10000"), "max_stream_seconds": (5, "5"), "max_streams": (0, "0"),
+    "pool_max_bytes": (2**20, "1048576"), "warm": (False, "off"),
 }
 
 

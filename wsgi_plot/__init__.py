@@ -3,12 +3,12 @@
 from .middleware import NoCacheMiddleware
 from .params import Param
 from .plot import Plot, PlotRegistry
-from .application import PlotApp, create_app
+from .application import PlotApp, create_app, warm
 from .settings import Settings
 
 __version__ = "0.1.0"
 
-__all__ = ["create_app", "NoCacheMiddleware", "Plot", "Param", "PlotRegistry", "PlotApp", "Settings",
+__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "PlotRegistry", "PlotApp", "Settings",
            "default_registry", "app"]
 
 

@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from http import HTTPStatus
@@ -28,8 +29,8 @@ from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_p
 from .params import format_number
 from .png import encode_png
 from .pool import FigurePool, PoolExhausted
-from .render import PreparedFigure, RenderTimeout, render
-from .request_args import image_args, query_args
+from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
+from .request_args import RequestArgs, image_args, query_args
 from .settings import Settings
 from .stream import CONTENT_TYPE as STREAM_CONTENT_TYPE
 from .stream import FrameStream, StreamSlots, waiter
@@ -39,6 +40,8 @@ log = logging.getLogger("wsgi_plot")
 #: The recipe's URLs are aliases of this plot's generic routes.
 ALIAS_PLOT = "normal"
 ALIAS_PARAMS = ("mean", "var")
+#: The recipe's example URL, /fig/5_2: the one its users have. Prepared at start with the defaults.
+ALIAS_EXAMPLE = {"mean": "5", "var": "2"}
 
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 _FORMAT_SUFFIX_RE = re.compile(r"(.*)\.([A-Za-z][A-Za-z0-9]*)\Z")
@@ -60,8 +63,12 @@ class PlotApp:
         self.registry = registry
         self.settings = settings
         self.metrics = create_metrics(settings.metrics)
-        self.pool = FigurePool(settings.pool_size, settings.pool_timeout, on_in_use=self.metrics.set_figures_in_use)
+        self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
+                               on_in_use=self.metrics.set_figures_in_use, on_bytes=self.metrics.set_pool_bytes,
+                               on_evicted=self.metrics.evicted_figure)
         self.streams = StreamSlots(settings.max_streams, on_change=self.metrics.set_streams)
+        self._warm_lock = threading.Lock()
+        self.warmed = not settings.warm  # True once the default figures are prepared
         self._capped = {}  # plot -> the plot with its counts capped at max_points
         self.plots()  # a plot the cap makes unusable stops start-up here
         rules = [
@@ -145,6 +152,7 @@ class PlotApp:
         return _json_response(health.liveness())
 
     def on_readyz(self, request):
+        self.warm()  # ready means warm: a server's start-up hook has usually done it already
         try:
             return _json_response(health.readiness(self.pool, time.monotonic() + self.settings.render_timeout))
         except (PoolExhausted, RenderTimeout) as exc:
@@ -216,12 +224,17 @@ class PlotApp:
         values = plot.parse(args, reserved=OPTION_NAMES + extra_options, from_json=args.from_json)
         return values, parse_render_options(args, self.settings, fmt)
 
-    def _pool_key(self, plot, values, options):
-        return (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
-
-    def _builder(self, plot, values, options):
+    def _lease(self, plot, values, options):
+        """The pool's checkout (a context manager) of a figure prepared for this plot, static values and size."""
         static = plot.static_values(values)
-        return lambda: PreparedFigure(plot, static, options.width, options.height, options.dpi)
+        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
+        nbytes = prepared_figure_bytes(plot, *options.pixels)
+        keep = self.pool.keeps(nbytes)  # one too large to keep is drawn in full, saving nothing
+
+        def build():
+            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep)
+
+        return self.pool.checkout(key, build, nbytes)
 
     def _animation(self, request, plot, args, fmt):
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation."""
@@ -231,7 +244,7 @@ class PlotApp:
         deadline = animation_deadline(self.settings, animation.frames)
         started = time.perf_counter()
         try:
-            with self.pool.checkout(self._pool_key(plot, values, options), self._builder(plot, values, options)) as lease:
+            with self._lease(plot, values, options) as lease:
                 self.metrics.waited_for_figure(lease.waited)
                 writer = ANIMATION_WRITERS[fmt](animation, options)
                 data = animate(lease.obj, values, source, animation, writer, deadline)
@@ -259,12 +272,11 @@ class PlotApp:
                              "retry later", retry_after=STREAM_RETRY_AFTER)
         try:
             source = FrameSource(plot, options.seed)
-            key, build = self._pool_key(plot, values, options), self._builder(plot, values, options)
 
             def render_frame(number):
                 deadline = time.monotonic() + self.settings.render_timeout
                 started = time.perf_counter()
-                with self.pool.checkout(key, build) as lease:  # held for one frame only
+                with self._lease(plot, values, options) as lease:  # held for one frame only
                     self.metrics.waited_for_figure(lease.waited)
                     pixels = draw_frame(lease.obj, values, source.rng(), Frame(number, stream.frames), deadline)
                     png = encode_png(pixels, options.dpi)
@@ -316,29 +328,77 @@ class PlotApp:
         if fmt == "stream":
             return self._stream(request, plot, args)
         values, options = self._parse(plot, args, fmt)
-        static = plot.static_values(values)
-        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
-        rng = np.random.default_rng(options.seed)
-        started = time.perf_counter()
-        deadline = time.monotonic() + self.settings.render_timeout
-
-        def build():
-            return PreparedFigure(plot, static, options.width, options.height, options.dpi)
-
         try:
-            with self.pool.checkout(key, build) as lease:
-                self.metrics.waited_for_figure(lease.waited)
-                checkout_ms = (time.perf_counter() - started) * 1000
-                data, timings = render(lease.obj, values, rng, fmt, deadline)
+            data, timing = self._render(plot, values, options)
         except PoolExhausted:
             self.metrics.rejected("pool_exhausted")
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
         except RenderTimeout:
             self.metrics.rejected("render_timeout")
             raise Overloaded("the render took too long and was abandoned") from None
-        self.metrics.rendered(fmt, (timings.draw + timings.encode) / 1000)
-        timing = f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
         return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
+
+    def _render(self, plot, values, options, record=True):
+        """Draw through the pool: the image's bytes and its Server-Timing header.
+
+        ``record=False`` leaves the metrics alone: warming up serves no request."""
+        rng = np.random.default_rng(options.seed)
+        started = time.perf_counter()
+        deadline = time.monotonic() + self.settings.render_timeout
+        with self._lease(plot, values, options) as lease:
+            if record:
+                self.metrics.waited_for_figure(lease.waited)
+            checkout_ms = (time.perf_counter() - started) * 1000
+            data, timings = render(lease.obj, values, rng, options.fmt, deadline)
+        if record:
+            self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
+        return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
+
+    def warm(self):
+        """Prepare the default figures, once: each plot's at its defaults and the recipe's /fig/5_2, as PNGs.
+
+        Only while they fit the pool without dropping a figure, so at most ``pool_size`` figures and
+        ``pool_max_bytes``; a few hundred milliseconds at the defaults. Called by the servers'
+        start-up hooks (see :func:`warm`) before a worker takes requests, else by the first /readyz.
+        """
+        with self._warm_lock:
+            if self.warmed:
+                return
+            try:
+                health.readiness(self.pool, time.monotonic() + self.settings.render_timeout)  # its figure too
+            except (PoolExhausted, RenderTimeout):
+                pass  # busy: /readyz reports that itself
+            for plot, args in self._default_images():
+                try:
+                    values, options = self._parse(plot, args)
+                    if not self.pool.has_room(prepared_figure_bytes(plot, *options.pixels)):
+                        break
+                    self._render(plot, values, options, record=False)
+                except Exception:  # a plot broken at its defaults fails its own requests, not start-up
+                    log.exception("could not prepare plot %r at %s", plot.name, args)
+            self.warmed = True
+
+    def _default_images(self):
+        served = {plot.name: plot for plot in self.plots()}
+        if ALIAS_PLOT in served:
+            yield served[ALIAS_PLOT], RequestArgs(ALIAS_EXAMPLE)
+        for plot in served.values():
+            if all(param.default is not None for param in plot.params):
+                yield plot, RequestArgs()
+
+
+def warm(application) -> bool:
+    """Prepare the default figures of the wsgi_plot app inside ``application`` before it serves.
+
+    ``application`` is :func:`create_app`'s result, a :class:`PlotApp`, or a middleware wrapping
+    one as ``.app``. False when there is no wsgi_plot app in it (nothing to do).
+    """
+    for _ in range(10):  # a few middleware layers at most; never loop on a cycle
+        if isinstance(application, PlotApp):
+            application.warm()
+            return True
+        application = getattr(application, "app", None)
+    return False
 
 
 def create_app(*, registry=None, **settings):

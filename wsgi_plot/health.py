@@ -11,7 +11,7 @@ import numpy as np
 
 from .params import Values
 from .plot import Plot
-from .render import PreparedFigure, render
+from .render import PreparedFigure, prepared_figure_bytes, render
 
 #: 0.5 x 0.5 inches at 20 dpi: a 10 x 10 px PNG, the cheapest real trip through pool, draw and encode.
 PROBE_SIZE = (0.5, 0.5, 20)
@@ -42,7 +42,9 @@ def liveness() -> dict:
 def readiness(pool, deadline: float) -> dict:
     """Draw the probe figure through ``pool``: raises PoolExhausted or RenderTimeout when not ready."""
     started = time.perf_counter()
-    with pool.checkout(PROBE_KEY, lambda: PreparedFigure(PROBE, Values(), *PROBE_SIZE)) as lease:
+    width, height, dpi = PROBE_SIZE
+    nbytes = prepared_figure_bytes(PROBE, int(width * dpi), int(height * dpi))
+    with pool.checkout(PROBE_KEY, lambda: PreparedFigure(PROBE, Values(), *PROBE_SIZE), nbytes) as lease:
         render(lease.obj, Values(), np.random.default_rng(0), "png", deadline)
     return {"status": "ok", "render_ms": round((time.perf_counter() - started) * 1000, 3), "versions": versions()}
 

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the app: requests, render and wait seconds, figures in use, rejections.
+"""Prometheus metrics of the app: requests, render and wait seconds, figures in use, pool bytes, rejections.
 
 Under gunicorn every worker is a process counting on its own. prometheus_client's multiprocess
 mode keeps each process's counts in files under ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics``
@@ -38,6 +38,10 @@ class Metrics:
                                     multiprocess_mode="livesum", registry=own)
         self.streams = Gauge("wsgi_plot_streams", "Live streams being sent now (each holds a server thread).",
                              multiprocess_mode="livesum", registry=own)
+        self.pool_bytes = Gauge("wsgi_plot_pool_bytes", "Bytes counted for the figures the pool keeps (pool_max_bytes bounds it).",
+                                multiprocess_mode="livesum", registry=own)
+        self.pool_evictions = Counter("wsgi_plot_pool_evictions", "Idle figures dropped to make room for another.",
+                                      registry=own)
         self.rejections = Counter("wsgi_plot_rejections", "Requests refused with 503, by reason.",
                                   ["reason"], registry=own)
         if directory:
@@ -60,6 +64,12 @@ class Metrics:
 
     def set_streams(self, count: int):
         self.streams.set(count)
+
+    def set_pool_bytes(self, count: int):
+        self.pool_bytes.set(count)
+
+    def evicted_figure(self):
+        self.pool_evictions.inc()
 
     def rejected(self, reason: str):
         self.rejections.labels(reason).inc()
@@ -85,6 +95,12 @@ class NoMetrics:
         pass
 
     def set_streams(self, count):
+        pass
+
+    def set_pool_bytes(self, count):
+        pass
+
+    def evicted_figure(self):
         pass
 
     def rejected(self, reason):

@@ -1,16 +1,30 @@
 """A bounded, thread-safe pool of prepared figures, keyed by what is costly to change.
 
 A key is whatever fixes a figure's static part (plot, static parameters,
-size, dpi). At most ``max_figures`` exist per process, idle or in use, so
-arbitrary URLs cannot grow memory: when the pool is full, the least recently
-used idle figure of another key is dropped to make room, and when every figure
-is in use a request waits up to ``timeout`` seconds, then gets ``PoolExhausted``.
+size, dpi). The pool is bounded twice, so that arbitrary URLs cannot grow memory:
+
+* by count: at most ``max_figures`` exist per process, idle or in use;
+* by bytes: the figures it keeps, idle or in use, hold at most ``max_bytes``
+  together, each counted at the most it may hold (the caller's estimate, or
+  the object's ``nbytes`` after each use, whichever is larger). An object
+  estimated above a quarter of that (``max_object_bytes``) is built for one
+  request and dropped after it, never kept.
+
+To make room, idle objects are dropped least recently used first. When the
+room is held by objects in use, a request waits up to ``timeout`` seconds,
+then gets ``PoolExhausted``. A dropped object's ``release()``, where it has one,
+is called at once, to free its memory without waiting for the garbage collector.
 """
 
+import math
 import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
+
+#: An object above this share of ``max_bytes`` is not kept: one outsized request then cannot
+#: evict more than a quarter of the pool, and four such objects still fit while in use.
+LARGEST_SHARE = 4
 
 
 class PoolExhausted(Exception):
@@ -20,12 +34,13 @@ class PoolExhausted(Exception):
 class Lease:
     """Exclusive use of one pooled object for the length of a ``with`` block."""
 
-    __slots__ = ("obj", "reused", "waited", "discarded")
+    __slots__ = ("obj", "reused", "waited", "pooled", "discarded")
 
-    def __init__(self, obj, reused: bool, waited: float):
+    def __init__(self, obj, reused: bool, waited: float, pooled: bool):
         self.obj = obj
         self.reused = reused  # False when built for this request
         self.waited = waited  # seconds spent waiting for a free figure (building one not included)
+        self.pooled = pooled  # False when it is too large to keep: dropped when the block ends
         self.discarded = False
 
     def discard(self):
@@ -33,19 +48,32 @@ class Lease:
         self.discarded = True
 
 
-class FigurePool:
-    """``on_in_use(n)``, if given, is called with the number of figures in use whenever it changes
-    (a gauge's ``set``), so the pool knows nothing of metrics."""
+def _nothing(*args):
+    pass
 
-    def __init__(self, max_figures: int = 8, timeout: float = 5.0, on_in_use=None):
+
+class FigurePool:
+    """Callbacks keep the pool free of metrics: ``on_in_use(n)`` and ``on_bytes(n)`` get the number
+    of objects in use and the bytes counted whenever they change (a gauge's ``set``), and
+    ``on_evicted()`` is called once per idle object dropped to make room."""
+
+    def __init__(self, max_figures: int = 8, timeout: float = 5.0, *, max_bytes: float = math.inf,
+                 on_in_use=None, on_bytes=None, on_evicted=None):
         if max_figures < 1:
             raise ValueError("max_figures must be >= 1")
+        if max_bytes < 0:
+            raise ValueError("max_bytes must be >= 0")
         self.max_figures = max_figures
+        self.max_bytes = max_bytes
+        self.max_object_bytes = max_bytes / LARGEST_SHARE
         self.timeout = timeout
-        self._on_in_use = on_in_use or (lambda n: None)
-        self._idle: OrderedDict = OrderedDict()  # key -> [objects], least recently used first
-        self._total = 0  # objects alive: idle + in use
+        self._on_in_use = on_in_use or _nothing
+        self._on_bytes = on_bytes or _nothing
+        self._on_evicted = on_evicted or _nothing
+        self._idle: OrderedDict = OrderedDict()  # key -> [(object, bytes counted)], least recently used first
+        self._total = 0  # objects alive: idle + in use, kept or not
         self._in_use = 0
+        self._bytes = 0  # counted for the objects kept: idle + in use
         self._cond = threading.Condition()
 
     @property
@@ -56,76 +84,142 @@ class FigurePool:
     def size(self) -> int:
         return self._total
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes counted for the objects the pool keeps, idle and in use."""
+        return self._bytes
+
+    def keeps(self, nbytes: int) -> bool:
+        """Whether an object estimated at ``nbytes`` would be kept after use, not dropped."""
+        return nbytes <= self.max_object_bytes
+
+    def has_room(self, nbytes: int) -> bool:
+        """Whether an object of ``nbytes`` could be kept now without dropping another."""
+        with self._cond:
+            return (self.keeps(nbytes) and self._total < self.max_figures
+                    and self._bytes + nbytes <= self.max_bytes)
+
     @contextmanager
-    def checkout(self, key, build):
+    def checkout(self, key, build, nbytes: int = 0):
         """Lend an object for ``key``, building one with ``build()`` if none is idle.
 
-        An exception inside the block discards the object: a render that raised
-        may have left it half drawn.
+        ``nbytes`` estimates the most a new object may hold. An exception
+        inside the block discards the object: a render that raised may have
+        left it half drawn.
         """
         started = time.monotonic()
-        obj = self._take(key)
+        obj, counted = self._take(key, nbytes)
         waited = time.monotonic() - started
         reused = obj is not None
         if not reused:
             try:
                 obj = build()
             except BaseException:
-                self._release_slot()
+                self._drop(None, counted)
                 raise
-        lease = Lease(obj, reused, waited)
+        lease = Lease(obj, reused, waited, pooled=counted is not None)
         try:
             yield lease
         except BaseException:
-            self._release_slot()
+            self._drop(obj, counted)
             raise
-        if lease.discarded:
-            self._release_slot()
+        if lease.discarded or not lease.pooled:
+            self._drop(obj, counted)
         else:
-            self._give_back(key, obj)
+            self._give_back(key, obj, counted)
 
-    def _take(self, key):
-        """An idle object for ``key``, or None after reserving a slot to build one."""
+    def _take(self, key, nbytes):
+        """``(idle object or None, bytes counted for it)``; with None a slot is reserved to build
+        one, and the bytes counted are None when it will not be kept."""
+        keep = self.keeps(nbytes)
+        need = nbytes if keep else 0
         deadline = time.monotonic() + self.timeout
-        with self._cond:
-            while True:
-                idle = self._idle.get(key)
-                if idle:
-                    obj = idle.pop()
-                    if not idle:
-                        del self._idle[key]
-                    self._set_in_use(self._in_use + 1)
-                    return obj
-                if self._total < self.max_figures:
-                    self._total += 1
-                    self._set_in_use(self._in_use + 1)
-                    return None
-                if self._idle:  # full, but another key's figure is idle: drop the oldest
-                    oldest_key, objects = next(iter(self._idle.items()))
-                    objects.pop(0)
-                    if not objects:
-                        del self._idle[oldest_key]
-                    self._set_in_use(self._in_use + 1)
-                    return None  # the dropped figure's slot is reused
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise PoolExhausted(f"all {self.max_figures} figures busy for {self.timeout:g} s")
-                self._cond.wait(remaining)
+        evicted = []
+        try:
+            with self._cond:
+                while True:
+                    idle = self._idle.get(key)
+                    if idle:
+                        obj, counted = idle.pop()
+                        if not idle:
+                            del self._idle[key]
+                        self._set_in_use(self._in_use + 1)
+                        return obj, counted
+                    if self._can_make_room(need):
+                        while self._total >= self.max_figures or self._bytes + need > self.max_bytes:
+                            evicted.append(self._pop_oldest_idle())
+                        self._total += 1
+                        self._set_bytes(self._bytes + need)
+                        self._set_in_use(self._in_use + 1)
+                        return None, (need if keep else None)
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise PoolExhausted(f"all {self.max_figures} figures or {self.max_bytes / 2**20:g} MiB "
+                                            f"of figures busy for {self.timeout:g} s")
+                    self._cond.wait(remaining)
+        finally:
+            self._released(evicted, evictions=len(evicted))
 
-    def _give_back(self, key, obj):
+    def _can_make_room(self, need):
+        """Whether dropping idle objects can free a slot and ``need`` bytes (under the lock)."""
+        idle = [counted for objects in self._idle.values() for _, counted in objects]
+        return (self._total - len(idle) < self.max_figures
+                and self._bytes - sum(idle) + need <= self.max_bytes)
+
+    def _pop_oldest_idle(self):
+        """Forget the least recently used idle object (under the lock); the caller releases it."""
+        oldest_key, objects = next(iter(self._idle.items()))
+        obj, counted = objects.pop(0)
+        if not objects:
+            del self._idle[oldest_key]
+        self._total -= 1
+        self._set_bytes(self._bytes - counted)
+        return obj
+
+    def _give_back(self, key, obj, counted):
+        # The use may have grown the object (a cached SVG): count the larger of estimate and size.
+        size = max(counted, getattr(obj, "nbytes", 0))
+        evicted, dropped = [], []
         with self._cond:
             self._set_in_use(self._in_use - 1)
-            self._idle.setdefault(key, []).append(obj)
-            self._idle.move_to_end(key)
-            self._cond.notify()
+            self._set_bytes(self._bytes + size - counted)
+            if self.keeps(size):
+                while self._bytes > self.max_bytes and self._idle:
+                    evicted.append(self._pop_oldest_idle())
+            if not self.keeps(size) or self._bytes > self.max_bytes:
+                self._total -= 1
+                self._set_bytes(self._bytes - size)
+                dropped.append(obj)
+            else:
+                self._idle.setdefault(key, []).append((obj, size))
+                self._idle.move_to_end(key)
+            self._cond.notify_all()
+        self._released(evicted + dropped, evictions=len(evicted))
 
-    def _release_slot(self):
+    def _drop(self, obj, counted):
+        """Free the slot of an object that is not kept (``obj`` None: it was never built)."""
         with self._cond:
             self._set_in_use(self._in_use - 1)
             self._total -= 1
-            self._cond.notify()
+            if counted:
+                self._set_bytes(self._bytes - counted)
+            self._cond.notify_all()
+        self._released([] if obj is None else [obj], evictions=0)
+
+    def _released(self, objects, evictions):
+        # Outside the lock: freeing a figure's buffers need not hold up other requests.
+        for obj in objects:
+            release = getattr(obj, "release", None)
+            if release is not None:
+                release()
+        for _ in range(evictions):
+            self._on_evicted()
 
     def _set_in_use(self, count: int):
         # Under the lock, so reports arrive in the order the count changed.
         self._in_use = count
         self._on_in_use(count)
+
+    def _set_bytes(self, count: int):
+        self._bytes = count
+        self._on_bytes(count)

@@ -23,6 +23,10 @@ class Settings:
     max_pixels: int = 8_000_000  # width x height in px, checked before any canvas: ~32 MB of RGBA
     max_points: int = 1_000_000  # cap on every count parameter (Param(count=True)), e.g. n; the built-ins' largest bound
     pool_size: int = 8  # figures per process, idle and in use; bounds memory and distinct plot keys
+    # Bytes per process of the figures the pool keeps, idle and in use: 128 MiB holds eight
+    # 1200x900 figures (9.6 MB each) with room to spare. A figure over a quarter of it (about
+    # 4 Mpx) is drawn for its request and dropped; 0 keeps none.
+    pool_max_bytes: int = 128 * 2**20
     pool_timeout: float = 5.0  # seconds a request waits for a free figure before 503
     render_timeout: float = 10.0  # seconds; a render past it ends with 503 and its figure is dropped
     metrics: bool = True  # serve /metrics and count requests
@@ -30,6 +34,9 @@ class Settings:
     max_animation_pixels: int = 32_400_000  # frames x width x height of an APNG/GIF: 30 frames of 1200x900
     max_stream_seconds: int = 60  # longest (and default) live stream; the time it holds a thread
     max_streams: int = 4  # live streams at once per process, each holding a thread; beyond: 503
+    # Prepare each plot's default figure (and the recipe's /fig/5_2) before the first request:
+    # at worker start (gunicorn.conf.py, uwsgi.ini) or else on the first /readyz; within the pool's bounds.
+    warm: bool = True
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -45,6 +52,7 @@ class Settings:
             (self.max_animation_pixels >= 1, "max_animation_pixels", "must be >= 1"),
             (self.max_stream_seconds >= 1, "max_stream_seconds", "must be >= 1"),
             (self.max_streams >= 0, "max_streams", "must be >= 0 (0 turns streams off)"),
+            (self.pool_max_bytes >= 0, "pool_max_bytes", "must be >= 0"),
             # Finite, so that no request can wait or draw forever.
             (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),
             (0 < self.render_timeout < math.inf, "render_timeout", "must be > 0 and finite"),
