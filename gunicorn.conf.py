@@ -15,6 +15,17 @@ from gunicorn.glogging import Logger
 # Loopback by default: put nginx or another proxy in front to expose it.
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
+# -- behind a proxy -----------------------------------------------------------------
+# gunicorn believes a proxy's X-Forwarded-Proto only from these addresses: the loopback nginx of
+# deploy/nginx.conf (FORWARDED_ALLOW_IPS, comma-separated, to name another proxy).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Request headers such a proxy may send to set WSGI variables. gunicorn's default, SCRIPT_NAME and
+# PATH_INFO, trusts any client on those addresses: a SCRIPT_NAME header the path does not start with
+# made gunicorn answer 500, one it does moved the routes. deploy/nginx.conf sends neither (nginx
+# drops headers with underscores); to mount the app under a prefix behind a proxy that sets it,
+# FORWARDER_HEADERS=SCRIPT_NAME.
+forwarder_headers = os.environ.get("FORWARDER_HEADERS", "")
+
 # -- workers --------------------------------------------------------------------
 # One sync worker per core. Agg drawing holds the GIL and matplotlib serialises
 # Figure.draw within a process, so threads cannot draw in parallel; processes
@@ -30,6 +41,14 @@ max_requests_jitter = max_requests // 10
 # A render is tens of milliseconds; a worker silent for this long is stuck.
 timeout = int(os.environ.get("TIMEOUT", 30))  # TIMEOUT, seconds
 graceful_timeout = 10
+
+# -- control socket -------------------------------------------------------------------
+# gunicorn 25.1+ opens a socket for `gunicornc` at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl
+# or ~/.gunicorn/gunicorn.ctl): a second instance (the README's scale-out) takes it over, and
+# stopping either removes it. None by default; CONTROL_SOCKET names one, a path per instance.
+control_socket_disable = not os.environ.get("CONTROL_SOCKET")
+if os.environ.get("CONTROL_SOCKET"):
+    control_socket = os.environ["CONTROL_SOCKET"]
 
 # -- logging ----------------------------------------------------------------------
 accesslog = "-"  # stdout
@@ -64,6 +83,16 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Kept in the environment, not a variable here, because a reload (HUP) runs this file again.
     os.environ["_WSGI_PLOT_OWN_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
+# -- matplotlib's cache ------------------------------------------------------------------
+# matplotlib keeps its font list under MPLCONFIGDIR, by default in the home directory, which a
+# service account often cannot write: then each worker builds the list again at every start and
+# recycle (0.5 to 1 s here), in a throwaway directory. Unless you name one (MPLCONFIGDIR), it is a
+# directory of this run's own, removed on exit: the first workers build the list, every later start
+# reads it. (A matplotlibrc in the service account's ~/.config/matplotlib is then not read.)
+if not os.environ.get("MPLCONFIGDIR"):
+    os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="wsgi_plot-matplotlib-")
+    os.environ["_WSGI_PLOT_OWN_MPLCONFIGDIR"] = os.environ["MPLCONFIGDIR"]
+
 
 def on_starting(server):
     # Files left by an earlier run in the same directory would be added to this run's counts.
@@ -79,9 +108,11 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    own = os.environ.get("_WSGI_PLOT_OWN_METRICS_DIR")
-    if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        shutil.rmtree(own, ignore_errors=True)
+    for variable, own in (("PROMETHEUS_MULTIPROC_DIR", "_WSGI_PLOT_OWN_METRICS_DIR"),
+                          ("MPLCONFIGDIR", "_WSGI_PLOT_OWN_MPLCONFIGDIR")):
+        directory = os.environ.get(own)
+        if directory and directory == os.environ.get(variable):
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 # -- memory and warm start --------------------------------------------------------

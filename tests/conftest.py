@@ -18,6 +18,13 @@ def client(app):
     return Client(app)
 
 
+@pytest.fixture
+def plain_client():
+    """One app with the default pool, for tests of validation, errors and headers: the pool's size
+    changes nothing there, so running them for both pools would only run them twice."""
+    return Client(create_app())
+
+
 def decode_png(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     assert image.format == "PNG"

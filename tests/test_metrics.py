@@ -1,4 +1,4 @@
-"""/metrics: what is counted, in one process and summed across gunicorn's worker processes."""
+"""/metrics: what is counted, in one process and summed across gunicorn's and uWSGI's worker processes."""
 
 import json
 import os
@@ -15,6 +15,7 @@ from werkzeug.test import Client
 from wsgi_plot import create_app
 
 from . import servers
+from .test_uwsgi import uwsgi_executable
 
 
 def samples(text: str) -> dict:
@@ -102,51 +103,102 @@ def worker_pids(master_pid: int) -> set[int]:
     return {int(pid) for pid in children}
 
 
-def test_counts_from_every_gunicorn_worker_are_summed(tmp_path):
+def send_until_every_worker_counted(server, directory) -> tuple[int, dict, set]:
+    """Bursts of PNG requests until each worker has a counter file, then a scrape.
+
+    Returns (requests sent, the scrape, worker pids). The kernel may hand a burst to one
+    worker, so bursts go on (bounded) until every one has counted.
+    """
     requests_per_thread, threads = 5, 4
     sent = 0
 
     def pids_with_counters():
-        return {int(f.name.split("_")[-1].split(".")[0]) for f in tmp_path.glob("counter_*.db")}
+        return {int(f.name.split("_")[-1].split(".")[0]) for f in Path(directory).glob("counter_*.db")}
 
-    with servers.gunicorn(workers=2, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as server:
-        def fetch_many():
-            for _ in range(requests_per_thread):
-                with urllib.request.urlopen(server.base_url + "/fig/5_2?dpi=30", timeout=30) as response:
-                    response.read()
+    def fetch_many():
+        for _ in range(requests_per_thread):
+            with urllib.request.urlopen(server.base_url + "/fig/5_2?dpi=30", timeout=30) as response:
+                response.read()
 
-        pids = worker_pids(server.pid)
-        # The kernel may hand a burst to one worker: send bursts (bounded) until both have counted.
-        for _ in range(20):
-            clients = [threading.Thread(target=fetch_many) for _ in range(threads)]
-            for thread in clients:
-                thread.start()
-            for thread in clients:
-                thread.join()
-            sent += requests_per_thread * threads
-            if pids_with_counters() >= set(pids):
-                break
-        with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
-            scraped = samples(response.read().decode())
-    assert len(pids) == 2
-    # Every worker wrote its own counter file: the sums below come from both processes.
-    assert pids_with_counters() >= set(pids)
+    pids = worker_pids(server.pid)
+    for _ in range(20):
+        clients = [threading.Thread(target=fetch_many) for _ in range(threads)]
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+        sent += requests_per_thread * threads
+        if pids_with_counters() >= pids:
+            break
+    with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
+        scraped = samples(response.read().decode())
+    # Every worker wrote its own counter file: the sums come from all the processes.
+    assert len(pids) == 2 and pids_with_counters() >= pids
+    return sent, scraped, pids
+
+
+def assert_sums(scraped, sent):
     assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == sent
     assert value(scraped, "wsgi_plot_render_seconds_count", format="png") == sent
     assert value(scraped, "wsgi_plot_figures_in_use") == 0
 
 
-def test_gunicorn_makes_and_removes_its_own_metrics_dir(tmp_path):
-    import tempfile
+def test_counts_from_every_gunicorn_worker_are_summed(tmp_path):
+    with servers.gunicorn(workers=2, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as server:
+        sent, scraped, _ = send_until_every_worker_counted(server, tmp_path)
+    assert_sums(scraped, sent)
 
-    before = set(Path(tempfile.gettempdir()).glob("wsgi_plot-metrics-*"))
-    env = {"PROMETHEUS_MULTIPROC_DIR": ""}
-    with servers.gunicorn(workers=1, env=env) as server:
+
+#: Nothing named, and a home that cannot be written, as for many service accounts; TMPDIR is the
+#: test's own, so that no other test's server adds directories where this one looks.
+OWN_DIRS_ENV = {"PROMETHEUS_MULTIPROC_DIR": None, "MPLCONFIGDIR": None, "HOME": "/dev/null",
+                "XDG_CONFIG_HOME": None, "XDG_CACHE_HOME": None}
+
+
+def check_matplotlib_dir_of_the_run(tmp_path, log):
+    """Workers got a writable MPLCONFIGDIR: matplotlib made no throwaway one (and rebuilt its font list there)."""
+    assert "Matplotlib created a temporary cache directory" not in log.read_text()
+    (made,) = tmp_path.glob("wsgi_plot-matplotlib-*")
+    assert list(made.glob("fontlist-*.json"))  # built there, read by later worker starts
+    return made
+
+
+def test_uwsgi_makes_its_own_run_dirs_sums_every_worker_and_removes_them(tmp_path):
+    """As uwsgi.ini ships: no PROMETHEUS_MULTIPROC_DIR or MPLCONFIGDIR given, so uWSGI makes them for the run."""
+    log = tmp_path / "uwsgi.log"
+    with servers.uwsgi(uwsgi_executable(), workers=2, env={**OWN_DIRS_ENV, "TMPDIR": str(tmp_path)},
+                       log_path=log) as server:
+        made = list(tmp_path.glob("wsgi_plot-metrics-*"))
+        assert len(made) == 1
+        sent, scraped, _ = send_until_every_worker_counted(server, made[0])
+        made.append(check_matplotlib_dir_of_the_run(tmp_path, log))
+    assert_sums(scraped, sent)
+    assert not any(directory.exists() for directory in made)
+
+
+def test_uwsgi_clears_a_named_metrics_dir_at_start(tmp_path):
+    stale = tmp_path / "counter_999999.db"  # a worker of an earlier run
+    stale.write_bytes(b"left over")
+    with servers.uwsgi(uwsgi_executable(), workers=1, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as server:
+        assert not stale.exists()
         with urllib.request.urlopen(server.base_url + "/fig/5_2?dpi=20", timeout=30) as response:
             response.read()
-        made = set(Path(tempfile.gettempdir()).glob("wsgi_plot-metrics-*")) - before
-        assert len(made) == 1 and list(next(iter(made)).glob("counter_*.db"))
+        with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
+            scraped = samples(response.read().decode())
+    assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == 1
+    assert tmp_path.is_dir()  # named by the operator: kept
+
+
+def test_gunicorn_makes_and_removes_its_own_run_dirs(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    env = {**OWN_DIRS_ENV, "PROMETHEUS_MULTIPROC_DIR": "", "TMPDIR": str(tmp_path)}  # empty counts as not given
+    with servers.gunicorn(workers=1, env=env, log_path=log) as server:
+        with urllib.request.urlopen(server.base_url + "/fig/5_2?dpi=20", timeout=30) as response:
+            response.read()
+        made = list(tmp_path.glob("wsgi_plot-metrics-*"))
+        assert len(made) == 1 and list(made[0].glob("counter_*.db"))
         with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
             scraped = samples(response.read().decode())
         assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == 1
-    assert not next(iter(made)).exists()
+        made.append(check_matplotlib_dir_of_the_run(tmp_path, log))
+    assert not any(directory.exists() for directory in made)

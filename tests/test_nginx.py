@@ -17,6 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from . import servers, tools
 from .conftest import decode_png
@@ -106,6 +108,13 @@ def join(threads):
         thread.join(DEADLINE)
 
 
+def figures_in_use(metrics_dir) -> float:
+    """The figures lent to requests now by the gunicorn counting in ``metrics_dir``."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(metrics_dir))
+    return registry.get_sample_value("wsgi_plot_figures_in_use") or 0.0
+
+
 @pytest.fixture
 def nginx_prefix():
     # Not under pytest's tmp_path: its parents are private to root, and nginx's
@@ -121,8 +130,11 @@ def test_dead_instance_is_skipped_without_failed_requests(nginx_executable, ngin
         ports.add(servers.free_port())
     listen, *ports = sorted(ports)
     live, dead = (f"127.0.0.1:{port}" for port in ports)
+    victim_metrics = tmp_path / "victim-metrics"
+    victim_metrics.mkdir()
     with servers.gunicorn(port=ports[0], workers=2, log_path=tmp_path / "survivor.log"), \
-            servers.gunicorn(port=ports[1], workers=2, log_path=tmp_path / "victim.log") as victim, \
+            servers.gunicorn(port=ports[1], workers=2, log_path=tmp_path / "victim.log",
+                             env={"PROMETHEUS_MULTIPROC_DIR": str(victim_metrics)}) as victim, \
             servers.nginx(nginx_executable, config_for(listen, ports), nginx_prefix, listen) as proxy:
         threads, before = browser_like_load(proxy.base_url, range(KILL_AFTER))
         join(threads)
@@ -135,7 +147,11 @@ def test_dead_instance_is_skipped_without_failed_requests(nginx_executable, ngin
                         for _ in range(SLOW_REQUESTS)]
         for thread in slow_threads:
             thread.start()
-        time.sleep(0.1)  # the requests reach the workers; each render takes several times this
+        # Killed once a slow render holds one of its figures, read from its metrics files: its
+        # workers are busy, so its /metrics would answer only after the render.
+        deadline = time.monotonic() + DEADLINE
+        while figures_in_use(victim_metrics) < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
         os.killpg(victim.pid, signal.SIGKILL)  # master and workers at once
         victim.wait(timeout=10)
 

@@ -3,6 +3,7 @@ import time
 
 import pytest
 
+from wsgi_plot import pool as pool_module
 from wsgi_plot.pool import FigurePool, PoolExhausted
 
 
@@ -134,11 +135,34 @@ def test_reports_figures_in_use_on_every_change():
     assert reports == [1, 2, 1, 0, 1, 0]
 
 
-def test_lease_tells_how_long_it_waited_for_a_figure():
-    pool = FigurePool(1, timeout=5)
-    thread = hold_in_thread(pool, "a", 0.2)
-    with pool.checkout("a", object) as lease:
-        assert 0.1 <= lease.waited < 2
-    thread.join()
-    with pool.checkout("a", object) as lease:
-        assert lease.waited < 0.05
+class SteppedClock:
+    """The pool's clock, moved only by the test: waits measured exactly, whatever the machine's speed."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.read = threading.Event()
+
+    def monotonic(self):
+        self.read.set()
+        return self.now
+
+
+def test_lease_tells_how_long_it_waited_for_a_figure(monkeypatch):
+    clock = SteppedClock()
+    monkeypatch.setattr(pool_module, "time", clock)
+    pool = FigurePool(1, timeout=30)
+    waits = []
+
+    def waiter():
+        with pool.checkout("a", object) as lease:
+            waits.append(lease.waited)
+
+    with pool.checkout("a", object) as first:
+        assert first.waited == 0  # no one held it
+        clock.read.clear()
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        assert clock.read.wait(30)  # the waiter has started its checkout
+        clock.now += 2.5  # then this much time passes before the figure is given back
+    thread.join(30)
+    assert waits == [2.5]

@@ -84,6 +84,30 @@ def test_pdf_equals_a_full_draw(client):
     assert client.get("/fig/5_2.pdf?seed=3").data == unpooled(normal.plot, "pdf", seed=3, mean=5.0, var=2.0)
 
 
+def outlier_seed(n=1000):
+    """A seed whose normal samples reach past the static limits, so that the figure is widened."""
+    return next(s for s in range(10_000) if np.abs(np.random.default_rng(s).normal(0, 1, 2 * n)).max() > normal.SPREAD)
+
+
+@pytest.mark.parametrize("plot_name, query", [("normal", "mean=0&var=1&n=1000"), ("histogram", "bins=20"),
+                                              ("random-walk", "steps=300")])
+def test_vector_saves_between_two_pngs_leave_the_pooled_figure_as_new(plot_name, query):
+    """PNG, PDF, SVG, PNG on one pooled figure: the last PNG is the one a brand-new figure gives.
+
+    The vector saves draw the whole figure (the normal plot's outlier seed also widens its limits);
+    the fast path after them must start from the same static state again.
+    """
+    app = create_app(pool_size=1)
+    client = Client(app)
+    png = f"/plot/{plot_name}.png?{query}&seed=1&dpi=100"
+    first = client.get(png).data
+    for fmt in ("pdf", "svg"):
+        assert client.get(f"/plot/{plot_name}.{fmt}?{query}&seed={outlier_seed()}&dpi=100").status_code == 200
+    assert client.get(png).data == first
+    assert app.app.pool.size == 1  # one figure served all four
+    assert Client(create_app(pool_size=1)).get(png).data == first
+
+
 def svg_markers(svg: bytes) -> list:
     """The marker instances (``<use>``) of an SVG, as (x, y) strings, in document order."""
     root = ET.fromstring(svg)
@@ -107,8 +131,7 @@ def test_layered_svg_has_the_full_draws_markers_and_unique_ids(client):
 
 def test_layered_svg_falls_back_to_a_full_save_after_widening():
     client = Client(create_app(pool_size=1))
-    seed = next(s for s in range(10_000)
-                if np.abs(np.random.default_rng(s).normal(0, 1, 2 * 1000)).max() > normal.SPREAD)
+    seed = outlier_seed()
     layered = client.get(f"/fig/0_1.svg?n=1000&seed={seed}&dpi=100").data
     assert layered == unpooled(normal.plot, "svg", seed=seed, dpi=100, mean=0.0, var=1.0, n=1000)
     # and the next ordinary request is layered again on the unchanged static part
@@ -148,8 +171,7 @@ def test_points_outside_the_static_limits_stay_visible():
 
 def test_an_outlier_seed_matches_a_full_draw(tmp_path):
     client = Client(create_app(pool_size=1))
-    seed = next(s for s in range(10_000)
-                if np.abs(np.random.default_rng(s).normal(0, 1, 2 * 1000)).max() > normal.SPREAD)
+    seed = outlier_seed()
     fast = client.get(f"/fig/0_1?n=1000&seed={seed}&dpi=100").data
     full = unpooled(normal.plot, seed=seed, dpi=100, mean=0.0, var=1.0, n=1000)
     assert fast == full

@@ -1,6 +1,9 @@
 import dataclasses
 import math
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,11 +11,6 @@ from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app
 from wsgi_plot.settings import Settings, SettingsError
-
-
-def test_defaults_give_the_recipe_image():
-    s = Settings()
-    assert (s.default_dpi, s.default_size) == (300, "4x3")
 
 
 def test_environment_fills_settings_not_given():
@@ -122,3 +120,20 @@ def test_a_cap_below_a_count_minimum_stops_start_up():
 def test_a_count_must_be_whole():
     with pytest.raises(TypeError, match="count"):
         Param("k", float, 1.0, count=True)
+
+
+IMPORT_THEN_BUILD = """
+import wsgi_plot
+print("imported")
+try:
+    wsgi_plot.app
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def test_importing_the_package_reads_no_setting_until_app_is_used():
+    environ = {**os.environ, "WSGI_PLOT_POOL_SIZE": "many"}
+    out = subprocess.run([sys.executable, "-c", IMPORT_THEN_BUILD], env=environ, capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    assert out.splitlines() == ["imported", "SettingsError WSGI_PLOT_POOL_SIZE='many': invalid literal for int() with base 10: 'many'"]

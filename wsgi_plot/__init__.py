@@ -21,7 +21,10 @@ def default_registry():
 
 def __getattr__(name):
     # ``wsgi_plot:app`` for gunicorn and uWSGI, built on first access so that
-    # importing the package reads no environment and allocates nothing.
+    # importing the package builds no app: no WSGI_PLOT_* setting is read, no
+    # figure pool or metric made. The libraries it imports do read the
+    # environment (matplotlib MPLCONFIGDIR, prometheus_client
+    # PROMETHEUS_MULTIPROC_DIR), so servers set those before importing it.
     if name == "app":
         global app
         app = create_app()

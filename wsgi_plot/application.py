@@ -8,7 +8,7 @@ import time
 import uuid
 from http import HTTPStatus
 from string import Template
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -345,11 +345,19 @@ class PlotApp:
         rng = np.random.default_rng(options.seed)
         started = time.perf_counter()
         deadline = time.monotonic() + self.settings.render_timeout
+        expired = None
         with self._lease(plot, values, options) as lease:
             if record:
                 self.metrics.waited_for_figure(lease.waited)
             checkout_ms = (time.perf_counter() - started) * 1000
-            data, timings = render(lease.obj, values, rng, options.fmt, deadline)
+            try:
+                data, timings = render(lease.obj, values, rng, options.fmt, deadline)
+            except RenderTimeout as exc:
+                if not exc.figure_untouched:
+                    raise  # maybe half drawn: leaving the block with it makes the pool drop the figure
+                expired = exc  # nothing drawn: the figure goes back to the pool
+        if expired:
+            raise expired
         if record:
             self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
         return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
@@ -419,9 +427,12 @@ def _html_response(html: str) -> Response:
 
 
 def _relative_redirect(new_url: str, code: int) -> Response:
-    """Redirect to ``new_url``'s path and query only, so the Location never echoes the Host header."""
-    parts = urlsplit(new_url)
-    location = urlunsplit(("", "", parts.path, parts.query, ""))
+    """Redirect to ``new_url``'s path only, so the Location never echoes the Host header or the query.
+
+    The one redirect is ``/plots`` -> ``/plots/``, a page that takes no query: copying the
+    client's query would put raw input of any length into a header.
+    """
+    location = urlsplit(new_url).path
     return Response(f"{code} {HTTPStatus(code).phrase}: {location}\n", code, {"Location": location}, mimetype="text/plain")
 
 

@@ -1,9 +1,10 @@
 """Prometheus metrics of the app: requests, render and wait seconds, figures in use, pool bytes, rejections.
 
-Under gunicorn every worker is a process counting on its own. prometheus_client's multiprocess
-mode keeps each process's counts in files under ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics``
-sums the files of all of them, so any worker answers for the whole server. gunicorn.conf.py sets
-that variable before the workers start and cleans it up. Without it the counts are this process's.
+Under gunicorn or uWSGI every worker is a process counting on its own. prometheus_client's
+multiprocess mode keeps each process's counts in files under ``PROMETHEUS_MULTIPROC_DIR`` and
+``/metrics`` sums the files of all of them, so any worker answers for the whole server.
+gunicorn.conf.py and uwsgi.ini set that variable before the workers import prometheus_client,
+and clean it up. Without it the counts are this process's.
 """
 
 import os

@@ -11,7 +11,7 @@ import io
 import re
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import matplotlib
@@ -29,13 +29,15 @@ from .png import encode_png
 
 #: Drawing holds the GIL anyway, and matplotlib's shared font and text caches
 #: are not safe to use from two threads at once, so draws are serialised. We
-#: share the lock matplotlib itself takes in ``Figure.draw`` (private; our own
-#: lock where it is missing) so host-app draws are serialised with ours.
+#: share the lock matplotlib itself takes in ``Figure.draw`` so host-app draws
+#: are serialised with ours. It is private and has no public equivalent: our own
+#: lock where it is missing, and tests/test_matplotlib_api.py fails loudly then.
 #: Encoding runs outside it.
 DRAW_LOCK = getattr(Figure, "_render_lock", None) or threading.RLock()
 
-#: Fixed so that the same seed gives byte-identical SVG and PDF files.
-_VECTOR_RC = {"svg.hashsalt": "wsgi_plot"}
+#: Fixed so that the same seed gives byte-identical SVG files. matplotlib reads it
+#: from rcParams only, so it is set for the length of an SVG save, under DRAW_LOCK.
+_SVG_HASH_SALT = "wsgi_plot"
 _VECTOR_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 #: Space added beyond data that fell outside the static limits.
@@ -59,6 +61,11 @@ def prepared_figure_bytes(plot, width_px: int, height_px: int) -> int:
 
 class RenderTimeout(Exception):
     """A render ran past its deadline."""
+
+    def __init__(self, message, figure_untouched=False):
+        super().__init__(message)
+        #: The deadline passed before drawing began, so the figure can be used again as it is.
+        self.figure_untouched = figure_untouched
 
 
 @dataclass
@@ -213,7 +220,7 @@ def _overlay(axes, changing, renderer):
             continue
         if isinstance(child, matplotlib.axis.Axis):
             ticks = child.get_major_ticks() + child.get_minor_ticks()
-            if not any(t.gridline.get_visible() or getattr(t, "_tickdir", "inout") != "out" for t in ticks):
+            if not any(t.gridline.get_visible() or t.get_tickdir() != "out" for t in ticks):
                 continue
         if isinstance(child, matplotlib.text.Text) and (
             not child.get_text() or not child.get_window_extent(renderer).overlaps(axes.bbox)
@@ -295,8 +302,9 @@ def _hidden(artists):
             artist.set_visible(True)
 
 
-#: Every id a layer defines or refers to, so that they can be renamed apart from the static part's.
-_SVG_ID_RE = re.compile(rb'(id="|url\(#|xlink:href="#)')
+#: Every id a layer defines or refers to, so that they can be renamed apart from the static part's;
+#: ``href`` as SVG 2 writes it, ``xlink:href`` as SVG 1.1 (matplotlib today) does.
+_SVG_ID_RE = re.compile(rb'(id="|url\(#|(?:xlink:)?href="#)')
 
 
 def _svg_layer(document: bytes) -> bytes:
@@ -312,10 +320,28 @@ def _svg_layer(document: bytes) -> bytes:
 
 
 def _encode_vector(figure, fmt: str) -> bytes:
+    """``figure`` saved as ``fmt``, the same whatever the process's ``savefig.*`` rcParams say.
+
+    Called under DRAW_LOCK. Only the SVG hash salt is set in rcParams, and only it
+    is put back: ``rc_context`` would put back every rcParam, undoing changes a
+    host app's thread made meanwhile.
+    """
     out = io.BytesIO()
-    with matplotlib.rc_context(_VECTOR_RC):
-        figure.savefig(out, format=fmt, metadata=_VECTOR_METADATA[fmt])
+    with _rc_param("svg.hashsalt", _SVG_HASH_SALT) if fmt == "svg" else nullcontext():
+        figure.savefig(out, format=fmt, metadata=_VECTOR_METADATA[fmt], dpi="figure", facecolor="auto",
+                       edgecolor="auto", transparent=False,
+                       bbox_inches=figure.bbox_inches)  # the whole figure: savefig.bbox may say "tight"
     return out.getvalue()
+
+
+@contextmanager
+def _rc_param(name, value):
+    previous = matplotlib.rcParams[name]
+    matplotlib.rcParams[name] = value
+    try:
+        yield
+    finally:
+        matplotlib.rcParams[name] = previous
 
 
 def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | None = None) -> tuple[bytes, Timings]:
@@ -323,6 +349,9 @@ def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | No
     timings = Timings()
     start = time.perf_counter()
     with DRAW_LOCK:
+        # The lock may have been held long (a host app's draw, a queue of renders): a request
+        # already past its deadline is not drawn at all.
+        _check_deadline(deadline, "wait for the draw lock", figure_untouched=True)
         prepared.update(values, rng)
         if fmt == "png":
             prepared.draw_agg()
@@ -364,6 +393,6 @@ def _ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _check_deadline(deadline, stage):
+def _check_deadline(deadline, stage, figure_untouched=False):
     if deadline is not None and time.monotonic() > deadline:
-        raise RenderTimeout(f"render passed its deadline during {stage}")
+        raise RenderTimeout(f"render passed its deadline during {stage}", figure_untouched)

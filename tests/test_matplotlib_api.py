@@ -1,0 +1,100 @@
+"""What wsgi_plot relies on in matplotlib beyond its plain drawing API, so that a new release that
+changes it fails here, by name, rather than drawing something subtly wrong."""
+
+import threading
+
+import matplotlib
+import pytest
+from matplotlib.artist import Artist
+from matplotlib.axis import Tick
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from werkzeug.test import Client
+
+from wsgi_plot import Plot, PlotRegistry, create_app
+from wsgi_plot.render import DRAW_LOCK, _overlay, _svg_layer
+
+
+def test_draw_lock_is_the_lock_figure_draw_takes():
+    """Private, with no public equivalent: without it host-app draws would run alongside ours."""
+    assert getattr(Figure, "_render_lock", None) is DRAW_LOCK, "matplotlib no longer has Figure._render_lock"
+    held_while_drawing = []
+
+    class Probe(Artist):
+        def draw(self, renderer):
+            # Another thread must not get the lock while this figure draws.
+            other = threading.Thread(target=lambda: held_while_drawing.append(not _try_lock()))
+            other.start()
+            other.join()
+
+    figure = Figure()
+    FigureCanvasAgg(figure)
+    figure.add_artist(Probe())
+    figure.canvas.draw()
+    assert held_while_drawing == [True]
+
+
+def _try_lock() -> bool:
+    if DRAW_LOCK.acquire(blocking=False):
+        DRAW_LOCK.release()
+        return True
+    return False
+
+
+@pytest.mark.parametrize("direction, in_overlay", [("out", False), ("in", True), ("inout", True)])
+def test_ticks_reaching_into_the_axes_are_drawn_over_the_data(direction, in_overlay):
+    figure = Figure()
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.tick_params(direction=direction)
+    (line,) = axes.plot([0, 1], [0, 1], zorder=0.5)
+    figure.canvas.draw()
+    assert all(t.get_tickdir() == direction for t in axes.xaxis.get_major_ticks())
+    assert (axes.xaxis in _overlay(axes, [line])) is in_overlay
+
+
+def test_tick_direction_is_public():
+    assert callable(getattr(Tick, "get_tickdir", None))
+
+
+@pytest.mark.parametrize("href", [b"xlink:href", b"href"])
+def test_svg_layer_renames_references_as_svg_1_1_and_svg_2_write_them(href):
+    document = (b'<?xml version="1.0"?><svg><defs><style>x</style></defs><g id="figure_1">'
+                b'<defs><path id="m1" d="M 0 0"/></defs><use ' + href + b'="#m1" x="1"/>'
+                b'<g clip-path="url(#p1)"/></g></svg>')
+    layer = _svg_layer(document)
+    assert b'id="layer-m1"' in layer and href + b'="#layer-m1"' in layer and b"url(#layer-p1)" in layer
+    assert b'="#m1"' not in layer
+
+
+def test_vector_saves_leave_other_rc_params_alone():
+    """A host thread's rc change made during a save stays; rc_context would have undone it."""
+    changed_during_save = {"lines.linewidth": 7.0}
+
+    class ChangesRc(Artist):
+        def draw(self, renderer):
+            matplotlib.rcParams.update(changed_during_save)
+
+    def draw(ax, p, rng):
+        ax.add_artist(ChangesRc())
+
+    client = Client(create_app(registry=PlotRegistry([Plot("rc", draw=draw)])))
+    with matplotlib.rc_context():  # this test's own clean-up
+        salt = matplotlib.rcParams["svg.hashsalt"]
+        for fmt in ("svg", "pdf"):
+            matplotlib.rcParams["lines.linewidth"] = 1.0
+            assert client.get(f"/plot/rc.{fmt}?dpi=20").status_code == 200
+            assert matplotlib.rcParams["lines.linewidth"] == 7.0, fmt
+            assert matplotlib.rcParams["svg.hashsalt"] == salt
+
+
+@pytest.mark.parametrize("fmt", ["svg", "pdf"])
+def test_vector_files_do_not_depend_on_the_savefig_rc_params(fmt):
+    client = Client(create_app())
+    url = f"/fig/5_2.{fmt}?seed=3&n=20"
+    expected = client.get(url).data
+    host_settings = {"savefig.facecolor": "red", "savefig.edgecolor": "blue", "savefig.transparent": True,
+                     "savefig.bbox": "tight", "savefig.dpi": 50, "svg.hashsalt": "host"}
+    with matplotlib.rc_context(host_settings):
+        assert client.get(url).data == expected
+        assert Client(create_app()).get(url).data == expected  # a figure prepared under them too
