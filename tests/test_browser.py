@@ -126,6 +126,17 @@ def test_page_shows_decoded_image(page, server, tmp_path):
         assert image.size[0] == 1280
 
 
+def test_gallery_shows_every_thumbnail(page, server, tmp_path):
+    page.goto(server.base_url + "/plots/")
+    page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
+    sizes = page.evaluate("() => [...document.images].map(img => [img.naturalWidth, img.naturalHeight])")
+    assert sizes == [[240, 180]] * len(default_registry())
+    shot = tmp_path / "gallery.png"
+    page.screenshot(path=str(shot), full_page=True)
+    with Image.open(shot) as image:
+        assert image.size[0] == 1280
+
+
 def test_every_load_brings_a_new_image(page, server):
     loads = three_loads(page, server.base_url + "/normal/5_2")
     bodies, pixels = zip(*loads)

@@ -45,7 +45,7 @@ ALIAS_EXAMPLE = {"mean": "5", "var": "2"}
 
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 _FORMAT_SUFFIX_RE = re.compile(r"(.*)\.([A-Za-z][A-Za-z0-9]*)\Z")
-_THUMBNAIL = {"dpi": "60", "size": "4x3"}  # 240x180 px
+_THUMBNAIL = {"dpi": "75", "size": "3.2x2.4"}  # 240x180 px; 75 dpi keeps tick labels legible (10 pt = 10 px)
 
 #: Animated formats and how their file is written from the frames.
 ANIMATION_WRITERS = {

@@ -8,6 +8,9 @@ In the spirit of matplotlib's ``FuncAnimation(fig, func, init_func=...)``:
 
 A plot that only has ``draw(ax, params, rng)`` is drawn in full every time.
 
+Every plot is laid out so that its text fits inside the figure
+(:mod:`wsgi_plot.layout`) unless it is declared with ``layout=False``.
+
 With ``update_takes_frame=True``, update (or draw) takes a fourth argument,
 ``frame``: None for a still image, else an ``animation.Frame`` (``number``
 and ``count``) of an animation or stream, whose frames then all start from
@@ -44,6 +47,7 @@ class Plot:
     #: default (data charts): ``{"y": "3,1,4"}``.
     example: Mapping[str, str] = field(default_factory=dict)
     update_takes_frame: bool = False  # update/draw(..., frame): animations tell it which frame it draws
+    layout: bool = True  # fit text inside the figure; False keeps the positions init or draw leaves
     _by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

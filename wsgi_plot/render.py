@@ -5,6 +5,10 @@ the figure's static part is drawn once and its pixels saved; a request
 restores those pixels, updates the changing artists and draws only them.
 SVG gets the same split: the static part is serialised once and each request
 appends only the changing artists, as a layer on top.
+
+The static part includes the layout (:mod:`.layout`): computed when a figure
+is prepared and frozen, so the fast path and full draws put the axes in the
+same place.
 """
 
 import io
@@ -25,6 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.container import Container
 from matplotlib.figure import Figure
 
+from .layout import keep_inside, lay_out
 from .png import encode_png
 
 #: Drawing holds the GIL anyway, and matplotlib's shared font and text caches
@@ -88,7 +93,7 @@ class PreparedFigure:
     def __init__(self, plot, static_values, width: float, height: float, dpi: int, reusable: bool = True):
         self.plot = plot
         self.reusable = reusable
-        self.figure = Figure(figsize=(width, height), dpi=dpi)
+        self.figure = _new_figure(plot, width, height, dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.axes = None
         self.artists = None  # what init returned, handed back to update
@@ -101,6 +106,8 @@ class PreparedFigure:
             with DRAW_LOCK:
                 self.axes = self.figure.add_subplot()
                 self.artists = plot.init(self.axes, static_values)
+                if plot.layout:
+                    lay_out(self.figure)
                 self.static_limits = self.axes.get_xlim(), self.axes.get_ylim()
                 self.drawn = sorted(_flatten(self.artists), key=lambda a: a.get_zorder())
                 for artist in self.drawn:
@@ -146,6 +153,8 @@ class PreparedFigure:
         if not self.plot.incremental:
             self.figure.clear()
             self.plot.draw(self.figure.add_subplot(), values, rng, *extra)
+            if self.plot.layout:
+                lay_out(self.figure)  # nothing is static: laid out per request
             return
         self.plot.update(self.artists, values, rng, *extra)
         self.widened = widen_to_fit(self.axes, self.drawn)
@@ -192,14 +201,18 @@ class PreparedFigure:
         """Let a full draw include every artist, then restore the static state for the next request."""
         for artist in self.drawn + self.overlay:
             artist.set_animated(False)
+        # Wider limits may bring wider tick labels: lay out again for this draw only.
+        relaid = keep_inside(self.figure) if self.widened and self.plot.layout else None
         try:
             yield
         finally:
             for artist in self.drawn + self.overlay:
                 artist.set_animated(True)
-            if self.widened:  # the saved background was drawn at the static limits
+            if self.widened:  # the saved background was drawn at the static limits and layout
                 self.axes.set_xlim(*self.static_limits[0])
                 self.axes.set_ylim(*self.static_limits[1])
+                if relaid is not None:
+                    relaid.restore()
                 self.widened = False
 
 
@@ -373,20 +386,30 @@ def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | No
 def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int, frame=None) -> bytes:
     """A full draw on a brand-new figure: the reference the fast path must match."""
     extra = (frame,) if plot.update_takes_frame else ()
-    figure = Figure(figsize=(width, height), dpi=dpi)
+    figure = _new_figure(plot, width, height, dpi)
     canvas = FigureCanvasAgg(figure)
     with DRAW_LOCK:
         axes = figure.add_subplot()
         if plot.incremental:
             artists = plot.init(axes, plot.static_values(values))
+            if plot.layout:
+                lay_out(figure)
             plot.update(artists, values, rng, *extra)
-            widen_to_fit(axes, _flatten(artists))
+            if widen_to_fit(axes, _flatten(artists)) and plot.layout:
+                keep_inside(figure)
         else:
             plot.draw(axes, values, rng, *extra)
+            if plot.layout:
+                lay_out(figure)
         if fmt != "png":
             return _encode_vector(figure, fmt)
         canvas.draw()
     return encode_png(np.asarray(canvas.buffer_rgba()), figure.dpi)
+
+
+def _new_figure(plot, width, height, dpi) -> Figure:
+    # No layout engine for a plot we lay out: one would lay out again on every full draw.
+    return Figure(figsize=(width, height), dpi=dpi, layout="none" if plot.layout else None)
 
 
 def _ms_since(start: float) -> float:

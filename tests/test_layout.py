@@ -1,0 +1,195 @@
+"""No text leaves the picture: every registered plot at every kind of size and dpi the settings allow.
+
+Three views of the same promise: the decoded PNG's outermost pixels are all
+background; in process, every text a renderer draws (PNG and SVG) lies inside
+the figure; and the SVG's viewBox contains every text element's position.
+"""
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_svg import RendererSVG
+from werkzeug.test import Client
+
+from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
+from wsgi_plot.settings import Settings
+
+from .conftest import decode_png
+
+SETTINGS = Settings()
+SMALL, LARGE = SETTINGS.min_inches, SETTINGS.max_inches
+LOW_DPI, HIGH_DPI = SETTINGS.min_dpi, SETTINGS.max_dpi
+
+#: (width, height, dpi). Small sizes at the dpi they are served at; few large-pixel cases.
+GRID = [
+    (SMALL, SMALL, LOW_DPI),  # 5x5 px: not even the pads fit
+    (SMALL, SMALL, HIGH_DPI),
+    (LARGE, SMALL, LOW_DPI),
+    (SMALL, LARGE, LOW_DPI),
+    (LARGE, LARGE, LOW_DPI),  # the most inches, 400x400 px
+    (LARGE, SMALL, 140),  # the widest strip within the pixel budget, 5600x70 px
+    (1, 1, 100),
+    (2, 1.5, 100),  # the sizes the issue found clipped
+    (6, 2, 100),
+    (3.2, 2.4, 75),  # the gallery thumbnail
+    (4, 3, 300),  # the default picture
+]
+
+PLOTS = [plot.name for plot in default_registry()]
+
+
+class TextRecorder:
+    """Every text a renderer draws, with its window extent and the canvas size, in that renderer's units."""
+
+    def __init__(self, monkeypatch):
+        self.drawn = []
+        for renderer_class in (RendererAgg, RendererSVG):
+            monkeypatch.setattr(renderer_class, "draw_text", self._recording(renderer_class.draw_text))
+
+    def _recording(self, draw_text):
+        recorder = self
+
+        def recorded(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+            extent = mtext.get_window_extent(renderer)
+            recorder.drawn.append((type(renderer).__name__, s, extent, renderer.width, renderer.height))
+            return draw_text(renderer, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+        return recorded
+
+    def outside(self):
+        return [(kind, s, tuple(np.round(extent.extents, 1)), (width, height))
+                for kind, s, extent, width, height in self.drawn
+                if extent.x0 < 0 or extent.y0 < 0 or extent.x1 > width or extent.y1 > height]
+
+
+def border(image, ring):
+    """The outermost ``ring`` rows and columns of an image, as one array of pixels."""
+    pixels = np.asarray(image.convert("RGBA"))
+    return np.concatenate([pixels[:ring].reshape(-1, 4), pixels[-ring:].reshape(-1, 4),
+                           pixels[:, :ring].reshape(-1, 4), pixels[:, -ring:].reshape(-1, 4)])
+
+
+def svg_text_positions(svg: bytes):
+    """``(text, x, y)`` of every text element (a group ``text_N``, glyphs drawn as paths), and the viewBox."""
+    root = ET.fromstring(svg)
+    view_box = [float(v) for v in root.get("viewBox").split()]
+    positions = []
+    for group in root.iter("{http://www.w3.org/2000/svg}g"):
+        if re.fullmatch(r"(layer-)?text_\d+", group.get("id", "")):
+            placed = group.find("{http://www.w3.org/2000/svg}g")
+            x, y = re.match(r"translate\(([-\d.e]+) ([-\d.e]+)\)", placed.get("transform")).groups()
+            positions.append((placed.get("transform"), float(x), float(y)))
+    return view_box, positions
+
+
+@pytest.mark.parametrize("width, height, dpi", GRID, ids=[f"{w:g}x{h:g}@{d}" for w, h, d in GRID])
+@pytest.mark.parametrize("name", PLOTS)
+def test_no_text_leaves_the_figure(name, width, height, dpi, monkeypatch):
+    recorder = TextRecorder(monkeypatch)
+    client = Client(create_app(pool_size=1))
+    query = f"size={width:g}x{height:g}&dpi={dpi}&seed=1"
+
+    response = client.get(f"/plot/{name}.png?{query}")
+    assert response.status_code == 200, response.data
+    image = decode_png(response.data)
+    assert image.size == (int(width * dpi), int(height * dpi))
+    ring = max(1, min(2, min(image.size) // 8))
+    assert (border(image, ring) == 255).all(), "ink on the outermost pixels: something is clipped"
+
+    svg = client.get(f"/plot/{name}.svg?{query}").data
+    (x0, y0, view_width, view_height), positions = svg_text_positions(svg)
+    for transform, x, y in positions:
+        assert x0 <= x <= x0 + view_width and y0 <= y <= y0 + view_height, transform
+
+    if min(width, height) >= 1.5:  # room for tick labels: a recorder that saw none would be broken
+        assert recorder.drawn
+    assert recorder.outside() == []
+
+
+def test_gallery_thumbnails_keep_legible_text(monkeypatch):
+    """Each /plots/ thumbnail (240x180) keeps its tick labels, at least 10 px tall."""
+    client = Client(create_app(pool_size=1))
+    sources = re.findall(r'<img src="([^"]+)"', client.get("/plots/").get_data(as_text=True))
+    assert len(sources) == len(PLOTS)
+    for source in sources:
+        recorder = TextRecorder(monkeypatch)
+        image = decode_png(client.get(source.replace("&amp;", "&")).data)
+        assert image.size == (240, 180)
+        numbers = [s for _, s, extent, _, _ in recorder.drawn if re.fullmatch(r"[−\d.]+", s)]
+        assert len(numbers) >= 6, (source, numbers)  # tick labels on both axes
+        heights = [extent.height for _, s, extent, _, _ in recorder.drawn if s in numbers]
+        assert min(heights) >= 10, (source, heights)
+
+
+def labelled_registry(layout=True):
+    """A user's plots with a long title, axis labels, a legend and big tick labels; one incremental, one full-draw."""
+
+    def decorate(ax):
+        ax.set_title("readings of one sensor over a long time")
+        ax.set_xlabel("time since the start of the experiment (s)")
+        ax.set_ylabel("reading")
+
+    def init(ax, p):
+        ax.set_xlim(0, 1_000_000)
+        ax.set_ylim(0, 9)
+        decorate(ax)
+        (line,) = ax.plot([], [], label="sensor")
+        ax.legend(loc="upper right")
+        return [line]
+
+    def update(artists, p, rng):
+        artists[0].set_data([0, 500_000, 1_000_000], [1, p.peak, 2])
+
+    def draw(ax, p, rng):
+        ax.bar(["north", "south", "east", "west"], rng.uniform(0, 1, 4) * p.peak)
+        decorate(ax)
+
+    peak = Param("peak", float, 5.0)
+    return PlotRegistry([Plot("labelled", [peak], init=init, update=update, layout=layout),
+                         Plot("drawn", [peak], draw=draw, layout=layout)])
+
+
+@pytest.mark.parametrize("name", ["labelled", "drawn"])
+@pytest.mark.parametrize("size, dpi", [("4x3", 100), ("2x1.5", 100), ("0.5x0.5", 100)])
+def test_a_users_plot_is_laid_out_too(name, size, dpi, monkeypatch):
+    recorder = TextRecorder(monkeypatch)
+    client = Client(create_app(registry=labelled_registry(), pool_size=1))
+    for seed in (1, 2):  # a full-draw plot lays out at every request
+        image = decode_png(client.get(f"/plot/{name}.png?size={size}&dpi={dpi}&seed={seed}").data)
+        assert (border(image, 2) == 255).all()
+    assert recorder.outside() == []
+    if size == "4x3":  # room for everything: nothing dropped
+        assert {"reading", "time since the start of the experiment (s)"} <= {s for _, s, *_ in recorder.drawn}
+
+
+def test_a_plot_can_opt_out_of_the_layout(monkeypatch):
+    recorder = TextRecorder(monkeypatch)
+    client = Client(create_app(registry=labelled_registry(layout=False), pool_size=1))
+    assert client.get("/plot/labelled.png?size=2x1.5&dpi=100").status_code == 200
+    assert recorder.outside() != []  # matplotlib's default positions: the long title runs off both sides
+
+
+def test_wider_limits_lay_out_again_for_that_draw_only(tmp_path, monkeypatch):
+    """The outlier's tick labels (100000 for 8) would run off the left edge of the frozen layout."""
+    from .test_render import assert_same_picture  # noqa: PLC0415 (fidelity helpers live there)
+
+    registry = labelled_registry()
+    client = Client(create_app(registry=registry, pool_size=1))
+    url = "/plot/labelled.png?size=4x3&dpi=100&seed=1&peak="
+    static = client.get(url + "5").data
+    recorder = TextRecorder(monkeypatch)
+    widened = decode_png(client.get(url + "99999").data)
+    assert (border(widened, 2) == 255).all()
+    assert recorder.outside() == []
+    assert "100000" in {s for _, s, *_ in recorder.drawn}
+    assert client.get(url + "5").data == static  # back on the frozen layout and background
+
+    plot = registry.get("labelled")
+    from wsgi_plot.params import Values  # noqa: PLC0415
+    from wsgi_plot.render import render_unpooled  # noqa: PLC0415
+
+    reference = render_unpooled(plot, Values(peak=99999.0), np.random.default_rng(1), "png", 4, 3, 100)
+    assert_same_picture(client.get(url + "99999").data, reference, tmp_path)
