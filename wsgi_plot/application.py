@@ -16,23 +16,20 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import health
-from .animation import (ANIMATION_OPTION_NAMES, STREAM_OPTION_NAMES, Frame, FrameSource, animate, animation_deadline,
-                        draw_frame, parse_animation_options, parse_stream_options)
-from .apng import ApngWriter
+from .animation import (Frame, FrameSource, animate, animation_deadline, draw_frame, frames_that_fit,
+                        parse_animation_options, parse_stream_options)
 from .errors import Overloaded, ParameterError, PathNotFound, StreamsNeedThreads, error_response
-from .gif import GifWriter
+from .formats import FORMAT_OPTION_NAMES, FORMATS, parse_format
 from .metrics import create_metrics
 from .middleware import NoCacheMiddleware
 from .openapi import openapi_document
-from .options import FORMATS, OPTION_NAMES, parse_format, parse_render_options
+from .options import OPTION_NAMES, parse_render_options
 from .pages import CONTENT_SECURITY_POLICY, index_page, plot_fields, plot_list_page, plot_page
 from .params import format_number
-from .png import encode_png
 from .pool import FigurePool, PoolExhausted
 from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
 from .request_args import RequestArgs, image_args, query_args
 from .settings import Settings
-from .stream import CONTENT_TYPE as STREAM_CONTENT_TYPE
 from .stream import FrameStream, StreamSlots, waiter
 
 log = logging.getLogger("wsgi_plot")
@@ -47,11 +44,8 @@ _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 _FORMAT_SUFFIX_RE = re.compile(r"(.*)\.([A-Za-z][A-Za-z0-9]*)\Z")
 _THUMBNAIL = {"dpi": "75", "size": "3.2x2.4"}  # 240x180 px; 75 dpi keeps tick labels legible (10 pt = 10 px)
 
-#: Animated formats and how their file is written from the frames.
-ANIMATION_WRITERS = {
-    "apng": lambda animation, options: ApngWriter(animation.frames, animation.fps, options.dpi),
-    "gif": lambda animation, options: GifWriter(animation.frames, animation.fps),
-}
+#: Options of the image routes that may not repeat: every plot's, and those some format takes.
+SINGLE_OPTIONS = OPTION_NAMES + FORMAT_OPTION_NAMES
 #: Seconds a client refused for max_streams waits: streams last up to max_stream_seconds, most less.
 STREAM_RETRY_AFTER = 5
 
@@ -170,16 +164,17 @@ class PlotApp:
     def on_fig(self, request, spec):
         mean, var, fmt = _parse_alias_spec(spec, allow_format=True)
         plot = self._plot(ALIAS_PLOT)
-        return self._image(request, plot, query_args(request, {"mean": mean, "var": var}, OPTION_NAMES), fmt or "png")
+        args = query_args(request, {"mean": mean, "var": var}, SINGLE_OPTIONS)
+        return self._image(request, plot, args, fmt or FORMATS["png"])
 
     def on_plot_image(self, request, name, fmt):
         plot, fmt = self._plot(name), parse_format(fmt)
-        return self._image(request, plot, image_args(request, self.settings.max_body_bytes, OPTION_NAMES), fmt)
+        return self._image(request, plot, image_args(request, self.settings.max_body_bytes, SINGLE_OPTIONS), fmt)
 
     def on_normal_page(self, request, spec):
         mean, var, _ = _parse_alias_spec(spec, allow_format=False)
         plot = self._plot(ALIAS_PLOT)
-        args = query_args(request, {"mean": mean, "var": var}, OPTION_NAMES)
+        args = query_args(request, {"mean": mean, "var": var}, SINGLE_OPTIONS)
         values, options = self._parse(plot, args)
         path = {"spec": f"{format_number(values.mean)}_{format_number(values.var)}"}
         extra = {k: v for k, v in args.items() if k not in ALIAS_PARAMS}
@@ -193,7 +188,7 @@ class PlotApp:
 
     def on_plot_page(self, request, name):
         plot = self._plot(name)
-        args = query_args(request, single=OPTION_NAMES)
+        args = query_args(request, single=SINGLE_OPTIONS)
         values, options = self._parse(plot, args)
 
         def image_url(fmt, **query):
@@ -220,9 +215,10 @@ class PlotApp:
             raise PathNotFound(f"/plot/{name}"[:80], "no plot of that name")
         return self._served(plot)
 
-    def _parse(self, plot, args, fmt="png", extra_options=()):
-        values = plot.parse(args, reserved=OPTION_NAMES + extra_options, from_json=args.from_json)
-        return values, parse_render_options(args, self.settings, fmt)
+    def _parse(self, plot, args, fmt=FORMATS["png"]):
+        """The plot's values and the options of ``fmt``: the options of other formats are unknown parameters."""
+        values = plot.parse(args, reserved=OPTION_NAMES + fmt.options, from_json=args.from_json)
+        return values, parse_render_options(args, self.settings, fmt.name)
 
     def _lease(self, plot, values, options):
         """The pool's checkout (a context manager) of a figure prepared for this plot, static values and size."""
@@ -236,9 +232,25 @@ class PlotApp:
 
         return self.pool.checkout(key, build, nbytes)
 
-    def _animation(self, request, plot, args, fmt):
+    def _image(self, request, plot, args, fmt):
+        """The response for an image route: drawn as the format's kind says."""
+        return getattr(self, f"_send_{fmt.kind}")(request, plot, args, fmt)
+
+    def _send_still(self, request, plot, args, fmt):
+        values, options = self._parse(plot, args, fmt)
+        try:
+            data, timing = self._render(plot, values, options)
+        except PoolExhausted:
+            self.metrics.rejected("pool_exhausted")
+            raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
+        except RenderTimeout:
+            self.metrics.rejected("render_timeout")
+            raise Overloaded("the render took too long and was abandoned") from None
+        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing})
+
+    def _send_animation(self, request, plot, args, fmt):
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation."""
-        values, options = self._parse(plot, args, fmt, ANIMATION_OPTION_NAMES)
+        values, options = self._parse(plot, args, fmt)
         animation = parse_animation_options(args, self.settings, options.pixels)  # 413 before any drawing
         source = FrameSource(plot, options.seed)
         deadline = animation_deadline(self.settings, animation.frames)
@@ -246,7 +258,7 @@ class PlotApp:
         try:
             with self._lease(plot, values, options) as lease:
                 self.metrics.waited_for_figure(lease.waited)
-                writer = ANIMATION_WRITERS[fmt](animation, options)
+                writer = fmt.writer(animation.frames, animation.fps, options.dpi)
                 data = animate(lease.obj, values, source, animation, writer, deadline)
         except PoolExhausted:
             self.metrics.rejected("pool_exhausted")
@@ -255,16 +267,16 @@ class PlotApp:
             self.metrics.rejected("render_timeout")
             raise Overloaded("the animation took too long and was abandoned") from None
         elapsed = time.perf_counter() - started
-        self.metrics.rendered(fmt, elapsed)
-        return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
+        self.metrics.rendered(fmt.name, elapsed)
+        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
 
-    def _stream(self, request, plot, args):
+    def _send_stream(self, request, plot, args, fmt):
         """A live stream: PNG frames paced by the server, one thread held per stream."""
         if not request.environ.get("wsgi.multithread"):
             # A sync worker would be held for the whole stream, refusing every other request.
             self.metrics.rejected("stream_needs_threads")
             raise StreamsNeedThreads()
-        values, options = self._parse(plot, args, "png", STREAM_OPTION_NAMES)
+        values, options = self._parse(plot, args, fmt)
         stream = parse_stream_options(args, self.settings)
         if not self.streams.try_take():
             self.metrics.rejected("max_streams")
@@ -279,8 +291,8 @@ class PlotApp:
                 with self._lease(plot, values, options) as lease:  # held for one frame only
                     self.metrics.waited_for_figure(lease.waited)
                     pixels = draw_frame(lease.obj, values, source.rng(), Frame(number, stream.frames), deadline)
-                    png = encode_png(pixels, options.dpi)
-                self.metrics.rendered("stream", time.perf_counter() - started)
+                    png = fmt.encode(pixels, options.dpi)
+                self.metrics.rendered(fmt.name, time.perf_counter() - started)
                 return png
 
             try:
@@ -305,38 +317,32 @@ class PlotApp:
             self.streams.give_back()
             raise
         # X-Accel-Buffering: nginx would otherwise buffer the parts and deliver them in lumps.
-        return Response(body, content_type=STREAM_CONTENT_TYPE, direct_passthrough=True,
+        return Response(body, content_type=fmt.media_type, direct_passthrough=True,
                         headers={"X-Accel-Buffering": "no"})
 
     def _page(self, request, plot, values, options, image_url, new_sample_url, query):
         fill = {p.name: p.text(getattr(values, p.name)) for p in plot.params}
         title = Template(plot.title or plot.name).safe_substitute(fill)
         width, height = 800, round(800 * options.height / options.width)
+        links = []  # every format a page offers, as the registry lists them
+        for fmt in FORMATS.values():
+            if not fmt.linked:
+                continue
+            extra = {}
+            if fmt.kind == "animation":  # as many frames as the budget allows at this size, up to the default
+                extra["frames"] = frames_that_fit(self.settings, options.pixels)
+                if extra["frames"] is None:
+                    continue
+            links.append((fmt.name, fmt.label, image_url(fmt.name, **query, **extra)))
         html = plot_page(
             title=title, heading=title, description=plot.description,
-            image_url=image_url("png", **query), svg_url=image_url("svg", **query),
-            pdf_url=image_url("pdf", **query), new_sample_url=new_sample_url,
+            image_url=image_url("png", **query), links=links, new_sample_url=new_sample_url,
             index_url=request.url_adapter.build("plot_list"),
             form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
             fields=plot_fields(plot, values, options), display_width=width, display_height=height,
         )
         return _html_response(html)
 
-    def _image(self, request, plot, args, fmt):
-        if fmt in ANIMATION_WRITERS:
-            return self._animation(request, plot, args, fmt)
-        if fmt == "stream":
-            return self._stream(request, plot, args)
-        values, options = self._parse(plot, args, fmt)
-        try:
-            data, timing = self._render(plot, values, options)
-        except PoolExhausted:
-            self.metrics.rejected("pool_exhausted")
-            raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
-        except RenderTimeout:
-            self.metrics.rejected("render_timeout")
-            raise Overloaded("the render took too long and was abandoned") from None
-        return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
 
     def _render(self, plot, values, options, record=True):
         """Draw through the pool: the image's bytes and its Server-Timing header.

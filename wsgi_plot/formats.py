@@ -29,7 +29,7 @@ class Format:
     label: str  # link text on pages
     kind: str  # "still", "animation" or "stream": how it is drawn and sent
     raster: bool = False  # drawn into the Agg canvas (a still's pixels, or every frame)
-    encode: Callable | None = None  # still raster: encode(rgba pixels, dpi) -> bytes
+    encode: Callable | None = None  # still raster, or each stream frame: encode(rgba pixels, dpi) -> bytes
     writer: Callable | None = None  # animation: writer(frames, fps, dpi) with add(pixels) and finish() -> bytes
     options: tuple = ()  # query options it takes beyond dpi, size and seed
     linked: bool = True  # offered as a link on plot pages
@@ -48,8 +48,8 @@ FORMATS = {fmt.name: fmt for fmt in (
            writer=lambda frames, fps, dpi: GifWriter(frames, fps),
            description="animated GIF, looping forever: frames successive updates at fps"),
     # Not linked from pages: under the default sync workers it answers 503 (it needs threads).
-    Format("stream", STREAM_CONTENT_TYPE, "live stream", "stream", raster=True, options=("fps", "seconds"),
-           linked=False, description="live stream of PNG frames (multipart/x-mixed-replace), paced by the server"),
+    Format("stream", STREAM_CONTENT_TYPE, "live stream", "stream", raster=True, encode=encode_png,
+           options=("fps", "seconds"), linked=False, description="live stream of PNG frames (multipart/x-mixed-replace), paced by the server"),
 )}
 
 #: Every option some format takes, so that a plot parameter of that name is never mistaken for one.

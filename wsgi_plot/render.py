@@ -29,8 +29,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.container import Container
 from matplotlib.figure import Figure
 
+from .formats import FORMATS
 from .layout import keep_inside, lay_out
-from .png import encode_png
 
 #: Drawing holds the GIL anyway, and matplotlib's shared font and text caches
 #: are not safe to use from two threads at once, so draws are serialised. We
@@ -357,8 +357,13 @@ def _rc_param(name, value):
         matplotlib.rcParams[name] = previous
 
 
-def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | None = None) -> tuple[bytes, Timings]:
-    """Draw ``values`` into ``prepared`` and encode it as ``fmt``; the figure stays reusable."""
+def render(prepared: PreparedFigure, values, rng, fmt, deadline: float | None = None) -> tuple[bytes, Timings]:
+    """Draw ``values`` into ``prepared`` and encode it as ``fmt`` (a still ``Format`` or its name).
+
+    A raster format is drawn into the Agg canvas by the fast path and encoded outside the draw
+    lock; a vector one is saved by matplotlib under it. The figure stays reusable.
+    """
+    fmt = _still_format(fmt)
     timings = Timings()
     start = time.perf_counter()
     with DRAW_LOCK:
@@ -366,18 +371,18 @@ def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | No
         # already past its deadline is not drawn at all.
         _check_deadline(deadline, "wait for the draw lock", figure_untouched=True)
         prepared.update(values, rng)
-        if fmt == "png":
+        if fmt.raster:
             prepared.draw_agg()
         _check_deadline(deadline, "draw")
         timings.draw = _ms_since(start)
-        if fmt != "png":
+        if not fmt.raster:
             start = time.perf_counter()
-            data = prepared.encode_vector(fmt)
+            data = prepared.encode_vector(fmt.name)
             timings.encode = _ms_since(start)
-    if fmt == "png":
+    if fmt.raster:
         # Outside the lock: the figure is ours until it goes back to the pool.
         start = time.perf_counter()
-        data = encode_png(np.asarray(prepared.canvas.buffer_rgba()), prepared.figure.dpi)
+        data = fmt.encode(np.asarray(prepared.canvas.buffer_rgba()), prepared.figure.dpi)
         timings.encode = _ms_since(start)
     _check_deadline(deadline, "encode")
     return data, timings
@@ -385,6 +390,7 @@ def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | No
 
 def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int, frame=None) -> bytes:
     """A full draw on a brand-new figure: the reference the fast path must match."""
+    fmt = _still_format(fmt)
     extra = (frame,) if plot.update_takes_frame else ()
     figure = _new_figure(plot, width, height, dpi)
     canvas = FigureCanvasAgg(figure)
@@ -401,10 +407,17 @@ def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dp
             plot.draw(axes, values, rng, *extra)
             if plot.layout:
                 lay_out(figure)
-        if fmt != "png":
-            return _encode_vector(figure, fmt)
+        if not fmt.raster:
+            return _encode_vector(figure, fmt.name)
         canvas.draw()
-    return encode_png(np.asarray(canvas.buffer_rgba()), figure.dpi)
+    return fmt.encode(np.asarray(canvas.buffer_rgba()), figure.dpi)
+
+
+def _still_format(fmt):
+    fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
+    if fmt.kind != "still":
+        raise ValueError(f"{fmt.name} is not a still image; animations and streams draw frames")
+    return fmt
 
 
 def _new_figure(plot, width, height, dpi) -> Figure:
