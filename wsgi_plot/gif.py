@@ -26,6 +26,7 @@ class GifWriter:
         # GIF counts delays in hundredths of a second: 1/fps rounded to that.
         self.duration_ms = 1000 / fps
         self._frames = []
+        self._palette = None  # the first frame's colours, as a palette image
 
     def add(self, rgba: np.ndarray):
         """Append an ``(height, width, 4)`` uint8 frame; the figure is opaque, so alpha is dropped."""
@@ -34,10 +35,11 @@ class GifWriter:
         height, width, _ = rgba.shape
         # Read in place and converted by Pillow: ~1 ms, where fromarray of the RGB slice copies it strided (~20 ms).
         image = Image.frombuffer("RGBA", (width, height), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1).convert("RGB")
-        if not self._frames:
-            self._frames.append(image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE))
-        else:
-            self._frames.append(image.quantize(palette=self._frames[0], dither=Image.Dither.NONE))
+        if self._palette is None:
+            self._palette = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        # The first frame too is mapped to the palette, not kept as the octree left it: the two
+        # mappings differ on a few pixels, which would flicker where nothing changed.
+        self._frames.append(image.quantize(palette=self._palette, dither=Image.Dither.NONE))
 
     def finish(self) -> bytes:
         if len(self._frames) != self.frame_count:
