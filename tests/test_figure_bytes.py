@@ -20,7 +20,7 @@ PLOTS = [plot.name for plot in default_registry()]
 
 def prepared(name, reusable=True, width=4, height=3, dpi=100):
     plot = default_registry().get(name)
-    values = plot.parse({})
+    values = plot.parse(dict(plot.example))  # data charts (line, bar) have required parameters
     return plot, values, PreparedFigure(plot, plot.static_values(values), width, height, dpi, reusable=reusable)
 
 
@@ -64,9 +64,9 @@ def test_a_figure_not_kept_saves_no_background_and_draws_the_same_picture(name, 
     plot, values, figure = prepared(name, reusable=False, dpi=300)
     png, _ = render(figure, values, np.random.default_rng(3), "png")
     assert figure.background is None
-    assert_same_picture(png, unpooled(plot, seed=3), tmp_path)
+    assert_same_picture(png, unpooled(plot, seed=3, **vars(values)), tmp_path)
     svg, _ = render(figure, values, np.random.default_rng(3), "svg")
-    assert figure.svg_static is None and svg == unpooled(plot, "svg", seed=3)
+    assert figure.svg_static is None and svg == unpooled(plot, "svg", seed=3, **vars(values))
 
 
 def test_release_frees_the_pixels_without_the_garbage_collector(no_collector):

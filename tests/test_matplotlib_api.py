@@ -50,7 +50,7 @@ def test_ticks_reaching_into_the_axes_are_drawn_over_the_data(direction, in_over
     (line,) = axes.plot([0, 1], [0, 1], zorder=0.5)
     figure.canvas.draw()
     assert all(t.get_tickdir() == direction for t in axes.xaxis.get_major_ticks())
-    assert (axes.xaxis in _overlay(axes, [line])) is in_overlay
+    assert (axes.xaxis in _overlay(axes, [line], figure.canvas.get_renderer())) is in_overlay
 
 
 def test_tick_direction_is_public():

@@ -107,7 +107,8 @@ class PreparedFigure:
                 self.axes = self.figure.add_subplot()
                 self.artists = plot.init(self.axes, static_values)
                 if plot.layout:
-                    lay_out(self.figure)
+                    with _measuring_renderer(self.canvas):
+                        lay_out(self.figure)
                 self.static_limits = self.axes.get_xlim(), self.axes.get_ylim()
                 self.drawn = sorted(_flatten(self.artists), key=lambda a: a.get_zorder())
                 for artist in self.drawn:
@@ -138,6 +139,10 @@ class PreparedFigure:
         """
         self.background = None
         self.svg_static = None
+        self._drop_pixels()
+
+    def _drop_pixels(self):
+        """Let the Agg canvas go: its renderer, and every Text's reference to it."""
         self.canvas.renderer = None
         self.canvas._lastKey = None  # so that a later get_renderer makes a new one, not returns None
         for text in self.figure.findobj(matplotlib.text.Text):
@@ -154,7 +159,8 @@ class PreparedFigure:
             self.figure.clear()
             self.plot.draw(self.figure.add_subplot(), values, rng, *extra)
             if self.plot.layout:
-                lay_out(self.figure)  # nothing is static: laid out per request
+                with _measuring_renderer(self.canvas):
+                    lay_out(self.figure)  # nothing is static: laid out per request
             return
         self.plot.update(self.artists, values, rng, *extra)
         self.widened = widen_to_fit(self.axes, self.drawn)
@@ -202,7 +208,8 @@ class PreparedFigure:
         for artist in self.drawn + self.overlay:
             artist.set_animated(False)
         # Wider limits may bring wider tick labels: lay out again for this draw only.
-        relaid = keep_inside(self.figure) if self.widened and self.plot.layout else None
+        with _measuring_renderer(self.canvas):
+            relaid = keep_inside(self.figure) if self.widened and self.plot.layout else None
         try:
             yield
         finally:
@@ -214,6 +221,29 @@ class PreparedFigure:
                 if relaid is not None:
                     relaid.restore()
                 self.widened = False
+
+
+@contextmanager
+def _measuring_renderer(canvas):
+    """Let the layout measure text with a 1x1 px renderer where the canvas has none yet.
+
+    Text sizes depend on the dpi, not on the canvas: a full-size renderer would allocate the
+    figure's pixels, which SVG and PDF never need. Agg's ``get_renderer`` returns the one it
+    made last for the figure's size and dpi (private ``_lastKey``, as ``release`` uses), so it
+    is handed the small one until the layout is done. A canvas that has drawn keeps its own.
+    """
+    if getattr(canvas, "renderer", None) is not None:
+        yield
+        return
+    figure = canvas.figure
+    width, height = figure.bbox.size
+    canvas.renderer = RendererAgg(1, 1, figure.dpi)
+    canvas._lastKey = (width, height, figure.dpi)
+    try:
+        yield
+    finally:
+        canvas.renderer = None
+        canvas._lastKey = None
 
 
 def _overlay(axes, changing, renderer):
