@@ -1,5 +1,6 @@
 """wsgi_plot: matplotlib plots served over HTTP by a plain WSGI application."""
 
+from .errors import ParameterError
 from .middleware import NoCacheMiddleware
 from .params import Param
 from .plot import Plot, PlotRegistry
@@ -8,8 +9,8 @@ from .settings import Settings
 
 __version__ = "0.1.0"
 
-__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "PlotRegistry", "PlotApp", "Settings",
-           "default_registry", "app"]
+__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotRegistry", "PlotApp",
+           "Settings", "default_registry", "app"]
 
 
 def default_registry():

@@ -30,7 +30,7 @@ class Settings:
     pool_timeout: float = 5.0  # seconds a request waits for a free figure before 503
     render_timeout: float = 10.0  # seconds; a render past it ends with 503 and its figure is dropped
     metrics: bool = True  # serve /metrics and count requests
-    max_body_bytes: int = 1_048_576  # bytes of a POST's JSON body (1 MiB): ~100,000 numbers; larger is 413 unread
+    max_body_bytes: int = 1_048_576  # bytes of a POST's JSON body (1 MiB: ~140,000 short numbers); larger is 413, unread
     max_animation_pixels: int = 32_400_000  # frames x width x height of an APNG/GIF: 30 frames of 1200x900
     max_stream_seconds: int = 60  # longest (and default) live stream; the time it holds a thread
     max_streams: int = 4  # live streams at once per process, each holding a thread; beyond: 503

@@ -6,8 +6,7 @@ randomness: the same request gives the same bytes.
 
 import numpy as np
 
-from wsgi_plot import Param, Plot
-from wsgi_plot.errors import ParameterError
+from wsgi_plot import Param, ParameterError, Plot
 
 from .line import LIMIT
 

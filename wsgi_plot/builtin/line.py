@@ -7,8 +7,7 @@ still reuses the figure and its canvas. No randomness: the same request gives th
 
 import numpy as np
 
-from wsgi_plot import Param, Plot
-from wsgi_plot.errors import ParameterError
+from wsgi_plot import Param, ParameterError, Plot
 
 #: matplotlib's autoscaling and tick locators overflow near the float maximum (1e308); values
 #: within 1e100 keep every step finite.
