@@ -25,7 +25,8 @@ def prepared(name, reusable=True, width=4, height=3, dpi=100):
 
 
 def live_agg_canvases():
-    return [renderer for renderer in gc.get_objects() if isinstance(renderer, RendererAgg)
+    # type(), not isinstance: some objects (Django's lazy settings) raise when asked their class.
+    return [renderer for renderer in gc.get_objects() if type(renderer) is RendererAgg
             and renderer.get_canvas_width_height() != (1, 1)]
 
 

@@ -39,7 +39,8 @@ class Metrics:
                                     multiprocess_mode="livesum", registry=own)
         self.streams = Gauge("wsgi_plot_streams", "Live streams being sent now (each holds a server thread).",
                              multiprocess_mode="livesum", registry=own)
-        self.pool_bytes = Gauge("wsgi_plot_pool_bytes", "Bytes counted for the figures the pool keeps (pool_max_bytes bounds it).",
+        self.pool_bytes = Gauge("wsgi_plot_pool_bytes",
+                                "Bytes counted for the figures the pool keeps (pool_max_bytes bounds it).",
                                 multiprocess_mode="livesum", registry=own)
         self.pool_evictions = Counter("wsgi_plot_pool_evictions", "Idle figures dropped to make room for another.",
                                       registry=own)
