@@ -107,6 +107,7 @@ class PreparedFigure:
                 self.axes = self.figure.add_subplot()
                 self.artists = plot.init(self.axes, static_values)
                 if plot.layout:
+                    _out_of_layout(_flatten(self.artists))
                     with _measuring_renderer(self.canvas):
                         lay_out(self.figure)
                 self.static_limits = self.axes.get_xlim(), self.axes.get_ylim()
@@ -283,6 +284,18 @@ def _flatten(artists):
     return flat
 
 
+def _out_of_layout(changing):
+    """Leave the changing artists that are clipped to the axes out of layout measurements.
+
+    Clipped, they cannot reach outside the axes, but after a layout their clip
+    box differs from the axes' box by rounding, so matplotlib would measure
+    each one: 500 histogram bars cost ~100 ms per measurement.
+    """
+    for artist in changing:
+        if artist.get_clip_on():
+            artist.set_in_layout(False)
+
+
 def _data_bounds(artist):
     """``(xmin, ymin, xmax, ymax)`` of an artist's data, or None when unknown or empty."""
     if isinstance(artist, matplotlib.lines.Line2D):
@@ -429,6 +442,7 @@ def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dp
         if plot.incremental:
             artists = plot.init(axes, plot.static_values(values))
             if plot.layout:
+                _out_of_layout(_flatten(artists))
                 lay_out(figure)
             plot.update(artists, values, rng, *extra)
             if widen_to_fit(axes, _flatten(artists)) and plot.layout:
