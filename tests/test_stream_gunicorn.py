@@ -1,4 +1,4 @@
-"""Live streams against real gunicorn on loopback: gthread serves them beside images; sync refuses at once."""
+"""Live streams against real gunicorn and uWSGI on loopback: threaded workers serve them beside images; others refuse at once."""
 
 import http.client
 import time
@@ -112,3 +112,27 @@ def test_sync_workers_answer_503_at_once(tmp_path):
         with urllib.request.urlopen(server.base_url + "/fig/5_2?dpi=50", timeout=30) as image:
             assert image.status == 200
         assert elapsed < 30
+
+
+@pytest.mark.parametrize("threads", [None, "2"], ids=["no-threads", "threads"])
+def test_uwsgi_streams_only_with_threads(tmp_path, threads):
+    """uwsgi.ini as shipped has no threads: 503 at once. With --threads the same route streams."""
+    from .test_uwsgi import uwsgi_executable
+
+    extra = ("--threads", threads) if threads else ()
+    with servers.uwsgi(uwsgi_executable(), workers=1, log_path=tmp_path / "uwsgi.log", extra=extra) as server:
+        if not threads:
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(server.base_url + STREAM, timeout=30)
+            assert refused.value.code == 503
+            assert "--threads" in refused.value.read().decode()
+            refused.value.close()
+            return
+        connection, response = open_stream(server.base_url)
+        try:
+            assert response.status == 200
+            frames = [read_part(response) for _ in range(2)]
+            assert frames[0] != frames[1]
+            decode_png(frames[1])
+        finally:
+            connection.close()
