@@ -24,7 +24,8 @@ def test_every_format_is_served_with_its_media_type(client, name):
                           environ_overrides={"wsgi.multithread": True})
     assert response.status_code == 200
     assert response.headers["Content-Type"].split(";")[0] == fmt.media_type.split(";")[0]
-    assert client.get(f"/fig/5_2.{name.upper()}?{SMALL}", environ_overrides={"wsgi.multithread": True}).status_code == 200
+    alias = client.get(f"/fig/5_2.{name.upper()}?{SMALL}", environ_overrides={"wsgi.multithread": True})
+    assert alias.status_code == 200
 
 
 def test_unknown_format_names_format_and_lists_the_registry():

@@ -1,4 +1,7 @@
-"""Live streams against real gunicorn and uWSGI on loopback: threaded workers serve them beside images; others refuse at once."""
+"""Live streams against real gunicorn and uWSGI on loopback.
+
+Threaded workers serve them beside images; workers without threads refuse them at once.
+"""
 
 import http.client
 import time

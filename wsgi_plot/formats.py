@@ -49,7 +49,8 @@ FORMATS = {fmt.name: fmt for fmt in (
            description="animated GIF, looping forever: frames successive updates at fps"),
     # Not linked from pages: under the default sync workers it answers 503 (it needs threads).
     Format("stream", STREAM_CONTENT_TYPE, "live stream", "stream", raster=True, encode=encode_png,
-           options=("fps", "seconds"), linked=False, description="live stream of PNG frames (multipart/x-mixed-replace), paced by the server"),
+           options=("fps", "seconds"), linked=False,
+           description="live stream of PNG frames (multipart/x-mixed-replace), paced by the server"),
 )}
 
 #: Every option some format takes, so that a plot parameter of that name is never mistaken for one.

@@ -34,7 +34,8 @@ class GifWriter:
             raise ValueError(f"already {self.frame_count} frames")
         height, width, _ = rgba.shape
         # Read in place and converted by Pillow: ~1 ms, where fromarray of the RGB slice copies it strided (~20 ms).
-        image = Image.frombuffer("RGBA", (width, height), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1).convert("RGB")
+        pixels = np.ascontiguousarray(rgba)
+        image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1).convert("RGB")
         if self._palette is None:
             self._palette = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
         # The first frame too is mapped to the palette, not kept as the octree left it: the two

@@ -213,7 +213,8 @@ def _image(formats, *more_errors) -> dict:
     formats = [FORMATS[name] for name in formats]
     streams = any(fmt.kind == "stream" for fmt in formats)
     ok = {"description": "the image; Server-Timing gives checkout, draw and encode milliseconds"
-                         + ("; a stream's parts are PNGs, each with Content-Type and Content-Length" if streams else ""),
+                         + ("; a stream's parts are PNGs, each with Content-Type and Content-Length"
+                            if streams else ""),
           "headers": {**_REQUEST_ID, "Server-Timing": {"required": not streams, "schema": {"type": "string"}}},
           "content": {fmt.media_type: {"schema": {"type": "string", "contentEncoding": "binary"}} for fmt in formats}}
     responses = {"200": ok, **_error_responses(400, 404, 413, *more_errors, 503)}
@@ -222,5 +223,6 @@ def _image(formats, *more_errors) -> dict:
         unavailable = responses["503"]
         responses["503"] = {**unavailable, "description": unavailable["description"] + "; or a stream asked of a "
                             "server without threads (no Retry-After), or max_streams streams running",
-                            "headers": {**_REQUEST_ID, "Retry-After": {**_RETRY_AFTER["Retry-After"], "required": False}}}
+                            "headers": {**_REQUEST_ID,
+                                        "Retry-After": {**_RETRY_AFTER["Retry-After"], "required": False}}}
     return responses

@@ -36,7 +36,7 @@ class RenderOptions:
 
 
 def json_option_text(name: str, value) -> str:
-    """An option from a JSON body as the query would write it: size as text, the others (dpi, seed, frames...) integers."""
+    """An option from a JSON body as the query would write it: size as text, the others integers (dpi, seed, frames)."""
     if name == "size":
         if not isinstance(value, str):
             raise ParameterError("size", "expected a string WIDTHxHEIGHT such as \"4x3\"")
