@@ -64,7 +64,7 @@ MIX = [
     # bad requests
     (2, "GET", "/fig/{m}_0", 400),
     (1, "GET", "/fig/abc_{v}", 400),
-    (1, "GET", "/fig/5_2.gif", 400),
+    (1, "GET", "/fig/5_2.bmp", 400),
     (1, "GET", "/fig/5_2?n=0", 400),
     (1, "GET", "/fig/5_2?bogus=1", 400),
     (1, "GET", "/plot/histogram.png?n=99999999", 400),

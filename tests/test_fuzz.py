@@ -16,10 +16,11 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from wsgi_plot import create_app
 
 #: Small limits so that the requests which do render stay cheap on a 2-core machine.
-APP = validator(create_app(max_dpi=60, default_dpi=20, max_pixels=60_000, max_points=500, pool_size=2))
+APP = validator(create_app(max_dpi=60, default_dpi=20, max_pixels=60_000, max_points=500, pool_size=2,
+                           max_animation_pixels=200_000))
 
 PARAM_NAMES = ["n", "dpi", "size", "seed", "mean", "var", "bins", "steps", "step", "_", "format",
-               "y", "x", "title", "marker", "grid", "labels", "values", "horizontal"]
+               "y", "x", "title", "marker", "grid", "labels", "values", "horizontal", "frames", "fps", "seconds"]
 PREFIXES = ["/", "/fig/", "/normal/", "/plot/", "/plot/normal", "/plot/normal.", "/plot/histogram.", "/plots/",
             "/plot/random-walk", "/healthz", "/readyz", "/metrics", "/openapi.json", "//", "/fig/5_2",
             "/plot/line.png", "/plot/bar.svg", "/plot/line"]
@@ -31,7 +32,7 @@ NUMBERS = st.one_of(st.integers(-10**20, 10**20).map(str), st.floats(allow_nan=T
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
 URL_TEXT = st.one_of(TEXT, NUMBERS, st.sampled_from(["%", "%zz", "%2F", "..", ".png", ".svg", ".pdf", ".gif", "_"]))
 
-SUFFIXES = st.sampled_from(["", ".png", ".svg", ".pdf", ".PDF", ".gif", ".", "/"])
+SUFFIXES = st.sampled_from(["", ".png", ".svg", ".pdf", ".PDF", ".gif", ".apng", ".", "/"])
 paths = st.one_of(
     st.builds(lambda prefix, parts: prefix + "".join(parts), st.sampled_from(PREFIXES), st.lists(URL_TEXT, max_size=3)),
     # Shaped like the routes, so that most examples reach parameter validation.

@@ -42,6 +42,7 @@ GRID = [
 PLOTS = [plot.name for plot in default_registry()]
 
 
+
 class TextRecorder:
     """Every text a renderer draws, with its window extent and the canvas size, in that renderer's units."""
 

@@ -59,7 +59,8 @@ def test_page_image_and_links_resolve_under_the_prefix(client):
     assert {url for _, _, url in found} >= {"/plots/fig/5_2.svg", "/plots/fig/5_2.pdf", "/plots/normal/5_2",
                                               "/plots/plots/", "/plots/plot/normal"}
     expected = {"/plots/fig/5_2": "image/png", "/plots/fig/5_2.svg": "image/svg+xml",
-                "/plots/fig/5_2.pdf": "application/pdf"}
+                "/plots/fig/5_2.pdf": "application/pdf", "/plots/fig/5_2.apng?frames=30": "image/apng",
+                "/plots/fig/5_2.gif?frames=30": "image/gif"}
     for tag, attribute, url in found:
         assert url.startswith("/plots/"), (tag, attribute, url)
         response = get(client, url)

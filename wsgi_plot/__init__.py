@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotRegistry", "PlotApp", "Settings",
-           "default_registry", "app"]
+__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotRegistry", "PlotApp",
+           "Settings", "default_registry", "app"]
 
 #: Public names and the modules that define them, imported on first use (PEP 562). A server's
 #: master process imports ``wsgi_plot.gunicorn_config``, and the ``wsgi-plot`` command this

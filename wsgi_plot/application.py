@@ -16,11 +16,14 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import health
-from .errors import Overloaded, ParameterError, PathNotFound, error_response
+from .animation import (Frame, FrameSource, animate, animation_deadline, draw_frame, frames_that_fit,
+                        parse_animation_options, parse_stream_options)
+from .errors import Overloaded, ParameterError, PathNotFound, StreamsNeedThreads, error_response
+from .formats import FORMAT_OPTION_NAMES, FORMATS, parse_format
 from .metrics import create_metrics
 from .middleware import NoCacheMiddleware
 from .openapi import openapi_document
-from .options import FORMATS, OPTION_NAMES, parse_format, parse_render_options
+from .options import OPTION_NAMES, parse_render_options
 from .pages import (CONTENT_SECURITY_POLICY, LIVE_CONTENT_SECURITY_POLICY, index_page, plot_fields,
                     plot_list_page, plot_page)
 from .params import format_number
@@ -30,6 +33,7 @@ from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
 from .request_args import RequestArgs, image_args, query_args
 from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
 from .settings import Settings
+from .stream import FrameStream, StreamSlots, waiter
 
 log = logging.getLogger("wsgi_plot")
 
@@ -43,6 +47,11 @@ _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 _FORMAT_SUFFIX_RE = re.compile(r"(.*)\.([A-Za-z][A-Za-z0-9]*)\Z")
 _THUMBNAIL = {"dpi": "75", "size": "3.2x2.4"}  # 240x180 px; 75 dpi keeps tick labels legible (10 pt = 10 px)
 
+#: Options of the image routes that may not repeat: every plot's, and those some format takes.
+SINGLE_OPTIONS = OPTION_NAMES + FORMAT_OPTION_NAMES
+#: Seconds a client refused for max_streams waits: streams last up to max_stream_seconds, most less.
+STREAM_RETRY_AFTER = 5
+
 
 class PlotApp:
     """Serves a registry's plots as images and pages."""
@@ -54,6 +63,7 @@ class PlotApp:
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
                                on_in_use=self.metrics.set_figures_in_use, on_bytes=self.metrics.set_pool_bytes,
                                on_evicted=self.metrics.evicted_figure)
+        self.streams = StreamSlots(settings.max_streams, on_change=self.metrics.set_streams)
         self._warm_lock = threading.Lock()
         self.warmed = not settings.warm  # True once the default figures are prepared
         self._capped = {}  # plot -> the plot with its counts capped at max_points
@@ -157,16 +167,17 @@ class PlotApp:
     def on_fig(self, request, spec):
         mean, var, fmt = _parse_alias_spec(spec, allow_format=True)
         plot = self._plot(ALIAS_PLOT)
-        return self._image(request, plot, query_args(request, {"mean": mean, "var": var}, OPTION_NAMES), fmt or "png")
+        args = query_args(request, {"mean": mean, "var": var}, SINGLE_OPTIONS)
+        return self._image(request, plot, args, fmt or FORMATS["png"])
 
     def on_plot_image(self, request, name, fmt):
         plot, fmt = self._plot(name), parse_format(fmt)
-        return self._image(request, plot, image_args(request, self.settings.max_body_bytes, OPTION_NAMES), fmt)
+        return self._image(request, plot, image_args(request, self.settings.max_body_bytes, SINGLE_OPTIONS), fmt)
 
     def on_normal_page(self, request, spec):
         mean, var, _ = _parse_alias_spec(spec, allow_format=False)
         plot = self._plot(ALIAS_PLOT)
-        args = query_args(request, {"mean": mean, "var": var}, OPTION_NAMES + (REFRESH_KEY,))
+        args = query_args(request, {"mean": mean, "var": var}, SINGLE_OPTIONS + (REFRESH_KEY,))
         refresh = pop_refresh(args)
         values, options = self._parse(plot, args)
         path = {"spec": f"{format_number(values.mean)}_{format_number(values.var)}"}
@@ -182,7 +193,7 @@ class PlotApp:
 
     def on_plot_page(self, request, name):
         plot = self._plot(name)
-        args = query_args(request, single=OPTION_NAMES + (REFRESH_KEY,))
+        args = query_args(request, single=SINGLE_OPTIONS + (REFRESH_KEY,))
         refresh = pop_refresh(args)
         values, options = self._parse(plot, args)
 
@@ -211,26 +222,28 @@ class PlotApp:
             raise PathNotFound(f"/plot/{name}"[:80], "no plot of that name")
         return self._served(plot)
 
-    def _parse(self, plot, args, fmt="png"):
-        values = plot.parse(args, reserved=OPTION_NAMES, from_json=args.from_json)
-        return values, parse_render_options(args, self.settings, fmt)
+    def _parse(self, plot, args, fmt=FORMATS["png"]):
+        """The plot's values and the options of ``fmt``: the options of other formats are unknown parameters."""
+        values = plot.parse(args, reserved=OPTION_NAMES + fmt.options, from_json=args.from_json)
+        return values, parse_render_options(args, self.settings, fmt.name)
 
-    def _page(self, request, plot, values, options, image_url, new_sample_url, query, refresh=None):
-        fill = {p.name: p.text(getattr(values, p.name)) for p in plot.params}
-        title = Template(plot.title or plot.name).safe_substitute(fill)
-        width, height = 800, round(800 * options.height / options.width)
-        html = plot_page(
-            title=title, heading=title, description=plot.description,
-            image_url=image_url("png", **query), svg_url=image_url("svg", **query),
-            pdf_url=image_url("pdf", **query), new_sample_url=new_sample_url,
-            index_url=request.url_adapter.build("plot_list"),
-            form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
-            fields=plot_fields(plot, values, options), display_width=width, display_height=height,
-            refresh=refresh,
-        )
-        return _html_response(html, live=refresh is not None)
+    def _lease(self, plot, values, options):
+        """The pool's checkout (a context manager) of a figure prepared for this plot, static values and size."""
+        static = plot.static_values(values)
+        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
+        nbytes = prepared_figure_bytes(plot, *options.pixels)
+        keep = self.pool.keeps(nbytes)  # one too large to keep is drawn in full, saving nothing
+
+        def build():
+            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep)
+
+        return self.pool.checkout(key, build, nbytes)
 
     def _image(self, request, plot, args, fmt):
+        """The response for an image route: drawn as the format's kind says."""
+        return getattr(self, f"_send_{fmt.kind}")(request, plot, args, fmt)
+
+    def _send_still(self, request, plot, args, fmt):
         values, options = self._parse(plot, args, fmt)
         self._shed_if_queued_too_long(request)
         try:
@@ -241,7 +254,106 @@ class PlotApp:
         except RenderTimeout:
             self.metrics.rejected("render_timeout")
             raise Overloaded("the render took too long and was abandoned") from None
-        return Response(data, mimetype=FORMATS[fmt], headers={"Server-Timing": timing})
+        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing})
+
+    def _send_animation(self, request, plot, args, fmt):
+        """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation."""
+        values, options = self._parse(plot, args, fmt)
+        animation = parse_animation_options(args, self.settings, options.pixels)  # 413 before any drawing
+        self._shed_if_queued_too_long(request)
+        source = FrameSource(plot, options.seed)
+        deadline = animation_deadline(self.settings, animation.frames)
+        started = time.perf_counter()
+        try:
+            with self._lease(plot, values, options) as lease:
+                self.metrics.waited_for_figure(lease.waited)
+                writer = fmt.writer(animation.frames, animation.fps, options.dpi)
+                data = animate(lease.obj, values, source, animation, writer, deadline)
+        except PoolExhausted:
+            self.metrics.rejected("pool_exhausted")
+            raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
+        except RenderTimeout:
+            self.metrics.rejected("render_timeout")
+            raise Overloaded("the animation took too long and was abandoned") from None
+        elapsed = time.perf_counter() - started
+        self.metrics.rendered(fmt.name, elapsed)
+        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
+
+    def _send_stream(self, request, plot, args, fmt):
+        """A live stream: PNG frames paced by the server, one thread held per stream."""
+        if not request.environ.get("wsgi.multithread"):
+            # A sync worker would be held for the whole stream, refusing every other request.
+            self.metrics.rejected("stream_needs_threads")
+            raise StreamsNeedThreads()
+        values, options = self._parse(plot, args, fmt)
+        stream = parse_stream_options(args, self.settings)
+        self._shed_if_queued_too_long(request)
+        if not self.streams.try_take():
+            self.metrics.rejected("max_streams")
+            raise Overloaded(f"already {self.settings.max_streams} live streams in this process (max_streams); "
+                             "retry later", retry_after=STREAM_RETRY_AFTER)
+        try:
+            source = FrameSource(plot, options.seed)
+
+            def render_frame(number):
+                deadline = time.monotonic() + self.settings.render_timeout
+                started = time.perf_counter()
+                with self._lease(plot, values, options) as lease:  # held for one frame only
+                    self.metrics.waited_for_figure(lease.waited)
+                    pixels = draw_frame(lease.obj, values, source.rng(), Frame(number, stream.frames), deadline)
+                    png = fmt.encode(pixels, options.dpi)
+                self.metrics.rendered(fmt.name, time.perf_counter() - started)
+                return png
+
+            try:
+                first = render_frame(0)
+            except PoolExhausted:
+                self.metrics.rejected("pool_exhausted")
+                raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
+            except RenderTimeout:
+                self.metrics.rejected("render_timeout")
+                raise Overloaded("the first frame took too long and was abandoned") from None
+
+            def later_frame(number):
+                try:
+                    return render_frame(number)
+                except (PoolExhausted, RenderTimeout) as exc:
+                    log.warning("stream of %s ended at frame %d: %s", plot.name, number, exc)
+                    return None
+
+            body = FrameStream(first, later_frame, stream.frames, stream.fps, self.streams.give_back,
+                               wait=waiter(request.environ))
+        except BaseException:
+            self.streams.give_back()
+            raise
+        # X-Accel-Buffering: nginx would otherwise buffer the parts and deliver them in lumps.
+        return Response(body, content_type=fmt.media_type, direct_passthrough=True,
+                        headers={"X-Accel-Buffering": "no"})
+
+    def _page(self, request, plot, values, options, image_url, new_sample_url, query, refresh=None):
+        fill = {p.name: p.text(getattr(values, p.name)) for p in plot.params}
+        title = Template(plot.title or plot.name).safe_substitute(fill)
+        width, height = 800, round(800 * options.height / options.width)
+        links = []  # every format a page offers, as the registry lists them
+        for fmt in FORMATS.values():
+            if not fmt.linked:
+                continue
+            extra = {}
+            if fmt.kind == "animation":  # as many frames as the budget allows at this size, up to the default
+                extra["frames"] = frames_that_fit(self.settings, options.pixels)
+                if extra["frames"] is None:
+                    continue
+            links.append((fmt.name, fmt.label, image_url(fmt.name, **query, **extra)))
+        html = plot_page(
+            title=title, heading=title, description=plot.description,
+            image_url=image_url("png", **query), links=links, new_sample_url=new_sample_url,
+            index_url=request.url_adapter.build("plot_list"),
+            form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
+            fields=plot_fields(plot, values, options), display_width=width, display_height=height,
+            refresh=refresh,
+        )
+        return _html_response(html, live=refresh is not None)
+
 
     def _shed_if_queued_too_long(self, request):
         """503 at once, before any drawing, for a request that waited past ``queue_timeout``.
@@ -263,19 +375,11 @@ class PlotApp:
         """Draw through the pool: the image's bytes and its Server-Timing header.
 
         ``record=False`` leaves the metrics alone: warming up serves no request."""
-        static = plot.static_values(values)
-        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
-        nbytes = prepared_figure_bytes(plot, *options.pixels)
-        keep = self.pool.keeps(nbytes)  # one too large to keep is drawn in full, saving nothing
         rng = np.random.default_rng(options.seed)
         started = time.perf_counter()
         deadline = time.monotonic() + self.settings.render_timeout
-
-        def build():
-            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep)
-
         expired = None
-        with self.pool.checkout(key, build, nbytes) as lease:
+        with self._lease(plot, values, options) as lease:
             if record:
                 self.metrics.waited_for_figure(lease.waited)
             checkout_ms = (time.perf_counter() - started) * 1000
@@ -307,7 +411,7 @@ class PlotApp:
                 pass  # busy: /readyz reports that itself
             for plot, args in self._default_images():
                 try:
-                    values, options = self._parse(plot, RequestArgs(args))
+                    values, options = self._parse(plot, args)
                     if not self.pool.has_room(prepared_figure_bytes(plot, *options.pixels)):
                         break
                     self._render(plot, values, options, record=False)
@@ -318,12 +422,12 @@ class PlotApp:
     def _default_images(self):
         served = {plot.name: plot for plot in self.plots()}
         if ALIAS_PLOT in served:
-            yield served[ALIAS_PLOT], dict(ALIAS_EXAMPLE)
+            yield served[ALIAS_PLOT], RequestArgs(ALIAS_EXAMPLE)
         for plot in served.values():
             if not any(param.required for param in plot.params):
-                yield plot, {}
+                yield plot, RequestArgs()
             elif plot.example:
-                yield plot, dict(plot.example)
+                yield plot, RequestArgs(plot.example)
 
 
 def warm(application) -> bool:

@@ -42,6 +42,15 @@ class Overloaded(ServiceUnavailable):
         self.retry_after = retry_after
 
 
+class StreamsNeedThreads(ServiceUnavailable):
+    """A live stream asked of a server that runs one request per worker (503, no Retry-After: it would not help)."""
+
+    def __init__(self):
+        super().__init__("live streams hold a connection open, so they need a threaded server; run "
+                         "gunicorn -k gthread --threads N (or uWSGI with --threads N)")
+        self.param = None
+
+
 def _wants_json(request) -> bool:
     if request is None:
         return False

@@ -37,6 +37,8 @@ class Metrics:
         # livesum: the sum over live workers; a dead worker's figures are in use by no one.
         self.figures_in_use = Gauge("wsgi_plot_figures_in_use", "Pooled figures lent to requests now.",
                                     multiprocess_mode="livesum", registry=own)
+        self.streams = Gauge("wsgi_plot_streams", "Live streams being sent now (each holds a server thread).",
+                             multiprocess_mode="livesum", registry=own)
         self.pool_bytes = Gauge("wsgi_plot_pool_bytes",
                                 "Bytes counted for the figures the pool keeps (pool_max_bytes bounds it).",
                                 multiprocess_mode="livesum", registry=own)
@@ -61,6 +63,9 @@ class Metrics:
 
     def set_figures_in_use(self, count: int):
         self.figures_in_use.set(count)
+
+    def set_streams(self, count: int):
+        self.streams.set(count)
 
     def set_pool_bytes(self, count: int):
         self.pool_bytes.set(count)
@@ -89,6 +94,9 @@ class NoMetrics:
         pass
 
     def set_figures_in_use(self, count):
+        pass
+
+    def set_streams(self, count):
         pass
 
     def set_pool_bytes(self, count):

@@ -4,7 +4,10 @@ Nothing here is written twice: a parameter's type, bounds, default and help come
 ``Param``, the option bounds from ``Settings``, so the document cannot drift from validation.
 """
 
-from .options import FORMATS, MAX_SEED
+from .animation import (DEFAULT_ANIMATION_FPS, DEFAULT_FRAMES, DEFAULT_STREAM_FPS, MAX_ANIMATION_FPS, MAX_FRAMES,
+                        MAX_STREAM_FPS, MIN_FRAMES)
+from .formats import FORMATS
+from .options import MAX_SEED
 from .params import Param
 from .refresh import MAX_REFRESH, MIN_REFRESH, REFRESH_KEY
 from .request_args import JSON_MEDIA_TYPE
@@ -37,7 +40,8 @@ _RETRY_AFTER = {"Retry-After": {"description": "seconds", "required": True, "sch
 _ERRORS = {
     400: "a parameter is malformed, out of range, unknown or repeated; the body names it",
     404: "no such path or plot",
-    413: "the image would exceed the pixel budget (max_pixels), or the body is larger than max_body_bytes",
+    413: "the image would exceed the pixel budget (max_pixels), an animation max_animation_pixels, "
+         "or the body is larger than max_body_bytes",
     415: "a POST body that is not application/json",
     503: "no figure free within the pool timeout, the render passed its deadline, or the request waited past "
          "queue_timeout (X-Request-Start) before reaching the server",
@@ -63,8 +67,9 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
         paths[f"/plot/{plot.name}"] = {"get": _operation(
             f"page_{plot.name}", f"Page of {plot.name!r}: {summary}", query + [_REFRESH], _html(400, 413))}
         paths[f"/plot/{plot.name}.{{format}}"] = {
-            "get": _operation(f"image_{plot.name}", f"{plot.name!r} as PNG, SVG or PDF: {summary}",
-                              [_format_parameter()] + query, _image(list(FORMATS))),
+            "get": _operation(f"image_{plot.name}", f"{plot.name!r} in any format ({', '.join(FORMATS)}): {summary}",
+                              [_format_parameter()] + query + _format_option_parameters(settings),
+                              _image(list(FORMATS))),
             "post": _operation(f"image_{plot.name}_post", f"{plot.name!r} from a JSON body: the same values as the "
                                "query, lists as arrays; the same bytes as the GET", [_format_parameter()],
                                _image(list(FORMATS), 415), _request_body(plot, settings)),
@@ -77,8 +82,8 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
             paths[f"/fig/{template}"] = {"get": _operation(
                 "fig", f"PNG of {plot.name!r}, the recipe's URL", in_path + rest, _image(["png"]))}
             paths[f"/fig/{template}.{{format}}"] = {"get": _operation(
-                "fig_format", f"{plot.name!r} as PNG, SVG or PDF", in_path + [_format_parameter()] + rest,
-                _image(list(FORMATS)))}
+                "fig_format", f"{plot.name!r} in any format", in_path + [_format_parameter()] + rest
+                + _format_option_parameters(settings), _image(list(FORMATS)))}
             paths[f"/normal/{template}"] = {"get": _operation(
                 "normal_page", f"Page of {plot.name!r}, the recipe's URL", in_path + rest + [_REFRESH],
                 _html(400, 404, 413))}
@@ -141,7 +146,7 @@ def _path_parameter(param: Param) -> dict:
 def _request_body(plot, settings) -> dict:
     """The JSON object a POST sends: each parameter in its JSON form, and the options."""
     options = {option["name"]: {**option["schema"], "description": option["description"]}
-               for option in _option_parameters(settings)}
+               for option in _option_parameters(settings) + _format_option_parameters(settings)}
     properties = {p.name: {**p.schema(), "description": p.help} if p.help else p.schema() for p in plot.params}
     schema = {"type": "object", "properties": {**properties, **options}, "additionalProperties": False}
     required = [p.name for p in plot.params if p.required]
@@ -153,6 +158,27 @@ def _request_body(plot, settings) -> dict:
 
 def _format_parameter() -> dict:
     return {"name": "format", "in": "path", "required": True, "schema": {"type": "string", "enum": list(FORMATS)}}
+
+
+def _format_option_parameters(settings) -> list:
+    """The options only some formats take (the registry says which); any other format refuses them with 400."""
+    def takers(name):
+        return ", ".join(fmt.name for fmt in FORMATS.values() if name in fmt.options)
+
+    def integer(name, description, minimum, maximum, default=None):
+        schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
+        if default is not None:
+            schema["default"] = default
+        return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
+                "description": f"{description} (formats {takers(name)} only)", "schema": schema}
+
+    return [
+        integer("frames", f"number of frames; frames x width x height at most {settings.max_animation_pixels} "
+                          "pixels (max_animation_pixels), else 413", MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES),
+        integer("fps", f"frames per second: an animation's playback ({DEFAULT_ANIMATION_FPS} by default), a "
+                       f"stream's pace (1 to {MAX_STREAM_FPS}, {DEFAULT_STREAM_FPS} by default)", 1, MAX_ANIMATION_FPS),
+        integer("seconds", "how long a stream runs", 1, settings.max_stream_seconds, settings.max_stream_seconds),
+    ]
 
 
 def _option_parameters(settings) -> list:
@@ -193,7 +219,19 @@ def _html(*errors) -> dict:
 
 
 def _image(formats, *more_errors) -> dict:
-    ok = {"description": "the image; Server-Timing gives checkout, draw and encode milliseconds",
-          "headers": {**_REQUEST_ID, "Server-Timing": {"required": True, "schema": {"type": "string"}}},
-          "content": {FORMATS[fmt]: {"schema": {"type": "string", "contentEncoding": "binary"}} for fmt in formats}}
-    return {"200": ok, **_error_responses(400, 404, 413, *more_errors, 503)}
+    formats = [FORMATS[name] for name in formats]
+    streams = any(fmt.kind == "stream" for fmt in formats)
+    ok = {"description": "the image; Server-Timing gives checkout, draw and encode milliseconds"
+                         + ("; a stream's parts are PNGs, each with Content-Type and Content-Length"
+                            if streams else ""),
+          "headers": {**_REQUEST_ID, "Server-Timing": {"required": not streams, "schema": {"type": "string"}}},
+          "content": {fmt.media_type: {"schema": {"type": "string", "contentEncoding": "binary"}} for fmt in formats}}
+    responses = {"200": ok, **_error_responses(400, 404, 413, *more_errors, 503)}
+    if streams:
+        # Retrying the same single-threaded server would not help, so that 503 has no Retry-After.
+        unavailable = responses["503"]
+        responses["503"] = {**unavailable, "description": unavailable["description"] + "; or a stream asked of a "
+                            "server without threads (no Retry-After), or max_streams streams running",
+                            "headers": {**_REQUEST_ID,
+                                        "Retry-After": {**_RETRY_AFTER["Retry-After"], "required": False}}}
+    return responses

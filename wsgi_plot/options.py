@@ -1,4 +1,4 @@
-"""Options every plot accepts: output format, dpi, size, seed; bounds come from Settings."""
+"""Options every plot accepts: dpi, size, seed; bounds come from Settings. Formats are in formats.py."""
 
 import re
 from dataclasses import dataclass
@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from .errors import ParameterError, PixelBudgetExceeded
 from .params import format_number, parse_float, parse_int
 from .settings import Settings, parse_size_text
-
-#: Format -> mimetype. SVG is ``image/svg+xml`` (the recipe's ``image/svg`` is not a type).
-FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 OPTION_NAMES = ("dpi", "size", "seed")
 
@@ -39,7 +36,7 @@ class RenderOptions:
 
 
 def json_option_text(name: str, value) -> str:
-    """An option from a JSON body as the query would write it: dpi and seed as JSON integers, size as text."""
+    """An option from a JSON body as the query would write it: size as text, the others integers (dpi, seed, frames)."""
     if name == "size":
         if not isinstance(value, str):
             raise ParameterError("size", "expected a string WIDTHxHEIGHT such as \"4x3\"")
@@ -47,13 +44,6 @@ def json_option_text(name: str, value) -> str:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ParameterError(name, "expected a whole number")
     return str(value)
-
-
-def parse_format(text: str) -> str:
-    fmt = text.lower()
-    if fmt not in FORMATS:
-        raise ParameterError("format", f"unsupported {text!r}; use one of {', '.join(FORMATS)}")
-    return fmt
 
 
 def parse_render_options(args, settings: Settings, fmt: str = "png") -> RenderOptions:

@@ -9,6 +9,7 @@ import hashlib
 from html import escape
 from string import Template
 
+from .formats import FORMATS
 from .refresh import MAX_REFRESH, MIN_REFRESH, SCRIPT, SCRIPT_HASH
 
 STYLE = """
@@ -68,10 +69,7 @@ _PLOT_PAGE = Template("""<h2>$heading</h2>
 <p>$description</p>
 <p><img class="plot" id="plot" src="$image_url" alt="$heading" width="$width" height="$height"$refresh_attr></p>
 <p><a id="new-sample" href="$new_sample_url">new sample</a>
- &middot; <a id="svg" href="$svg_url">SVG</a>
- &middot; <a id="pdf" href="$pdf_url">PDF</a>
- &middot; <a id="png" href="$image_url">PNG</a>
- &middot; <a href="$index_url">all plots</a></p>
+$links &middot; <a href="$index_url">all plots</a></p>
 <form method="get" action="$form_action">
 $fields
 <label>refresh (seconds, blank: off) <input name="refresh" type="number" value="$refresh" min="$min_refresh" max="$max_refresh" step="1"></label>
@@ -114,13 +112,19 @@ def control_html(name: str, control) -> Safe:
     return Safe(f'{hidden}<input name="{escape(name)}"{attrs}>')
 
 
-def plot_page(*, title: str, heading: str, description: str, image_url: str, svg_url: str, pdf_url: str,
-              new_sample_url: str, index_url: str, form_action: str, fields: Safe,
-              display_width: int, display_height: int, refresh: int | None = None) -> str:
-    """``refresh``: seconds between image reloads in place (a live page, see ``refresh.py``), or None."""
+_FORMAT_LINK = Template(""" &middot; <a id="$id" href="$url">$label</a>
+""")
+
+
+def plot_page(*, title: str, heading: str, description: str, image_url: str, links, new_sample_url: str,
+              index_url: str, form_action: str, fields: Safe, display_width: int, display_height: int,
+              refresh: int | None = None) -> str:
+    """``links``: ``(format name, label, url)`` per format offered; the name is the link's id.
+    ``refresh``: seconds between image reloads in place (a live page, see ``refresh.py``), or None."""
     live = refresh is not None
+    format_links = _join(_fill(_FORMAT_LINK, id=name, label=label, url=url) for name, label, url in links)
     body = _fill(_PLOT_PAGE, heading=heading, description=description, image_url=image_url,
-                 svg_url=svg_url, pdf_url=pdf_url, new_sample_url=new_sample_url, index_url=index_url,
+                 links=format_links, new_sample_url=new_sample_url, index_url=index_url,
                  form_action=form_action, fields=fields, width=display_width, height=display_height,
                  refresh_attr=Safe(f' data-refresh="{int(refresh)}"' if live else ""), refresh=refresh or "",
                  min_refresh=MIN_REFRESH, max_refresh=MAX_REFRESH,
@@ -146,11 +150,11 @@ or browse <a href="$plots_url">all plots</a>.</p>
 <h2>URLs</h2>
 <table>
 <tr><th>URL</th><th>what</th></tr>
-<tr><td><code>/fig/MEAN_VAR[.png|.svg|.pdf]</code></td><td>the recipe's scatter of Normal(MEAN, VAR) samples; VAR is the standard deviation and must be &gt; 0</td></tr>
+<tr><td><code>/fig/MEAN_VAR[.FORMAT]</code></td><td>the recipe's scatter of Normal(MEAN, VAR) samples; VAR is the standard deviation and must be &gt; 0</td></tr>
 <tr><td><code>/normal/MEAN_VAR</code></td><td>an HTML page showing that image</td></tr>
 <tr><td><code>/plots/</code></td><td>every registered plot with a thumbnail</td></tr>
 <tr><td><code>/plot/NAME</code></td><td>a plot's page with a form of its parameters</td></tr>
-<tr><td><code>/plot/NAME.FORMAT?param=value&amp;...</code></td><td>a plot rendered as png, svg or pdf</td></tr>
+<tr><td><code>/plot/NAME.FORMAT?param=value&amp;...</code></td><td>a plot in one of the formats below</td></tr>
 <tr><td><code>/openapi.json</code></td><td>OpenAPI description of every route, parameter and bound</td></tr>
 <tr><td><code>/healthz</code>, <code>/readyz</code></td><td>liveness and readiness probes (JSON)</td></tr>
 <tr><td><code>/metrics</code></td><td>Prometheus metrics, unless turned off</td></tr>
@@ -162,9 +166,21 @@ or browse <a href="$plots_url">all plots</a>.</p>
 <tr><td><code>seed</code></td><td>integer; the same seed gives the same image</td></tr>
 </table>
 <p>Images may have at most $max_pixels pixels (width &times; height).</p>
+<h2>Formats</h2>
+<table>
+$formats</table>
 <h2>Plots and their parameters</h2>
 $plots
 """)
+
+
+def _format_rows() -> Safe:
+    rows = []
+    for fmt in FORMATS.values():
+        options = ", ".join(f"<code>{escape(name)}</code>" for name in fmt.options)
+        rows.append(f"<tr><td><code>.{escape(fmt.name)}</code></td><td>{escape(fmt.media_type)}</td>"
+                    f"<td>{escape(fmt.description)}</td><td>{options}</td></tr>\n")
+    return _join(rows)
 
 
 def index_page(*, example_url: str, plots_url: str, settings, plot_rows) -> str:
@@ -179,5 +195,5 @@ def index_page(*, example_url: str, plots_url: str, settings, plot_rows) -> str:
         rows.append(f'<h3><a href="{escape(page_url)}">{escape(name)}</a></h3>\n<table>\n{cells}</table>\n')
     body = _fill(_INDEX, example_url=example_url, plots_url=plots_url, min_dpi=settings.min_dpi,
                  max_dpi=settings.max_dpi, default_dpi=settings.default_dpi, default_size=settings.default_size,
-                 max_pixels=settings.max_pixels, plots=_join(rows))
+                 max_pixels=settings.max_pixels, plots=_join(rows), formats=_format_rows())
     return layout("wsgi_plot", Safe(body))

@@ -10,6 +10,11 @@ A plot that only has ``draw(ax, params, rng)`` is drawn in full every time.
 
 Every plot is laid out so that its text fits inside the figure
 (:mod:`wsgi_plot.layout`) unless it is declared with ``layout=False``.
+
+With ``update_takes_frame=True``, update (or draw) takes a fourth argument,
+``frame``: None for a still image, else an ``animation.Frame`` (``number``
+and ``count``) of an animation or stream, whose frames then all start from
+the same random state, so each can show a step more of the same data.
 """
 
 import dataclasses
@@ -41,6 +46,7 @@ class Plot:
     #: Query values the gallery and index link to, for a plot whose required parameters have no
     #: default (data charts): ``{"y": "3,1,4"}``.
     example: Mapping[str, str] = field(default_factory=dict)
+    update_takes_frame: bool = False  # update/draw(..., frame): animations tell it which frame it draws
     layout: bool = True  # fit text inside the figure; False keeps the positions init or draw leaves
     _by_name: dict = field(init=False, repr=False, compare=False)
 

@@ -31,22 +31,34 @@ _COLOR_TYPE_RGBA = 6
 _INCHES_PER_METRE = 1 / 0.0254
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
+def chunk(kind: bytes, data: bytes) -> bytes:
     crc = zlib.crc32(data, zlib.crc32(kind))
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def compress_pixels(rgba: np.ndarray) -> bytes:
+    """An ``(height, width, 4)`` uint8 array as the zlib stream of PNG image data (IDAT, or APNG fdAT)."""
+    height, width, _ = rgba.shape
+    scanlines = np.empty((height, 1 + width * 4), dtype=np.uint8)
+    scanlines[:, 0] = 0  # filter type 0 (None) on every row
+    scanlines[:, 1:].reshape(height, width, 4)[...] = rgba
+    return _zlib_compress(scanlines, COMPRESS_LEVEL)
+
+
+def header_chunks(width: int, height: int, dpi: float | None) -> list[bytes]:
+    """The signature, IHDR and (given a dpi) pHYs: what every PNG and APNG here starts with."""
+    header = struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPE_RGBA, 0, 0, 0)
+    parts = [_SIGNATURE, chunk(b"IHDR", header)]
+    if dpi:
+        per_metre = round(dpi * _INCHES_PER_METRE)
+        parts.append(chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
+    return parts
 
 
 def encode_png(rgba: np.ndarray, dpi: float | None = None) -> bytes:
     """Encode an ``(height, width, 4)`` uint8 array as a lossless 8-bit RGBA PNG."""
     height, width, _ = rgba.shape
-    scanlines = np.empty((height, 1 + width * 4), dtype=np.uint8)
-    scanlines[:, 0] = 0  # filter type 0 (None) on every row
-    scanlines[:, 1:].reshape(height, width, 4)[...] = rgba
-    header = struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPE_RGBA, 0, 0, 0)
-    parts = [_SIGNATURE, _chunk(b"IHDR", header)]
-    if dpi:
-        per_metre = round(dpi * _INCHES_PER_METRE)
-        parts.append(_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
-    parts.append(_chunk(b"IDAT", _zlib_compress(scanlines, COMPRESS_LEVEL)))
-    parts.append(_chunk(b"IEND", b""))
+    parts = header_chunks(width, height, dpi)
+    parts.append(chunk(b"IDAT", compress_pixels(rgba)))
+    parts.append(chunk(b"IEND", b""))
     return b"".join(parts)

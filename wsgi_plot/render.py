@@ -29,8 +29,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.container import Container
 from matplotlib.figure import Figure
 
+from .formats import FORMATS
 from .layout import keep_inside, lay_out
-from .png import encode_png
 
 #: Drawing holds the GIL anyway, and matplotlib's shared font and text caches
 #: are not safe to use from two threads at once, so draws are serialised. We
@@ -139,6 +139,10 @@ class PreparedFigure:
         """
         self.background = None
         self.svg_static = None
+        self._drop_pixels()
+
+    def _drop_pixels(self):
+        """Let the Agg canvas go: its renderer, and every Text's reference to it."""
         self.canvas.renderer = None
         self.canvas._lastKey = None  # so that a later get_renderer makes a new one, not returns None
         for text in self.figure.findobj(matplotlib.text.Text):
@@ -151,15 +155,20 @@ class PreparedFigure:
         self.background = None
         self.svg_static = None
 
-    def update(self, values, rng):
-        """Put a request's data in; a full-draw plot is drawn from scratch."""
+    def update(self, values, rng, frame=None):
+        """Put a request's data in; a full-draw plot is drawn from scratch.
+
+        ``frame`` (an ``animation.Frame``, None for a still image) is passed on to plots whose
+        update takes it.
+        """
+        extra = (frame,) if self.plot.update_takes_frame else ()
         if not self.plot.incremental:
             self.figure.clear()
-            self.plot.draw(self.figure.add_subplot(), values, rng)
+            self.plot.draw(self.figure.add_subplot(), values, rng, *extra)
             if self.plot.layout:
                 lay_out(self.figure)  # nothing is static: laid out per request
             return
-        self.plot.update(self.artists, values, rng)
+        self.plot.update(self.artists, values, rng, *extra)
         if (self.axes.get_xlim(), self.axes.get_ylim()) != self.static_limits:
             # update moved the view itself (a time axis following the requested range): the static
             # part is drawn once at the new limits and kept, so the next request for the same view
@@ -377,8 +386,13 @@ def _rc_param(name, value):
         matplotlib.rcParams[name] = previous
 
 
-def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | None = None) -> tuple[bytes, Timings]:
-    """Draw ``values`` into ``prepared`` and encode it as ``fmt``; the figure stays reusable."""
+def render(prepared: PreparedFigure, values, rng, fmt, deadline: float | None = None) -> tuple[bytes, Timings]:
+    """Draw ``values`` into ``prepared`` and encode it as ``fmt`` (a still ``Format`` or its name).
+
+    A raster format is drawn into the Agg canvas by the fast path and encoded outside the draw
+    lock; a vector one is saved by matplotlib under it. The figure stays reusable.
+    """
+    fmt = _still_format(fmt)
     timings = Timings()
     start = time.perf_counter()
     with DRAW_LOCK:
@@ -386,25 +400,27 @@ def render(prepared: PreparedFigure, values, rng, fmt: str, deadline: float | No
         # already past its deadline is not drawn at all.
         _check_deadline(deadline, "wait for the draw lock", figure_untouched=True)
         prepared.update(values, rng)
-        if fmt == "png":
+        if fmt.raster:
             prepared.draw_agg()
         _check_deadline(deadline, "draw")
         timings.draw = _ms_since(start)
-        if fmt != "png":
+        if not fmt.raster:
             start = time.perf_counter()
-            data = prepared.encode_vector(fmt)
+            data = prepared.encode_vector(fmt.name)
             timings.encode = _ms_since(start)
-    if fmt == "png":
+    if fmt.raster:
         # Outside the lock: the figure is ours until it goes back to the pool.
         start = time.perf_counter()
-        data = encode_png(np.asarray(prepared.canvas.buffer_rgba()), prepared.figure.dpi)
+        data = fmt.encode(np.asarray(prepared.canvas.buffer_rgba()), prepared.figure.dpi)
         timings.encode = _ms_since(start)
     _check_deadline(deadline, "encode")
     return data, timings
 
 
-def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int) -> bytes:
+def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int, frame=None) -> bytes:
     """A full draw on a brand-new figure: the reference the fast path must match."""
+    fmt = _still_format(fmt)
+    extra = (frame,) if plot.update_takes_frame else ()
     figure = _new_figure(plot, width, height, dpi)
     canvas = FigureCanvasAgg(figure)
     with DRAW_LOCK:
@@ -414,17 +430,24 @@ def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dp
             if plot.layout:
                 _out_of_layout(_flatten(artists))
                 lay_out(figure)
-            plot.update(artists, values, rng)
+            plot.update(artists, values, rng, *extra)
             if widen_to_fit(axes, _flatten(artists)) and plot.layout:
                 keep_inside(figure)
         else:
-            plot.draw(axes, values, rng)
+            plot.draw(axes, values, rng, *extra)
             if plot.layout:
                 lay_out(figure)
-        if fmt != "png":
-            return _encode_vector(figure, fmt)
+        if not fmt.raster:
+            return _encode_vector(figure, fmt.name)
         canvas.draw()
-    return encode_png(np.asarray(canvas.buffer_rgba()), figure.dpi)
+    return fmt.encode(np.asarray(canvas.buffer_rgba()), figure.dpi)
+
+
+def _still_format(fmt):
+    fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
+    if fmt.kind != "still":
+        raise ValueError(f"{fmt.name} is not a still image; animations and streams draw frames")
+    return fmt
 
 
 def _new_figure(plot, width, height, dpi) -> Figure:

@@ -32,6 +32,9 @@ class Settings:
     queue_timeout: float = 10.0  # seconds an image request may have waited since X-Request-Start; older: 503, undrawn; 0: off
     metrics: bool = True  # serve /metrics and count requests
     max_body_bytes: int = 1_048_576  # bytes of a POST's JSON body (1 MiB: ~140,000 short numbers); larger is 413, unread
+    max_animation_pixels: int = 32_400_000  # frames x width x height of an APNG/GIF: 30 frames of 1200x900
+    max_stream_seconds: int = 60  # longest (and default) live stream; the time it holds a thread
+    max_streams: int = 4  # live streams at once per process, each holding a thread; beyond: 503
     # Prepare each plot's default figure (and the recipe's /fig/5_2) before the first request:
     # at worker start (gunicorn.conf.py, uwsgi.ini) or else on the first /readyz; within the pool's bounds.
     warm: bool = True
@@ -47,6 +50,9 @@ class Settings:
             (self.max_points >= 1, "max_points", "must be >= 1"),
             (self.max_body_bytes >= 1, "max_body_bytes", "must be >= 1"),
             (self.pool_size >= 1, "pool_size", "must be >= 1"),
+            (self.max_animation_pixels >= 1, "max_animation_pixels", "must be >= 1"),
+            (self.max_stream_seconds >= 1, "max_stream_seconds", "must be >= 1"),
+            (self.max_streams >= 0, "max_streams", "must be >= 0 (0 turns streams off)"),
             (self.pool_max_bytes >= 0, "pool_max_bytes", "must be >= 0"),
             # Finite, so that no request can wait or draw forever.
             (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),

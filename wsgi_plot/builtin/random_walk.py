@@ -1,4 +1,4 @@
-"""A random walk: one line whose data changes per request."""
+"""A random walk: one line whose data changes per request, and grows step by step when animated."""
 
 import numpy as np
 
@@ -21,14 +21,17 @@ def init(ax, p):
     return [line]
 
 
-def update(artists, p, rng):
+def update(artists, p, rng, frame):
     (line,) = artists
     position = np.concatenate([[0.0], np.cumsum(rng.normal(0, p.step, p.steps))])
-    line.set_data(np.arange(p.steps + 1), position)
+    # Animated, the walk grows: frame k of n shows its first (k + 1) / n of the steps. Every frame
+    # gets the same random numbers, so they all show one walk.
+    shown = p.steps + 1 if frame is None else 1 + -(-p.steps * (frame.number + 1) // frame.count)
+    line.set_data(np.arange(shown), position[:shown])
 
 
 plot = Plot(
-    "random-walk", PARAMS, init=init, update=update,
+    "random-walk", PARAMS, init=init, update=update, update_takes_frame=True,
     title="random walk of $steps steps",
     description="Position of a Gaussian random walk over a number of steps.",
 )

@@ -1,0 +1,192 @@
+"""Animated APNG and GIF, in process: decoded with Pillow, reproducible, bounded before drawing."""
+
+import io
+import math
+
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+from werkzeug.test import Client
+
+from wsgi_plot import Param, Plot, PlotRegistry, Settings, create_app
+from wsgi_plot.animation import FRAMES_PER_RENDER_TIMEOUT, animation_deadline, parse_animation_options
+from wsgi_plot.apng import ApngWriter
+from wsgi_plot.errors import ParameterError, PixelBudgetExceeded
+from wsgi_plot.gif import GifWriter
+
+SMALL = "size=2x1.5&dpi=50"  # 100x75 px: cheap frames
+MEDIA_TYPES = {"apng": "image/apng", "gif": "image/gif"}
+
+
+@pytest.fixture(scope="module")
+def client():
+    return Client(create_app())
+
+
+def decoded_frames(data: bytes, fmt: str) -> list[np.ndarray]:
+    """Every frame as a viewer shows it (Pillow composes APNG regions and GIF deltas), RGB."""
+    image = Image.open(io.BytesIO(data))
+    assert image.format == {"apng": "PNG", "gif": "GIF"}[fmt]
+    return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
+
+
+@pytest.mark.parametrize("fmt", ["apng", "gif"])
+@pytest.mark.parametrize("plot", ["normal", "histogram", "random-walk"])
+def test_animation_decodes_with_the_frames_asked_for_all_different(client, plot, fmt):
+    response = client.get(f"/plot/{plot}.{fmt}?frames=6&fps=5&seed=3&{SMALL}")
+    assert response.status_code == 200
+    assert response.mimetype == MEDIA_TYPES[fmt]
+    frames = decoded_frames(response.data, fmt)
+    assert len(frames) == 6
+    assert frames[0].shape == (75, 100, 3)
+    for before, after in zip(frames, frames[1:]):
+        assert not np.array_equal(before, after)
+
+
+def test_apng_and_gif_timing_and_looping(client):
+    apng = Image.open(io.BytesIO(client.get(f"/plot/normal.apng?frames=3&fps=4&{SMALL}").data))
+    assert apng.info["loop"] == 0 and apng.info["duration"] == 250
+    gif = Image.open(io.BytesIO(client.get(f"/plot/normal.gif?frames=3&fps=4&{SMALL}").data))
+    assert gif.info["loop"] == 0 and gif.info["duration"] == 250
+
+
+@pytest.mark.parametrize("fmt", ["apng", "gif"])
+def test_same_seed_same_bytes(client, fmt):
+    url = f"/plot/normal.{fmt}?frames=4&seed=42&{SMALL}"
+    first, again = client.get(url).data, client.get(url).data
+    assert first == again
+    assert client.get(url.replace("seed=42", "seed=43")).data != first
+
+
+def test_apng_frames_are_the_fast_path_pictures(client):
+    """Each APNG frame, as composed by a decoder, is the PNG the same plot gives for that frame's data."""
+    registry = PlotRegistry([Plot("steps", [Param("k", float, 1.0)], draw=_draw_steps, update_takes_frame=True)])
+    animated = Client(create_app(registry=registry)).get(f"/plot/steps.apng?frames=5&{SMALL}")
+    frames = decoded_frames(animated.data, "apng")
+    assert len(frames) == 5
+    for number, frame in enumerate(frames):
+        still = Image.open(io.BytesIO(_steps_still(number, 5))).convert("RGB")
+        assert np.array_equal(frame, np.asarray(still))
+
+
+def _draw_steps(ax, p, rng, frame):
+    n = 5 if frame is None else frame.number + 1
+    ax.bar(range(n), range(1, n + 1))
+    ax.set_xlim(-1, 5)
+    ax.set_ylim(0, 6)
+
+
+def _steps_still(number, count):
+    from wsgi_plot.animation import Frame
+    from wsgi_plot.params import Values
+    from wsgi_plot.render import render_unpooled
+
+    plot = Plot("steps", [Param("k", float, 1.0)], draw=_draw_steps, update_takes_frame=True)
+    return render_unpooled(plot, Values(k=1.0), np.random.default_rng(0), "png", 2, 1.5, 50, Frame(number, count))
+
+
+def test_apng_writer_regions_compose_to_every_frame():
+    """Frames after the first are cut to what changed; a decoder must still see each frame whole."""
+    rng = np.random.default_rng(0)
+    frames = [np.full((40, 60, 4), 255, np.uint8)]
+    for _ in range(4):
+        frame = frames[-1].copy()
+        top, left = rng.integers(0, 30), rng.integers(0, 50)
+        frame[top:top + 10, left:left + 10, :3] = rng.integers(0, 255, 3)
+        frames.append(frame)
+    frames.append(frames[-1].copy())  # unchanged: a one-pixel region
+    writer = ApngWriter(len(frames), fps=10, dpi=72)
+    for frame in frames:
+        writer.add(frame)
+    decoded = [np.asarray(f.convert("RGBA")) for f in ImageSequence.Iterator(Image.open(io.BytesIO(writer.finish())))]
+    assert len(decoded) == len(frames)
+    for got, want in zip(decoded, frames):
+        assert np.array_equal(got, want)
+
+
+def test_writers_refuse_a_wrong_frame_count():
+    for writer in (ApngWriter(2, 10), GifWriter(2, 10)):
+        writer.add(np.zeros((4, 4, 4), np.uint8))
+        with pytest.raises(ValueError, match="1 frames added, 2 announced"):
+            writer.finish()
+        writer.add(np.zeros((4, 4, 4), np.uint8))
+        with pytest.raises(ValueError, match="already 2 frames"):
+            writer.add(np.zeros((4, 4, 4), np.uint8))
+
+
+def test_random_walk_grows_frame_by_frame(client):
+    """Its update takes the frame: one walk, drawn a step further each frame."""
+    frames = decoded_frames(client.get("/plot/random-walk.apng?frames=4&seed=1&size=4x3&dpi=50").data, "apng")
+    green = [int(np.sum((f[..., 1] > 120) & (f[..., 0] < 100) & (f[..., 2] < 100))) for f in frames]
+    assert green[0] < green[1] < green[2] < green[3]
+    # The same walk: every pixel green in one frame stays green in the next.
+    masks = [(f[..., 1] > 120) & (f[..., 0] < 100) & (f[..., 2] < 100) for f in frames]
+    for before, after in zip(masks, masks[1:]):
+        assert np.mean(after[before]) > 0.8  # line ends and antialiasing at the tip move
+
+
+@pytest.mark.parametrize("query, param, status", [
+    ("frames=1", "frames", 400), ("frames=601", "frames", 400), ("frames=ten", "frames", 400),
+    ("fps=0", "fps", 400), ("fps=51", "fps", 400), ("seconds=5", "seconds", 400),
+    ("frames=31", "frames", 413),  # 31 frames of the default 1200x900 px
+])
+def test_bounds_and_budget_name_the_parameter(client, query, param, status):
+    response = client.get(f"/plot/normal.apng?{query}", headers={"Accept": "application/json"})
+    assert response.status_code == status
+    assert response.json["error"]["param"] == param
+
+
+def test_animation_options_are_unknown_to_still_images(client):
+    response = client.get("/plot/normal.png?frames=3", headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.json["error"]["param"] == "frames"
+
+
+def test_budget_at_its_bound():
+    """Exactly max_animation_pixels passes; one frame more is 413, before anything is drawn."""
+    settings = Settings(max_animation_pixels=3 * 100 * 75)
+    assert parse_animation_options({"frames": "3"}, settings, (100, 75)).frames == 3
+    with pytest.raises(PixelBudgetExceeded, match="at most 3 frames"):
+        parse_animation_options({"frames": "4"}, settings, (100, 75))
+    default = Settings()
+    assert parse_animation_options({"frames": "30"}, default, (1200, 900)).frames == 30
+    with pytest.raises(PixelBudgetExceeded):
+        parse_animation_options({"frames": "31"}, default, (1200, 900))
+    with pytest.raises(ParameterError):
+        parse_animation_options({"fps": "51"}, default, (10, 10))
+
+    app = create_app(max_animation_pixels=3 * 100 * 75)
+    client = Client(app)
+    refused = client.get(f"/plot/normal.gif?frames=4&{SMALL}")
+    assert refused.status_code == 413 and refused.data.startswith(b"413 Request Entity Too Large: frames:")
+    assert app.app.pool.size == 0  # refused before a figure was even prepared
+    assert client.get(f"/plot/normal.gif?frames=3&{SMALL}").status_code == 200
+
+
+def test_deadline_scales_with_frames():
+    settings = Settings(render_timeout=2.0)
+    assert animation_deadline(settings, 2, now=100.0) == 102.0
+    assert animation_deadline(settings, FRAMES_PER_RENDER_TIMEOUT, now=100.0) == 102.0
+    assert animation_deadline(settings, FRAMES_PER_RENDER_TIMEOUT + 1, now=100.0) == 104.0
+    assert animation_deadline(settings, 600, now=0.0) == 2.0 * math.ceil(600 / FRAMES_PER_RENDER_TIMEOUT)
+
+
+def test_an_animation_past_its_deadline_is_503_and_frees_its_figure():
+    app = create_app(render_timeout=1e-6)
+    client = Client(app)
+    response = client.get(f"/plot/normal.apng?frames=3&{SMALL}")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert app.app.pool.in_use == 0
+
+
+def test_frames_that_do_not_change_stay_the_same():
+    """bar draws the request's data on every frame: APNG frames equal, and Pillow merges the GIF's into one.
+
+    The GIF's first frame is mapped to its palette like the others; left as the octree made it, it
+    differed from the rest on a few dozen pixels, a flicker where nothing changed.
+    """
+    client = Client(create_app())
+    query = "labels=a,b,c&values=3,1,2&frames=4&size=2x1.5&dpi=50"
+    apng = decoded_frames(client.get(f"/plot/bar.apng?{query}").data, "apng")
+    assert len(apng) == 4 and all(np.array_equal(apng[0], frame) for frame in apng)
+    gif = decoded_frames(client.get(f"/plot/bar.gif?{query}").data, "gif")
+    assert len(gif) == 1

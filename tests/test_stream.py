@@ -1,0 +1,158 @@
+"""Live streams in process: multipart parts, pacing, threads required, max_streams, closing."""
+
+import time
+
+import pytest
+from werkzeug.test import Client
+
+from wsgi_plot import create_app
+from wsgi_plot.stream import BOUNDARY, FrameStream, StreamSlots, part
+
+from .conftest import decode_png
+
+THREADED = {"wsgi.multithread": True}
+SMALL = "size=2x1.5&dpi=50"
+
+
+def split_parts(body: bytes) -> list[tuple[dict, bytes]]:
+    """``(headers, payload)`` per part, cut by each part's Content-Length, as a client would."""
+    parts, rest = [], body
+    while True:
+        line, rest = rest.split(b"\r\n", 1)
+        if line == f"--{BOUNDARY}--".encode():
+            assert rest == b""
+            return parts
+        assert line == f"--{BOUNDARY}".encode()
+        head, rest = rest.split(b"\r\n\r\n", 1)
+        headers = dict(h.split(": ", 1) for h in head.decode().split("\r\n"))
+        length = int(headers["Content-Length"])
+        payload, rest = rest[:length], rest[length:]
+        assert rest.startswith(b"\r\n")
+        rest = rest[2:]
+        parts.append((headers, payload))
+
+
+def test_stream_parts_are_pngs_with_their_own_headers_paced_by_the_server():
+    client = Client(create_app())
+    started = time.monotonic()
+    response = client.get(f"/plot/normal.stream?fps=10&seconds=1&seed=1&{SMALL}", environ_overrides=THREADED)
+    body = response.data  # the parts are drawn as the body is read
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+    assert response.cache_control.no_store
+    parts = split_parts(body)
+    assert len(parts) == 10  # fps x seconds
+    images = []
+    for headers, payload in parts:
+        assert headers["Content-Type"] == "image/png"
+        image = decode_png(payload)
+        assert image.size == (100, 75)
+        images.append(image.tobytes())
+    assert len(set(images)) == 10  # a new sample per frame
+    assert elapsed >= 0.85  # paced, not sent as fast as drawn: frame 9 is due 0.9 s after frame 0
+
+
+def test_same_seed_same_stream():
+    client = Client(create_app())
+    url = f"/plot/random-walk.stream?fps=30&seconds=1&seed=7&{SMALL}"
+    assert client.get(url, environ_overrides=THREADED).data == client.get(url, environ_overrides=THREADED).data
+
+
+def test_a_single_threaded_server_gets_503_at_once_saying_how_to_run_streams():
+    app = create_app()
+    response = Client(app).get("/plot/normal.stream")  # werkzeug's test client says wsgi.multithread: False
+    assert response.status_code == 503
+    assert "gunicorn -k gthread --threads N" in response.get_data(as_text=True)
+    assert "Retry-After" not in response.headers  # retrying the same server would not help
+    assert app.app.pool.size == 0  # nothing drawn
+
+
+@pytest.mark.parametrize("query, param", [
+    ("fps=0", "fps"), ("fps=31", "fps"), ("seconds=0", "seconds"), ("seconds=61", "seconds"),
+    ("frames=5", "frames"), ("fps=two", "fps"),
+])
+def test_stream_bounds_name_the_parameter(query, param):
+    response = Client(create_app()).get(f"/plot/normal.stream?{query}", environ_overrides=THREADED,
+                                        headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.json["error"]["param"] == param
+
+
+def test_seconds_bounded_by_max_stream_seconds():
+    client = Client(create_app(max_stream_seconds=1))
+    response = client.get(f"/plot/normal.stream?fps=3&{SMALL}", environ_overrides=THREADED)
+    assert len(split_parts(response.data)) == 3  # the default is the maximum: 1 s
+    assert client.get("/plot/normal.stream?seconds=2", environ_overrides=THREADED).status_code == 400
+
+
+def test_max_streams_then_503_with_retry_after_until_one_closes():
+    app = create_app(max_streams=2)
+    client = Client(app)
+    url = f"/plot/normal.stream?fps=1&seconds=60&{SMALL}"
+    open_streams = [client.get(url, environ_overrides=THREADED, buffered=False) for _ in range(2)]
+    assert [r.status_code for r in open_streams] == [200, 200]
+    refused = client.get(url, environ_overrides=THREADED)
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    assert "max_streams" in refused.get_data(as_text=True)
+    assert client.get(f"/plot/normal.png?{SMALL}").status_code == 200  # images are still served
+    assert app.app.streams.active == 2
+    open_streams[0].close()  # what a server does when the client goes away
+    assert app.app.streams.active == 1
+    assert app.app.pool.in_use == 0  # a figure is held only while a frame is drawn
+    again = client.get(url, environ_overrides=THREADED, buffered=False)
+    assert again.status_code == 200
+    again.close()
+    open_streams[1].close()
+    assert app.app.streams.active == 0
+
+
+def test_no_streams_when_max_streams_is_zero():
+    response = Client(create_app(max_streams=0)).get("/plot/normal.stream", environ_overrides=THREADED)
+    assert response.status_code == 503
+
+
+def test_frame_stream_closes_once_and_stops_for_a_gone_client():
+    closed = []
+    gone = [False]
+    drawn = []
+
+    def render(number):
+        drawn.append(number)
+        return b"png%d" % number
+
+    stream = FrameStream(b"png0", render, count=5, fps=1000, on_close=lambda: closed.append(1),
+                         wait=lambda seconds: gone[0])
+    assert next(stream) == part(b"png0")
+    assert next(stream) == part(b"png1")
+    gone[0] = True
+    assert list(stream) == []  # ends before drawing another frame
+    assert drawn == [1]
+    stream.close()
+    stream.close()
+    assert closed == [1]
+
+
+def test_frame_stream_paces_and_ends_early_when_a_frame_fails():
+    now = [0.0]
+    sleeps = []
+
+    def wait(seconds):
+        sleeps.append(round(seconds, 6))
+        now[0] += seconds
+        return False
+
+    stream = FrameStream(b"a", lambda n: None if n == 3 else b"x", count=10, fps=4, on_close=lambda: None,
+                         wait=wait, clock=lambda: now[0])
+    body = list(stream)
+    assert body[-1] == f"--{BOUNDARY}--\r\n".encode()
+    assert len(body) == 4  # frames 0, 1, 2, then the closing boundary instead of frame 3
+    assert sleeps == [0.25, 0.25, 0.25]
+
+
+def test_stream_slots_report_changes():
+    seen = []
+    slots = StreamSlots(1, on_change=seen.append)
+    assert slots.try_take() and not slots.try_take()
+    slots.give_back()
+    assert seen == [1, 0]

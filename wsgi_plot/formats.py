@@ -1,0 +1,68 @@
+"""Output formats: one registry entry each, asked by the renderer, the app, the pages and OpenAPI.
+
+A format says what it is called in URLs, its media type, how it is drawn
+(``kind``) and how its bytes are made:
+
+* ``still``: one image. ``raster`` ones are drawn into the Agg canvas by the
+  fast path and ``encode(pixels, dpi)`` makes the bytes; the others are
+  vector files saved by matplotlib (``savefig(format=name)``).
+* ``animation``: ``frames`` successive Agg frames into ``writer(frames, fps, dpi)``.
+* ``stream``: PNG frames sent as they are drawn, paced by the server.
+
+Adding a format is adding an entry here (and, for a new kind, its drawing).
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .apng import ApngWriter
+from .errors import ParameterError
+from .gif import GifWriter
+from .png import encode_png
+from .stream import CONTENT_TYPE as STREAM_CONTENT_TYPE
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str  # the URL suffix: /plot/normal.<name>
+    media_type: str  # Content-Type of the response
+    label: str  # link text on pages
+    kind: str  # "still", "animation" or "stream": how it is drawn and sent
+    raster: bool = False  # drawn into the Agg canvas (a still's pixels, or every frame)
+    encode: Callable | None = None  # still raster, or each stream frame: encode(rgba pixels, dpi) -> bytes
+    writer: Callable | None = None  # animation: writer(frames, fps, dpi) with add(pixels) and finish() -> bytes
+    options: tuple = ()  # query options it takes beyond dpi, size and seed
+    linked: bool = True  # offered as a link on plot pages
+    description: str = ""
+
+
+FORMATS = {fmt.name: fmt for fmt in (
+    Format("png", "image/png", "PNG", "still", raster=True, encode=encode_png, description="PNG image"),
+    # SVG is image/svg+xml (the recipe's image/svg is not a type).
+    Format("svg", "image/svg+xml", "SVG", "still", description="SVG drawing"),
+    Format("pdf", "application/pdf", "PDF", "still", description="PDF document"),
+    Format("apng", "image/apng", "APNG", "animation", raster=True, options=("frames", "fps"),
+           writer=lambda frames, fps, dpi: ApngWriter(frames, fps, dpi),
+           description="animated PNG, looping forever: frames successive updates at fps"),
+    Format("gif", "image/gif", "GIF", "animation", raster=True, options=("frames", "fps"),
+           writer=lambda frames, fps, dpi: GifWriter(frames, fps),
+           description="animated GIF, looping forever: frames successive updates at fps"),
+    # Not linked from pages: under the default sync workers it answers 503 (it needs threads).
+    Format("stream", STREAM_CONTENT_TYPE, "live stream", "stream", raster=True, encode=encode_png,
+           options=("fps", "seconds"), linked=False,
+           description="live stream of PNG frames (multipart/x-mixed-replace), paced by the server"),
+)}
+
+#: Every option some format takes, so that a plot parameter of that name is never mistaken for one.
+FORMAT_OPTION_NAMES = tuple(dict.fromkeys(name for fmt in FORMATS.values() for name in fmt.options))
+
+
+def parse_format(text: str) -> Format:
+    fmt = FORMATS.get(text.lower())
+    if fmt is None:
+        raise ParameterError("format", f"unsupported {text!r}; use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def still_formats() -> list[Format]:
+    return [fmt for fmt in FORMATS.values() if fmt.kind == "still"]
