@@ -6,6 +6,7 @@ import re
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from http import HTTPStatus
 from string import Template
 from urllib.parse import urlsplit
@@ -246,14 +247,8 @@ class PlotApp:
     def _send_still(self, request, plot, args, fmt):
         values, options = self._parse(plot, args, fmt)
         self._shed_if_queued_too_long(request)
-        try:
+        with self._overload_as_503("the render"):
             data, timing = self._render(plot, values, options)
-        except PoolExhausted:
-            self.metrics.rejected("pool_exhausted")
-            raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
-        except RenderTimeout:
-            self.metrics.rejected("render_timeout")
-            raise Overloaded("the render took too long and was abandoned") from None
         return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing})
 
     def _send_animation(self, request, plot, args, fmt):
@@ -264,20 +259,25 @@ class PlotApp:
         source = FrameSource(plot, options.seed)
         deadline = animation_deadline(self.settings, animation.frames)
         started = time.perf_counter()
+        with self._overload_as_503("the animation"), self._lease(plot, values, options) as lease:
+            self.metrics.waited_for_figure(lease.waited)
+            writer = fmt.writer(animation.frames, animation.fps, options.dpi)
+            data = animate(lease.obj, values, source, animation, writer, deadline)
+        elapsed = time.perf_counter() - started
+        self.metrics.rendered(fmt.name, elapsed)
+        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
+
+    @contextmanager
+    def _overload_as_503(self, what: str):
+        """No free figure, or a render past its deadline: a counted 503 with Retry-After."""
         try:
-            with self._lease(plot, values, options) as lease:
-                self.metrics.waited_for_figure(lease.waited)
-                writer = fmt.writer(animation.frames, animation.fps, options.dpi)
-                data = animate(lease.obj, values, source, animation, writer, deadline)
+            yield
         except PoolExhausted:
             self.metrics.rejected("pool_exhausted")
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
         except RenderTimeout:
             self.metrics.rejected("render_timeout")
-            raise Overloaded("the animation took too long and was abandoned") from None
-        elapsed = time.perf_counter() - started
-        self.metrics.rendered(fmt.name, elapsed)
-        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
+            raise Overloaded(f"{what} took too long and was abandoned") from None
 
     def _send_stream(self, request, plot, args, fmt):
         """A live stream: PNG frames paced by the server, one thread held per stream."""
@@ -305,14 +305,8 @@ class PlotApp:
                 self.metrics.rendered(fmt.name, time.perf_counter() - started)
                 return png
 
-            try:
+            with self._overload_as_503("the first frame"):
                 first = render_frame(0)
-            except PoolExhausted:
-                self.metrics.rejected("pool_exhausted")
-                raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
-            except RenderTimeout:
-                self.metrics.rejected("render_timeout")
-                raise Overloaded("the first frame took too long and was abandoned") from None
 
             def later_frame(number):
                 try:

@@ -260,18 +260,8 @@ class BoolKind(ParamKind):
         return "true or false"
 
 
-class TextKind(ParamKind):
-    """Free text: at most ``max_length`` characters (required, <= 200), optionally matching ``pattern``."""
-
-    name = "text"
-    fields = frozenset({"max_length", "pattern"})
-
-    def declare(self, param):
-        if not isinstance(param.max_length, int) or not 1 <= param.max_length <= MAX_TEXT_LENGTH:
-            raise ValueError(f"Param {param.name!r}: free text needs max_length, 1 to {MAX_TEXT_LENGTH}")
-        if param.pattern is not None:
-            re.compile(param.pattern)  # a bad pattern fails here, at definition
-        return {}
+class _StringKind(ParamKind):
+    """A value that is a string as given, in the query and in JSON; ``check`` says which strings."""
 
     def normalize(self, param, value):
         if not isinstance(value, str):
@@ -284,6 +274,23 @@ class TextKind(ParamKind):
     def from_json(self, param, value):
         _expect_json(param, value, (str,), "a string")
         return self.check(param, value)
+
+    def check(self, param, value):
+        raise NotImplementedError
+
+
+class TextKind(_StringKind):
+    """Free text: at most ``max_length`` characters (required, <= 200), optionally matching ``pattern``."""
+
+    name = "text"
+    fields = frozenset({"max_length", "pattern"})
+
+    def declare(self, param):
+        if not isinstance(param.max_length, int) or not 1 <= param.max_length <= MAX_TEXT_LENGTH:
+            raise ValueError(f"Param {param.name!r}: free text needs max_length, 1 to {MAX_TEXT_LENGTH}")
+        if param.pattern is not None:
+            re.compile(param.pattern)  # a bad pattern fails here, at definition
+        return {}
 
     def check(self, param, value):
         if len(value) > param.max_length:
@@ -310,7 +317,7 @@ class TextKind(ParamKind):
         return described + (f", matching {param.pattern}" if param.pattern is not None else "")
 
 
-class ChoiceKind(ParamKind):
+class ChoiceKind(_StringKind):
     """One of ``choices``: a sequence of values (or of (value, label) pairs), a mapping value -> label,
     or a callable returning one.
 
@@ -329,18 +336,6 @@ class ChoiceKind(ParamKind):
         if callable(param.choices):
             return {"choices": _choice_pairs(param, param.choices())}
         return {}
-
-    def normalize(self, param, value):
-        if not isinstance(value, str):
-            raise TypeError(f"Param {param.name!r}: {value!r} is not a str")
-        return value
-
-    def parse(self, param, text):
-        return self.check(param, text)
-
-    def from_json(self, param, value):
-        _expect_json(param, value, (str,), "a string")
-        return self.check(param, value)
 
     def check(self, param, value):
         if callable(param.choices):  # a declaration not yet served: its choices are not known
