@@ -24,7 +24,6 @@ import io
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -110,7 +109,6 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
     prefix = Path(tempfile.mkdtemp(prefix="wsgi_plot-nginx-", dir=work))
     prefix.chmod(0o755)
     config = nginx_config((tree / "deploy" / "nginx.conf").read_text(), listen, overflow, backends)
-    instances = []
     with servers.running([str(servers.BIN / "gunicorn"), "-c", str(tree / "gunicorn.conf.py"), "--workers",
                           str(WORKERS), "wsgi_plot:app"], f"http://127.0.0.1:{backends[0]}/",
                          env={"BIND": f"127.0.0.1:{backends[0]}"}, cwd=tree, log_path=work / "a.log"), \

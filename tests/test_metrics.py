@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -106,7 +105,7 @@ def worker_pids(master_pid: int) -> set[int]:
 
 
 def send_until_every_worker_counted(server, directory) -> tuple[int, dict, set]:
-    """Bursts of PNG requests until each worker has a counter file, then a scrape.
+    """Bursts of PNG requests until each worker has counted one (so it has also finished warming up), then a scrape.
 
     Returns (requests sent, the scrape, worker pids). The kernel may hand a burst to one
     worker, so bursts go on (bounded) until every one has counted.
@@ -136,15 +135,8 @@ def send_until_every_worker_counted(server, directory) -> tuple[int, dict, set]:
         sent += requests_per_thread * threads
         if pids_with_counters() >= pids:
             break
-    # A counter file exists from a worker's start, before its warm-up (wsgi_plot.warm) has put its
-    # figures back: wait until no figure is in use, since no request is.
-    deadline = time.monotonic() + 30
-    while True:
-        with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
-            scraped = samples(response.read().decode())
-        if value(scraped, "wsgi_plot_figures_in_use") == 0 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    with urllib.request.urlopen(server.base_url + "/metrics", timeout=30) as response:
+        scraped = samples(response.read().decode())
     # Every worker wrote its own counter file: the sums come from all the processes.
     assert len(pids) == 2 and pids_with_counters() >= pids
     return sent, scraped, pids

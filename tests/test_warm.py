@@ -3,7 +3,6 @@
 import re
 import urllib.request
 
-import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, warm

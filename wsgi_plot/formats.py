@@ -62,7 +62,3 @@ def parse_format(text: str) -> Format:
     if fmt is None:
         raise ParameterError("format", f"unsupported {text!r}; use one of {', '.join(FORMATS)}")
     return fmt
-
-
-def still_formats() -> list[Format]:
-    return [fmt for fmt in FORMATS.values() if fmt.kind == "still"]
