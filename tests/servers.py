@@ -81,11 +81,15 @@ def running(cmd, url, env=None, cwd=ROOT, log_path=None, stop_group=True):
 
 
 @contextlib.contextmanager
-def gunicorn(port=None, workers=2, env=None, log_path=None, app="wsgi_plot:app", extra=()):
-    """gunicorn with the project's gunicorn.conf.py on a free loopback port; yields the base URL."""
+def gunicorn(port=None, workers=2, env=None, log_path=None, app="wsgi_plot:app", extra=(), probe_port=None):
+    """gunicorn with the project's gunicorn.conf.py on a free loopback port; yields the base URL.
+
+    ``probe_port``: the probes' address too (PROBE_PORT), which is not otherwise set.
+    """
     port = port or free_port()
     cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--workers", str(workers), *extra, app]
-    server_env = {"BIND": f"127.0.0.1:{port}", **(env or {})}
+    server_env = {"BIND": f"127.0.0.1:{port}", "PROBE_PORT": str(probe_port) if probe_port else None,
+                  "PROBE_BIND": None, **(env or {})}
     base = f"http://127.0.0.1:{port}"
     with running(cmd, base + "/", env=server_env, log_path=log_path) as proc:
         proc.base_url = base

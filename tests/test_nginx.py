@@ -35,24 +35,28 @@ SLOW_REQUESTS = 4
 DEADLINE = 120  # seconds for each phase of the load; a run past it stops sending and fails
 
 
-def config_for(listen_port: int, backend_ports, overflow_port=None) -> str:
+def config_for(listen_port: int, backend_ports, overflow_port=None, probe_ports=None) -> str:
     """deploy/nginx.conf with the test's own ports, everything else as shipped.
 
-    Each upstream's instance lines (ports 800x) become one line per backend port, with the
-    shipped options; the front port 8080 and the overflow port 8081 (the upstream's backup,
-    nginx itself) become ``listen_port`` and ``overflow_port`` (a free one if not given).
+    The instance lines of the upstream of requests (ports 800x) become one line per backend port,
+    those of the probes' upstream (ports 810x) one per probe port (the instances' PROBE_PORT), or
+    per backend port if none are given, with the shipped options; the front port 8080 and the
+    overflow port 8081 (the upstream's backup, nginx itself) become ``listen_port`` and
+    ``overflow_port`` (a free one if not given).
     """
     overflow_port = overflow_port or servers.free_port()
     text = CONFIG.read_text()
     text, listens = re.subn(r"127\.0\.0\.1:8080\b", f"127.0.0.1:{listen_port}", text)
     text, overflows = re.subn(r"\b8081\b", str(overflow_port), text)
-    instances = re.compile(r"((?:^ *server 127\.0\.0\.1:800\d\b.*;\n)+)", flags=re.M)
+    instances = re.compile(r"((?:^ *server 127\.0\.0\.1:8[01]0\d\b.*;\n)+)", flags=re.M)
     blocks = instances.findall(text)
-    assert listens == 1 and overflows == 4 and len(blocks) == 2, "deploy/nginx.conf changed shape: update config_for"
+    assert listens == 1 and overflows == 4 and len(blocks) == 2 and ":800" in blocks[0] and ":810" in blocks[1], \
+        "deploy/nginx.conf changed shape: update config_for"
+    ports = iter([backend_ports, probe_ports or backend_ports])
 
     def one_line_per_port(match):
         options = re.match(r" *server 127\.0\.0\.1:\d+ (.*);", match.group(1)).group(1)
-        return "".join(f"        server 127.0.0.1:{port} {options};\n" for port in backend_ports)
+        return "".join(f"        server 127.0.0.1:{port} {options};\n" for port in next(ports))
 
     return instances.sub(one_line_per_port, text)
 
@@ -74,10 +78,15 @@ def test_shipped_config_is_valid(nginx_executable, tmp_path):
 def test_config_for_rewrites_only_the_ports():
     text = config_for(9000, [9001, 9002, 9003], 9004)
     assert "listen 127.0.0.1:9000;" in text and ":8080" not in text and ":800" not in text and "8081" not in text
+    assert ":810" not in text
     assert "server 127.0.0.1:9004 backup max_fails=0;" in text and "listen 127.0.0.1:9004;" in text
     assert text.count("max_conns=4 max_fails=1 fail_timeout=10s;") == 3  # the upstream of requests
     assert text.count(" max_fails=1 fail_timeout=10s;") == 6  # and that of probes
     assert "proxy_next_upstream error timeout" in text
+    text = config_for(9000, [9001, 9002], 9004, probe_ports=[9101, 9102])
+    assert "server 127.0.0.1:9002 max_conns=4 max_fails=1 fail_timeout=10s;" in text
+    assert "server 127.0.0.1:9102 max_fails=1 fail_timeout=10s;" in text
+    assert "server 127.0.0.1:9002 max_fails=1" not in text and "9101 max_conns" not in text
 
 
 def fetch(base_url, path):

@@ -9,6 +9,7 @@ out, and almost no render for a client that did not get it. Then several hundred
 """
 
 import http.client
+import re
 import shutil
 import socket
 import statistics
@@ -113,15 +114,17 @@ def rendered(instances) -> float:
 
 @pytest.fixture
 def cluster(nginx_executable, nginx_prefix, tmp_path):  # noqa: F811 (fixtures imported above)
-    """nginx from deploy/nginx.conf in front of two gunicorns; yields (nginx's port, instances, prefix)."""
+    """nginx from deploy/nginx.conf in front of two gunicorns, each with its probe address as there;
+    yields (nginx's port, instances, prefix)."""
     ports = set()
-    while len(ports) < 4:
+    while len(ports) < 6:
         ports.add(servers.free_port())
     listen, overflow, *backends = sorted(ports)
-    with servers.gunicorn(port=backends[0], workers=WORKERS, log_path=tmp_path / "a.log") as a, \
-            servers.gunicorn(port=backends[1], workers=WORKERS, log_path=tmp_path / "b.log") as b, \
-            servers.nginx(nginx_executable, config_for(listen, backends, overflow), nginx_prefix, listen):
-        a.port, b.port = backends
+    backends, probes = backends[:2], backends[2:]
+    with servers.gunicorn(port=backends[0], probe_port=probes[0], workers=WORKERS, log_path=tmp_path / "a.log") as a, \
+            servers.gunicorn(port=backends[1], probe_port=probes[1], workers=WORKERS, log_path=tmp_path / "b.log") as b, \
+            servers.nginx(nginx_executable, config_for(listen, backends, overflow, probes), nginx_prefix, listen):
+        (a.port, b.port), (a.probe_port, b.probe_port) = backends, probes
         try:
             yield listen, (a, b), nginx_prefix
         finally:
@@ -131,6 +134,7 @@ def cluster(nginx_executable, nginx_prefix, tmp_path):  # noqa: F811 (fixtures i
 
 def test_overload_is_shed_with_fast_503s_at_full_capacity(cluster):
     port, instances, prefix = cluster
+    probe_ports = [instance.probe_port for instance in instances]
     load(port, CAPACITY_CLIENTS, 1.0)  # each worker builds its pooled figure before anything is timed
     renders_before = rendered(instances)
 
@@ -154,6 +158,8 @@ def test_overload_is_shed_with_fast_503s_at_full_capacity(cluster):
         prober.join(PROBE_TIMEOUT + 5)
     renders = rendered(instances) - renders_before
     error_log = servers.wait_for_text(prefix / "logs" / "error.log", "no live upstreams", timeout=0.5)
+    probed = re.findall(r'"GET /healthz HTTP/1\.1" \d+ \d+ upstream=127\.0\.0\.1:(\d+)',
+                        (prefix / "logs" / "access.log").read_text())
 
     capacity = (delivered_per_second(*first) + delivered_per_second(*second)) / 2
     goodput = delivered_per_second(*overload)
@@ -180,6 +186,8 @@ def test_overload_is_shed_with_fast_503s_at_full_capacity(cluster):
     assert all(status == 503 for status, _, _ in first[0] + second[0] if status != 200) and \
         statuses.get(503) == len(shed), "only the overload may be refused"
     assert probes and all(status == 200 for status, _, _ in probes), probes
+    # by the instances' probe addresses, where a probe does not wait behind the admitted renders
+    assert len(probed) == len(probes) and {int(port) for port in probed} <= set(probe_ports), probed
     assert goodput >= 0.8 * capacity
     # Fast: a small fraction of what a render takes, measured side by side, and well under 1 s.
     assert shed_p95 < min(0.5, statistics.median(drawn) / 4)

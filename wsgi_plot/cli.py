@@ -31,18 +31,20 @@ def uwsgi_ini_path() -> str:
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "uwsgi.ini")
 
 
-def gunicorn_argv(app: str, bind: str | None = None, workers: int | None = None) -> list[str]:
+def gunicorn_argv(app: str, workers: int | None = None) -> list[str]:
     """The gunicorn command line that ``serve`` runs."""
     argv = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG]
-    if bind:
-        argv += ["--bind", bind]
     if workers is not None:
         argv += ["--workers", str(workers)]
     return [*argv, app]
 
 
 def serve(args) -> int:
-    argv = gunicorn_argv(args.app, args.bind, args.workers)
+    if args.bind:
+        # As BIND rather than gunicorn's --bind, which would replace every address the settings
+        # bind, the probe address (PROBE_PORT) included.
+        os.environ["BIND"] = args.bind
+    argv = gunicorn_argv(args.app, args.workers)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(argv[0], argv)  # does not return
@@ -103,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser(
         "serve", help="run the app under gunicorn with wsgi_plot's settings",
         description=f"Run gunicorn -c {GUNICORN_CONFIG} with these options. Settings come from the "
-                    "environment (PORT, BIND, WEB_CONCURRENCY, MAX_REQUESTS, TIMEOUT, LOG_LEVEL, "
+                    "environment (PORT, BIND, PROBE_PORT, PROBE_BIND, WEB_CONCURRENCY, MAX_REQUESTS, TIMEOUT, LOG_LEVEL, "
                     "WSGI_PLOT_*); any other gunicorn option through GUNICORN_CMD_ARGS.")
     serve_parser.add_argument("--bind", metavar="HOST:PORT", help="where to listen (default 127.0.0.1:8000, or BIND/PORT)")
     serve_parser.add_argument("--workers", type=workers_count, metavar="N",

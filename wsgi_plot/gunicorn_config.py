@@ -17,6 +17,19 @@ from gunicorn.glogging import Logger
 # Loopback by default: put nginx or another proxy in front to expose it.
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
+# -- health probes ahead of the queue -------------------------------------------------
+# A second address for /healthz, /readyz and /metrics (PROBE_BIND, or PROBE_PORT on loopback;
+# none by default). A sync worker that is drawing cannot answer anything, so a probe sent to the
+# main address waits in the listen queue behind every request queued before it, and a busy
+# instance looks dead. With this address listed first, a worker that finishes a request takes a
+# waiting probe before the next request (gunicorn's sync worker accepts from its ready sockets
+# in the order they are bound): a probe waits for at most the render in progress. The address
+# serves the whole app; send only probes to it (deploy/nginx.conf does).
+PROBE_BIND = os.environ.get("PROBE_BIND") or (
+    f"127.0.0.1:{os.environ['PROBE_PORT']}" if os.environ.get("PROBE_PORT") else None)
+if PROBE_BIND:
+    bind = [PROBE_BIND, bind]
+
 # -- behind a proxy -----------------------------------------------------------------
 # gunicorn believes a proxy's X-Forwarded-Proto only from these addresses: the loopback nginx of
 # deploy/nginx.conf (FORWARDED_ALLOW_IPS, comma-separated, to name another proxy).
