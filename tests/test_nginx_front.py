@@ -1,6 +1,7 @@
 """What deploy/nginx.conf answers itself, and what it passes on: its error pages in the service's
 format, operations endpoints for internal addresses only, the headers an instance sees."""
 
+import http.client
 import json
 import socket
 import tempfile
@@ -208,3 +209,36 @@ def test_with_every_instance_down_requests_get_503_and_probes_fail(nginx_executa
     assert shed[1]["retry-after"] == "1"
     error = assert_service_error(*probe, 502, json_body=True)
     assert error == {"status": 502, "message": "no instance could answer; retry shortly", "param": None}
+
+
+def test_refusals_to_a_connection_that_asks_again_at_once_are_paced(nginx_executable, nginx_prefix):  # noqa: F811
+    """deploy/nginx.conf's limit_req_zone wsgi_plot_refusals: at most 4 refusals a second per connection."""
+    listen = servers.free_port()
+    instance = servers.threaded_server(echo_headers)
+    port = int(instance.__enter__().rsplit(":", 1)[1])
+    answers = []
+    try:
+        with servers.nginx(nginx_executable, config_for(listen, [port]), nginx_prefix, listen):
+            instance.__exit__(None, None, None)
+            instance = None
+            for _ in range(2):  # two connections, each asking four times in a row
+                connection = http.client.HTTPConnection("127.0.0.1", listen, timeout=30)
+                for _ in range(4):
+                    started = time.monotonic()
+                    connection.request("GET", "/fig/5_2", headers={"Accept": "application/json"})
+                    response = connection.getresponse()
+                    answers.append((response.status, response.getheader("Retry-After"), json.loads(response.read()),
+                                    time.monotonic() - started, connection.sock is not None))
+                connection.close()
+            error_log = (nginx_prefix / "logs" / "error.log").read_text()
+    finally:
+        if instance is not None:
+            instance.__exit__(None, None, None)
+    assert all(status == 503 and retry_after == "1" and still_open for status, retry_after, _, _, still_open in answers)
+    assert all(body["error"]["status"] == 503 for _, _, body, _, _ in answers)
+    waits = [seconds for *_, seconds, _ in answers]
+    # Each connection's first refusal at once; the three after it 1/4 s apart (a lower bound: a
+    # busy machine only makes them later).
+    assert waits[0] < 0.2 and waits[4] < 0.2, waits
+    assert all(wait >= 0.2 for wait in waits[1:4] + waits[5:8]), waits
+    assert "by zone" not in error_log, error_log  # pacing is not logged as an error (limit_req_log_level)
