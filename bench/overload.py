@@ -14,8 +14,10 @@ nginx's error log lines of each kind. `--before REF` runs the same with REF's ap
 gunicorn.conf.py and deploy/nginx.conf (exported with `git archive`) first, side by side.
 
 hey (`apt-get install hey`) is the client, as the README suggests for load tests: it comes back
-at once after a 503, so on a 2-core machine its own CPU competes with the renders. Bounded in
-time: each phase runs for a fixed number of seconds.
+at once after a 503 (deploy/nginx.conf paces such a connection's refusals, 4 a second), and on a
+2-core machine its own CPU competes with the renders; `--client-nice 19` runs it at the lowest
+priority instead, as a stand-in for a client machine. Bounded in time: each phase runs for a
+fixed number of seconds.
 """
 
 import argparse
@@ -40,7 +42,8 @@ sys.path[:0] = [str(ROOT)]
 
 from tests import servers  # noqa: E402
 
-#: The issue's heavy but allowed image: 2828x2828 px, 10,000 markers, ~0.55 s of CPU.
+#: The issue's heavy but allowed image: 2828x2828 px, 10,000 markers, ~0.55 s of CPU drawn alone, 0.8 to
+#: 0.9 s each with 4 workers on 2 cores (bench/overload-2core.json).
 IMAGE = "/fig/5_2?n=10000&dpi=600&size=4.714x4.714"
 WORKERS = 2
 ERROR_LOG_KINDS = ["no live upstreams", "upstream timed out", "upstream prematurely closed",

@@ -1,5 +1,6 @@
 """What deploy/nginx.conf answers itself, and what it passes on: its error pages in the service's
-format, operations endpoints for internal addresses only, the headers an instance sees."""
+format, its paced refusals, operations endpoints for internal addresses only, the headers an
+instance sees."""
 
 import http.client
 import json
