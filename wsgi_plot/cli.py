@@ -105,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser(
         "serve", help="run the app under gunicorn with wsgi_plot's settings",
         description=f"Run gunicorn -c {GUNICORN_CONFIG} with these options. Settings come from the "
-                    "environment (PORT, BIND, PROBE_PORT, PROBE_BIND, WEB_CONCURRENCY, MAX_REQUESTS, TIMEOUT, LOG_LEVEL, "
-                    "WSGI_PLOT_*); any other gunicorn option through GUNICORN_CMD_ARGS.")
+                    "environment (PORT, BIND, PROBE_PORT, PROBE_BIND, WEB_CONCURRENCY, MAX_REQUESTS, TIMEOUT, "
+                    "LOG_LEVEL, WSGI_PLOT_*); any other gunicorn option through GUNICORN_CMD_ARGS.")
     serve_parser.add_argument("--bind", metavar="HOST:PORT", help="where to listen (default 127.0.0.1:8000, or BIND/PORT)")
     serve_parser.add_argument("--workers", type=workers_count, metavar="N",
                               help="worker processes (default: one per CPU, or WEB_CONCURRENCY)")
