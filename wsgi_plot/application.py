@@ -1,4 +1,4 @@
-"""The WSGI application: URL map, request validation, pooled rendering, responses."""
+"""The WSGI application: URL map, request validation, pages; images.py draws the images."""
 
 import json
 import logging
@@ -6,35 +6,31 @@ import re
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from http import HTTPStatus
 from string import Template
 from urllib.parse import urlsplit
 
-import numpy as np
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import health
-from .animation import (Frame, FrameSource, animate, animation_deadline, draw_frame, frames_that_fit,
-                        parse_animation_options, parse_stream_options)
-from .errors import Overloaded, ParameterError, PathNotFound, StreamsNeedThreads, error_response
+from .animation import frames_that_fit
+from .errors import ParameterError, PathNotFound, error_response
 from .formats import FORMAT_OPTION_NAMES, FORMATS, parse_format
+from .images import Images
 from .metrics import create_metrics
 from .middleware import NoCacheMiddleware
 from .openapi import openapi_document
-from .options import OPTION_NAMES, parse_render_options
+from .options import OPTION_NAMES
 from .pages import (CONTENT_SECURITY_POLICY, LIVE_CONTENT_SECURITY_POLICY, index_page, plot_fields,
                     plot_list_page, plot_page)
 from .params import format_number
-from .pool import FigurePool, PoolExhausted
+from .pool import PoolExhausted
 from .refresh import REFRESH_KEY, pop_refresh
-from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
+from .render import RenderTimeout, prepared_figure_bytes
 from .request_args import RequestArgs, image_args, query_args
-from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
 from .settings import Settings
-from .stream import FrameStream, StreamSlots, waiter
 
 log = logging.getLogger("wsgi_plot")
 
@@ -50,8 +46,6 @@ _THUMBNAIL = {"dpi": "75", "size": "3.2x2.4"}  # 240x180 px; 75 dpi keeps tick l
 
 #: Options of the image routes that may not repeat: every plot's, and those some format takes.
 SINGLE_OPTIONS = OPTION_NAMES + FORMAT_OPTION_NAMES
-#: Seconds a client refused for max_streams waits: streams last up to max_stream_seconds, most less.
-STREAM_RETRY_AFTER = 5
 
 
 class PlotApp:
@@ -61,10 +55,8 @@ class PlotApp:
         self.registry = registry
         self.settings = settings
         self.metrics = create_metrics(settings.metrics)
-        self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
-                               on_in_use=self.metrics.set_figures_in_use, on_bytes=self.metrics.set_pool_bytes,
-                               on_evicted=self.metrics.evicted_figure)
-        self.streams = StreamSlots(settings.max_streams, on_change=self.metrics.set_streams)
+        self.images = Images(settings, self.metrics)
+        self.pool = self.images.pool  # for health checks and warm-up, and for those who inspect it
         self._warm_lock = threading.Lock()
         self.warmed = not settings.warm  # True once the default figures are prepared
         self._capped = {}  # plot -> the plot with its counts capped at max_points
@@ -169,18 +161,18 @@ class PlotApp:
         mean, var, fmt = _parse_alias_spec(spec, allow_format=True)
         plot = self._plot(ALIAS_PLOT)
         args = query_args(request, {"mean": mean, "var": var}, SINGLE_OPTIONS)
-        return self._image(request, plot, args, fmt or FORMATS["png"])
+        return self.images.respond(request, plot, args, fmt or FORMATS["png"])
 
     def on_plot_image(self, request, name, fmt):
         plot, fmt = self._plot(name), parse_format(fmt)
-        return self._image(request, plot, image_args(request, self.settings.max_body_bytes, SINGLE_OPTIONS), fmt)
+        return self.images.respond(request, plot, image_args(request, self.settings.max_body_bytes, SINGLE_OPTIONS), fmt)
 
     def on_normal_page(self, request, spec):
         mean, var, _ = _parse_alias_spec(spec, allow_format=False)
         plot = self._plot(ALIAS_PLOT)
         args = query_args(request, {"mean": mean, "var": var}, SINGLE_OPTIONS + (REFRESH_KEY,))
         refresh = pop_refresh(args)
-        values, options = self._parse(plot, args)
+        values, options = self.images.parse(plot, args)
         path = {"spec": f"{format_number(values.mean)}_{format_number(values.var)}"}
         extra = {k: v for k, v in args.items() if k not in ALIAS_PARAMS}
 
@@ -196,7 +188,7 @@ class PlotApp:
         plot = self._plot(name)
         args = query_args(request, single=SINGLE_OPTIONS + (REFRESH_KEY,))
         refresh = pop_refresh(args)
-        values, options = self._parse(plot, args)
+        values, options = self.images.parse(plot, args)
 
         def image_url(fmt, **query):
             return request.url_adapter.build("plot_image", {"name": name, "fmt": fmt, **query})
@@ -223,107 +215,6 @@ class PlotApp:
             raise PathNotFound(f"/plot/{name}"[:80], "no plot of that name")
         return self._served(plot)
 
-    def _parse(self, plot, args, fmt=FORMATS["png"]):
-        """The plot's values and the options of ``fmt``: the options of other formats are unknown parameters."""
-        values = plot.parse(args, reserved=OPTION_NAMES + fmt.options, from_json=args.from_json)
-        return values, parse_render_options(args, self.settings, fmt.name)
-
-    def _lease(self, plot, values, options):
-        """The pool's checkout (a context manager) of a figure prepared for this plot, static values and size."""
-        static = plot.static_values(values)
-        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
-        nbytes = prepared_figure_bytes(plot, *options.pixels)
-        keep = self.pool.keeps(nbytes)  # one too large to keep is drawn in full, saving nothing
-
-        def build():
-            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep)
-
-        return self.pool.checkout(key, build, nbytes)
-
-    def _image(self, request, plot, args, fmt):
-        """The response for an image route: drawn as the format's kind says."""
-        return getattr(self, f"_send_{fmt.kind}")(request, plot, args, fmt)
-
-    def _send_still(self, request, plot, args, fmt):
-        values, options = self._parse(plot, args, fmt)
-        self._shed_if_queued_too_long(request)
-        with self._overload_as_503("the render"):
-            data, timing = self._render(plot, values, options)
-        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing})
-
-    def _send_animation(self, request, plot, args, fmt):
-        """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation."""
-        values, options = self._parse(plot, args, fmt)
-        animation = parse_animation_options(args, self.settings, options.pixels)  # 413 before any drawing
-        self._shed_if_queued_too_long(request)
-        source = FrameSource(plot, options.seed)
-        deadline = animation_deadline(self.settings, animation.frames)
-        started = time.perf_counter()
-        with self._overload_as_503("the animation"), self._lease(plot, values, options) as lease:
-            self.metrics.waited_for_figure(lease.waited)
-            writer = fmt.writer(animation.frames, animation.fps, options.dpi)
-            data = animate(lease.obj, values, source, animation, writer, deadline)
-        elapsed = time.perf_counter() - started
-        self.metrics.rendered(fmt.name, elapsed)
-        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
-
-    @contextmanager
-    def _overload_as_503(self, what: str):
-        """No free figure, or a render past its deadline: a counted 503 with Retry-After."""
-        try:
-            yield
-        except PoolExhausted:
-            self.metrics.rejected("pool_exhausted")
-            raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
-        except RenderTimeout:
-            self.metrics.rejected("render_timeout")
-            raise Overloaded(f"{what} took too long and was abandoned") from None
-
-    def _send_stream(self, request, plot, args, fmt):
-        """A live stream: PNG frames paced by the server, one thread held per stream."""
-        if not request.environ.get("wsgi.multithread"):
-            # A sync worker would be held for the whole stream, refusing every other request.
-            self.metrics.rejected("stream_needs_threads")
-            raise StreamsNeedThreads()
-        values, options = self._parse(plot, args, fmt)
-        stream = parse_stream_options(args, self.settings)
-        self._shed_if_queued_too_long(request)
-        if not self.streams.try_take():
-            self.metrics.rejected("max_streams")
-            raise Overloaded(f"already {self.settings.max_streams} live streams in this process (max_streams); "
-                             "retry later", retry_after=STREAM_RETRY_AFTER)
-        try:
-            source = FrameSource(plot, options.seed)
-
-            def render_frame(number):
-                deadline = time.monotonic() + self.settings.render_timeout
-                started = time.perf_counter()
-                with self._lease(plot, values, options) as lease:  # held for one frame only
-                    self.metrics.waited_for_figure(lease.waited)
-                    pixels = draw_frame(lease.obj, values, source.rng(), Frame(number, stream.frames), deadline)
-                    png = fmt.encode(pixels, options.dpi)
-                self.metrics.rendered(fmt.name, time.perf_counter() - started)
-                return png
-
-            with self._overload_as_503("the first frame"):
-                first = render_frame(0)
-
-            def later_frame(number):
-                try:
-                    return render_frame(number)
-                except (PoolExhausted, RenderTimeout) as exc:
-                    log.warning("stream of %s ended at frame %d: %s", plot.name, number, exc)
-                    return None
-
-            body = FrameStream(first, later_frame, stream.frames, stream.fps, self.streams.give_back,
-                               wait=waiter(request.environ))
-        except BaseException:
-            self.streams.give_back()
-            raise
-        # X-Accel-Buffering: nginx would otherwise buffer the parts and deliver them in lumps.
-        return Response(body, content_type=fmt.media_type, direct_passthrough=True,
-                        headers={"X-Accel-Buffering": "no"})
-
     def _page(self, request, plot, values, options, image_url, new_sample_url, query, refresh=None):
         fill = {p.name: p.text(getattr(values, p.name)) for p in plot.params}
         title = Template(plot.title or plot.name).safe_substitute(fill)
@@ -348,46 +239,7 @@ class PlotApp:
         )
         return _html_response(html, live=refresh is not None)
 
-
-    def _shed_if_queued_too_long(self, request):
-        """503 at once, before any drawing, for a request that waited past ``queue_timeout``.
-
-        The wait is the time since the proxy in front stamped ``X-Request-Start``: spent in its
-        queue, the network and this server's listen queue. A client that waited that long has
-        likely given up, or its proxy has; drawing for it would only delay the requests behind.
-        """
-        limit = self.settings.queue_timeout
-        if not limit:
-            return
-        queued = queued_seconds(request.headers.get(REQUEST_START_HEADER), time.time())
-        if queued is not None and queued > limit:
-            self.metrics.rejected("queue_timeout")
-            raise Overloaded(f"the request waited {queued:.1f} s before reaching the server "
-                             f"(over {limit:g} s): the server is at capacity, retry shortly")
-
-    def _render(self, plot, values, options, record=True):
-        """Draw through the pool: the image's bytes and its Server-Timing header.
-
-        ``record=False`` leaves the metrics alone: warming up serves no request."""
-        rng = np.random.default_rng(options.seed)
-        started = time.perf_counter()
-        deadline = time.monotonic() + self.settings.render_timeout
-        expired = None
-        with self._lease(plot, values, options) as lease:
-            if record:
-                self.metrics.waited_for_figure(lease.waited)
-            checkout_ms = (time.perf_counter() - started) * 1000
-            try:
-                data, timings = render(lease.obj, values, rng, options.fmt, deadline)
-            except RenderTimeout as exc:
-                if not exc.figure_untouched:
-                    raise  # maybe half drawn: leaving the block with it makes the pool drop the figure
-                expired = exc  # nothing drawn: the figure goes back to the pool
-        if expired:
-            raise expired
-        if record:
-            self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
-        return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
+    # -- warm start ---------------------------------------------------------------
 
     def warm(self):
         """Prepare the default figures, once: each plot's at its defaults and the recipe's /fig/5_2, as PNGs.
@@ -405,10 +257,10 @@ class PlotApp:
                 pass  # busy: /readyz reports that itself
             for plot, args in self._default_images():
                 try:
-                    values, options = self._parse(plot, args)
+                    values, options = self.images.parse(plot, args)
                     if not self.pool.has_room(prepared_figure_bytes(plot, *options.pixels)):
                         break
-                    self._render(plot, values, options, record=False)
+                    self.images.render(plot, values, options, record=False)
                 except Exception:  # a plot broken at its defaults fails its own requests, not start-up
                     log.exception("could not prepare plot %r at %s", plot.name, args)
             self.warmed = True

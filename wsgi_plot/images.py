@@ -1,0 +1,186 @@
+"""The image routes' answers: a still, an animation or a live stream, as the format's kind says.
+
+:class:`Images` holds what they share: the pool of prepared figures, the live-stream slots, the
+settings that bound each kind (render deadline, animation budget, stream limits, queue timeout)
+and the metrics. Every refusal for capacity is an :class:`~wsgi_plot.errors.Overloaded` (503 with
+Retry-After), counted by its reason, and decided before anything is drawn where it can be.
+"""
+
+import logging
+import time
+from contextlib import contextmanager
+
+import numpy as np
+from werkzeug.wrappers import Response
+
+from .animation import (Frame, FrameSource, animate, animation_deadline, draw_frame, parse_animation_options,
+                        parse_stream_options)
+from .errors import Overloaded, StreamsNeedThreads
+from .formats import FORMATS
+from .options import OPTION_NAMES, parse_render_options
+from .pool import FigurePool, PoolExhausted
+from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
+from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
+from .stream import FrameStream, StreamSlots, waiter
+
+log = logging.getLogger("wsgi_plot")
+
+#: Seconds a client refused for max_streams waits: streams last up to max_stream_seconds, most less.
+STREAM_RETRY_AFTER = 5
+
+
+class Images:
+    """Draws the images of one process's requests through its pool of prepared figures."""
+
+    def __init__(self, settings, metrics):
+        self.settings = settings
+        self.metrics = metrics
+        self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
+                               on_in_use=metrics.set_figures_in_use, on_bytes=metrics.set_pool_bytes,
+                               on_evicted=metrics.evicted_figure)
+        self.streams = StreamSlots(settings.max_streams, on_change=metrics.set_streams)
+
+    def parse(self, plot, args, fmt=FORMATS["png"]):
+        """The plot's values and the options of ``fmt``: the options of other formats are unknown parameters."""
+        values = plot.parse(args, reserved=OPTION_NAMES + fmt.options, from_json=args.from_json)
+        return values, parse_render_options(args, self.settings, fmt.name)
+
+    def respond(self, request, plot, args, fmt):
+        """The response for an image route: drawn as the format's kind says."""
+        return getattr(self, fmt.kind)(request, plot, args, fmt)
+
+    # -- the three kinds --------------------------------------------------------------
+
+    def still(self, request, plot, args, fmt):
+        values, options = self.parse(plot, args, fmt)
+        self.shed_if_queued_too_long(request)
+        with self.overload_as_503("the render"):
+            data, timing = self.render(plot, values, options)
+        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing})
+
+    def animation(self, request, plot, args, fmt):
+        """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation."""
+        values, options = self.parse(plot, args, fmt)
+        animation = parse_animation_options(args, self.settings, options.pixels)  # 413 before any drawing
+        self.shed_if_queued_too_long(request)
+        source = FrameSource(plot, options.seed)
+        deadline = animation_deadline(self.settings, animation.frames)
+        started = time.perf_counter()
+        with self.overload_as_503("the animation"), self.lease(plot, values, options) as lease:
+            self.metrics.waited_for_figure(lease.waited)
+            writer = fmt.writer(animation.frames, animation.fps, options.dpi)
+            data = animate(lease.obj, values, source, animation, writer, deadline)
+        elapsed = time.perf_counter() - started
+        self.metrics.rendered(fmt.name, elapsed)
+        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
+
+    def stream(self, request, plot, args, fmt):
+        """A live stream: PNG frames paced by the server, one thread held per stream."""
+        if not request.environ.get("wsgi.multithread"):
+            # A sync worker would be held for the whole stream, refusing every other request.
+            self.metrics.rejected("stream_needs_threads")
+            raise StreamsNeedThreads()
+        values, options = self.parse(plot, args, fmt)
+        stream = parse_stream_options(args, self.settings)
+        self.shed_if_queued_too_long(request)
+        if not self.streams.try_take():
+            self.metrics.rejected("max_streams")
+            raise Overloaded(f"already {self.settings.max_streams} live streams in this process (max_streams); "
+                             "retry later", retry_after=STREAM_RETRY_AFTER)
+        try:
+            source = FrameSource(plot, options.seed)
+
+            def render_frame(number):
+                deadline = time.monotonic() + self.settings.render_timeout
+                started = time.perf_counter()
+                with self.lease(plot, values, options) as lease:  # held for one frame only
+                    self.metrics.waited_for_figure(lease.waited)
+                    pixels = draw_frame(lease.obj, values, source.rng(), Frame(number, stream.frames), deadline)
+                    png = fmt.encode(pixels, options.dpi)
+                self.metrics.rendered(fmt.name, time.perf_counter() - started)
+                return png
+
+            with self.overload_as_503("the first frame"):
+                first = render_frame(0)
+
+            def later_frame(number):
+                try:
+                    return render_frame(number)
+                except (PoolExhausted, RenderTimeout) as exc:
+                    log.warning("stream of %s ended at frame %d: %s", plot.name, number, exc)
+                    return None
+
+            body = FrameStream(first, later_frame, stream.frames, stream.fps, self.streams.give_back,
+                               wait=waiter(request.environ))
+        except BaseException:
+            self.streams.give_back()
+            raise
+        # X-Accel-Buffering: nginx would otherwise buffer the parts and deliver them in lumps.
+        return Response(body, content_type=fmt.media_type, direct_passthrough=True,
+                        headers={"X-Accel-Buffering": "no"})
+
+    # -- what they share ----------------------------------------------------------------
+
+    def render(self, plot, values, options, record=True):
+        """Draw through the pool: the image's bytes and its Server-Timing header.
+
+        ``record=False`` leaves the metrics alone: warming up serves no request."""
+        rng = np.random.default_rng(options.seed)
+        started = time.perf_counter()
+        deadline = time.monotonic() + self.settings.render_timeout
+        expired = None
+        with self.lease(plot, values, options) as lease:
+            if record:
+                self.metrics.waited_for_figure(lease.waited)
+            checkout_ms = (time.perf_counter() - started) * 1000
+            try:
+                data, timings = render(lease.obj, values, rng, options.fmt, deadline)
+            except RenderTimeout as exc:
+                if not exc.figure_untouched:
+                    raise  # maybe half drawn: leaving the block with it makes the pool drop the figure
+                expired = exc  # nothing drawn: the figure goes back to the pool
+        if expired:
+            raise expired
+        if record:
+            self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
+        return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
+
+    def lease(self, plot, values, options):
+        """The pool's checkout (a context manager) of a figure prepared for this plot, static values and size."""
+        static = plot.static_values(values)
+        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
+        nbytes = prepared_figure_bytes(plot, *options.pixels)
+        keep = self.pool.keeps(nbytes)  # one too large to keep is drawn in full, saving nothing
+
+        def build():
+            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep)
+
+        return self.pool.checkout(key, build, nbytes)
+
+    @contextmanager
+    def overload_as_503(self, what: str):
+        """No free figure, or a render past its deadline: a counted 503 with Retry-After."""
+        try:
+            yield
+        except PoolExhausted:
+            self.metrics.rejected("pool_exhausted")
+            raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
+        except RenderTimeout:
+            self.metrics.rejected("render_timeout")
+            raise Overloaded(f"{what} took too long and was abandoned") from None
+
+    def shed_if_queued_too_long(self, request):
+        """503 at once, before any drawing, for a request that waited past ``queue_timeout``.
+
+        The wait is the time since the proxy in front stamped ``X-Request-Start``: spent in its
+        queue, the network and this server's listen queue. A client that waited that long has
+        likely given up, or its proxy has; drawing for it would only delay the requests behind.
+        """
+        limit = self.settings.queue_timeout
+        if not limit:
+            return
+        queued = queued_seconds(request.headers.get(REQUEST_START_HEADER), time.time())
+        if queued is not None and queued > limit:
+            self.metrics.rejected("queue_timeout")
+            raise Overloaded(f"the request waited {queued:.1f} s before reaching the server "
+                             f"(over {limit:g} s): the server is at capacity, retry shortly")
