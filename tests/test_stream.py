@@ -96,15 +96,15 @@ def test_max_streams_then_503_with_retry_after_until_one_closes():
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
     assert "max_streams" in refused.get_data(as_text=True)
     assert client.get(f"/plot/normal.png?{SMALL}").status_code == 200  # images are still served
-    assert app.app.streams.active == 2
+    assert app.app.images.streams.active == 2
     open_streams[0].close()  # what a server does when the client goes away
-    assert app.app.streams.active == 1
+    assert app.app.images.streams.active == 1
     assert app.app.pool.in_use == 0  # a figure is held only while a frame is drawn
     again = client.get(url, environ_overrides=THREADED, buffered=False)
     assert again.status_code == 200
     again.close()
     open_streams[1].close()
-    assert app.app.streams.active == 0
+    assert app.app.images.streams.active == 0
 
 
 def test_no_streams_when_max_streams_is_zero():
