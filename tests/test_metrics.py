@@ -207,3 +207,44 @@ def test_gunicorn_makes_and_removes_its_own_run_dirs(tmp_path):
         assert value(scraped, "wsgi_plot_requests_total", route="/fig/<spec>", status="200") == 1
         made.append(check_matplotlib_dir_of_the_run(tmp_path, log))
     assert not any(directory.exists() for directory in made)
+
+
+def scrape(base_url) -> dict:
+    with urllib.request.urlopen(base_url + "/metrics", timeout=60) as response:
+        return samples(response.read().decode())
+
+
+def test_uwsgi_worker_killed_mid_render_leaves_no_figure_in_use(tmp_path):
+    """uWSGI has no hook when a worker dies: the scrape itself drops the dead worker's live gauges."""
+    with servers.uwsgi(uwsgi_executable(), workers=1, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as server:
+        (worker,) = worker_pids(server.pid)
+        slow = threading.Thread(target=lambda: fetch_quietly(server.base_url + "/fig/5_2?n=10000&dpi=600"))
+        slow.start()
+        # Until the worker holds the figure (its own gauge file says 1), then kill it there.
+        for _ in range(200):
+            held = [value for key, value, *_ in MmapedDict.read_all_values_from_file(
+                str(tmp_path / f"gauge_livesum_{worker}.db")) if "wsgi_plot_figures_in_use" in key]
+            if held == [1.0]:
+                break
+            threading.Event().wait(0.02)
+        assert held == [1.0], held
+        os.kill(worker, 9)
+        slow.join(60)
+        servers.wait_for_http(server.base_url + "/healthz")  # uWSGI has started another worker
+        scraped = scrape(server.base_url)
+        (respawned,) = worker_pids(server.pid)
+    assert respawned != worker
+    assert not (tmp_path / f"gauge_livesum_{worker}.db").exists()
+    assert value(scraped, "wsgi_plot_figures_in_use") == 0
+    # and the pool bytes are the new worker's alone (its warm-up figures), not the dead one's too
+    assert value(scraped, "wsgi_plot_pool_bytes") == sum(
+        value for key, value, *_ in MmapedDict.read_all_values_from_file(str(tmp_path / f"gauge_livesum_{respawned}.db"))
+        if "wsgi_plot_pool_bytes" in key)
+
+
+def fetch_quietly(url):
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            response.read()
+    except OSError:
+        pass  # its worker was killed: no answer

@@ -7,10 +7,11 @@ gunicorn.conf.py and uwsgi.ini set that variable before the workers import prome
 and clean it up. Without it the counts are this process's.
 """
 
+import glob
 import os
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -46,6 +47,7 @@ class Metrics:
                                       registry=own)
         self.rejections = Counter("wsgi_plot_rejections", "Requests refused with 503, by reason.",
                                   ["reason"], registry=own)
+        self.directory = directory
         if directory:
             self.registry = CollectorRegistry()
             MultiProcessCollector(self.registry, path=directory)
@@ -78,6 +80,8 @@ class Metrics:
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format and its content type."""
+        if self.directory:
+            forget_dead_processes(self.directory)
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
@@ -107,6 +111,30 @@ class NoMetrics:
 
     def rejected(self, reason):
         pass
+
+
+def forget_dead_processes(directory: str):
+    """Drop the live gauges (figures in use, streams, pool bytes) of processes that no longer run.
+
+    A worker's gauges count only while it lives. gunicorn says when one exits (its
+    ``child_exit`` hook, in gunicorn_config.py); uWSGI does not, so a worker it recycled
+    (max-requests) or killed (harakiri, or a crash mid-render) would go on adding its last
+    values to the sums. Checked at each scrape: a few files, one signal-0 probe each.
+    """
+    for path in glob.glob(os.path.join(directory, "gauge_live*_*.db")):
+        pid = os.path.basename(path)[:-len(".db")].rpartition("_")[2]
+        if pid.isdigit() and not _running(int(pid)):
+            mark_process_dead(int(pid), directory)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        pass
+    return True
 
 
 def create_metrics(enabled: bool):
