@@ -4,8 +4,10 @@ Two real gunicorns of 2 sync workers behind real nginx. The test measures the ca
 per second from as many clients as workers), overloads it with many more clients while probing
 /healthz, measures the capacity again (the machine is shared: the two measurements bracket the
 overload), and checks what users are promised: every answer 200 or 503, the 503s fast (and paced
-for a client that asks again at once, as these do, like hey and wrk), the images delivered at close to full capacity, the health probe always green, no instance taken
-out, and almost no render for a client that did not get it. Then several hundred slow clients.
+for a client that asks again at once, as these do, like hey and wrk), the images delivered at
+close to full capacity, the health probe always green and answered by the instances' probe
+addresses, no instance taken out, and almost no render for a client that did not get it. Then
+several hundred slow clients.
 """
 
 import http.client

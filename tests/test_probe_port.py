@@ -14,10 +14,12 @@ RENDER = "/fig/5_2?n=10000&dpi=400"
 QUEUED = 10  # renders sent at once: WORKERS drawing, the rest in the listen queue
 
 
-def get(port, path, done, lock, timeout=120):
+def get(port, path, done, lock, sent=None, timeout=120):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", path)
+        if sent is not None:
+            sent.release()
         response = connection.getresponse()
         response.read()
         status = response.status
@@ -29,11 +31,12 @@ def get(port, path, done, lock, timeout=120):
 
 def completion_order(main_port, probe_port):
     """QUEUED renders on the main port, then /healthz on each port: every answer in the order received."""
-    done, lock = [], threading.Lock()
-    renders = [threading.Thread(target=get, args=(main_port, RENDER, done, lock)) for _ in range(QUEUED)]
+    done, lock, sent = [], threading.Lock(), threading.Semaphore(0)
+    renders = [threading.Thread(target=get, args=(main_port, RENDER, done, lock, sent)) for _ in range(QUEUED)]
     for thread in renders:
         thread.start()
-    time.sleep(0.1)  # every render request connected: two drawing, the rest queued
+    for _ in renders:  # every render request sent (so connected, and queued if not drawing) before the probes
+        assert sent.acquire(timeout=60)
     probes = [threading.Thread(target=get, args=(port, "/healthz", done, lock)) for port in (probe_port, main_port)]
     for thread in probes:
         thread.start()
