@@ -126,16 +126,16 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
     while len(ports) < 6:
         ports.add(servers.free_port())
     listen, overflow, *backends = sorted(ports)
-    backends, probes = backends[:2], backends[2:]
+    backends, probe_ports = backends[:2], backends[2:]
     prefix = Path(tempfile.mkdtemp(prefix="wsgi_plot-nginx-", dir=work))
     prefix.chmod(0o755)
-    config = nginx_config((tree / "deploy" / "nginx.conf").read_text(), listen, overflow, backends, probes)
+    config = nginx_config((tree / "deploy" / "nginx.conf").read_text(), listen, overflow, backends, probe_ports)
     with servers.running([str(servers.BIN / "gunicorn"), "-c", str(tree / "gunicorn.conf.py"), "--workers",
                           str(WORKERS), "wsgi_plot:app"], f"http://127.0.0.1:{backends[0]}/",
-                         env={"BIND": f"127.0.0.1:{backends[0]}", "PROBE_PORT": str(probes[0])}, cwd=tree, log_path=work / "a.log"), \
+                         env={"BIND": f"127.0.0.1:{backends[0]}", "PROBE_PORT": str(probe_ports[0])}, cwd=tree, log_path=work / "a.log"), \
             servers.running([str(servers.BIN / "gunicorn"), "-c", str(tree / "gunicorn.conf.py"), "--workers",
                              str(WORKERS), "wsgi_plot:app"], f"http://127.0.0.1:{backends[1]}/",
-                            env={"BIND": f"127.0.0.1:{backends[1]}", "PROBE_PORT": str(probes[1])}, cwd=tree, log_path=work / "b.log"), \
+                            env={"BIND": f"127.0.0.1:{backends[1]}", "PROBE_PORT": str(probe_ports[1])}, cwd=tree, log_path=work / "b.log"), \
             servers.nginx(nginx, config, prefix, listen) as proxy:
         url = proxy.base_url + args.image
         hey(url, 2 * WORKERS, 2, args.timeout)  # warm-up: every worker builds its figure
