@@ -1,6 +1,7 @@
 """The wsgi-plot command from the checkout; tests/test_wheel.py runs it installed from the wheel."""
 
 import subprocess
+import urllib.request
 import sys
 
 import pytest
@@ -42,3 +43,14 @@ def test_check_builds_another_module_s_app_and_prints_its_settings():
 def test_the_repository_uwsgi_ini_includes_the_packaged_one():
     assert run_cli("uwsgi-ini").stdout.strip() == str(servers.ROOT / "wsgi_plot" / "uwsgi.ini")
     assert "ini = %dwsgi_plot/uwsgi.ini" in (servers.ROOT / "uwsgi.ini").read_text().splitlines()
+
+
+def test_serve_bind_keeps_the_probe_address(tmp_path):
+    """--bind becomes BIND, not gunicorn's --bind, which would drop the PROBE_PORT address."""
+    port, probe_port = servers.free_port(), servers.free_port()
+    cmd = [sys.executable, "-m", "wsgi_plot", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    with servers.running(cmd, f"http://127.0.0.1:{port}/healthz", env={"PROBE_PORT": str(probe_port), "BIND": None},
+                         log_path=tmp_path / "serve.log"):
+        with urllib.request.urlopen(f"http://127.0.0.1:{probe_port}/healthz", timeout=30) as response:
+            assert response.status == 200
+    assert f"Listening at: http://127.0.0.1:{probe_port},http://127.0.0.1:{port} (" in (tmp_path / "serve.log").read_text()
