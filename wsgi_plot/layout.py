@@ -19,12 +19,15 @@ import matplotlib.legend
 import matplotlib.text
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.transforms import Bbox
 
 #: Space between the outermost text and the figure's edge: matplotlib's
 #: default constrained pad, but at least a few pixels, as at 10 dpi 3 points
-#: are less than one pixel and antialiased glyph edges reach further.
+#: are less than one pixel and antialiased glyph edges reach further (up to
+#: 2 px beyond the measured box of a rotated 10-point label at 10 dpi, with
+#: matplotlib 3.8 to 3.10's text metrics).
 PAD_POINTS = 3
-PAD_PIXELS = 3
+PAD_PIXELS = 4
 
 #: Decorations are dropped until the axes keep at least this share of the
 #: figure's width and height: a plot that is all labels shows no data.
@@ -117,7 +120,7 @@ def fits(figure, renderer) -> bool:
     """Everything drawn lies inside the figure, tick labels apart, and the axes keep room for the data."""
     if any(_overlapping(_drawn_tick_labels(axis), renderer) for axes in figure.axes for axis in _axes_axes(axes)):
         return False
-    tight = figure.get_tightbbox(renderer)  # inches
+    tight = _text_extent(figure, renderer)  # inches
     _, _, shown_width, shown_height = _on_canvas(figure)
     width, height = figure.get_size_inches()
     margin = 2 / figure.dpi  # two pixels: glyphs are antialiased, lines snapped to pixels
@@ -133,6 +136,23 @@ def fits(figure, renderer) -> bool:
     x1 = max(axes.get_position().x1 for axes in shown)
     y1 = max(axes.get_position().y1 for axes in shown)
     return x1 - x0 >= MIN_AXES_FRACTION and y1 - y0 >= MIN_AXES_FRACTION
+
+
+def _text_extent(figure, renderer):
+    """What the figure draws, in inches: its tight box, with every axis label at its full length.
+
+    Before matplotlib 3.11 an Axes's tight box counts each axis by its layout-only extent, in
+    which an axis label spans only across its axis: an x label wider than the figure ran off
+    both sides unnoticed.
+    """
+    boxes = [figure.get_tightbbox(renderer)]
+    to_inches = figure.dpi_scale_trans.inverted()
+    for axes in figure.axes:
+        if axes.get_visible() and axes.axison:
+            boxes += [axis.get_tightbbox(renderer).transformed(to_inches)
+                      for axis in _axes_axes(axes) if axis.get_visible() and axis.get_tightbbox(renderer) is not None]
+    boxes = [box for box in boxes if box is not None]
+    return Bbox.union(boxes) if boxes else None
 
 
 def _drawn_tick_labels(axis):
