@@ -10,7 +10,7 @@ from http import HTTPStatus
 from string import Template
 from urllib.parse import urlsplit
 
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -93,8 +93,11 @@ class PlotApp:
         return response(environ, start_response)
 
     def dispatch(self, request, request_id):
-        adapter = self.url_map.bind_to_environ(request.environ)
         try:
+            try:
+                adapter = self.url_map.bind_to_environ(request.environ)
+            except BadHost:  # a Host that IDNA cannot encode: werkzeug 3.1.0 raises this, later ones do not
+                raise ParameterError("Host", "not a valid host name") from None
             try:
                 rule, values = adapter.match(return_rule=True)
             except RequestRedirect as exc:  # /plots -> /plots/
