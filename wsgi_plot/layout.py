@@ -149,8 +149,9 @@ def _text_extent(figure, renderer):
     to_inches = figure.dpi_scale_trans.inverted()
     for axes in figure.axes:
         if axes.get_visible() and axes.axison:
-            boxes += [axis.get_tightbbox(renderer).transformed(to_inches)
-                      for axis in _axes_axes(axes) if axis.get_visible() and axis.get_tightbbox(renderer) is not None]
+            for axis in _axes_axes(axes):
+                box = axis.get_tightbbox(renderer) if axis.get_visible() else None
+                boxes.append(None if box is None else box.transformed(to_inches))
     boxes = [box for box in boxes if box is not None]
     return Bbox.union(boxes) if boxes else None
 
