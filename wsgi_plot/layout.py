@@ -143,15 +143,15 @@ def _text_extent(figure, renderer):
 
     Before matplotlib 3.11 an Axes's tight box counts each axis by its layout-only extent, in
     which an axis label spans only across its axis: an x label wider than the figure ran off
-    both sides unnoticed.
+    both sides unnoticed. So the labels' own boxes are added (one text extent each; the axes'
+    tick labels are already in the figure's box).
     """
     boxes = [figure.get_tightbbox(renderer)]
     to_inches = figure.dpi_scale_trans.inverted()
     for axes in figure.axes:
         if axes.get_visible() and axes.axison:
-            for axis in _axes_axes(axes):
-                box = axis.get_tightbbox(renderer) if axis.get_visible() else None
-                boxes.append(None if box is None else box.transformed(to_inches))
+            boxes += [axis.label.get_window_extent(renderer).transformed(to_inches) for axis in _axes_axes(axes)
+                      if axis.get_visible() and axis.label.get_visible() and axis.label.get_text()]
     boxes = [box for box in boxes if box is not None]
     return Bbox.union(boxes) if boxes else None
 
