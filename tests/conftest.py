@@ -1,6 +1,9 @@
 import io
 
+import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from PIL import Image
 from werkzeug.test import Client
 
@@ -30,3 +33,27 @@ def decode_png(data: bytes) -> Image.Image:
     assert image.format == "PNG"
     image.load()  # decodes every scanline; a corrupt stream raises here
     return image
+
+
+def border(image, ring):
+    """The outermost ``ring`` rows and columns of an image, as one array of pixels."""
+    pixels = np.asarray(image.convert("RGBA"))
+    return np.concatenate([pixels[:ring].reshape(-1, 4), pixels[-ring:].reshape(-1, 4),
+                           pixels[:, :ring].reshape(-1, 4), pixels[:, -ring:].reshape(-1, 4)])
+
+
+def reference_png(plot, values, seed, width, height, dpi) -> bytes:
+    """What plain matplotlib draws with ``plot``'s code: the reference every picture is held to.
+
+    A new ``Figure(layout="constrained")``, ``draw`` (or ``init`` then ``update``) with the
+    generator a request with ``seed`` gets, and ``savefig``: no pool, no frozen layout, no fast path.
+    """
+    figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    rng = np.random.default_rng(seed)
+    if plot.draw is not None:
+        plot.draw(figure, values, rng)
+    else:
+        plot.update(plot.init(figure, plot.static_values(values)), values, rng)
+    out = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(out)
+    return out.getvalue()

@@ -69,7 +69,8 @@ def test_apng_frames_are_the_fast_path_pictures(client):
         assert np.array_equal(frame, np.asarray(still))
 
 
-def _draw_steps(ax, p, rng, frame):
+def _draw_steps(fig, p, rng, frame):
+    ax = fig.add_subplot()
     n = 5 if frame is None else frame.number + 1
     ax.bar(range(n), range(1, n + 1))
     ax.set_xlim(-1, 5)

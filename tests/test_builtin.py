@@ -70,7 +70,7 @@ def test_tiny_var_puts_every_sample_in_one_visible_bar():
         heights = np.array([bar.get_height() for bar in bars])
         widths = np.array([bar.get_width() for bar in bars])
         assert np.count_nonzero(heights) == 1 and (heights * widths).sum() == pytest.approx(1)  # one full bin
-        low, high = prepared.axes.get_ylim()
+        low, high = prepared.figure.axes[0].get_ylim()
         assert 0.5 * high <= heights.max() <= high  # inside the picture, and most of its height
 
 
@@ -83,4 +83,4 @@ def test_histogram_bars_use_most_of_the_axes():
         for seed in range(3):
             render(prepared, values, np.random.default_rng(seed), "png")
             tallest = max(bar.get_height() for bar in prepared.artists[0])
-            assert 0.65 <= tallest / prepared.axes.get_ylim()[1] <= 1, (query, seed)
+            assert 0.65 <= tallest / prepared.figure.axes[0].get_ylim()[1] <= 1, (query, seed)

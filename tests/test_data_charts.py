@@ -88,7 +88,8 @@ def test_page_escapes_the_values_and_keeps_the_form(client):
 
 # -- a user plot with one parameter of every kind --------------------------------------------------------
 
-def draw(ax, p, rng):
+def draw(fig, p, rng):
+    ax = fig.add_subplot()
     ax.set_title(" ".join(p_.text(getattr(p, p_.name)) for p_ in KINDS.params), parse_math=False, fontsize=4)
 
 

@@ -49,7 +49,7 @@ def test_the_error_format_follows_accept(client, accept, mimetype):
 
 
 def broken_client():
-    def broken(ax, p, rng):
+    def broken(fig, p, rng):
         raise RuntimeError("plot bug with secret details")
 
     return Client(create_app(registry=PlotRegistry([Plot("broken", draw=broken)])))

@@ -11,14 +11,13 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.backends.backend_svg import RendererSVG
+import matplotlib.text
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
 from wsgi_plot.settings import Settings
 
-from .conftest import decode_png
+from .conftest import border, decode_png
 
 SETTINGS = Settings()
 SMALL, LARGE = SETTINGS.min_inches, SETTINGS.max_inches
@@ -44,21 +43,26 @@ PLOTS = [plot.name for plot in default_registry()]
 
 
 class TextRecorder:
-    """Every text a renderer draws, with its window extent and the canvas size, in that renderer's units."""
+    """Every text drawn, with its window extent and the canvas size, in that renderer's units.
+
+    Recorded where a Text draws itself, so that a text of several lines (a wrapped title) counts
+    once, with its whole box.
+    """
 
     def __init__(self, monkeypatch):
         self.drawn = []
-        for renderer_class in (RendererAgg, RendererSVG):
-            monkeypatch.setattr(renderer_class, "draw_text", self._recording(renderer_class.draw_text))
+        monkeypatch.setattr(matplotlib.text.Text, "draw", self._recording(matplotlib.text.Text.draw))
 
-    def _recording(self, draw_text):
+    def _recording(self, draw):
         recorder = self
 
-        def recorded(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-            extent = mtext.get_window_extent(renderer)
-            if (renderer.width, renderer.height) != (1, 1):  # 1x1 px: text measured at prepare, not shown
-                recorder.drawn.append((type(renderer).__name__, s, extent, renderer.width, renderer.height))
-            return draw_text(renderer, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        def recorded(text, renderer):
+            shown = text.get_visible() and text.get_text() and text.get_alpha() != 0
+            if shown and (renderer.width, renderer.height) != (1, 1):  # 1x1 px: measured at prepare, not shown
+                extent = text.get_window_extent(renderer)
+                recorder.drawn.append((type(renderer).__name__, text.get_text(), extent, renderer.width,
+                                       renderer.height))
+            return draw(text, renderer)
 
         return recorded
 
@@ -66,13 +70,6 @@ class TextRecorder:
         return [(kind, s, tuple(np.round(extent.extents, 1)), (width, height))
                 for kind, s, extent, width, height in self.drawn
                 if extent.x0 < 0 or extent.y0 < 0 or extent.x1 > width or extent.y1 > height]
-
-
-def border(image, ring):
-    """The outermost ``ring`` rows and columns of an image, as one array of pixels."""
-    pixels = np.asarray(image.convert("RGBA"))
-    return np.concatenate([pixels[:ring].reshape(-1, 4), pixels[-ring:].reshape(-1, 4),
-                           pixels[:, :ring].reshape(-1, 4), pixels[:, -ring:].reshape(-1, 4)])
 
 
 def svg_text_positions(svg: bytes):
@@ -136,7 +133,8 @@ def labelled_registry(layout=True):
         ax.set_xlabel("time since the start of the experiment (s)")
         ax.set_ylabel("reading")
 
-    def init(ax, p):
+    def init(fig, p):
+        ax = fig.add_subplot()
         ax.set_xlim(0, 1_000_000)
         ax.set_ylim(0, 9)
         decorate(ax)
@@ -147,7 +145,8 @@ def labelled_registry(layout=True):
     def update(artists, p, rng):
         artists[0].set_data([0, 500_000, 1_000_000], [1, p.peak, 2])
 
-    def draw(ax, p, rng):
+    def draw(fig, p, rng):
+        ax = fig.add_subplot()
         ax.bar(["north", "south", "east", "west"], rng.uniform(0, 1, 4) * p.peak)
         decorate(ax)
 

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from werkzeug.test import Client
 
 from wsgi_plot import Plot, PlotRegistry, create_app
-from wsgi_plot.render import DRAW_LOCK, _overlay, _svg_layer
+from wsgi_plot.render import DRAW_LOCK, _above, _svg_layer
 
 
 def test_draw_lock_is_the_lock_figure_draw_takes():
@@ -50,7 +50,7 @@ def test_ticks_reaching_into_the_axes_are_drawn_over_the_data(direction, in_over
     (line,) = axes.plot([0, 1], [0, 1], zorder=0.5)
     figure.canvas.draw()
     assert all(t.get_tickdir() == direction for t in axes.xaxis.get_major_ticks())
-    assert (axes.xaxis in _overlay(axes, [line], figure.canvas.get_renderer())) is in_overlay
+    assert (axes.xaxis in _above(axes, [line], figure.canvas.get_renderer())) is in_overlay
 
 
 def test_tick_direction_is_public():
@@ -75,7 +75,8 @@ def test_vector_saves_leave_other_rc_params_alone():
         def draw(self, renderer):
             matplotlib.rcParams.update(changed_during_save)
 
-    def draw(ax, p, rng):
+    def draw(fig, p, rng):
+        ax = fig.add_subplot()
         ax.add_artist(ChangesRc())
 
     client = Client(create_app(registry=PlotRegistry([Plot("rc", draw=draw)])))

@@ -54,7 +54,7 @@ def test_figures_in_use_counts_a_render_in_progress():
 
     seen = []
 
-    def draw(ax, p, rng):
+    def draw(fig, p, rng):
         seen.append(value(samples(client.get("/metrics").get_data(as_text=True)), "wsgi_plot_figures_in_use"))
 
     client = Client(create_app(registry=PlotRegistry([Plot("probe", draw=draw)])))

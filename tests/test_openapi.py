@@ -62,7 +62,7 @@ def test_parameters_and_bounds_come_from_the_declarations_and_settings():
 
 def test_a_new_plot_appears_with_its_parameters():
     sine = Plot("sine", [Param("points", int, 200, minimum=2, maximum=10_000, count=True, help="samples")],
-                draw=lambda ax, p, rng: ax.plot(range(p.points)))
+                draw=lambda fig, p, rng: fig.add_subplot().plot(range(p.points)))
     doc = document(create_app(registry=PlotRegistry([sine]), max_points=300))
     assert parameters(doc, "/plot/sine")["points"] == {
         "name": "points", "in": "query", "required": False, "allowEmptyValue": True, "description": "samples",

@@ -12,7 +12,8 @@ from werkzeug.test import Client
 from wsgi_plot import Param, Plot, PlotRegistry, create_app
 
 
-def draw(ax, p, rng):
+def draw(fig, p, rng):
+    ax = fig.add_subplot()
     ax.plot(p.ys, marker="o" if p.flag else None)
     ax.set_title(f"{p.station} {p.label} {p.day} {p.since} {','.join(p.tags)}", parse_math=False, fontsize=6)
 

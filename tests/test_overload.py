@@ -137,7 +137,7 @@ def test_a_request_past_its_deadline_before_drawing_is_not_drawn_and_keeps_its_f
     from wsgi_plot.render import DRAW_LOCK
 
     draws = []
-    plot = Plot("counted", draw=lambda ax, p, rng: draws.append(1))
+    plot = Plot("counted", draw=lambda fig, p, rng: draws.append(1))
     app = create_app(registry=PlotRegistry([plot]), pool_size=1, render_timeout=2.0)  # the last render must fit
     pool = app.app.pool
     responses = []

@@ -145,7 +145,7 @@ def test_choices_from_a_sequence_a_mapping_and_a_callable():
 def test_optional_choice_may_be_left_blank():
     station = Param("station", str, None, choices=["a", "b"], optional=True)
     assert not station.required
-    plot = Plot("p", [station], draw=lambda ax, p, rng: None)
+    plot = Plot("p", [station], draw=lambda fig, p, rng: None)
     assert plot.parse({}).station is None
     assert station.control(None).options[0] == ("", "")
     assert station.text(None) == "" and station.key(None) is None
@@ -241,7 +241,7 @@ def test_static_values_of_every_kind_make_a_hashable_pool_key():
               Param("b", bool, True, static=True), Param("d", dt.date, dt.date(2024, 1, 1), static=True),
               Param("w", dt.datetime, dt.datetime(2024, 1, 1), static=True), Param("l", list[float], [1, 2], static=True),
               Param("s", list[str], ["x"], max_length=3, static=True), Param("o", dt.date, None, optional=True, static=True)]
-    plot = Plot("p", params, draw=lambda ax, p, rng: None)
+    plot = Plot("p", params, draw=lambda fig, p, rng: None)
     values = plot.parse({"l": "1,2,3"})
     key = plot.static_key(values)
     assert hash(key) == hash(plot.static_key(plot.parse({"l": "1,2,3"})))
@@ -253,7 +253,7 @@ def test_the_plot_check_sees_all_values():
         if len(p.x) != len(p.y):
             raise ParameterError("x", "length differs")
 
-    plot = Plot("p", [Param("x", list[float]), Param("y", list[float])], draw=lambda ax, p, rng: None, check=same_length)
+    plot = Plot("p", [Param("x", list[float]), Param("y", list[float])], draw=lambda fig, p, rng: None, check=same_length)
     assert plot.parse({"x": "1,2", "y": "3,4"}).x == (1.0, 2.0)
     with pytest.raises(ParameterError) as info:
         plot.parse({"x": "1", "y": "3,4"})

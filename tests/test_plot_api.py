@@ -13,7 +13,8 @@ from wsgi_plot.render import render_unpooled
 from .conftest import decode_png
 
 
-def init(ax, p):
+def init(fig, p):
+    ax = fig.add_subplot()
     ax.set_xlim(0, 2 * np.pi)
     ax.set_ylim(-1.5 * p.amplitude, 1.5 * p.amplitude)
     ax.set_title(f"noisy sine, amplitude {p.amplitude:g}")
@@ -33,7 +34,8 @@ SINE = Plot("sine", [
 ], init=init, update=update, title="noisy sine")
 
 
-def bars(ax, p, rng):
+def bars(fig, p, rng):
+    ax = fig.add_subplot()
     ax.bar(range(p.count), rng.integers(1, 10, p.count))
 
 
@@ -122,7 +124,8 @@ def test_registry_decorator_registers_a_full_draw_plot():
     registry = PlotRegistry()
 
     @registry.plot("dots", [Param("k", int, 3, minimum=1, maximum=9)])
-    def dots(ax, p, rng):
+    def dots(fig, p, rng):
+        ax = fig.add_subplot()
         ax.plot(rng.random(p.k), "o")
 
     assert "dots" in registry and len(registry) == 1

@@ -139,7 +139,8 @@ def test_layered_svg_falls_back_to_a_full_save_after_widening():
 
 
 def far_point_registry():
-    def init(ax, p):
+    def init(fig, p):
+        ax = fig.add_subplot()
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         return [ax.scatter([], [], s=400, color="red")]

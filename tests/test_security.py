@@ -56,7 +56,7 @@ def test_every_response_has_nosniff_and_a_request_id(client, method, url, status
 
 
 def test_server_errors_and_overload_have_nosniff_too():
-    def broken(ax, p, rng):
+    def broken(fig, p, rng):
         raise RuntimeError("bug")
 
     client = Client(create_app(registry=PlotRegistry([Plot("broken", draw=broken)])))
@@ -74,7 +74,8 @@ def test_a_request_id_that_is_not_plain_is_replaced_not_echoed(client, request_i
 
 
 def test_reflected_values_are_escaped_in_pages():
-    def draw(ax, p, rng):
+    def draw(fig, p, rng):
+        ax = fig.add_subplot()
         ax.plot([0, 1], [0, p.x])
 
     evil = Plot("evil", [Param("x", float, 1.0, help='<b onmouseover="alert(1)">x</b>')], draw=draw,

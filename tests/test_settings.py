@@ -113,7 +113,7 @@ def test_max_points_from_the_environment(monkeypatch):
 
 
 def test_a_cap_below_a_count_minimum_stops_start_up():
-    plot = Plot("dots", [Param("k", int, 20, minimum=10, maximum=100, count=True)], draw=lambda ax, p, rng: None)
+    plot = Plot("dots", [Param("k", int, 20, minimum=10, maximum=100, count=True)], draw=lambda fig, p, rng: None)
     with pytest.raises(ValueError, match="'k'.*max_points 5"):
         create_app(registry=PlotRegistry([plot]), max_points=5)
 

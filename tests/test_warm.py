@@ -53,11 +53,11 @@ def test_warm_stays_within_the_pool_and_never_evicts():
 
 
 def test_a_plot_broken_at_its_defaults_does_not_stop_warming(caplog):
-    def broken(ax, params):
+    def broken(fig, params):
         raise RuntimeError("broken plot")
 
     registry = PlotRegistry([Plot("broken", [Param("x", float, 1.0)], init=broken, update=lambda a, p, r: None),
-                             Plot("fine", [Param("x", float, 1.0)], init=lambda ax, p: ax.plot([], []),
+                             Plot("fine", [Param("x", float, 1.0)], init=lambda fig, p: fig.add_subplot().plot([], []),
                                   update=lambda artists, p, rng: artists[0].set_data([0, 1], [0, p.x]))])
     app = create_app(registry=registry)
     warm(app)

@@ -20,7 +20,8 @@ PROBE_SIZE = (0.5, 0.5, 20)
 PROBE_KEY = ("wsgi_plot:readyz",)
 
 
-def _init_probe(ax, params):
+def _init_probe(fig, params):
+    ax = fig.add_subplot()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     return ax.plot([], [])

@@ -1,134 +1,218 @@
-"""Fitting a figure's text inside it: a constrained layout computed once, then frozen.
+"""Text that fits: matplotlib's constrained layout, run once and frozen, plus what it lacks.
 
-The layout belongs to a figure's static part. It runs when a figure is
-prepared, and no layout engine stays attached to the figure: a full draw then
-paints the axes where the fast path's saved background has them.
+A figure is laid out by the very engine ``Figure(layout="constrained")`` runs at every draw,
+with its settings, so a picture equals plain matplotlib's. The layout runs when a figure is
+prepared (after ``init``) and is then frozen: the figure keeps no layout engine, so full draws
+and the fast path's saved background put every axes in the same place.
 
-Where the text cannot fit at its size (a figure of half an inch has no room
-for tick labels), decorations are dropped rather than clipped or shrunk, in
-this order, until what is left fits: titles, axis labels, tick labels (with
-their marks), every other text and legend, and last the spines.
-Text is drawn at its own size or not at all.
+What constrained layout lacks, added only where matplotlib's own picture would be unreadable:
+
+* tick labels that collide (judged by the text as drawn, rotated, with a gap of about half a
+  character) are thinned: every k-th label is kept, as Vega-Lite's ``labelOverlap: "parity"``;
+* a title or axis label longer than the figure is wrapped at spaces (a word that alone is too
+  long is shortened with "…");
+* where even so the axes would keep less than :data:`MIN_AXES_FRACTION` of the figure, tick
+  labels are shortened with "…"; then, only where text still cannot fit (thumbnails of a few
+  hundred pixels, images of 5x5 px), decorations are dropped in this order: titles, axis labels,
+  tick labels (with their marks), every other text and legend, and last the spines. Text is drawn
+  at its own size or not at all.
+
+:class:`FrozenLayout` remembers what a layout decided; :meth:`FrozenLayout.still_holds` tells, by
+measuring the moved axes' tick labels only, whether new view limits (a request's data, a moving
+time axis) still fit the frozen margins, so the engine runs again only when they do not.
 """
 
+import functools
+import math
 import warnings
 from contextlib import contextmanager
 
+import matplotlib.axes
 import matplotlib.axis
+import matplotlib.cbook
 import matplotlib.legend
 import matplotlib.text
+import matplotlib.ticker
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.transforms import Bbox
 
-#: Space between the outermost text and the figure's edge: matplotlib's
-#: default constrained pad, but at least a few pixels, as at 10 dpi 3 points
-#: are less than one pixel and antialiased glyph edges reach further (up to
-#: 2 px beyond the measured box of a rotated 10-point label at 10 dpi, with
-#: matplotlib 3.8 to 3.10's text metrics).
-PAD_POINTS = 3
-PAD_PIXELS = 4
-
-#: Decorations are dropped until the axes keep at least this share of the
-#: figure's width and height: a plot that is all labels shows no data.
+#: The axes keep at least this share of the figure's width and height (all axes together) before
+#: tick labels are shortened and decorations dropped: a plot that is all labels shows no data.
 MIN_AXES_FRACTION = 0.5
 
-#: matplotlib warns when the decorations leave the axes no room; the fit
-#: check below notices that, drops decorations and lays out again.
+#: Neighbouring tick labels keep this gap along their text, in ems: about half a character.
+#: Across the text (rotated labels side by side) their line boxes (a full line's ascent and
+#: descent, as matplotlib lays text out) keep the second.
+LABEL_GAP_EM = 0.3
+LINE_GAP_EM = 0.1
+
+#: Shortened tick labels reach at most this share of the figure across their axis.
+SHORT_LABEL_FRACTION = 0.25
+
+#: At least this many pixels between text and the figure's edge: glyphs are antialiased and
+#: lines snapped to whole pixels.
+EDGE_PIXELS = 2
+
+#: The layout's pads are at least this many pixels, matplotlib's 3 points from 96 dpi up: at 10
+#: dpi 3 points are less than a pixel, and antialiased glyph edges reach 2 px beyond a rotated
+#: label's measured box (matplotlib 3.8 to 3.10's text metrics).
+PAD_PIXELS = 4
+
+#: matplotlib warns when the decorations leave the axes no room, or there is nothing to lay out;
+#: the fit check below notices the first and the ladder drops decorations.
 _COLLAPSED = "constrained_layout not applied"
 _NO_GRIDSPEC = "There are no gridspecs with layoutgrids"
 
+ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 
-class Layout:
-    """What a fit changed, so that a figure can go back to its frozen state."""
+#: Pixels: text the engine placed exactly at the pads measures a rounding error past them.
+_ROUNDING = 1e-6
 
-    def __init__(self):
-        self.level = 0  # how many steps of decorations were dropped
+#: Tick labels may reach this many pixels past the frozen decorations' box: rounding.
+_SAME_PIXELS = 0.5
+
+
+class FrozenLayout:
+    """What :func:`lay_out` changed on a figure, and each axes' decorations as it measured them."""
+
+    def __init__(self, figure, engine):
+        self.figure = figure
+        self.engine = engine
+        self.level = 0  # how many steps of the ladder were taken (0: none)
         self._undo = []
+        self._boxes = {}  # axes -> its decorations' box (pixels), as the layout made room for them
 
     def restore(self):
-        """Undo the fit: axes positions and every decoration hidden, latest first."""
+        """Undo every change the layer made (wrapped texts, thinned labels, hidden decorations)."""
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
+        self.level = 0
+
+    def still_holds(self, renderer, moved_axes) -> bool:
+        """Whether the tick labels of ``moved_axes`` (axis objects whose view limits moved) still
+        fit the frozen layout: inside the room their axes' decorations had when it was made, no
+        labels colliding, none of them thinned for other ticks. Measures those axes' text only:
+        the engine runs again only when they do not fit.
+
+        Labels that need less room than before keep the frozen margins (no new layout).
+        """
+        for axis in moved_axes:
+            frozen = self._boxes.get(axis.axes)
+            if frozen is None or isinstance(axis.get_major_formatter(), ThinnedFormatter):
+                return False  # a thinned axis is judged again from all its new labels
+            if _collide(_drawn_tick_labels(axis), renderer):
+                return False
+            box = axis.get_tightbbox(renderer, for_layout_only=True)
+            if box is not None and (box.x0 < frozen.x0 - _SAME_PIXELS or box.y0 < frozen.y0 - _SAME_PIXELS
+                                    or box.x1 > frozen.x1 + _SAME_PIXELS or box.y1 > frozen.y1 + _SAME_PIXELS):
+                return False
+        return True
+
+    def _measure_boxes(self, renderer):
+        self._boxes = {}
+        for axes in all_axes(self.figure):
+            box = axes.get_tightbbox(renderer, for_layout_only=True) if axes.get_visible() else None
+            if box is not None:
+                self._boxes[axes] = box
 
 
-def lay_out(figure) -> Layout:
-    """Lay out ``figure`` so that every visible artist outside its axes lies inside it.
+def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> FrozenLayout:
+    """Lay ``figure`` out with ``engine`` (its constrained layout) and the layer above; then freeze.
 
-    Runs constrained layout with the figure's text as it is, then with fewer
-    decorations until it fits. Leaves no layout engine on the figure, so later
-    draws keep these positions. Call with the figure's draw lock held.
+    ``renderer`` measures text (a 1x1 px Agg renderer at the figure's dpi does). ``previous``, a
+    layout of the same figure, is undone first. Call with the draw lock held.
     """
-    layout = Layout()
-    _remember_positions(figure, layout)
-    with _measuring_renderer(figure) as renderer:
-        _fit(figure, renderer, layout)
+    if previous is not None:
+        previous.restore()
+    layout = FrozenLayout(figure, engine)
+    with _measured_by(figure, renderer):
+        for level, step in enumerate(_LADDER):
+            if level:
+                step(figure, renderer, layout)
+            layout.level = level
+            active = _engine_at(figure, engine, last=level == len(_LADDER) - 1)
+            fitted = _constrained(figure, active, renderer)
+            if fitted and _wrap_long_texts(figure, renderer, layout):
+                fitted = _constrained(figure, active, renderer)  # the wrapped lines take other room
+            fitted = fitted and _thin_tick_labels(figure, active, renderer, layout)
+            # The reference is matplotlib's picture: where its text fits, it is kept whatever room
+            # the axes have left (an outside legend may take half the figure). Once text must go,
+            # what is left must also leave the data room.
+            if fitted and fits(figure, renderer, need_room=0 < level < _LAST_WITH_TEXT):
+                break
+    figure.set_layout_engine("none")  # frozen: draws keep these positions
+    layout._measure_boxes(renderer)
     return layout
 
 
-def _fit(figure, renderer, layout):
-    for level, drop in enumerate(_DROPS):
-        if level:
-            for axes in figure.axes:
-                drop(axes, layout)
-            if drop is _drop_texts:
-                _drop_figure_texts(figure, layout)
-        layout.level = level
-        last = level == len(_DROPS) - 1
-        _constrained(figure, renderer, last)
-        fitted = fits(figure, renderer)
-        if not fitted:
-            # The axes' new size may have brought new ticks (4 at the edge where 5.0 lay
-            # outside the limits): measure again before dropping anything.
-            _constrained(figure, renderer, last)
-            fitted = fits(figure, renderer)
-        if fitted:
-            break
-
-
-def keep_inside(figure) -> Layout:
-    """Lay ``figure`` out again only if its text no longer fits, as after limits widened.
-
-    Wider limits can bring wider tick labels (``-100`` for ``-50``); a figure
-    whose text still fits keeps its frozen positions.
-    """
-    with _measuring_renderer(figure) as renderer:
-        if fits(figure, renderer):
-            return Layout()
-    return lay_out(figure)
+def measuring_renderer(figure) -> RendererAgg:
+    """A 1x1 px Agg renderer at the figure's dpi: text extents depend on the dpi, not the canvas,
+    and the canvas's own renderer would allocate the figure's pixels, which SVG and PDF never need."""
+    return RendererAgg(1, 1, figure.dpi)
 
 
 @contextmanager
-def _measuring_renderer(figure):
-    """A 1x1 px Agg renderer at the figure's dpi, which the canvas hands out meanwhile.
-
-    Text extents depend on the dpi, not on the canvas's size, and the canvas's own renderer
-    would allocate the figure's pixels, which SVG and PDF never need (a 32 MB buffer near the
-    pixel budget). matplotlib's layout engine takes no renderer argument: it asks the canvas.
-    """
-    renderer = RendererAgg(1, 1, figure.dpi)
+def _measured_by(figure, renderer):
+    """matplotlib's layout engine takes no renderer argument: it asks the canvas for one."""
     canvas = figure.canvas
     canvas.get_renderer = lambda: renderer  # shadows the method on this canvas only
     try:
-        yield renderer
+        yield
     finally:
         del canvas.get_renderer
 
 
-def fits(figure, renderer) -> bool:
-    """Everything drawn lies inside the figure, tick labels apart, and the axes keep room for the data."""
-    if any(_overlapping(_drawn_tick_labels(axis), renderer) for axes in figure.axes for axis in _axes_axes(axes)):
-        return False
-    tight = _text_extent(figure, renderer)  # inches
-    _, _, shown_width, shown_height = _on_canvas(figure)
+def _engine_at(figure, engine, last: bool):
+    """``engine``, or one like it where its pads would leave text on the image's outermost pixels.
+
+    matplotlib's pads are 3 points: under :data:`PAD_PIXELS` below 96 dpi, where antialiased
+    glyphs can reach the edge; there the pads are :data:`PAD_PIXELS`. An image of a fraction of a pixel more than
+    whole pixels is laid out in the whole ones (Agg drops the fraction on the right and at the top).
+    On the ladder's last step, with nothing left to drop, the pads alone must leave the axes a pixel.
+    """
+    params = engine.get()
+    pixel = 1 / figure.dpi
     width, height = figure.get_size_inches()
-    margin = 2 / figure.dpi  # two pixels: glyphs are antialiased, lines snapped to pixels
-    if tight is not None and (tight.x0 < margin or tight.y0 < margin
-                              or tight.x1 > shown_width * width - margin or tight.y1 > shown_height * height - margin):
+    w_pad, h_pad = max(params["w_pad"], PAD_PIXELS * pixel), max(params["h_pad"], PAD_PIXELS * pixel)
+    if last:
+        w_pad, h_pad = min(w_pad, (width - pixel) / 2), min(h_pad, (height - pixel) / 2)
+    shown_width, shown_height = int(figure.bbox.width) / figure.bbox.width, int(figure.bbox.height) / figure.bbox.height
+    rect = params["rect"] if (shown_width, shown_height) == (1, 1) else (0, 0, shown_width, shown_height)
+    if (w_pad, h_pad, rect) == (params["w_pad"], params["h_pad"], params["rect"]):
+        return engine
+    return ConstrainedLayoutEngine(w_pad=w_pad, h_pad=h_pad, wspace=params["wspace"], hspace=params["hspace"], rect=rect)
+
+
+def _constrained(figure, engine, renderer) -> bool:
+    """Run the engine; False when it found no room for the axes (and so left them where they were)."""
+    with warnings.catch_warnings(record=True) as caught:
+        # The draw lock is held, so no other figure of ours is drawing; the filters are narrow.
+        warnings.filterwarnings("always", message=_COLLAPSED, category=UserWarning)
+        warnings.filterwarnings("ignore", message=_NO_GRIDSPEC, category=UserWarning)
+        engine.execute(figure)
+    collapsed = [w for w in caught if _COLLAPSED in str(w.message)]
+    for other in caught:
+        if other not in collapsed:
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    return not collapsed
+
+
+def fits(figure, renderer, need_room=True) -> bool:
+    """Every text lies inside the figure, no tick labels collide, and (``need_room``) the axes
+    keep :data:`MIN_AXES_FRACTION` of the figure."""
+    if any(_collide(_drawn_tick_labels(axis), renderer) for axes in all_axes(figure) for axis in _axis_objects(axes)):
         return False
-    shown = [axes for axes in figure.axes if axes.get_visible() and axes.axison
-             and any(a.get_visible() for a in [*axes.spines.values(), *_axes_axes(axes)])]
+    tight = _text_extent(figure, renderer)  # pixels
+    if tight is not None:
+        width, height = int(figure.bbox.width), int(figure.bbox.height)  # Agg drops a partial pixel
+        edge = EDGE_PIXELS - _ROUNDING
+        if tight.x0 < edge or tight.y0 < edge or tight.x1 > width - edge or tight.y1 > height - edge:
+            return False
+    if not need_room:
+        return True
+    shown = [axes for axes in figure.axes if axes.get_visible() and axes.axison]
     if not shown:
         return True
     x0 = min(axes.get_position().x0 for axes in shown)
@@ -139,80 +223,263 @@ def fits(figure, renderer) -> bool:
 
 
 def _text_extent(figure, renderer):
-    """What the figure draws, in inches: its tight box, with every axis label at its full length.
+    """What the figure draws, in pixels: its tight box, with every axis label at its full length.
 
-    Before matplotlib 3.11 an Axes's tight box counts each axis by its layout-only extent, in
-    which an axis label spans only across its axis: an x label wider than the figure ran off
-    both sides unnoticed. So the labels' own boxes are added (one text extent each; the axes'
-    tick labels are already in the figure's box).
+    Before matplotlib 3.11 an Axes's tight box counts each axis label only across its axis: an
+    x label wider than the figure ran off both sides unnoticed. So the labels' own boxes are added.
     """
     boxes = [figure.get_tightbbox(renderer)]
-    to_inches = figure.dpi_scale_trans.inverted()
-    for axes in figure.axes:
+    boxes = [box.transformed(figure.dpi_scale_trans) for box in boxes if box is not None]
+    for axes in all_axes(figure):
         if axes.get_visible() and axes.axison:
-            boxes += [axis.label.get_window_extent(renderer).transformed(to_inches) for axis in _axes_axes(axes)
+            boxes += [axis.label.get_window_extent(renderer) for axis in _axis_objects(axes)
                       if axis.get_visible() and axis.label.get_visible() and axis.label.get_text()]
-    boxes = [box for box in boxes if box is not None]
     return Bbox.union(boxes) if boxes else None
 
 
+# --- tick labels: collisions and thinning -------------------------------------------------
+
+
 def _drawn_tick_labels(axis):
-    """The tick labels a draw shows: visible, not empty, at a tick inside the view limits."""
+    """The tick labels a draw shows, in tick order: visible, not empty, inside the view limits."""
     low, high = sorted(axis.get_view_interval())
     slack = (high - low) * 1e-10
-    labels = []
+    labels = {1: [], 2: []}
     for minor, ticks in ((False, axis.get_major_ticks), (True, axis.get_minor_ticks)):
         locs = axis.get_ticklocs(minor=minor)
         axis.get_ticklabels(minor=minor)  # puts each label's text and position in place
         for tick, loc in zip(ticks(len(locs)), locs):
             if low - slack <= loc <= high + slack:
-                labels += [label for label in (tick.label1, tick.label2) if label.get_visible() and label.get_text()]
-    return labels
+                for side, label in ((1, tick.label1), (2, tick.label2)):
+                    if label.get_visible() and label.get_text():
+                        labels[side].append((loc, label))
+    # Each side's labels in the order of their ticks: neighbours are the ones that can collide.
+    return [label for side in (1, 2) for _, label in sorted(labels[side], key=lambda pair: pair[0])]
 
 
-def _overlapping(labels, renderer) -> bool:
-    """Whether any two of ``labels`` overlap: the ticker guesses label widths, and at small sizes guesses short."""
-    boxes = [label.get_window_extent(renderer) for label in labels]
-    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+def _collide(labels, renderer) -> bool:
+    return any(_too_close(a, b, renderer) for a, b in zip(labels, labels[1:]) if a.axes is b.axes)
 
 
-def _constrained(figure, renderer, last: bool):
-    width, height = figure.get_size_inches()
-    w_pad = h_pad = max(PAD_POINTS / 72, PAD_PIXELS / figure.dpi)
-    if last:
-        # Nothing left to drop: the pads alone must leave the axes room, at least a pixel (a
-        # 5-pixel image keeps 2-pixel pads: Agg rounds the clip box to whole pixels).
-        pixel = 1 / figure.dpi
-        w_pad, h_pad = min(w_pad, (width - pixel) / 2), min(h_pad, (height - pixel) / 2)
-    engine = ConstrainedLayoutEngine(w_pad=w_pad, h_pad=h_pad, wspace=0, hspace=0, rect=_on_canvas(figure))
-    # The draw lock is held, so no other figure of ours is drawing; the filter
-    # is narrow, so a host thread's other warnings still show.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_COLLAPSED, category=UserWarning)
-        warnings.filterwarnings("ignore", message=_NO_GRIDSPEC, category=UserWarning)
-        engine.execute(figure)
+def _too_close(a, b, renderer) -> bool:
+    """Whether two texts' boxes, as drawn (rotated), come closer than the gap.
 
-
-def _on_canvas(figure):
-    """The part of the figure an Agg canvas shows, as ``(left, bottom, width, height)`` fractions.
-
-    The canvas has whole pixels: 1.91 inches at 60 dpi are 114.6 pixels, of
-    which 114 exist. Agg drops the fraction on the right and at the top.
+    Two boxes of the same rotation are apart when their centres are apart by more than their
+    half sizes along the text (plus :data:`LABEL_GAP_EM`) or across it. Upright boxes of rotated
+    text would overlap for labels that do not touch at all.
     """
-    width, height = figure.bbox.size
-    return 0, 0, int(width) / width, int(height) / height
+    box_a, box_b = a.get_window_extent(renderer), b.get_window_extent(renderer)
+    em = a.get_fontsize() * renderer.points_to_pixels(1)
+    if not box_a.expanded(1, 1).padded(LABEL_GAP_EM * em / 2).overlaps(box_b):
+        return False  # apart even as upright boxes: the common case, and no text to measure
+    if a.get_rotation() != b.get_rotation():
+        return box_a.overlaps(box_b)
+    angle = math.radians(a.get_rotation())
+    along, across = (math.cos(angle), math.sin(angle)), (-math.sin(angle), math.cos(angle))
+    dx = (box_b.x0 + box_b.x1 - box_a.x0 - box_a.x1) / 2
+    dy = (box_b.y0 + box_b.y1 - box_a.y0 - box_a.y1) / 2
+    (width_a, height_a), (width_b, height_b) = _text_size(a, renderer), _text_size(b, renderer)
+    apart_along = abs(dx * along[0] + dy * along[1]) - (width_a + width_b) / 2 >= LABEL_GAP_EM * em
+    apart_across = abs(dx * across[0] + dy * across[1]) - (height_a + height_b) / 2 >= LINE_GAP_EM * em
+    return not (apart_along or apart_across)
 
 
-def _remember_positions(figure, layout):
-    for axes in figure.axes:
-        original, active = axes.get_position(original=True).frozen(), axes.get_position().frozen()
+def _text_size(text, renderer):
+    """The width and height of ``text``'s box before rotation, in pixels: each line at least as
+    tall as "lp" (ascender and descender), as matplotlib lays text out."""
+    s = text.get_text()
+    ismath = "TeX" if text.get_usetex() else bool(text.get_parse_math() and matplotlib.cbook.is_math_text(s))
+    return _text_size_at(s, text.get_fontproperties().copy(), ismath, text.get_linespacing(), renderer.dpi)
 
-        def undo(axes=axes, original=original, active=active, in_layout=axes.get_in_layout()):
-            axes.set_position(original, which="original")
-            axes.set_position(active, which="active")
-            axes.set_in_layout(in_layout)  # set_position takes an axes out of layouts
+
+@functools.lru_cache(maxsize=4096)
+def _text_size_at(s, prop, ismath, linespacing, dpi):
+    """Text sizes depend on the text, font and dpi only: measured once (a font lookup each)."""
+    renderer = RendererAgg(1, 1, dpi)
+    _, line_height, _ = renderer.get_text_width_height_descent("lp", prop, False)
+    sizes = [renderer.get_text_width_height_descent(line or " ", prop, ismath) for line in s.split("\n")]
+    height = sum(max(h, line_height) for _, h, _ in sizes) * (linespacing if len(sizes) > 1 else 1)
+    return max(w for w, _, _ in sizes), height
+
+
+class ThinnedFormatter(matplotlib.ticker.Formatter):
+    """Another formatter's labels, every ``step``-th kept and each at most ``max_chars`` long."""
+
+    def __init__(self, inner, step=1, max_chars=None):
+        self.inner = inner
+        self.step = step
+        self.max_chars = max_chars
+
+    def _shown(self, label, index):
+        if index is not None and index % self.step:
+            return ""
+        if self.max_chars is not None and len(label) > self.max_chars:
+            return label[: max(self.max_chars - 1, 1)].rstrip() + ELLIPSIS
+        return label
+
+    def __call__(self, x, pos=None):
+        return self._shown(self.inner(x, pos), pos)
+
+    def format_ticks(self, values):
+        return [self._shown(label, i) for i, label in enumerate(self.inner.format_ticks(values))]
+
+    def set_axis(self, axis):
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def set_locs(self, locs):
+        self.inner.set_locs(locs)
+
+    def get_offset(self):
+        return self.inner.get_offset()
+
+    def format_data(self, value):
+        return self.inner.format_data(value)
+
+    def format_data_short(self, value):
+        return self.inner.format_data_short(value)
+
+
+def _formatted(axis, layout, **changes) -> ThinnedFormatter:
+    """``axis``'s major formatter as a ThinnedFormatter (installed once per layout), with ``changes``."""
+    formatter = axis.get_major_formatter()
+    if not isinstance(formatter, ThinnedFormatter):
+        original, default = formatter, axis.isDefault_majfmt
+        formatter = ThinnedFormatter(original)
+        axis.set_major_formatter(formatter)
+
+        def undo():
+            axis.set_major_formatter(original)
+            axis.isDefault_majfmt = default  # so that units (dates) may still choose the formatter
 
         layout._undo.append(undo)
+    for name, value in changes.items():
+        setattr(formatter, name, value)
+    return formatter
+
+
+#: Thinning, then laying out again, settles in one or two rounds; the fit check judges the rest.
+_THINNING_ROUNDS = 3
+
+
+def _thin_tick_labels(figure, engine, renderer, layout) -> bool:
+    """Keep every k-th major tick label of each axis whose labels collide, then lay out again.
+
+    Returns False when the engine found no room after thinning.
+    """
+    for _ in range(_THINNING_ROUNDS):
+        thinned = False
+        for axes in all_axes(figure):
+            for axis in _axis_objects(axes):
+                if not _collide(_drawn_tick_labels(axis), renderer):
+                    continue
+                step = getattr(axis.get_major_formatter(), "step", 1)
+                for step in range(step + 1, max(len(axis.get_ticklocs()), 2) + 1):
+                    _formatted(axis, layout, step=step)
+                    if not _collide(_drawn_tick_labels(axis), renderer):
+                        break
+                thinned = True
+        if not thinned:
+            return True
+        # Fewer labels may need less room, and the axes' new size may bring other ticks: again.
+        if not _constrained(figure, engine, renderer):
+            return False
+    return True
+
+
+# --- long texts ---------------------------------------------------------------------------
+
+
+def _wrap_long_texts(figure, renderer, layout) -> bool:
+    """Titles and axis labels that run past the figure's edge where they stand: wrapped at spaces
+    to the room their alignment leaves them, a word too long for it shortened. True if any was."""
+    width, height = int(figure.bbox.width), int(figure.bbox.height)
+    edge = max(EDGE_PIXELS, renderer.points_to_pixels(3))
+    wrapped = False
+    for text in _titles_and_labels(figure):
+        s = text.get_text()
+        if not s or not text.get_visible() or (text.get_parse_math() and matplotlib.cbook.is_math_text(s)):
+            continue
+        box = text.get_window_extent(renderer)
+        vertical = abs(math.sin(math.radians(text.get_rotation()))) > 0.5
+        low, high, size = (box.y0, box.y1, height) if vertical else (box.x0, box.x1, width)
+        if low >= edge and high <= size - edge:
+            continue
+        align = text.get_verticalalignment() if vertical else text.get_horizontalalignment()
+        if align in ("left", "bottom", "baseline"):
+            room = size - edge - low
+        elif align in ("right", "top"):
+            room = high - edge
+        else:
+            centre = (low + high) / 2
+            room = 2 * min(centre - edge, size - edge - centre)
+        text.set_text("\n".join(_wrapped_lines(text, s, max(room, 1), renderer)))
+        layout._undo.append(lambda text=text, s=s: text.set_text(s))
+        wrapped = True
+    return wrapped
+
+
+def _wrapped_lines(text, s, room, renderer):
+    lines = []
+    for paragraph in s.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if _line_width(text, candidate, renderer) <= room:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = word if _line_width(text, word, renderer) <= room else _shortened(text, word, room, renderer)
+        lines.append(line)
+    return lines
+
+
+def _shortened(text, word, room, renderer):
+    """``word`` cut to fit ``room`` pixels, with an ellipsis."""
+    for end in range(len(word) - 1, 0, -1):
+        candidate = word[:end] + ELLIPSIS
+        if _line_width(text, candidate, renderer) <= room:
+            return candidate
+    return ELLIPSIS
+
+
+def _line_width(text, s, renderer) -> float:
+    width, _, _ = renderer.get_text_width_height_descent(s, text.get_fontproperties(), False)
+    return width
+
+
+def _titles_and_labels(figure):
+    texts = []
+    for sub in (figure._suptitle, figure._supxlabel, figure._supylabel):  # noqa: SLF001 (no public getter)
+        if sub is not None:
+            texts.append(sub)
+    for axes in all_axes(figure):
+        texts += [axes.title, axes._left_title, axes._right_title]  # noqa: SLF001
+        texts += [axis.label for axis in _axis_objects(axes)]
+    return texts
+
+
+# --- the ladder: what goes when text cannot fit ---------------------------------------------
+
+
+def all_axes(figure):
+    """Every axes of the figure, insets (child axes) included, in drawing order."""
+    found = []
+
+    def walk(axes):
+        found.append(axes)
+        for child in axes.child_axes:
+            walk(child)
+
+    for axes in figure.axes:
+        walk(axes)
+    return found
+
+
+def _axis_objects(axes):
+    """The x and y (and z) axis objects of ``axes``."""
+    return [child for child in axes.get_children() if isinstance(child, matplotlib.axis.Axis)]
 
 
 def _hide(artist, layout):
@@ -221,60 +488,75 @@ def _hide(artist, layout):
         layout._undo.append(lambda: artist.set_visible(True))
 
 
-def _axes_axes(axes):
-    """The x and y (and z) axis objects of ``axes``."""
-    return [child for child in axes.get_children() if isinstance(child, matplotlib.axis.Axis)]
+def _shorten_tick_labels(figure, renderer, layout):
+    """Tick labels reach at most :data:`SHORT_LABEL_FRACTION` of the figure across their axis."""
+    for axes in all_axes(figure):
+        for axis in _axis_objects(axes):
+            labels = _drawn_tick_labels(axis)
+            if not labels:
+                continue
+            vertical = isinstance(axis, matplotlib.axis.XAxis)
+            room = SHORT_LABEL_FRACTION * (figure.bbox.height if vertical else figure.bbox.width)
+            reach = max((box.height if vertical else box.width) for box in (t.get_window_extent(renderer) for t in labels))
+            if reach > room:
+                longest = max(len(label.get_text()) for label in labels)
+                _formatted(axis, layout, max_chars=max(2, int(longest * room / reach)))
 
 
-def _drop_titles(axes, layout):
+def _drop_titles(figure, renderer, layout):
     """Titles first: often the longest text, and the page around an image names the plot."""
-    for child in axes.get_children():  # the three titles are the Text children that are not ax.texts
-        if isinstance(child, matplotlib.text.Text) and child not in axes.texts:
-            _hide(child, layout)
+    for axes in all_axes(figure):
+        for title in (axes.title, axes._left_title, axes._right_title):  # noqa: SLF001
+            _hide(title, layout)
+    _hide(figure._suptitle, layout)  # noqa: SLF001
 
 
-def _drop_axis_labels(axes, layout):
-    for axis in _axes_axes(axes):
-        _hide(axis.label, layout)
+def _drop_axis_labels(figure, renderer, layout):
+    for axes in all_axes(figure):
+        for axis in _axis_objects(axes):
+            _hide(axis.label, layout)
+    _hide(figure._supxlabel, layout)  # noqa: SLF001
+    _hide(figure._supylabel, layout)  # noqa: SLF001
 
 
-def _drop_tick_labels(axes, layout):
+def _drop_tick_labels(figure, renderer, layout):
     """Tick labels, and the tick marks with them: layouts measure labels, not marks, which
     would reach past the pads once their labels are gone."""
-    for axis in _axes_axes(axes):
-        for which, ticks in (("major", axis.majorTicks), ("minor", axis.minorTicks)):
-            first = ticks[0]
-            shown = {"label1On": first.label1.get_visible(), "label2On": first.label2.get_visible(),
-                     "tick1On": first.tick1line.get_visible(), "tick2On": first.tick2line.get_visible()}
-            if any(shown.values()):
-                # Through the tick parameters, so that ticks made later are hidden (and restored) too.
-                axis.set_tick_params(which=which, **dict.fromkeys(shown, False))
-                layout._undo.append(lambda axis=axis, which=which, shown=shown: axis.set_tick_params(which=which, **shown))
-        _hide(axis.offsetText, layout)
+    for axes in all_axes(figure):
+        for axis in _axis_objects(axes):
+            for which, ticks in (("major", axis.majorTicks), ("minor", axis.minorTicks)):
+                first = ticks[0]
+                shown = {"label1On": first.label1.get_visible(), "label2On": first.label2.get_visible(),
+                         "tick1On": first.tick1line.get_visible(), "tick2On": first.tick2line.get_visible()}
+                if any(shown.values()):
+                    # Through the tick parameters, so that ticks made later are hidden (and restored) too.
+                    axis.set_tick_params(which=which, **dict.fromkeys(shown, False))
+                    layout._undo.append(lambda axis=axis, which=which, shown=shown:
+                                        axis.set_tick_params(which=which, **shown))
+            _hide(axis.offsetText, layout)
 
 
-def _drop_texts(axes, layout):
+def _drop_texts(figure, renderer, layout):
     """Every other text and legend: annotations can reach outside the axes too."""
-    for child in axes.get_children():
-        if isinstance(child, (matplotlib.text.Text, matplotlib.legend.Legend)):
-            _hide(child, layout)
+    for parent in [figure, *all_axes(figure)]:
+        for child in parent.get_children():
+            if isinstance(child, (matplotlib.text.Text, matplotlib.legend.Legend)):
+                _hide(child, layout)
 
 
-def _drop_figure_texts(figure, layout):
-    for child in figure.get_children():
-        if isinstance(child, (matplotlib.text.Text, matplotlib.legend.Legend)):
-            _hide(child, layout)
-
-
-def _drop_axis_lines(axes, layout):
+def _drop_axis_lines(figure, renderer, layout):
     """Spines and what is left of the axis objects: the data remains, inside the pads.
 
     Hidden one by one rather than with ``set_axis_off``: the fast path draws
     spines itself (they may lie over the data) and would not know.
     """
-    for artist in [*axes.spines.values(), *_axes_axes(axes)]:
-        _hide(artist, layout)
+    for axes in all_axes(figure):
+        for artist in [*axes.spines.values(), *_axis_objects(axes)]:
+            _hide(artist, layout)
 
 
-#: One step per level; level 0 drops nothing.
-_DROPS = (None, _drop_titles, _drop_axis_labels, _drop_tick_labels, _drop_texts, _drop_axis_lines)
+#: One step per level; level 0 changes nothing. Up to _shorten_tick_labels every text is kept.
+_LADDER = (None, _shorten_tick_labels, _drop_titles, _drop_axis_labels, _drop_tick_labels, _drop_texts,
+           _drop_axis_lines)
+#: From this level on nothing but lines is left, so the axes need no minimum room.
+_LAST_WITH_TEXT = _LADDER.index(_drop_texts)

@@ -19,18 +19,20 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import matplotlib
+import matplotlib.axes
 import matplotlib.axis
 import matplotlib.collections
+import matplotlib.image
 import matplotlib.lines
 import matplotlib.patches
 import matplotlib.text
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.container import Container
 from matplotlib.figure import Figure
 
 from .formats import FORMATS
-from .layout import keep_inside, lay_out
+from .layout import all_axes, lay_out, measuring_renderer
 
 #: Drawing holds the GIL anyway, and matplotlib's shared font and text caches
 #: are not safe to use from two threads at once, so draws are serialised. We
@@ -82,7 +84,8 @@ class Timings:
 
 
 class PreparedFigure:
-    """A figure with its canvas and, for incremental plots, the static part laid out.
+    """A figure with its canvas and, for incremental plots, the static part drawn by ``init`` and
+    laid out.
 
     Pixels are allocated only when a PNG is drawn: the Agg canvas, and for a
     ``reusable`` incremental figure the saved background of its static part.
@@ -95,31 +98,29 @@ class PreparedFigure:
         self.reusable = reusable
         self.figure = _new_figure(plot, width, height, dpi)
         self.canvas = FigureCanvasAgg(self.figure)
-        self.axes = None
+        self._engine = self.figure.get_layout_engine() if plot.layout else None
+        self._measure = measuring_renderer(self.figure)  # kept: matplotlib caches text sizes per renderer
+        self.layout = None  # a FrozenLayout once laid out
         self.artists = None  # what init returned, handed back to update
-        self.drawn = []  # the artists as a flat list, in drawing order
-        self.overlay = []  # static artists drawn again over the changing ones
+        self.changing = []  # the artists as a flat list
+        self.painted = []  # what the fast path draws over the background, in a full draw's order
         self.background = None  # the static part's pixels; saved on the first fast-path PNG
-        self.widened = False  # this request's data needed wider limits than the static ones
+        self.widened = []  # axes whose limits this request's data widened beyond the static ones
         self.svg_static = None  # the static part as SVG, without its closing tag; made on first use
+        self.static_limits = {}
         if plot.incremental:
             with DRAW_LOCK:
-                self.axes = self.figure.add_subplot()
-                self.artists = plot.init(self.axes, static_values)
+                self.artists = plot.init(self.figure, static_values)
+                self.changing = _flatten(self.artists)
                 if plot.layout:
-                    _out_of_layout(_flatten(self.artists))
-                    lay_out(self.figure)
-                self.drawn = sorted(_flatten(self.artists), key=lambda a: a.get_zorder())
-                for artist in self.drawn:
+                    _out_of_layout(self.changing)
+                    self.layout = lay_out(self.figure, self._engine, self._measure)
+                # Lay out ticks and titles so the overlay can be chosen; text sizes and positions
+                # depend on the dpi, not on the canvas.
+                self.figure.draw(self._measure)
+                self.painted = _painted(self.figure, self.changing, self._measure)
+                for artist in self.painted:
                     artist.set_animated(True)  # left out of full draws, as in blitting
-                # Lay out ticks and titles so the overlay can be chosen, on a 1x1 px renderer: text
-                # sizes and positions depend on the dpi, not on the canvas, and a full-size one
-                # would allocate the figure's pixels, which SVG and PDF never need.
-                layout_renderer = RendererAgg(1, 1, dpi)
-                self.figure.draw(layout_renderer)
-                self.overlay = _overlay(self.axes, self.drawn, layout_renderer)
-                for artist in self.overlay:
-                    artist.set_animated(True)
                 self._forget_static_part()
 
     @property
@@ -148,10 +149,24 @@ class PreparedFigure:
         for text in self.figure.findobj(matplotlib.text.Text):
             text._renderer = None  # its value before the first draw
 
+    def _limits(self) -> dict:
+        return {axes: (axes.get_xlim(), axes.get_ylim()) for axes in all_axes(self.figure)}
+
+    def _moved_axes(self) -> list:
+        """The axis objects whose view limits differ from the static ones."""
+        moved = []
+        for axes, (xlim, ylim) in self._limits().items():
+            static = self.static_limits.get(axes)
+            if static is None or xlim != static[0]:
+                moved.append(axes.xaxis)
+            if static is None or ylim != static[1]:
+                moved.append(axes.yaxis)
+        return moved
+
     def _forget_static_part(self):
         """Take the current view limits as the static ones; the saved background and static SVG,
         drawn at other limits or not yet, are made again when a request next needs them."""
-        self.static_limits = self.axes.get_xlim(), self.axes.get_ylim()
+        self.static_limits = self._limits()
         self.background = None
         self.svg_static = None
 
@@ -164,30 +179,45 @@ class PreparedFigure:
         extra = (frame,) if self.plot.update_takes_frame else ()
         if not self.plot.incremental:
             self.figure.clear()
-            self.plot.draw(self.figure.add_subplot(), values, rng, *extra)
-            if self.plot.layout:
-                lay_out(self.figure)  # nothing is static: laid out per request
+            self.plot.draw(self.figure, values, rng, *extra)
+            if self.plot.layout:  # nothing is static: laid out per request
+                self.layout = lay_out(self.figure, self._engine, self._measure)
             return
         self.plot.update(self.artists, values, rng, *extra)
-        if (self.axes.get_xlim(), self.axes.get_ylim()) != self.static_limits:
-            # update moved the view itself (a time axis following the requested range): the static
-            # part is drawn once at the new limits and kept, so the next request for the same view
-            # takes the fast path again.
+        moved = self._moved_axes()
+        if moved:
+            # update moved the view itself (a time axis following the requested range, limits that
+            # follow the data): the static part is drawn once at the new limits and kept, so the
+            # next request for the same view takes the fast path again. The new tick labels are
+            # measured against the frozen margins first; the layout runs again only if they no
+            # longer fit.
+            self._keep_text_inside(moved)
             self._forget_static_part()
-        self.widened = widen_to_fit(self.axes, self.drawn)
+        self.widened = [axes for axes, artists in _by_axes(self.changing).items() if widen_to_fit(axes, artists)]
+
+    def _keep_text_inside(self, moved) -> bool:
+        """Lay out again if the tick labels of ``moved`` axis objects no longer fit; True if it did."""
+        if self.layout is None or self.layout.still_holds(self._measure, moved):
+            return False
+        self.layout = lay_out(self.figure, self._engine, self._measure, previous=self.layout)
+        return True
 
     def draw_agg(self):
         """Draw into the Agg buffer: the fast path when the static part still fits."""
         if self.plot.incremental and self.reusable and not self.widened:
             if self.background is None:
-                self.canvas.draw()  # the static part alone: the changing artists are animated
+                with _hidden(self._images_changing()):  # drawn in full draws even when animated
+                    self.canvas.draw()  # the static part alone: the painted artists are animated
                 self.background = self.canvas.copy_from_bbox(self.figure.bbox)
             self.canvas.restore_region(self.background)
-            for artist in self.drawn + self.overlay:  # overlay: what a full draw puts above them
+            for artist in self.painted:
                 self.figure.draw_artist(artist)
         else:
             with self._full_draw():
                 self.canvas.draw()
+
+    def _images_changing(self):
+        return [a for a in self.changing if isinstance(a, matplotlib.image.AxesImage)]
 
     def encode_vector(self, fmt: str) -> bytes:
         if fmt == "svg" and self.plot.incremental and self.reusable and not self.widened:
@@ -196,57 +226,86 @@ class PreparedFigure:
             return _encode_vector(self.figure, fmt)
 
     def _layered_svg(self) -> bytes:
-        """The static part's SVG, serialised once, with the changing artists as a layer on top.
+        """The static part's SVG, serialised once, with the painted artists as a layer on top.
 
         The SVG backend writes the whole figure on every save, and the static
         axes are ~80 % of that work. Layering keeps the drawing order of the
-        Agg fast path: static part, changing artists, then the overlay.
+        Agg fast path: static part, then what the fast path paints.
         """
-        changing = self.drawn + self.overlay
         if self.svg_static is None:
-            with _hidden(changing):
+            with _hidden(self.painted + self._images_changing()):
                 document = _encode_vector(self.figure, "svg")
             self.svg_static = document[: document.rindex(b"</svg>")]
-        static = [a for a in self.figure.get_children() + self.axes.get_children()  # patches included
-                  if a is not self.axes and a not in changing]
-        with _hidden(static):
+        with _hidden(_static_around(self.figure, set(self.painted))), _unanimated(self.painted):
             layer = _encode_vector(self.figure, "svg")
         return self.svg_static + _svg_layer(layer) + b"</svg>\n"
 
     @contextmanager
     def _full_draw(self):
         """Let a full draw include every artist, then restore the static state for the next request."""
-        for artist in self.drawn + self.overlay:
-            artist.set_animated(False)
-        # Wider limits may bring wider tick labels: lay out again for this draw only.
-        relaid = keep_inside(self.figure) if self.widened and self.plot.layout else None
+        # Wider limits may bring wider tick labels: lay out again for this draw if they do not fit.
+        relaid = self.widened and self._keep_text_inside([a for axes in self.widened for a in (axes.xaxis, axes.yaxis)])
         try:
-            yield
+            with _unanimated(self.painted):
+                yield
         finally:
-            for artist in self.drawn + self.overlay:
-                artist.set_animated(True)
             if self.widened:  # the saved background was drawn at the static limits and layout
-                self.axes.set_xlim(*self.static_limits[0])
-                self.axes.set_ylim(*self.static_limits[1])
-                if relaid is not None:
-                    relaid.restore()
-                self.widened = False
+                for axes in self.widened:
+                    xlim, ylim = self.static_limits[axes]
+                    axes.set_xlim(*xlim)
+                    axes.set_ylim(*ylim)
+                if relaid:
+                    self.layout = lay_out(self.figure, self._engine, self._measure, previous=self.layout)
+                    self.background = self.svg_static = None
+                self.widened = []
 
 
-def _overlay(axes, changing, renderer):
-    """Static artists of ``axes`` that a full draw puts above ``changing`` where they may meet.
+def _painted(figure, changing, renderer):
+    """What the fast path draws over the saved background, in the order a full draw paints it.
 
-    A full draw stacks artists by zorder; blitting draws the changing ones
-    last. Redrawing what lies above them keeps the two pictures the same.
-    Axis objects (ticks and tick labels: most of a draw's cost) are left in
-    the background unless they reach inside the axes (grid lines, inward ticks).
+    A full draw stacks each axes' children by zorder; blitting draws only some of them. Besides
+    the changing artists, that is every static artist a full draw puts above them where they may
+    meet: in their axes, children above the lowest changing one (axis objects, most of a draw's
+    cost, only when their grid lines or ticks reach inside; texts only inside the axes); axes
+    drawn later over the same place (twins); figure texts and legends over a changing axes.
     """
-    if not changing:
-        return []
+    changing_set = set(changing)
+    by_axes = _by_axes(changing)
+    redrawn = set(changing)
+    for axes, artists in by_axes.items():
+        redrawn.update(_above(axes, artists, renderer))
+    changed_boxes = [axes.bbox for axes in by_axes]
+    seen_changes = False
+    for child in sorted(figure.get_children(), key=lambda a: a.get_zorder()):
+        if child is figure.patch or not child.get_visible():
+            continue
+        if isinstance(child, matplotlib.axes.Axes):
+            if seen_changes and child not in by_axes and any(child.bbox.overlaps(box) for box in changed_boxes):
+                redrawn.add(child)  # a twin drawn over changing data
+            seen_changes = seen_changes or _holds_any(child, by_axes)
+        elif any(child.get_window_extent(renderer).overlaps(box) for box in changed_boxes):
+            redrawn.add(child)
+    order = []
+
+    def walk(parent_children):
+        for child in sorted(parent_children, key=lambda a: a.get_zorder()):
+            if child in redrawn:
+                order.append(child)
+                if isinstance(child, matplotlib.axes.Axes) and child not in changing_set:
+                    walk(child.get_children())  # what Axes.draw leaves out: its animated children
+            elif isinstance(child, matplotlib.axes.Axes):
+                walk(child.get_children())
+
+    walk([c for c in figure.get_children() if c is not figure.patch])
+    return order
+
+
+def _above(axes, changing, renderer):
+    """Static children of ``axes`` that a full draw puts above ``changing`` where they may meet."""
     lowest = min(a.get_zorder() for a in changing)
-    overlay = []
+    found = []
     for child in axes.get_children():
-        if child is axes.patch or not child.get_visible() or child.get_animated() or child.get_zorder() <= lowest:
+        if child is axes.patch or not child.get_visible() or child in changing or child.get_zorder() <= lowest:
             continue
         if isinstance(child, matplotlib.axis.Axis):
             ticks = child.get_major_ticks() + child.get_minor_ticks()
@@ -256,8 +315,42 @@ def _overlay(axes, changing, renderer):
             not child.get_text() or not child.get_window_extent(renderer).overlaps(axes.bbox)
         ):
             continue  # titles and labels outside the axes never meet clipped data
-        overlay.append(child)
-    return sorted(overlay, key=lambda a: a.get_zorder())
+        found.append(child)
+    return found
+
+
+def _by_axes(artists) -> dict:
+    """``artists`` grouped by the axes they belong to, in order."""
+    grouped = {}
+    for artist in artists:
+        if artist.axes is not None:
+            grouped.setdefault(artist.axes, []).append(artist)
+    return grouped
+
+
+def _holds_any(axes, by_axes) -> bool:
+    return axes in by_axes or any(_holds_any(child, by_axes) for child in axes.child_axes)
+
+
+def _static_around(figure, shown):
+    """The visible artists to hide so that only ``shown`` (and the axes holding them) is drawn."""
+    hidden = []
+
+    def holds(artist):
+        return artist in shown or (isinstance(artist, matplotlib.axes.Axes)
+                                   and any(holds(child) for child in artist.get_children()))
+
+    def walk(children):
+        for child in children:
+            if child in shown or not child.get_visible():
+                continue
+            if isinstance(child, matplotlib.axes.Axes) and holds(child):
+                walk(child.get_children())
+            else:
+                hidden.append(child)
+
+    walk(figure.get_children())
+    return hidden
 
 
 def _flatten(artists):
@@ -330,6 +423,19 @@ def widen_to_fit(axes, artists) -> bool:
         set_(*((new_hi, new_lo) if inverted else (new_lo, new_hi)))
         changed = True
     return changed
+
+
+@contextmanager
+def _unanimated(artists):
+    """Let a full draw or a save include ``artists``: a figure leaves out animated children even
+    when saving."""
+    for artist in artists:
+        artist.set_animated(False)
+    try:
+        yield
+    finally:
+        for artist in artists:
+            artist.set_animated(True)
 
 
 @contextmanager
@@ -418,29 +524,16 @@ def render(prepared: PreparedFigure, values, rng, fmt, deadline: float | None = 
 
 
 def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int, frame=None) -> bytes:
-    """A full draw on a brand-new figure: the reference the fast path must match."""
+    """A full draw on a brand-new figure, laid out for this request's data: what the pool's fast
+    path must equal (tests compare both with plain matplotlib too)."""
     fmt = _still_format(fmt)
-    extra = (frame,) if plot.update_takes_frame else ()
-    figure = _new_figure(plot, width, height, dpi)
-    canvas = FigureCanvasAgg(figure)
+    prepared = PreparedFigure(plot, plot.static_values(values), width, height, dpi, reusable=False)
     with DRAW_LOCK:
-        axes = figure.add_subplot()
-        if plot.incremental:
-            artists = plot.init(axes, plot.static_values(values))
-            if plot.layout:
-                _out_of_layout(_flatten(artists))
-                lay_out(figure)
-            plot.update(artists, values, rng, *extra)
-            if widen_to_fit(axes, _flatten(artists)) and plot.layout:
-                keep_inside(figure)
-        else:
-            plot.draw(axes, values, rng, *extra)
-            if plot.layout:
-                lay_out(figure)
+        prepared.update(values, rng, frame)
         if not fmt.raster:
-            return _encode_vector(figure, fmt.name)
-        canvas.draw()
-    return fmt.encode(np.asarray(canvas.buffer_rgba()), figure.dpi)
+            return prepared.encode_vector(fmt.name)
+        prepared.draw_agg()
+    return fmt.encode(np.asarray(prepared.canvas.buffer_rgba()), prepared.figure.dpi)
 
 
 def _still_format(fmt):
@@ -451,8 +544,10 @@ def _still_format(fmt):
 
 
 def _new_figure(plot, width, height, dpi) -> Figure:
-    # No layout engine for a plot we lay out: one would lay out again on every full draw.
-    return Figure(figsize=(width, height), dpi=dpi, layout="none" if plot.layout else None)
+    """The reference's figure: constrained layout with matplotlib's settings, so that what ``init``
+    or ``draw`` makes (colorbars, outside legends) is placed as plain matplotlib places it. The
+    layout is then run by :func:`.layout.lay_out`, which freezes it."""
+    return Figure(figsize=(width, height), dpi=dpi, layout="constrained" if plot.layout else None)
 
 
 def _ms_since(start: float) -> float:

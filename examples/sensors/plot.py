@@ -71,10 +71,10 @@ def readings_plot(store, *, max_points: int) -> Plot:
             if not store.has_readings(p.sensor, start, end):
                 raise NoReadings(p.sensor, start, end)
 
-    def init(ax, p):
+    def init(fig, p):
+        ax = fig.add_subplot()
         ax.set_title(f"{p.sensor}: {EVERY[p.every]}, UTC", parse_math=False)  # a sensor's name is data, not TeX
         ax.set_ylabel("value")
-        ax.figure.subplots_adjust(left=0.16, bottom=0.15)  # room for the value label and the date under the ticks
         locator = AutoDateLocator(minticks=3, maxticks=8)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))

@@ -20,7 +20,8 @@ PARAMS = [
 ]
 
 
-def init(ax, p):
+def init(fig, p):
+    ax = fig.add_subplot()
     # The locator widens limits that a var too small to change mean's float made equal, which
     # would give bins of zero width.
     low, high = ax.xaxis.get_major_locator().nonsingular(p.mean - SPREAD * p.var, p.mean + SPREAD * p.var)
@@ -38,9 +39,8 @@ def init(ax, p):
     # A bar only a few pixels or points wide gets an outline of its own colour, one pixel wide,
     # instead of a white one (which would cover it), and no pixel snapping (which rounds a bar
     # narrower than a pixel to nothing): each bar stays visible, however many bins.
-    figure = ax.figure
-    narrow = figure.get_figwidth() * min(72, figure.dpi) / p.bins < 4
-    outline = {"edgecolor": "tab:blue", "linewidth": 72 / figure.dpi, "snap": False} if narrow else \
+    narrow = fig.get_figwidth() * min(72, fig.dpi) / p.bins < 4
+    outline = {"edgecolor": "tab:blue", "linewidth": 72 / fig.dpi, "snap": False} if narrow else \
         {"edgecolor": "white", "linewidth": 0.5}
     bars = ax.bar(edges[:-1], np.zeros(p.bins), width=np.diff(edges), align="edge", color="tab:blue", **outline)
     ax.set_xlim(edges[0], edges[-1])

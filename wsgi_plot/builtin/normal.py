@@ -16,7 +16,8 @@ PARAMS = [
 ]
 
 
-def init(ax, p):
+def init(fig, p):
+    ax = fig.add_subplot()
     # The locator widens limits that a var too small to change mean's float (1e9 +- 1e-300) made
     # equal, as autoscaling would, but without its warning.
     low, high = ax.xaxis.get_major_locator().nonsingular(p.mean - SPREAD * p.var, p.mean + SPREAD * p.var)

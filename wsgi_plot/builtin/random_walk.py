@@ -11,7 +11,8 @@ PARAMS = [
 ]
 
 
-def init(ax, p):
+def init(fig, p):
+    ax = fig.add_subplot()
     reach = 4 * p.step * np.sqrt(p.steps)  # |position| passes 4 sigma rarely; the line widens it then
     ax.set_xlim(0, p.steps)
     ax.set_ylim(ax.yaxis.get_major_locator().nonsingular(-reach, reach))  # reach is 0 for the tiniest steps
