@@ -279,18 +279,26 @@ class PlotApp:
                 yield plot, RequestArgs(plot.example)
 
 
+def find_plot_app(application) -> "PlotApp | None":
+    """The :class:`PlotApp` in ``application``: :func:`create_app`'s result, a PlotApp, or a
+    middleware wrapping one as ``.app``; None when there is none."""
+    for _ in range(10):  # a few middleware layers at most; never loop on a cycle
+        if isinstance(application, PlotApp):
+            return application
+        application = getattr(application, "app", None)
+    return None
+
+
 def warm(application) -> bool:
     """Prepare the default figures of the wsgi_plot app inside ``application`` before it serves.
 
-    ``application`` is :func:`create_app`'s result, a :class:`PlotApp`, or a middleware wrapping
-    one as ``.app``. False when there is no wsgi_plot app in it (nothing to do).
+    ``application`` as for :func:`find_plot_app`. False when there is no wsgi_plot app in it (nothing to do).
     """
-    for _ in range(10):  # a few middleware layers at most; never loop on a cycle
-        if isinstance(application, PlotApp):
-            application.warm()
-            return True
-        application = getattr(application, "app", None)
-    return False
+    plot_app = find_plot_app(application)
+    if plot_app is None:
+        return False
+    plot_app.warm()
+    return True
 
 
 def create_app(*, registry=None, **settings):
