@@ -163,7 +163,8 @@ class PlotApp:
     def on_openapi(self, request):
         alias = ALIAS_PLOT if ALIAS_PLOT in self.registry else None
         return _json_response(openapi_document(self.plots(), self.settings, alias_plot=alias,
-                                               alias_params=ALIAS_PARAMS, metrics=self.settings.metrics))
+                                               alias_params=ALIAS_PARAMS, metrics=self.settings.metrics,
+                                               prefix=request.script_root))
 
     def on_metrics(self, request):
         data, content_type = self.metrics.exposition()

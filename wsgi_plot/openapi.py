@@ -48,8 +48,12 @@ _ERRORS = {
 }
 
 
-def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metrics: bool = True) -> dict:
+def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metrics: bool = True,
+                     prefix: str = "") -> dict:
     """The document for an app serving ``plots`` (as served: counts capped) under ``settings``.
+
+    ``prefix``: where the app is mounted (SCRIPT_NAME), the one ``servers`` entry, so that a
+    client joining it to the paths reaches the app inside a host (Django, FastAPI: /plots).
 
     ``alias_plot`` is the plot behind ``/fig/MEAN_VAR`` and ``/normal/MEAN_VAR``, whose two path
     values are its ``alias_params``; those routes are described only when it is served.
@@ -108,6 +112,7 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
         "openapi": OPENAPI_VERSION,
         "info": {"title": "wsgi_plot", "version": __version__,
                  "description": "matplotlib plots over HTTP. Errors are plain text, or JSON when Accept prefers it."},
+        "servers": [{"url": prefix or "/", "description": "this app, where it is mounted"}],
         "paths": paths,
         "components": {"schemas": {"Error": _ERROR_SCHEMA}},
     }
