@@ -275,3 +275,37 @@ def test_a_costly_animation_under_sync_workers_is_refused_by_the_app_not_killed_
             assert health.status == 200
     text = log.read_text(errors="replace")
     assert "WORKER TIMEOUT" not in text and "Worker failed" not in text
+
+
+def test_uwsgi_streams_leave_one_of_its_threads_free(tmp_path):
+    """uwsgi.ini tells the app uWSGI's threads per worker: with 2, one stream, and /healthz still answers."""
+    from .test_uwsgi import uwsgi_executable
+
+    with servers.uwsgi(uwsgi_executable(), workers=1, log_path=tmp_path / "uwsgi.log",
+                       extra=("--threads", "2")) as server:
+        connection, response = get(server.base_url, STREAM, timeout=10)
+        try:
+            assert response.status == 200
+            read_part(response)
+            second, refused = get(server.base_url, STREAM, timeout=10)
+            assert refused.status == 503 and refused.headers.get_all("Retry-After") == ["5"]
+            second.close()
+            started = time.monotonic()
+            with urllib.request.urlopen(server.base_url + "/healthz", timeout=10) as health:
+                assert health.status == 200
+            assert time.monotonic() - started < 2
+        finally:
+            connection.close()
+
+
+def test_uwsgi_refuses_to_start_with_a_render_timeout_not_below_harakiri(tmp_path):
+    import subprocess
+
+    from .test_uwsgi import uwsgi_executable
+
+    answer = subprocess.run([str(uwsgi_executable()), "--ini", str(servers.ROOT / "uwsgi.ini")], cwd=servers.ROOT,
+                            capture_output=True, text=True, timeout=120,
+                            env={**__import__("os").environ, "PORT": str(servers.free_port()), "WEB_CONCURRENCY": "1",
+                                 "TIMEOUT": "10", "WSGI_PLOT_RENDER_TIMEOUT": "10"})
+    assert answer.returncode != 0
+    assert "not below the server's worker timeout of 10 s" in answer.stdout + answer.stderr
