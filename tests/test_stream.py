@@ -35,27 +35,29 @@ def split_parts(body: bytes) -> list[tuple[dict, bytes]]:
 def test_stream_parts_are_pngs_with_their_own_headers_paced_by_the_server():
     client = Client(create_app())
     started = time.monotonic()
-    response = client.get(f"/plot/normal.stream?fps=10&seconds=1&seed=1&{SMALL}", environ_overrides=THREADED)
+    # 5 fps: 200 ms a frame of 100x75 px, so that a loaded machine keeps up and skips none.
+    response = client.get(f"/plot/normal.stream?fps=5&seconds=1&seed=1&{SMALL}", environ_overrides=THREADED)
     body = response.data  # the parts are drawn as the body is read
     elapsed = time.monotonic() - started
     assert response.status_code == 200
     assert response.headers["Content-Type"] == f"multipart/x-mixed-replace; boundary={BOUNDARY}"
     assert response.cache_control.no_store
     parts = split_parts(body)
-    assert len(parts) == 10  # fps x seconds
+    assert len(parts) == 5  # fps x seconds
     images = []
     for headers, payload in parts:
         assert headers["Content-Type"] == "image/png"
         image = decode_png(payload)
         assert image.size == (100, 75)
         images.append(image.tobytes())
-    assert len(set(images)) == 10  # a new sample per frame
-    assert elapsed >= 0.85  # paced, not sent as fast as drawn: frame 9 is due 0.9 s after frame 0
+    assert len(set(images)) == 5  # a new sample per frame
+    assert elapsed >= 0.75  # paced, not sent as fast as drawn: frame 4 is due 0.8 s after frame 0
 
 
 def test_same_seed_same_stream():
+    """As long as the stream keeps up: one that falls behind skips frames, as the clock says."""
     client = Client(create_app())
-    url = f"/plot/random-walk.stream?fps=30&seconds=1&seed=7&{SMALL}"
+    url = f"/plot/random-walk.stream?fps=4&seconds=1&seed=7&{SMALL}"
     assert client.get(url, environ_overrides=THREADED).data == client.get(url, environ_overrides=THREADED).data
 
 

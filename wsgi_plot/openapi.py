@@ -38,11 +38,12 @@ _REQUEST_ID = {"X-Request-Id": {"description": "the client's X-Request-Id if pla
 _RETRY_AFTER = {"Retry-After": {"description": "seconds", "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
 
 _ERRORS = {
-    400: "a parameter is malformed, out of range, unknown or repeated; the body names it",
+    400: "a parameter is malformed, out of range, unknown or repeated, or a POST body cannot be read whole; "
+         "the body names it",
     404: "no such path or plot",
-    413: "the image would exceed the pixel budget (max_pixels), an animation max_animation_pixels, "
-         "or the body is larger than max_body_bytes",
-    415: "a POST body that is not application/json",
+    413: "the image would exceed the pixel budget (max_pixels), an animation max_animation_pixels or the time "
+         "the server allows (param frames), or the body is larger than max_body_bytes",
+    415: "a POST body that is not application/json, or is compressed",
     503: "no figure free within the pool timeout, the render passed its deadline, or the request waited past "
          "queue_timeout (X-Request-Start) before reaching the server",
 }
@@ -236,7 +237,8 @@ def _image(formats, *more_errors) -> dict:
         # Retrying the same single-threaded server would not help, so that 503 has no Retry-After.
         unavailable = responses["503"]
         responses["503"] = {**unavailable, "description": unavailable["description"] + "; or a stream asked of a "
-                            "server without threads (no Retry-After), or max_streams streams running",
+                            "server without a thread to spare or of an ASGI host that cannot tell when a client leaves (no "
+                            "Retry-After), or max_streams streams running",
                             "headers": {**_REQUEST_ID,
                                         "Retry-After": {**_RETRY_AFTER["Retry-After"], "required": False}}}
     return responses
