@@ -234,6 +234,8 @@ def test_a_client_that_stops_reading_frees_its_slot_within_seconds_and_the_send_
         assert wait_for_metric(base, "wsgi_plot_streams", 0, timeout=seconds + SEND_TIMEOUT + 10) == 0
         assert time.monotonic() - started < seconds + SEND_TIMEOUT + 10
         assert value(scrape(base), "wsgi_plot_figures_in_use") == 0
+        # Ended by the send timeout, not by the stream's end: its last parts were never taken.
+        assert "TimeoutError" in servers.wait_for_text(four_threads.log_path, "TimeoutError")
     finally:
         stalled.close()
 
