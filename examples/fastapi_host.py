@@ -11,6 +11,11 @@ still take turns (matplotlib draws under the GIL): for more than one core, run m
 (``uvicorn --workers N``, or gunicorn with uvicorn's worker class) and, for /metrics to sum them,
 set PROMETHEUS_MULTIPROC_DIR to an empty directory before they start, as wsgi_plot's gunicorn
 settings do.
+
+Live streams (``/plots/plot/NAME.stream``) run on those threads too: wsgi_plot is told how many
+there are, so streams leave one free, and it watches a2wsgi's ASGI messages so that a stream whose
+client left ends within a frame or two (wsgi_plot/host_compat.py). A client that stops reading
+without leaving is not bounded here: a2wsgi's sends never time out.
 """
 
 import hashlib
@@ -21,9 +26,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 import wsgi_plot
+from wsgi_plot.server_limits import ServerLimits, fit_to_server
 
 #: Where wsgi_plot lives inside the host.
 PLOTS_PREFIX = "/plots"
+#: Threads a2wsgi runs wsgi_plot's requests on (a2wsgi's own default): streams may take all but one.
+WSGI_THREADS = 10
 
 STATUS = {"ok": True}
 STATUS_ETAG = '"' + hashlib.sha1(json.dumps(STATUS).encode()).hexdigest() + '"'
@@ -50,4 +58,6 @@ def status(request: Request):
 
 
 # Mounted beside FastAPI's routes: its middleware and headers never touch wsgi_plot's responses.
-app.mount(PLOTS_PREFIX, WSGIMiddleware(wsgi_plot.create_app()))
+plots = wsgi_plot.create_app()
+fit_to_server(plots, ServerLimits(threads=WSGI_THREADS))  # uvicorn kills no worker: no timeout to keep below
+app.mount(PLOTS_PREFIX, WSGIMiddleware(plots, workers=WSGI_THREADS))

@@ -1,6 +1,7 @@
 """Animated APNG and GIF, in process: decoded with Pillow, reproducible, bounded before drawing."""
 
 import io
+import time
 import math
 
 import numpy as np
@@ -191,3 +192,61 @@ def test_frames_that_do_not_change_stay_the_same():
     assert len(apng) == 4 and all(np.array_equal(apng[0], frame) for frame in apng)
     gif = decoded_frames(client.get(f"/plot/bar.gif?{query}").data, "gif")
     assert len(gif) == 1
+
+
+def test_the_first_frames_predict_the_rest_and_an_animation_that_cannot_finish_stops_at_once():
+    from wsgi_plot.animation import FRAMES_MEASURED, AnimationOptions, CannotFinish, FrameSource, animate
+
+    now = [0.0]
+    drawn = []
+
+    class Prepared:  # a figure whose every frame costs 1 s of the clock
+        canvas = type("Canvas", (), {"buffer_rgba": lambda self: np.zeros((1, 1, 4), np.uint8)})()
+
+        def update(self, values, rng, frame):
+            drawn.append(frame.number)
+
+        def draw_agg(self):
+            now[0] += 1.0
+
+    class Writer:
+        def add(self, pixels):
+            pass
+
+        def finish(self):
+            return b"file"
+
+    source = FrameSource(Plot("p", init=lambda ax, p: [], update=lambda a, p, r: None), 0)
+    base = time.monotonic()  # draw_frame checks the deadline against the real clock: it never passes here
+
+    def clock():
+        return base + now[0]
+
+    with pytest.raises(CannotFinish) as refused:
+        animate(Prepared(), None, source, AnimationOptions(600, 10), Writer(), deadline=base + 24.0, clock=clock)
+    assert len(drawn) == FRAMES_MEASURED  # refused once measured, not at the deadline
+    assert refused.value.seconds_per_frame == 1.0 and int(refused.value.frames_that_fit) == 24
+    drawn.clear()
+    now[0] = 0.0
+    assert animate(Prepared(), None, source, AnimationOptions(20, 10), Writer(), deadline=base + 24.0,
+                   clock=clock) == b"file"  # 20 frames of 1 s fit in 24 s
+    assert len(drawn) == 20
+
+
+def test_an_animation_the_worker_timeout_cannot_hold_is_413_naming_frames_at_once():
+    """The deadline by render_timeout alone would be 600 / 30 x 10 s = 200 s; the server allows 30."""
+    from wsgi_plot.server_limits import ServerLimits, fit_to_server
+
+    from .slow_app import build_app
+
+    app = build_app()
+    fit_to_server(app, ServerLimits(threads=1, worker_timeout=30.0))
+    started = time.monotonic()
+    response = Client(app).get(f"/plot/slow.gif?cost=0.2&frames=600&{SMALL}", headers={"Accept": "application/json"})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 413
+    error = response.get_json()["error"]
+    assert error["param"] == "frames" and "within the 24 s this server allows" in error["message"]
+    assert "at most 1" in error["message"]  # about 120 frames of 0.2 s fit in 24 s
+    assert elapsed < 10  # refused after the first frames, not at the deadline (600 x 0.2 s = 120 s)
+    assert app.app.pool.in_use == 0

@@ -270,3 +270,18 @@ def test_mounted_under_a_prefix():
     assert all(img["src"].startswith("/plots/plot/") for img in listing.imgs)
     host = mounted.get("/elsewhere")
     assert host.data == b"host" and host.headers["Cache-Control"] == "max-age=60"
+
+
+@pytest.mark.parametrize("url", ["/", "/plots/", "/plot/normal", "/normal/5_2", "/plot/normal?refresh=5"])
+def test_every_page_declares_its_icon_and_its_policy_allows_it(url):
+    """Without an icon a browser asks for /favicon.ico on the first load: a 404 in its console."""
+    from wsgi_plot.pages import ICON_URL
+
+    response = Client(create_app()).get(url)
+    icons = re.findall(r'<link rel="icon" href="([^"]*)"', response.get_data(as_text=True))
+    assert len(icons) == 1 and icons[0].replace("&#x27;", "'") == ICON_URL
+    assert ICON_URL.startswith("data:image/svg+xml,")
+    image_sources = next(d for d in response.headers["Content-Security-Policy"].split("; ") if d.startswith("img-src"))
+    assert image_sources.split()[1:] == ["'self'", "data:"]
+    svg = ET.fromstring(__import__("urllib.parse").parse.unquote(ICON_URL.split(",", 1)[1]))
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"

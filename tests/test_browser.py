@@ -222,3 +222,21 @@ def test_layered_svg_shows_what_a_full_save_shows(page, name, query):
     # The check can fail: another sample shows differently.
     other = render_unpooled(plot, values, np.random.default_rng(3), "svg", 4, 3, 300)
     assert not np.array_equal(browser_pixels(page, layered), browser_pixels(page, other))
+
+
+@pytest.mark.parametrize("path", ["/", "/plots/", "/normal/5_2"])
+def test_a_first_page_load_logs_nothing_in_the_console(browser, server, path):
+    """Without an icon, Chromium asked for /favicon.ico on every first load: a 404 in the console."""
+    context = browser.new_context()  # a fresh profile: no icon cached from an earlier load
+    try:
+        page = context.new_page()
+        errors, failed = [], []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+        page.goto(server.base_url + path)
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(500)  # the icon is asked for after the load event
+        assert errors == [] and failed == []
+        assert page.evaluate("() => document.querySelector('link[rel=icon]').href").startswith("data:image/svg+xml,")
+    finally:
+        context.close()

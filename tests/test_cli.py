@@ -54,3 +54,32 @@ def test_serve_bind_keeps_the_probe_address(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{probe_port}/healthz", timeout=30) as response:
             assert response.status == 200
     assert f"Listening at: http://127.0.0.1:{probe_port},http://127.0.0.1:{port} (" in (tmp_path / "serve.log").read_text()
+
+
+def environ(**variables):
+    import os
+
+    return {**os.environ, **variables}
+
+
+@pytest.mark.parametrize("variable, text", [("WEB_CONCURRENCY", "two"), ("TIMEOUT", "abc"), ("MAX_REQUESTS", "x"),
+                                            ("WSGI_PLOT_MAX_INCHES", "inf")])
+def test_check_names_a_bad_server_variable_in_one_line(variable, text):
+    answer = run_cli("check", env=environ(**{variable: text}))
+    assert answer.returncode == 1
+    assert answer.stderr.startswith(f"wsgi-plot check: {variable}") and "Traceback" not in answer.stderr
+    assert answer.stderr.count("\n") == 1
+
+
+def test_check_refuses_a_render_timeout_not_below_the_worker_timeout_naming_both():
+    answer = run_cli("check", env=environ(TIMEOUT="20", WSGI_PLOT_RENDER_TIMEOUT="20"))
+    assert answer.returncode == 1
+    assert "render_timeout (WSGI_PLOT_RENDER_TIMEOUT) is 20 s" in answer.stderr
+    assert "worker timeout of 20 s" in answer.stderr and "TIMEOUT" in answer.stderr
+
+
+def test_check_warns_of_a_misspelt_variable():
+    answer = run_cli("check", env=environ(WSGI_PLOT_MAX_STREAM="3"))
+    assert answer.returncode == 0
+    assert "WSGI_PLOT_MAX_STREAM is not a wsgi_plot setting and is ignored; did you mean WSGI_PLOT_MAX_STREAMS" \
+        in answer.stderr

@@ -76,3 +76,25 @@ def test_a_request_id_from_the_client_is_kept_when_it_is_plain(client):
 def test_a_query_parameter_without_a_name_is_named_query(client):
     response = client.get("/fig/5_2?=1", headers={"Accept": "application/json"})
     assert response.status_code == 400 and response.get_json()["error"]["param"] == "query"
+
+
+@pytest.mark.parametrize("name", ["a\r\nb", "a\x00b", "a\u2028b", "a\x1b[31mb"])
+def test_a_text_error_is_one_line_with_control_characters_escaped(client, name):
+    from urllib.parse import quote
+
+    response = client.get(f"/plot/normal.png?{quote(name)}=1")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert text.endswith("\n") and text.count("\n") == 1 and "\r" not in text and "\u2028" not in text
+    assert text.isprintable() or text[:-1].isprintable()
+    assert name.encode("unicode_escape").decode("ascii") in text  # the name as escapes, still readable
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/json"])
+def test_a_capacity_503_sends_retry_after_once(accept):
+    """werkzeug's 503 adds Retry-After itself; the error response added it a second time."""
+    app = create_app(max_streams=0)
+    response = Client(app).get("/plot/normal.stream", environ_overrides={"wsgi.multithread": True},
+                               headers={"Accept": accept})
+    assert response.status_code == 503
+    assert response.headers.getlist("Retry-After") == ["5"]

@@ -86,3 +86,32 @@ def test_host_middleware_never_sees_wsgi_plot_responses(client):
     assert plot.mimetype == "image/png"
     if "Referrer-Policy" in home.headers:  # Django's SecurityMiddleware
         assert "Referrer-Policy" not in plot.headers
+
+
+def test_under_the_fastapi_host_a_stream_whose_client_left_ends_within_3_s(tmp_path):
+    """a2wsgi's sends never fail, so a stream used to draw for nobody to its end; it now hears http.disconnect."""
+    import time
+    import urllib.request
+
+    from .test_metrics import samples, value
+
+    for name in ("fastapi", "a2wsgi", "uvicorn"):
+        tools.module(name)
+    context, base = uvicorn("examples.fastapi_host:app", tmp_path / "uvicorn.log")
+
+    def streams() -> float:
+        with urllib.request.urlopen(base + "/plots/metrics", timeout=30) as response:
+            return value(samples(response.read().decode()), "wsgi_plot_streams")
+
+    with context:
+        host = urlsplit(base)
+        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+        connection.request("GET", "/plots/plot/normal.stream?fps=5&seconds=30&size=2x1.5&dpi=50")
+        response = connection.getresponse()
+        assert response.status == 200 and response.readline() == b"--wsgi-plot-frame\r\n"
+        assert streams() == 1
+        connection.close()  # 30 s early
+        left = time.monotonic()
+        while streams() != 0 and time.monotonic() - left < 10:
+            time.sleep(0.1)
+        assert time.monotonic() - left < 3 + 1  # within 3 s, and a scrape's worth of slack on a loaded machine

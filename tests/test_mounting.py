@@ -62,6 +62,8 @@ def test_page_image_and_links_resolve_under_the_prefix(client):
                 "/plots/fig/5_2.pdf": "application/pdf", "/plots/fig/5_2.apng?frames=30": "image/apng",
                 "/plots/fig/5_2.gif?frames=30": "image/gif"}
     for tag, attribute, url in found:
+        if url.startswith("data:"):  # the pages' inline icon: nothing to resolve
+            continue
         assert url.startswith("/plots/"), (tag, attribute, url)
         response = get(client, url)
         assert response.status_code == 200, url

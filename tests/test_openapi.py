@@ -1,5 +1,6 @@
 """/openapi.json: valid OpenAPI 3.1, generated from the declarations, and true of the live app."""
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -22,6 +23,18 @@ def document(app):
 
 def test_is_valid_openapi_3():
     validate(document(create_app()))
+
+
+@pytest.mark.parametrize("prefix", ["", "/plots", "/a/b"])
+def test_servers_carry_the_mount_prefix(prefix):
+    """Under a Django or FastAPI prefix, the paths alone led a client to the host's own routes."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    app = create_app()
+    client = Client(DispatcherMiddleware(lambda environ, start_response: [], {prefix: app}) if prefix else app)
+    document = client.get(f"{prefix}/openapi.json").get_json()
+    assert [server["url"] for server in document["servers"]] == [prefix or "/"]
+    validate(document)
 
 
 def test_describes_every_route_and_plot():

@@ -4,6 +4,7 @@ In-process with werkzeug's test client, then against real gunicorn over loopback
 413 must come while most of a 100 MiB body is still unsent.
 """
 
+import gzip
 import io
 import json
 import socket
@@ -255,3 +256,37 @@ def test_gunicorn_post_errors(gunicorn, method, path, body, headers, status):
     assert error["status"] == status and error["param"] in ("body", "z", "query", "method")
     if status == 405:
         assert set(response_headers["allow"].split(", ")) == {"GET", "HEAD"}
+
+
+def raw_exchange(base_url, head: str, body: bytes, half_close: bool) -> tuple[int, dict, bytes]:
+    """Send ``head`` and ``body`` as they are, half-close if asked, and read the answer."""
+    port = int(base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head.encode() + body)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        return read_response(sock)
+
+
+_HEAD = "POST /plot/line.png HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
+
+
+_GZIPPED = gzip.compress(b'{"y": [1]}', mtime=0)
+
+
+@pytest.mark.parametrize("extra_head, body, half_close, status, message", [
+    ("Transfer-Encoding: chunked\r\n", b"zz\r\n{}\r\n0\r\n\r\n", False, 400, "could not be read"),
+    ("Transfer-Encoding: chunked\r\n", b'a\r\n{"y": [1]}XX0\r\n\r\n', False, 400, "could not be read"),
+    ("Transfer-Encoding: chunked\r\n", b'20\r\n{"y": [1', True, 400, "could not be read"),
+    ("Content-Length: 100\r\n", b'{"y": [1]}', True, 400, "ended after 10 of the 100 bytes"),
+    (f"Content-Length: {len(_GZIPPED)}\r\nContent-Encoding: gzip\r\n", _GZIPPED, False, 415,
+     "Content-Encoding 'gzip' is not accepted"),
+    (f"Content-Length: {len(_GZIPPED)}\r\n", _GZIPPED, False, 415, "gzip-compressed"),
+], ids=["chunk-size-zz", "no-crlf-after-chunk", "chunked-cut-short", "content-length-cut-short", "content-encoding",
+        "gzip-without-header"])
+def test_gunicorn_a_malformed_or_short_body_is_4xx_naming_body(gunicorn, extra_head, body, half_close, status, message):
+    status_got, headers, text = raw_exchange(gunicorn.base_url, _HEAD + extra_head + "Connection: close\r\n\r\n", body,
+                                             half_close)
+    assert status_got == status, text
+    error = json.loads(text)["error"]
+    assert error["param"] == "body" and message in error["message"]

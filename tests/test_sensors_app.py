@@ -177,6 +177,41 @@ def test_a_range_without_readings_is_404_naming_sensor_and_range(client, route):
     assert "'cellar'" in message and "2020-01-01T00:00:00Z" in message and "2020-01-02T00:00:00Z" in message
 
 
+@pytest.mark.parametrize("query, param", [
+    ("start=9999-12-31T12:00Z", "sensor"),  # 24 h after start is in the year 10000
+    ("end=0001-01-01T12:00Z", "sensor"),
+    ("start=0001-01-01T00:00Z&end=0001-01-01T12:00Z", "sensor"),
+])
+def test_a_range_at_the_ends_of_the_calendar_is_4xx_naming_it(client, query, param):
+    """Writing the 404's message raised 'year 10000 is out of range': a 500."""
+    status, named, message = error(get(client, f"/plot/readings.png?{query}"))
+    assert 400 <= status < 500 and named == param, message
+
+
+def test_a_database_deleted_while_serving_is_503_and_not_ready_until_it_is_back(tmp_path):
+    path = tmp_path / "gone.db"
+    db.create(path, sensors=2, days=1, seed=1, now=NOW_S)
+    app = build_app(path, environ={}, pool_size=4)
+    client = Client(app)
+    assert get(client, f"/plot/readings.png?{SMALL}").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    saved = path.read_bytes()
+    for leftover in (path, tmp_path / "gone.db-wal", tmp_path / "gone.db-shm"):
+        leftover.unlink(missing_ok=True)
+    for query in ("", "&sensor=cellar", "&every=hour", "&grid=true"):  # pooled figures and new ones alike
+        response = get(client, f"/plot/readings.png?{SMALL}{query}")
+        assert response.status_code == 503, response.data
+        assert response.headers.getlist("Retry-After") == ["30"]
+        assert "database is unavailable" in response.get_json()["error"]["message"]
+    assert get(client, "/plot/readings").status_code == 503
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "gone" in ready.get_json()["reason"]
+    assert client.get("/fig/5_2?dpi=20").status_code == 200  # the other plots are served on
+    path.write_bytes(saved)  # restored: a new file at the path
+    assert client.get("/readyz").status_code == 200
+    assert get(client, f"/plot/readings.png?{SMALL}").status_code == 200
+
+
 def test_refused_ranges_cost_no_figure(db_path):
     """Range errors are found when the request is parsed, before a figure is taken from the pool."""
     app = build_app(db_path, environ={}, max_points=1440, pool_size=2)

@@ -103,6 +103,10 @@ def test_import_adds_a_good_file(small_db, tmp_path):
     ("lab,2026-03-01T10:05:00Z", "3 columns"),
     (",2026-03-01T10:05:00Z,1", "sensor"),
     ("lab,2026-03-01T10:00:00Z,9", "exists already"),  # the same sensor and second as line 2
+    ('"a,b",2026-03-01T10:05:00Z,1', "cannot be served: "),  # a choice of the sensor parameter has no comma
+    ("lab,253402300800,1", "outside the years"),  # epoch seconds in the year 10000
+    ("lab,99999999999999999999999,1", "outside the years"),  # past SQLite's integers
+    ("lab,2026-03-01T10:05:00Z,1e200", "within"),  # past what the value axis can show
 ])
 def test_a_bad_row_names_its_line_and_nothing_of_the_file_is_kept(small_db, tmp_path, bad_line, reason):
     csv = tmp_path / "bad.csv"
@@ -112,6 +116,17 @@ def test_a_bad_row_names_its_line_and_nothing_of_the_file_is_kept(small_db, tmp_
     result = cli("import", "--db", small_db, csv)
     assert result.returncode == 2
     assert "line 4" in result.stderr and reason in result.stderr, result.stderr
+    assert rows(small_db) == before
+
+
+def test_a_line_that_is_not_utf8_is_refused_with_its_number(small_db, tmp_path):
+    csv = tmp_path / "latin1.csv"
+    csv.write_bytes("sensor,timestamp,value\nlab,2026-03-01T10:00:00Z,1\nk\u00fcche,2026-03-01T10:00:00Z,1\n"
+                    .encode("latin-1"))
+    before = rows(small_db)
+    result = cli("import", "--db", small_db, csv)
+    assert result.returncode == 2
+    assert "line 3: not UTF-8" in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert rows(small_db) == before
 
 

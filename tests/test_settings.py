@@ -31,6 +31,29 @@ def test_bad_environment_names_the_variable(env, name):
         Settings.from_environ({}, env)
 
 
+@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(Settings) if f.type in (float, "float")])
+@pytest.mark.parametrize("text", ["inf", "-inf", "nan"])
+def test_every_float_setting_must_be_finite(name, text):
+    """max_inches=inf passed start-up, then size=1e308x1 was a 500."""
+    variable = f"WSGI_PLOT_{name.upper()}"
+    with pytest.raises(SettingsError, match=f"^{variable}: must be .*finite"):
+        Settings.from_environ({}, {variable: text})
+    with pytest.raises(SettingsError, match=f"^{name}: must be .*finite"):
+        Settings(**{name: float(text)})
+
+
+def test_an_unknown_variable_is_warned_about_with_the_names_it_may_mean(caplog):
+    with caplog.at_level("WARNING", logger="wsgi_plot"):
+        settings = Settings.from_environ({}, {"WSGI_PLOT_MAX_STREAM": "3", "WSGI_PLOT_MAX_STREAMS": "2",
+                                              "WSGI_PLOT_ZZZ": "1", "OTHER_MAX_STREAM": "1"})
+    assert settings.max_streams == 2
+    warned = [record.getMessage() for record in caplog.records]
+    assert len(warned) == 2
+    assert warned[0].startswith("WSGI_PLOT_MAX_STREAM is not a wsgi_plot setting")
+    assert "did you mean WSGI_PLOT_MAX_STREAMS" in warned[0]
+    assert warned[1].startswith("WSGI_PLOT_ZZZ is not a wsgi_plot setting") and "WSGI_PLOT_POOL_SIZE" in warned[1]
+
+
 def test_bad_argument_names_the_argument():
     with pytest.raises(SettingsError, match="^max_pixels"):
         create_app(max_pixels=0)
@@ -47,6 +70,7 @@ NON_DEFAULTS = {
     "pool_max_bytes": (2**20, "1048576"), "warm": (False, "off"),
     "queue_timeout": (2.5, "2.5"),
     "max_animation_pixels": (10_000, "10000"), "max_stream_seconds": (5, "5"), "max_streams": (0, "0"),
+    "stream_send_timeout": (3.0, "3"),
 }
 
 

@@ -104,7 +104,8 @@ def parse_stream_options(args, settings) -> StreamOptions:
 
 
 def animation_deadline(settings, frames: int, now: float | None = None) -> float:
-    """The ``time.monotonic()`` by which an animation of ``frames`` frames must be drawn and encoded."""
+    """The ``time.monotonic()`` by which an animation of ``frames`` frames must be drawn and encoded,
+    by ``render_timeout`` alone (the server's own timeout may set an earlier one: server_limits.py)."""
     now = time.monotonic() if now is None else now
     return now + settings.render_timeout * math.ceil(frames / FRAMES_PER_RENDER_TIMEOUT)
 
@@ -141,14 +142,39 @@ def draw_frame(prepared, values, rng, frame: Frame, deadline: float | None = Non
     return np.asarray(prepared.canvas.buffer_rgba())
 
 
-def animate(prepared, values, source: FrameSource, options: AnimationOptions, writer, deadline: float) -> bytes:
+class CannotFinish(Exception):
+    """The frames drawn so far say the rest cannot be drawn by the deadline."""
+
+    def __init__(self, seconds_per_frame: float, frames_that_fit: float):
+        super().__init__(f"about {seconds_per_frame:.3f} s a frame: {frames_that_fit:.0f} frames fit")
+        self.seconds_per_frame = seconds_per_frame
+        self.frames_that_fit = frames_that_fit
+
+
+#: Frames drawn before their cost is taken to predict the rest: the first alone may include
+#: building the figure and its layout, which later frames reuse.
+FRAMES_MEASURED = 2
+
+
+def animate(prepared, values, source: FrameSource, options: AnimationOptions, writer, deadline: float,
+            clock=time.monotonic) -> bytes:
     """Draw ``options.frames`` frames into ``writer`` (an ApngWriter or GifWriter) and return the file.
 
     Each frame is encoded while the next waits for the draw lock, outside it, so other
-    requests' draws interleave with a long animation instead of waiting for all of it.
+    requests' draws interleave with a long animation instead of waiting for all of it. Once
+    ``FRAMES_MEASURED`` frames are drawn and encoded, and after each one from then on, their
+    mean cost predicts the rest: an animation that would end past ``deadline`` raises
+    :class:`CannotFinish` at once instead of drawing on until the deadline (or the server) ends it.
     """
+    started = clock()
     for number in range(options.frames):
         writer.add(draw_frame(prepared, values, source.rng(), Frame(number, options.frames), deadline))
-    if time.monotonic() > deadline:
+        done = number + 1
+        if FRAMES_MEASURED <= done < options.frames:
+            now = clock()
+            per_frame = (now - started) / done
+            if now + per_frame * (options.frames - done) > deadline:
+                raise CannotFinish(per_frame, (deadline - started) / per_frame if per_frame > 0 else options.frames)
+    if clock() > deadline:
         raise RenderTimeout("animation passed its deadline while encoding")
     return writer.finish()

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import health
 from .animation import frames_that_fit
-from .errors import ParameterError, PathNotFound, error_response
+from .errors import ParameterError, PathNotFound, error_response, one_line
 from .formats import FORMAT_OPTION_NAMES, FORMATS, parse_format
 from .images import Images
 from .metrics import create_metrics
@@ -51,9 +51,12 @@ SINGLE_OPTIONS = OPTION_NAMES + FORMAT_OPTION_NAMES
 class PlotApp:
     """Serves a registry's plots as images and pages."""
 
-    def __init__(self, registry, settings: Settings):
+    def __init__(self, registry, settings: Settings, ready_checks=()):
         self.registry = registry
         self.settings = settings
+        #: Callables /readyz runs after its own probe; one that raises makes it 503 with its message
+        #: (the sensors example: its database file is there and readable).
+        self.ready_checks = list(ready_checks)
         self.metrics = create_metrics(settings.metrics)
         self.images = Images(settings, self.metrics)
         self.pool = self.images.pool  # for health checks and warm-up, and for those who inspect it
@@ -147,14 +150,21 @@ class PlotApp:
     def on_readyz(self, request):
         self.warm()  # ready means warm: a server's start-up hook has usually done it already
         try:
-            return _json_response(health.readiness(self.pool, time.monotonic() + self.settings.render_timeout))
+            ready = health.readiness(self.pool, time.monotonic() + self.settings.render_timeout)
         except (PoolExhausted, RenderTimeout) as exc:
-            return _json_response({"status": "unavailable", "reason": str(exc)}, 503, {"Retry-After": "1"})
+            return _not_ready(str(exc))
+        for check in self.ready_checks:
+            try:
+                check()
+            except Exception as exc:  # whatever the check's own failure is, it is the reason, not a 500
+                return _not_ready(str(exc))
+        return _json_response(ready)
 
     def on_openapi(self, request):
         alias = ALIAS_PLOT if ALIAS_PLOT in self.registry else None
         return _json_response(openapi_document(self.plots(), self.settings, alias_plot=alias,
-                                               alias_params=ALIAS_PARAMS, metrics=self.settings.metrics))
+                                               alias_params=ALIAS_PARAMS, metrics=self.settings.metrics,
+                                               prefix=request.script_root))
 
     def on_metrics(self, request):
         data, content_type = self.metrics.exposition()
@@ -279,31 +289,40 @@ class PlotApp:
                 yield plot, RequestArgs(plot.example)
 
 
+def find_plot_app(application) -> "PlotApp | None":
+    """The :class:`PlotApp` in ``application``: :func:`create_app`'s result, a PlotApp, or a
+    middleware wrapping one as ``.app``; None when there is none."""
+    for _ in range(10):  # a few middleware layers at most; never loop on a cycle
+        if isinstance(application, PlotApp):
+            return application
+        application = getattr(application, "app", None)
+    return None
+
+
 def warm(application) -> bool:
     """Prepare the default figures of the wsgi_plot app inside ``application`` before it serves.
 
-    ``application`` is :func:`create_app`'s result, a :class:`PlotApp`, or a middleware wrapping
-    one as ``.app``. False when there is no wsgi_plot app in it (nothing to do).
+    ``application`` as for :func:`find_plot_app`. False when there is no wsgi_plot app in it (nothing to do).
     """
-    for _ in range(10):  # a few middleware layers at most; never loop on a cycle
-        if isinstance(application, PlotApp):
-            application.warm()
-            return True
-        application = getattr(application, "app", None)
-    return False
+    plot_app = find_plot_app(application)
+    if plot_app is None:
+        return False
+    plot_app.warm()
+    return True
 
 
-def create_app(*, registry=None, **settings):
+def create_app(*, registry=None, ready_checks=(), **settings):
     """The wsgi_plot WSGI application, wrapped in the no-cache middleware.
 
     ``settings`` are :class:`Settings` fields; those not given are read from
-    ``WSGI_PLOT_<NAME>`` environment variables, then defaults.
+    ``WSGI_PLOT_<NAME>`` environment variables, then defaults. ``ready_checks``: callables
+    that /readyz runs, each raising with the reason when what it checks is not ready.
     """
     if registry is None:
         from .builtin import default_registry
 
         registry = default_registry()
-    return NoCacheMiddleware(PlotApp(registry, Settings.from_environ(settings)))
+    return NoCacheMiddleware(PlotApp(registry, Settings.from_environ(settings), ready_checks))
 
 
 def _html_response(html: str, live: bool = False) -> Response:
@@ -320,6 +339,10 @@ def _relative_redirect(new_url: str, code: int) -> Response:
     """
     location = urlsplit(new_url).path
     return Response(f"{code} {HTTPStatus(code).phrase}: {location}\n", code, {"Location": location}, mimetype="text/plain")
+
+
+def _not_ready(reason: str) -> Response:
+    return _json_response({"status": "unavailable", "reason": one_line(reason)[:300]}, 503, {"Retry-After": "1"})
 
 
 def _json_response(body: dict, status: int = 200, headers=None) -> Response:

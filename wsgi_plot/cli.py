@@ -56,17 +56,26 @@ def check(args) -> int:
     sys.path.insert(0, os.getcwd())
     # The server's config first, as in the master: it sets PROMETHEUS_MULTIPROC_DIR (a temporary
     # directory, unless given) before the app imports prometheus_client.
-    from . import gunicorn_config
+    try:
+        from . import gunicorn_config
+    except ValueError as exc:  # WEB_CONCURRENCY=two, TIMEOUT=abc: named, not a traceback
+        print(f"{PROG} check: {exc}", file=sys.stderr)
+        return 1
     from gunicorn.util import import_app
+
+    from .server_limits import ServerLimits, fit_to_server
 
     try:
         app = import_app(args.app)
+        # As a worker's post_worker_init does, with the configured timeout (threads: not known here).
+        fit_to_server(app, ServerLimits(worker_timeout=float(gunicorn_config.timeout) or None))
     except Exception as exc:  # whatever would stop a worker from booting, reported in one line
         message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
         print(f"{PROG} check: {message}", file=sys.stderr)
         return 1
     finally:
-        _forget_this_process(gunicorn_config)
+        if "wsgi_plot.gunicorn_config" in sys.modules:
+            _forget_this_process(sys.modules["wsgi_plot.gunicorn_config"])
     print(f"{PROG} check: {args.app} is ready")
     settings = getattr(getattr(app, "app", None), "settings", None)  # a wsgi_plot app in its middleware
     if dataclasses.is_dataclass(settings):

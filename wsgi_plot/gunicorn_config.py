@@ -13,6 +13,25 @@ import tempfile
 
 from gunicorn.glogging import Logger
 
+
+class ServerSettingError(ValueError):
+    """A server variable (WEB_CONCURRENCY, MAX_REQUESTS, TIMEOUT) is not what it must be; names it."""
+
+
+def _whole_number(variable: str, default: int, minimum: int) -> int:
+    """``int(os.environ[variable])``, or ``default``; a bad value names the variable, not a traceback of int()."""
+    text = os.environ.get(variable)
+    if text is None or text.strip() == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ServerSettingError(f"{variable}={text!r}: expected a whole number") from None
+    if value < minimum:
+        raise ServerSettingError(f"{variable}={text!r}: must be >= {minimum}")
+    return value
+
+
 # -- where to listen ----------------------------------------------------------
 # Loopback by default: put nginx or another proxy in front to expose it.
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
@@ -45,16 +64,18 @@ forwarder_headers = os.environ.get("FORWARDER_HEADERS", "")
 # One sync worker per core. Agg drawing holds the GIL and matplotlib serialises
 # Figure.draw within a process, so threads cannot draw in parallel; processes
 # can. Each worker keeps its own pool of prepared figures.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))  # WEB_CONCURRENCY
+workers = _whole_number("WEB_CONCURRENCY", multiprocessing.cpu_count(), 1)  # WEB_CONCURRENCY
 worker_class = "sync"
 
 # Recycle workers now and then as insurance against slow leaks in extensions;
 # the jitter keeps them from restarting all at once.
-max_requests = int(os.environ.get("MAX_REQUESTS", 10000))  # MAX_REQUESTS, 0 disables
+max_requests = _whole_number("MAX_REQUESTS", 10000, 0)  # MAX_REQUESTS, 0 disables
 max_requests_jitter = max_requests // 10
 
-# A render is tens of milliseconds; a worker silent for this long is stuck.
-timeout = int(os.environ.get("TIMEOUT", 30))  # TIMEOUT, seconds
+# A render is tens of milliseconds; a worker silent for this long is stuck. The app keeps below it:
+# render_timeout must be shorter (else no worker starts), and an animation that would run past
+# 80% of it is refused (wsgi_plot/server_limits.py).
+timeout = _whole_number("TIMEOUT", 30, 0)  # TIMEOUT, seconds; 0: none (gunicorn never kills a worker)
 graceful_timeout = 10
 
 # -- control socket -------------------------------------------------------------------
@@ -141,5 +162,9 @@ def post_worker_init(worker):
     # Prepare each plot's default figure before this worker accepts a request, so the first user
     # is served as fast as the rest and /readyz is ready only once they are (no-op for other apps).
     from wsgi_plot import warm
+    from wsgi_plot.server_limits import fit_to_server, gunicorn_limits
 
+    # Streams leave a thread free; animations end before `timeout`; a render_timeout not below it
+    # stops the worker here, and gunicorn with it ("Worker failed to boot"), naming both.
+    fit_to_server(worker.wsgi, gunicorn_limits(worker))
     warm(worker.wsgi)

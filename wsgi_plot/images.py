@@ -13,15 +13,16 @@ from contextlib import contextmanager
 import numpy as np
 from werkzeug.wrappers import Response
 
-from .animation import (Frame, FrameSource, animate, animation_deadline, draw_frame, parse_animation_options,
+from .animation import (CannotFinish, Frame, FrameSource, animate, animation_deadline, draw_frame, parse_animation_options,
                         parse_stream_options)
-from .errors import Overloaded, StreamsNeedThreads
+from .errors import Overloaded, StreamsNeedThreads, TooMuchWork
 from .formats import FORMATS
 from .options import OPTION_NAMES, parse_render_options
 from .pool import FigurePool, PoolExhausted
 from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
 from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
-from .stream import FrameStream, StreamSlots, waiter
+from .server_limits import ServerLimits
+from .stream import ClientWatch, FrameStream, StreamSlots
 
 log = logging.getLogger("wsgi_plot")
 
@@ -38,7 +39,13 @@ class Images:
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
                                on_in_use=metrics.set_figures_in_use, on_bytes=metrics.set_pool_bytes,
                                on_evicted=metrics.evicted_figure)
+        self.server = ServerLimits()  # until the server's start-up hook tells (server_limits.py)
         self.streams = StreamSlots(settings.max_streams, on_change=metrics.set_streams)
+
+    def fit_to_server(self, limits: ServerLimits):
+        """The server's threads bound the streams, its worker timeout the animations."""
+        self.server = limits
+        self.streams.limit = limits.stream_limit(self.settings.max_streams)
 
     def parse(self, plot, args, fmt=FORMATS["png"]):
         """The plot's values and the options of ``fmt``: the options of other formats are unknown parameters."""
@@ -59,35 +66,53 @@ class Images:
         return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing})
 
     def animation(self, request, plot, args, fmt):
-        """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation."""
+        """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation.
+
+        Its deadline is the animation's share of ``render_timeout``, and never later than the
+        server lets a request run; as soon as the frames drawn so far say the rest cannot be done
+        by then, it is refused (413 naming ``frames``) instead of being killed by the server.
+        """
         values, options = self.parse(plot, args, fmt)
         animation = parse_animation_options(args, self.settings, options.pixels)  # 413 before any drawing
         self.shed_if_queued_too_long(request)
         source = FrameSource(plot, options.seed)
-        deadline = animation_deadline(self.settings, animation.frames)
-        started = time.perf_counter()
-        with self.overload_as_503("the animation"), self.lease(plot, values, options) as lease:
-            self.metrics.waited_for_figure(lease.waited)
-            writer = fmt.writer(animation.frames, animation.fps, options.dpi)
-            data = animate(lease.obj, values, source, animation, writer, deadline)
-        elapsed = time.perf_counter() - started
+        started = time.monotonic()
+        deadline = min(animation_deadline(self.settings, animation.frames, started),
+                       started + self.server.animation_seconds())
+        timer = time.perf_counter()
+        try:
+            with self.overload_as_503("the animation"), self.lease(plot, values, options) as lease:
+                self.metrics.waited_for_figure(lease.waited)
+                writer = fmt.writer(animation.frames, animation.fps, options.dpi)
+                data = animate(lease.obj, values, source, animation, writer, deadline)
+        except CannotFinish as exc:
+            fit = max(int(exc.frames_that_fit), 0)
+            raise TooMuchWork("frames", f"{animation.frames} frames at about {exc.seconds_per_frame:.2f} s each "
+                                        f"cannot be drawn within the {deadline - started:.0f} s this server allows "
+                                        f"an animation; ask for at most {fit} frames, or a smaller size or dpi") from None
+        elapsed = time.perf_counter() - timer
         self.metrics.rendered(fmt.name, elapsed)
         return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
 
     def stream(self, request, plot, args, fmt):
-        """A live stream: PNG frames paced by the server, one thread held per stream."""
+        """A live stream: PNG frames paced by the clock, one thread held per stream, never the last one."""
         if not request.environ.get("wsgi.multithread"):
             # A sync worker would be held for the whole stream, refusing every other request.
             self.metrics.rejected("stream_needs_threads")
             raise StreamsNeedThreads()
+        if self.streams.limit == 0 and self.server.threads is not None and self.settings.max_streams > 0:
+            self.metrics.rejected("stream_needs_threads")
+            raise StreamsNeedThreads(self.server.threads)
         values, options = self.parse(plot, args, fmt)
         stream = parse_stream_options(args, self.settings)
         self.shed_if_queued_too_long(request)
         if not self.streams.try_take():
             self.metrics.rejected("max_streams")
-            raise Overloaded(f"already {self.settings.max_streams} live streams in this process (max_streams); "
-                             "retry later", retry_after=STREAM_RETRY_AFTER)
+            raise Overloaded(f"already {self.streams.limit} live streams in this process (max_streams, and one "
+                             "thread kept for other requests); retry later", retry_after=STREAM_RETRY_AFTER)
+        watch = None
         try:
+            watch = ClientWatch(request.environ, self.settings.stream_send_timeout)  # 503 where it cannot watch
             source = FrameSource(plot, options.seed)
 
             def render_frame(number):
@@ -100,6 +125,7 @@ class Images:
                 self.metrics.rendered(fmt.name, time.perf_counter() - started)
                 return png
 
+            start = time.monotonic()
             with self.overload_as_503("the first frame"):
                 first = render_frame(0)
 
@@ -110,9 +136,14 @@ class Images:
                     log.warning("stream of %s ended at frame %d: %s", plot.name, number, exc)
                     return None
 
-            body = FrameStream(first, later_frame, stream.frames, stream.fps, self.streams.give_back,
-                               wait=waiter(request.environ))
+            def closed():
+                watch.close()
+                self.streams.give_back()
+
+            body = FrameStream(first, later_frame, stream.frames, stream.fps, closed, wait=watch.wait, start=start)
         except BaseException:
+            if watch is not None:
+                watch.close()
             self.streams.give_back()
             raise
         # X-Accel-Buffering: nginx would otherwise buffer the parts and deliver them in lumps.

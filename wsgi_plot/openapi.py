@@ -38,18 +38,23 @@ _REQUEST_ID = {"X-Request-Id": {"description": "the client's X-Request-Id if pla
 _RETRY_AFTER = {"Retry-After": {"description": "seconds", "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
 
 _ERRORS = {
-    400: "a parameter is malformed, out of range, unknown or repeated; the body names it",
+    400: "a parameter is malformed, out of range, unknown or repeated, or a POST body cannot be read whole; "
+         "the body names it",
     404: "no such path or plot",
-    413: "the image would exceed the pixel budget (max_pixels), an animation max_animation_pixels, "
-         "or the body is larger than max_body_bytes",
-    415: "a POST body that is not application/json",
+    413: "the image would exceed the pixel budget (max_pixels), an animation max_animation_pixels or the time "
+         "the server allows (param frames), or the body is larger than max_body_bytes",
+    415: "a POST body that is not application/json, or is compressed",
     503: "no figure free within the pool timeout, the render passed its deadline, or the request waited past "
          "queue_timeout (X-Request-Start) before reaching the server",
 }
 
 
-def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metrics: bool = True) -> dict:
+def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metrics: bool = True,
+                     prefix: str = "") -> dict:
     """The document for an app serving ``plots`` (as served: counts capped) under ``settings``.
+
+    ``prefix``: where the app is mounted (SCRIPT_NAME), the one ``servers`` entry, so that a
+    client joining it to the paths reaches the app inside a host (Django, FastAPI: /plots).
 
     ``alias_plot`` is the plot behind ``/fig/MEAN_VAR`` and ``/normal/MEAN_VAR``, whose two path
     values are its ``alias_params``; those routes are described only when it is served.
@@ -108,6 +113,7 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
         "openapi": OPENAPI_VERSION,
         "info": {"title": "wsgi_plot", "version": __version__,
                  "description": "matplotlib plots over HTTP. Errors are plain text, or JSON when Accept prefers it."},
+        "servers": [{"url": prefix or "/", "description": "this app, where it is mounted"}],
         "paths": paths,
         "components": {"schemas": {"Error": _ERROR_SCHEMA}},
     }
@@ -231,7 +237,8 @@ def _image(formats, *more_errors) -> dict:
         # Retrying the same single-threaded server would not help, so that 503 has no Retry-After.
         unavailable = responses["503"]
         responses["503"] = {**unavailable, "description": unavailable["description"] + "; or a stream asked of a "
-                            "server without threads (no Retry-After), or max_streams streams running",
+                            "server without a thread to spare or of an ASGI host that cannot tell when a client leaves (no "
+                            "Retry-After), or max_streams streams running",
                             "headers": {**_REQUEST_ID,
                                         "Retry-After": {**_RETRY_AFTER["Retry-After"], "required": False}}}
     return responses

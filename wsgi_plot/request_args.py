@@ -13,7 +13,7 @@ import json
 
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from .errors import ParameterError
+from .errors import ParameterError, one_line
 from .options import json_option_text
 
 #: What a POST body must be.
@@ -36,6 +36,18 @@ class BodyNotJSON(UnsupportedMediaType):
     def __init__(self, mimetype: str):
         super().__init__(f"body: Content-Type must be {JSON_MEDIA_TYPE}, got {mimetype[:60]!r}")
         self.param = "body"
+
+
+class BodyEncoded(UnsupportedMediaType):
+    """A compressed body: JSON is read as sent, never decompressed (a small gzip can expand a thousandfold)."""
+
+    def __init__(self, how: str):
+        super().__init__(f"body: {how}; send the JSON uncompressed (Content-Encoding: identity)")
+        self.param = "body"
+
+
+#: The first bytes of a gzip stream (RFC 1952): a compressed body sent without Content-Encoding.
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def image_args(request, max_body_bytes: int, options=()) -> RequestArgs:
@@ -77,7 +89,12 @@ def json_body_args(request, max_body_bytes: int, options=()) -> RequestArgs:
         raise ParameterError("query", "send the parameters in the JSON body or in the query, not both")
     if request.mimetype != JSON_MEDIA_TYPE:
         raise BodyNotJSON(request.mimetype or "none")
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise BodyEncoded(f"Content-Encoding {encoding[:40]!r} is not accepted")
     data = _read_body(request, max_body_bytes)
+    if data.startswith(GZIP_MAGIC):
+        raise BodyEncoded("it is gzip-compressed")
     try:
         body = json.loads(data.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except UnicodeDecodeError:
@@ -108,9 +125,20 @@ def _read_body(request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge(limit)  # nothing read: the worker is free at once
     # werkzeug's stream ends at Content-Length, or at the end of a chunked body.
-    data = request.stream.read(limit + 1)
+    try:
+        data = request.stream.read(limit + 1)
+    except Exception as exc:
+        # What the server raises for bytes it cannot make a body of: gunicorn's InvalidChunkSize
+        # (chunk size "zz"), ChunkMissingTerminator, NoMoreData (cut short), werkzeug's ClientDisconnected.
+        reason = one_line(str(exc))[:100] or "the connection ended"
+        raise ParameterError("body", f"could not be read, malformed or cut short ({type(exc).__name__}: {reason})") \
+            from None
     if len(data) > limit:
         raise BodyTooLarge(limit)
+    # gunicorn ends a body at the connection's end as if it were complete; the client promised more.
+    if request.content_length is not None and len(data) < request.content_length:
+        raise ParameterError("body", f"ended after {len(data)} of the {request.content_length} bytes its "
+                                     "Content-Length announced")
     return data
 
 

@@ -1,11 +1,15 @@
 """Every knob and limit of a wsgi_plot app, with the ``WSGI_PLOT_*`` environment read in one place."""
 
 import dataclasses
+import difflib
+import logging
 import math
 import os
 from dataclasses import dataclass
 
 ENV_PREFIX = "WSGI_PLOT_"
+
+log = logging.getLogger("wsgi_plot")
 
 
 class SettingsError(ValueError):
@@ -34,7 +38,10 @@ class Settings:
     max_body_bytes: int = 1_048_576  # bytes of a POST's JSON body (1 MiB: ~140,000 short numbers); larger is 413, unread
     max_animation_pixels: int = 32_400_000  # frames x width x height of an APNG/GIF: 30 frames of 1200x900
     max_stream_seconds: int = 60  # longest (and default) live stream; the time it holds a thread
-    max_streams: int = 4  # live streams at once per process, each holding a thread; beyond: 503
+    max_streams: int = 4  # live streams at once per process, each holding a thread; beyond: 503 (see server_limits.py)
+    # Seconds a stream part may take to reach a client that stopped reading; then the stream ends,
+    # freeing its slot and thread (where the server lends its socket: gunicorn).
+    stream_send_timeout: float = 10.0
     # Prepare each plot's default figure (and the recipe's /fig/5_2) before the first request:
     # at worker start (gunicorn.conf.py, uwsgi.ini) or else on the first /readyz; within the pool's bounds.
     warm: bool = True
@@ -42,6 +49,9 @@ class Settings:
     def __post_init__(self):
         for field in dataclasses.fields(self):
             _check_type(field.name, field.type, getattr(self, field.name))
+            # inf or nan in a bound turns a check into no check (max_inches=inf let size=1e308x1 through).
+            if field.type in (float, "float") and not math.isfinite(getattr(self, field.name)):
+                raise SettingsError(f"{field.name}: must be a finite number, got {getattr(self, field.name)!r}")
         checks = [
             (self.min_dpi >= 1, "min_dpi", "must be >= 1"),
             (self.min_dpi <= self.default_dpi <= self.max_dpi, "default_dpi", "must lie in [min_dpi, max_dpi]"),
@@ -58,6 +68,7 @@ class Settings:
             (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),
             (0 < self.render_timeout < math.inf, "render_timeout", "must be > 0 and finite"),
             (0 <= self.queue_timeout < math.inf, "queue_timeout", "must be >= 0 (0: off) and finite"),
+            (0 < self.stream_send_timeout < math.inf, "stream_send_timeout", "must be > 0 and finite"),
         ]
         for ok, name, message in checks:
             if not ok:
@@ -78,6 +89,7 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         values = dict(given)
+        warn_unknown_variables(environ, fields)
         for name, field in fields.items():
             variable = ENV_PREFIX + name.upper()
             if name not in values and variable in environ:
@@ -91,6 +103,17 @@ class Settings:
             name = str(exc).split(":", 1)[0]
             source = ENV_PREFIX + name.upper() if name not in given and ENV_PREFIX + name.upper() in environ else name
             raise SettingsError(f"{source}: {str(exc).split(': ', 1)[1]}") from None
+
+
+def warn_unknown_variables(environ, fields) -> list[str]:
+    """Log each ``WSGI_PLOT_*`` variable that names no setting (a typo is otherwise silently ignored)."""
+    known = [ENV_PREFIX + name.upper() for name in fields]
+    unknown = sorted(name for name in environ if name.startswith(ENV_PREFIX) and name not in known)
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(known)}"
+        log.warning("%s is not a wsgi_plot setting and is ignored; %s", name, hint)
+    return unknown
 
 
 def parse_size_text(text: str) -> tuple[float, float]:

@@ -46,6 +46,7 @@ def build_app(db_path=None, *, environ=None, busy_timeout: float = BUSY_TIMEOUT,
     registry.add(readings_plot(store, max_points=resolved.max_points))
     # Built before a fork (gunicorn --preload), the app must hand its workers no open connection.
     store.close()
-    app = create_app(registry=registry, **settings)
+    # /readyz is not ready while the file is gone (deleted or moved while serving): its queries are 503.
+    app = create_app(registry=registry, ready_checks=[store.check_available], **settings)
     app.store = store  # for tests and host apps
     return app

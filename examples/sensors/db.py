@@ -112,22 +112,26 @@ def import_csv(path, csv_path) -> int:
     A bad row raises ``ValueError`` naming its line; the transaction is rolled
     back, so nothing of that file is kept. Returns the number of rows added.
     """
+    from .plot import check_row  # how the app reads a row; imported here, as it imports matplotlib
+
     check(path)
     conn = connect_writer(path)
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
             count = 0
-            with open(csv_path, newline="", encoding="utf-8") as handle:
-                reader = csv.reader(handle)
+            with open(csv_path, "rb") as handle:
+                reader = csv.reader(_decoded_lines(handle, csv_path))
                 header = next(reader, None)
                 if header is None or [h.strip() for h in header] != list(COLUMNS):
                     raise ValueError(f"{csv_path}, line 1: expected the header {','.join(COLUMNS)}, got {header!r}")
                 for row in reader:
                     line = reader.line_num
                     try:
-                        conn.execute("INSERT INTO readings VALUES (?, ?, ?)", _parse_row(row))
-                    except (ValueError, sqlite3.IntegrityError) as exc:
+                        parsed = _parse_row(row)
+                        check_row(*parsed)
+                        conn.execute("INSERT INTO readings VALUES (?, ?, ?)", parsed)
+                    except (ValueError, OverflowError, sqlite3.IntegrityError) as exc:
                         reason = "a reading for this sensor and time exists already" \
                             if isinstance(exc, sqlite3.IntegrityError) else str(exc)
                         raise ValueError(f"{csv_path}, line {line}: {reason}") from None
@@ -139,6 +143,16 @@ def import_csv(path, csv_path) -> int:
     finally:
         conn.close()
     return count
+
+
+def _decoded_lines(handle, csv_path):
+    """The file's lines as text; a line that is not UTF-8 is refused with its number, not the file."""
+    for number, raw in enumerate(handle, 1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{csv_path}, line {number}: not UTF-8 (byte {raw[exc.start]:#04x} at "
+                             f"column {exc.start + 1})") from None
 
 
 def _parse_row(row):

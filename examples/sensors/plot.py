@@ -9,6 +9,7 @@ into the next hour the figure draws its axes once more and keeps them.
 """
 
 import datetime as dt
+import math
 from contextlib import contextmanager
 
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -17,7 +18,7 @@ from werkzeug.exceptions import NotFound
 from wsgi_plot import Param, ParameterError, Plot
 from wsgi_plot.errors import Overloaded
 
-from .query import BUCKETS, DatabaseBusy, TooManyPoints, check_bucket_count
+from .query import BUCKETS, DatabaseBusy, DatabaseUnavailable, TooManyPoints, check_bucket_count
 
 DAY = 86400  # seconds
 DEFAULT_SPAN = DAY  # start and end left out: the last 24 hours of the sensor's data
@@ -111,13 +112,20 @@ def readings_plot(store, *, max_points: int) -> Plot:
                 description="A sensor's readings from the SQLite database, averaged per minute, hour or day.")
 
 
+#: Seconds a client waits before asking again of a database that is gone: someone must restore it.
+UNAVAILABLE_RETRY_AFTER = 30
+
+
 @contextmanager
 def _busy_is_503():
-    """A database locked past the busy timeout, or a query past its time limit, is 503 with Retry-After."""
+    """A database locked past the busy timeout, a query past its time limit, or a database file gone
+    (deleted while serving; /readyz says not ready too) is 503 with Retry-After."""
     try:
         yield
     except DatabaseBusy:
         raise Overloaded("the database is busy; retry shortly") from None
+    except DatabaseUnavailable as exc:
+        raise Overloaded(f"the sensors database is unavailable: {exc}", retry_after=UNAVAILABLE_RETRY_AFTER) from None
 
 
 def _range(store, p) -> tuple[int, int]:
@@ -148,6 +156,36 @@ def _padded(low: float, high: float) -> tuple[float, float]:
 
 
 def _iso(instant) -> str:
-    if isinstance(instant, dt.datetime):
-        return instant.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return dt.datetime.fromtimestamp(instant, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 UTC; seconds outside datetime's years 1 to 9999 (a range that ends after 9999-12-31) as seconds."""
+    try:
+        if isinstance(instant, dt.datetime):
+            return instant.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dt.datetime.fromtimestamp(instant, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        return f"{int(instant.timestamp()) if isinstance(instant, dt.datetime) else int(instant)} s since 1970 UTC"
+
+
+#: The largest |value| a reading may have: the value axis pads its range by a twentieth, and
+#: matplotlib's ticks and autoscaling overflow long before 1e308 (the built-ins' bound too).
+MAX_ABS_VALUE = 1e100
+
+
+def check_row(sensor: str, seconds: int, value: float):
+    """Raise ValueError, saying why, for a reading this plot could not serve: what ``import`` checks.
+
+    The sensor must be a choice the ``sensor`` parameter can offer (no comma, no control
+    character), its time within the years the time axis and messages can write, its value finite
+    and within ``MAX_ABS_VALUE``.
+    """
+    try:
+        Param("sensor", str, sensor, choices=[sensor], static=True)
+    except ValueError as exc:
+        raise ValueError(f"sensor {sensor!r} cannot be served: {str(exc).split(': ', 1)[-1]}") from None
+    try:
+        year = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).year
+    except (ValueError, OverflowError, OSError):
+        year = None
+    if year is None or not 1 < year < 9999:  # a day of margin each side for ranges around it
+        raise ValueError(f"timestamp {seconds} is outside the years 2 to 9998 the plot can show")
+    if not math.isfinite(value) or abs(value) > MAX_ABS_VALUE:
+        raise ValueError(f"value {value!r} is not a finite number within ±{MAX_ABS_VALUE:g}")

@@ -41,6 +41,10 @@ class DatabaseBusy(RuntimeError):
     """The database stayed locked past the busy timeout, or a query passed its time limit."""
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database file is gone (deleted, moved) or cannot be opened: no query can be answered."""
+
+
 class ReadingsStore:
     """Queries of one database file, each worker process and thread on its own connection."""
 
@@ -54,13 +58,40 @@ class ReadingsStore:
         self._inherited = []  # connections a fork copied: kept, never used or closed in the child
 
     def connection(self) -> sqlite3.Connection:
+        """This process's and thread's connection to the file now at ``path``.
+
+        An open connection keeps reading a file deleted or replaced under it, so the path is
+        looked up on each query (a ``stat``, microseconds): a file gone is DatabaseUnavailable,
+        a file replaced is opened anew.
+        """
+        try:
+            inode = os.stat(self.path).st_ino
+        except OSError as exc:
+            raise DatabaseUnavailable(f"{self.path}: the database file is gone ({exc.strerror})") from None
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             if getattr(local, "conn", None) is not None:
                 self._inherited.append(local.conn)
-            local.conn = sqlite3.connect(self.uri, uri=True, timeout=self.busy_timeout)
-            local.pid = os.getpid()
+            local.conn = None
+        elif getattr(local, "inode", None) != inode and local.conn is not None:
+            local.conn.close()  # our own, opened in this process and thread, on the file that was there
+            local.conn = None
+        if getattr(local, "conn", None) is None:
+            try:
+                local.conn = sqlite3.connect(self.uri, uri=True, timeout=self.busy_timeout)
+            except sqlite3.OperationalError as exc:
+                raise DatabaseUnavailable(f"{self.path}: cannot be opened ({exc})") from None
+            local.pid, local.inode = os.getpid(), inode
         return local.conn
+
+    def check_available(self):
+        """Raise DatabaseUnavailable unless the file is there and its table can be read: for /readyz."""
+        try:
+            self._rows("SELECT 1 FROM readings LIMIT 1")
+        except DatabaseBusy:
+            pass  # locked for a moment by the writer: there, and readable once it commits
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseUnavailable(f"{self.path}: cannot be read ({exc})") from None
 
     def close(self):
         """Close this process's and thread's connection; the next query opens a new one."""
@@ -79,6 +110,8 @@ class ReadingsStore:
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc) or "interrupted" in str(exc):
                 raise DatabaseBusy(f"the database is busy ({exc})") from None
+            if "unable to open" in str(exc) or "no such table" in str(exc) or "disk I/O" in str(exc):
+                raise DatabaseUnavailable(f"{self.path}: cannot be read ({exc})") from None
             raise
         finally:
             conn.set_progress_handler(None, 0)
