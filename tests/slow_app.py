@@ -2,7 +2,7 @@
 
 For tests of time bounds against real servers (``gunicorn tests.slow_app:app``): a frame that
 costs what a costly real plot costs, but the same on a loaded machine as on an idle one. The one
-place such a plot is declared; it draws nothing, so it does not depend on what ``init`` is given.
+place such a plot is declared; it draws nothing.
 """
 
 import time
@@ -12,7 +12,7 @@ from wsgi_plot import Param, Plot, create_app, default_registry
 MAX_COST = 5.0  # seconds a frame may be asked to cost
 
 
-def _init(_figure_or_axes, params):
+def _init(_figure, params):
     return []
 
 

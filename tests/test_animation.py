@@ -216,7 +216,7 @@ def test_the_first_frames_predict_the_rest_and_an_animation_that_cannot_finish_s
         def finish(self):
             return b"file"
 
-    source = FrameSource(Plot("p", init=lambda ax, p: [], update=lambda a, p, r: None), 0)
+    source = FrameSource(Plot("p", init=lambda fig, p: [], update=lambda a, p, r: None), 0)
     base = time.monotonic()  # draw_frame checks the deadline against the real clock: it never passes here
 
     def clock():
