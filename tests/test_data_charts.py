@@ -7,11 +7,12 @@ from urllib.parse import quote
 
 import matplotlib.mathtext
 import pytest
+from matplotlib.testing.compare import compare_images
 from werkzeug.test import Client
 
-from wsgi_plot import Param, Plot, PlotRegistry, create_app
+from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
 
-from .conftest import decode_png
+from .conftest import border, decode_png, reference_png
 
 @pytest.fixture(scope="module")
 def client():
@@ -142,3 +143,89 @@ def test_every_kind_over_get_post_and_the_page(kinds_client):
     assert 'name="flag" type="checkbox" value="true" checked>' in html
     index = kinds_client.get("/").get_data(as_text=True)
     assert "one of ams, ber" in index and "optional" in index and "comma-separated, 1 to 10 items" in index
+
+
+# -- the data charts keep their text ---------------------------------------------------------------
+
+MONTHS = "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec".split(",")
+MONTHLY = [5, 7, 9, 12, 15, 18, 21, 20, 17, 12, 8, 6]
+
+
+def drawn_texts(svg: bytes) -> list[str]:
+    """Every text an SVG draws: matplotlib writes each text element's string in a comment before it."""
+    return [text.decode() for text in re.findall(rb"<!-- (.*?) -->", svg, re.DOTALL)]
+
+
+def numbers(texts) -> list[str]:
+    return [t for t in texts if re.fullmatch(r"[−\-+]?[\d.]+(e\d+)?", t)]
+
+
+def chart(client, name, query):
+    """The SVG's texts, after checking the PNG of the same request keeps its border clear."""
+    png = client.get(f"/plot/{name}.png?{query}")
+    assert png.status_code == 200, png.data
+    assert (border(decode_png(png.data), 2)[:, :3] == 255).all(), "ink on the outermost pixels"
+    svg = client.get(f"/plot/{name}.svg?{query}")
+    assert svg.status_code == 200, svg.data
+    return drawn_texts(svg.data)
+
+
+@pytest.mark.parametrize("size", ["size=4x3&dpi=100", "dpi=300", "size=3.2x2.4&dpi=75"])
+@pytest.mark.parametrize("horizontal", ["false", "true"])
+def test_twelve_months_keep_title_months_and_value_axis(client, size, horizontal):
+    query = f"labels={','.join(MONTHS)}&values={','.join(map(str, MONTHLY))}&title=Monthly&horizontal={horizontal}"
+    texts = chart(client, "bar", f"{query}&{size}")
+    assert "Monthly" in texts
+    assert [t for t in texts if t in MONTHS] == MONTHS
+    assert {"0", "10", "20"} <= set(numbers(texts))
+
+
+def test_twelve_months_equal_plain_matplotlib(client, tmp_path):
+    """Where matplotlib's own picture is readable, it is the picture: the issue's bar chart at 4x3."""
+    plot = default_registry().get("bar")
+    query = f"labels={','.join(MONTHS)}&values={','.join(map(str, MONTHLY))}&title=Monthly"
+    served = client.get(f"/plot/bar.png?{query}&size=4x3&dpi=100").data
+    expected, actual = tmp_path / "expected.png", tmp_path / "served.png"
+    expected.write_bytes(reference_png(plot, plot.parse(dict(pair.split("=") for pair in query.split("&"))),
+                                       None, 4, 3, 100))
+    actual.write_bytes(served)
+    assert compare_images(str(expected), str(actual), tol=1) is None
+
+
+@pytest.mark.parametrize("size", ["dpi=300", "size=12x5&dpi=100"])
+def test_thirty_long_labels_are_thinned_not_dropped(client, size):
+    labels = [f"a rather long label {i:02d}" for i in range(30)]
+    query = f"labels={quote(','.join(labels))}&values={','.join(map(str, range(30)))}&title=Thirty&{size}"
+    texts = chart(client, "bar", query)
+    shown = [t for t in texts if t.startswith("a rather")]
+    assert "Thirty" in texts and len(numbers(texts)) >= 3
+    assert set(shown) <= set(labels) and len(shown) >= 6  # whole labels, thinned at most to every fifth
+    assert shown == sorted(shown)
+
+
+def test_two_hundred_bars_keep_title_value_axis_and_some_labels(client):
+    labels = [f"b{i}" for i in range(200)]
+    query = f"labels={','.join(labels)}&values={','.join(str(i % 17 - 5) for i in range(200))}&title=Many"
+    texts = chart(client, "bar", query)
+    shown = [t for t in texts if t in labels]
+    assert "Many" in texts and len(numbers(texts)) >= 3 and 10 <= len(shown) < 200
+    steps = {labels.index(b) - labels.index(a) for a, b in zip(shown, shown[1:])}
+    assert len(steps) == 1  # every k-th label: the same step throughout
+
+
+def test_a_thousand_points_and_epoch_seconds_keep_both_axes(client):
+    thousand = ",".join(str((i * 37) % 101) for i in range(1000))
+    texts = chart(client, "line", f"y={thousand}&title=Thousand")
+    assert "Thousand" in texts and len(numbers(texts)) >= 8
+    epochs = ",".join(str(1_700_000_000 + 3600 * i) for i in range(48))
+    texts = chart(client, "line", f"x={epochs}&y={','.join(str(i % 7) for i in range(48))}&title=Epoch&size=4x3&dpi=100")
+    assert "Epoch" in texts and len(numbers(texts)) >= 6
+
+
+@pytest.mark.parametrize("size", ["size=4x3&dpi=100", "size=3.2x2.4&dpi=75", "dpi=300"])
+def test_an_eighty_character_title_is_wrapped_every_word_drawn(client, size):
+    title = "a title of eighty characters, which is much longer than the figure at this size!"
+    assert len(title) == 80
+    words = " ".join(chart(client, "line", f"y=1,2,3&title={quote(title)}&{size}")).split()
+    start = words.index("a")  # each line of the wrapped title is a text of its own, in order
+    assert words[start:start + len(title.split())] == title.split()

@@ -18,8 +18,8 @@ What constrained layout lacks, added only where matplotlib's own picture would b
   at its own size or not at all.
 
 :class:`FrozenLayout` remembers what a layout decided; :meth:`FrozenLayout.still_holds` tells, by
-measuring the moved axes' tick labels only, whether new view limits (a request's data, a moving
-time axis) still fit the frozen margins, so the engine runs again only when they do not.
+measuring the moved axes' text only, whether new view limits (a request's data, a moving time
+axis) leave every margin as it is, so the engine runs again only when the picture would change.
 """
 
 import functools
@@ -42,10 +42,12 @@ from matplotlib.transforms import Bbox
 MIN_AXES_FRACTION = 0.5
 
 #: Neighbouring tick labels keep this gap along their text, in ems: about half a character.
-#: Across the text (rotated labels side by side) their line boxes (a full line's ascent and
-#: descent, as matplotlib lays text out) keep the second.
 LABEL_GAP_EM = 0.3
-LINE_GAP_EM = 0.1
+#: Across the text (labels stacked, or rotated side by side) their line boxes may overlap this
+#: much: a box spans the font's whole ascent and descent ("lp", 1.17 em for DejaVu Sans), ink
+#: less; at this overlap a descender above meets a capital below at worst. matplotlib's own
+#: stacked month labels on a 180 px thumbnail overlap 0.1 em and read well.
+LINE_OVERLAP_EM = 0.15
 
 #: Shortened tick labels reach at most this share of the figure across their axis.
 SHORT_LABEL_FRACTION = 0.25
@@ -69,8 +71,8 @@ ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 #: Pixels: text the engine placed exactly at the pads measures a rounding error past them.
 _ROUNDING = 1e-6
 
-#: Tick labels may reach this many pixels past the frozen decorations' box: rounding.
-_SAME_PIXELS = 0.5
+#: Decorations that measure within this many pixels of the frozen ones are the same: rounding.
+_SAME_PIXELS = 1e-3
 
 
 class FrozenLayout:
@@ -82,6 +84,7 @@ class FrozenLayout:
         self.level = 0  # how many steps of the ladder were taken (0: none)
         self._undo = []
         self._boxes = {}  # axes -> its decorations' box (pixels), as the layout made room for them
+        self._initial = {}  # axes -> positions (original, active) and in_layout before any layout
 
     def restore(self):
         """Undo every change the layer made (wrapped texts, thinned labels, hidden decorations)."""
@@ -91,22 +94,25 @@ class FrozenLayout:
         self.level = 0
 
     def still_holds(self, renderer, moved_axes) -> bool:
-        """Whether the tick labels of ``moved_axes`` (axis objects whose view limits moved) still
-        fit the frozen layout: inside the room their axes' decorations had when it was made, no
-        labels colliding, none of them thinned for other ticks. Measures those axes' text only:
-        the engine runs again only when they do not fit.
+        """Whether the layout stays as it is after the view limits of ``moved_axes`` (axis objects)
+        moved: their axes' decorations, new tick labels included, measure what they measured
+        when the layout was made (so the engine would find the same margins and place everything
+        where it is), no labels collide, and none of them were thinned for other ticks.
 
-        Labels that need less room than before keep the frozen margins (no new layout).
+        Measures those axes' text only: the engine runs again only when the picture would change.
+        The same request so gets the same layout whatever the pooled figure drew before.
         """
-        for axis in moved_axes:
-            frozen = self._boxes.get(axis.axes)
-            if frozen is None or isinstance(axis.get_major_formatter(), ThinnedFormatter):
-                return False  # a thinned axis is judged again from all its new labels
-            if _collide(_drawn_tick_labels(axis), renderer):
+        for axes in {axis.axes: None for axis in moved_axes}:
+            frozen = self._boxes.get(axes)
+            if frozen is None:
                 return False
-            box = axis.get_tightbbox(renderer, for_layout_only=True)
-            if box is not None and (box.x0 < frozen.x0 - _SAME_PIXELS or box.y0 < frozen.y0 - _SAME_PIXELS
-                                    or box.x1 > frozen.x1 + _SAME_PIXELS or box.y1 > frozen.y1 + _SAME_PIXELS):
+            for axis in _axis_objects(axes):
+                if isinstance(axis.get_major_formatter(), ThinnedFormatter):
+                    return False  # a thinned axis is judged again from all its new labels
+                if axis in moved_axes and _collide(_drawn_tick_labels(axis), renderer):
+                    return False
+            box = axes.get_tightbbox(renderer, for_layout_only=True)
+            if box is None or any(abs(new - old) > _SAME_PIXELS for new, old in zip(box.extents, frozen.extents)):
                 return False
         return True
 
@@ -124,9 +130,19 @@ def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> F
     ``renderer`` measures text (a 1x1 px Agg renderer at the figure's dpi does). ``previous``, a
     layout of the same figure, is undone first. Call with the draw lock held.
     """
-    if previous is not None:
-        previous.restore()
     layout = FrozenLayout(figure, engine)
+    if previous is None:
+        layout._initial = _positions(figure)
+    else:
+        # Back to the state a new figure is in after init, so that the engine finds what it finds
+        # on a plain Figure(layout="constrained") drawing this request: the same picture, whatever
+        # this pooled figure drew before (tick locators count ticks by the axes' size).
+        previous.restore()
+        layout._initial = previous._initial
+        for axes, (original, active, in_layout) in layout._initial.items():
+            axes.set_position(original, which="original")
+            axes.set_position(active, which="active")
+            axes.set_in_layout(in_layout)  # set_position takes an axes out of layouts
     with _measured_by(figure, renderer):
         for level, step in enumerate(_LADDER):
             if level:
@@ -145,6 +161,11 @@ def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> F
     figure.set_layout_engine("none")  # frozen: draws keep these positions
     layout._measure_boxes(renderer)
     return layout
+
+
+def _positions(figure) -> dict:
+    return {axes: (axes.get_position(original=True).frozen(), axes.get_position().frozen(), axes.get_in_layout())
+            for axes in all_axes(figure)}
 
 
 def measuring_renderer(figure) -> RendererAgg:
@@ -280,7 +301,7 @@ def _too_close(a, b, renderer) -> bool:
     dy = (box_b.y0 + box_b.y1 - box_a.y0 - box_a.y1) / 2
     (width_a, height_a), (width_b, height_b) = _text_size(a, renderer), _text_size(b, renderer)
     apart_along = abs(dx * along[0] + dy * along[1]) - (width_a + width_b) / 2 >= LABEL_GAP_EM * em
-    apart_across = abs(dx * across[0] + dy * across[1]) - (height_a + height_b) / 2 >= LINE_GAP_EM * em
+    apart_across = abs(dx * across[0] + dy * across[1]) - (height_a + height_b) / 2 >= -LINE_OVERLAP_EM * em
     return not (apart_along or apart_across)
 
 

@@ -189,14 +189,14 @@ class PreparedFigure:
             # update moved the view itself (a time axis following the requested range, limits that
             # follow the data): the static part is drawn once at the new limits and kept, so the
             # next request for the same view takes the fast path again. The new tick labels are
-            # measured against the frozen margins first; the layout runs again only if they no
-            # longer fit.
+            # measured first; the layout runs again only if they change the margins.
             self._keep_text_inside(moved)
             self._forget_static_part()
         self.widened = [axes for axes, artists in _by_axes(self.changing).items() if widen_to_fit(axes, artists)]
 
     def _keep_text_inside(self, moved) -> bool:
-        """Lay out again if the tick labels of ``moved`` axis objects no longer fit; True if it did."""
+        """Lay out again if the new tick labels of ``moved`` axis objects change the margins (or
+        collide); True if it did."""
         if self.layout is None or self.layout.still_holds(self._measure, moved):
             return False
         self.layout = lay_out(self.figure, self._engine, self._measure, previous=self.layout)
