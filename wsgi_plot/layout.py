@@ -116,13 +116,6 @@ class FrozenLayout:
                 return False
         return True
 
-    def _measure_boxes(self, renderer):
-        self._boxes = {}
-        for axes in all_axes(self.figure):
-            box = axes.get_tightbbox(renderer, for_layout_only=True) if axes.get_visible() else None
-            if box is not None:
-                self._boxes[axes] = box
-
 
 def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> FrozenLayout:
     """Lay ``figure`` out with ``engine`` (its constrained layout) and the layer above; then freeze.
@@ -156,10 +149,11 @@ def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> F
             # The reference is matplotlib's picture: where its text fits, it is kept whatever room
             # the axes have left (an outside legend may take half the figure). Once text must go,
             # what is left must also leave the data room.
-            if fitted and fits(figure, renderer, need_room=0 < level < _LAST_WITH_TEXT):
+            boxes = _axes_boxes(figure, renderer) if fitted else {}
+            if fitted and fits(figure, renderer, need_room=0 < level < _LAST_WITH_TEXT, boxes=boxes):
                 break
     figure.set_layout_engine("none")  # frozen: draws keep these positions
-    layout._measure_boxes(renderer)
+    layout._boxes = boxes if fitted else _axes_boxes(figure, renderer)
     return layout
 
 
@@ -220,12 +214,12 @@ def _constrained(figure, engine, renderer) -> bool:
     return not collapsed
 
 
-def fits(figure, renderer, need_room=True) -> bool:
+def fits(figure, renderer, need_room=True, boxes=None) -> bool:
     """Every text lies inside the figure, no tick labels collide, and (``need_room``) the axes
-    keep :data:`MIN_AXES_FRACTION` of the figure."""
+    keep :data:`MIN_AXES_FRACTION` of the figure. ``boxes``: the axes' boxes, if measured already."""
     if any(_collide(_drawn_tick_labels(axis), renderer) for axes in all_axes(figure) for axis in _axis_objects(axes)):
         return False
-    tight = _text_extent(figure, renderer)  # pixels
+    tight = _text_extent(figure, renderer, _axes_boxes(figure, renderer) if boxes is None else boxes)  # pixels
     if tight is not None:
         width, height = int(figure.bbox.width), int(figure.bbox.height)  # Agg drops a partial pixel
         edge = EDGE_PIXELS - _ROUNDING
@@ -243,39 +237,49 @@ def fits(figure, renderer, need_room=True) -> bool:
     return x1 - x0 >= MIN_AXES_FRACTION and y1 - y0 >= MIN_AXES_FRACTION
 
 
-def _text_extent(figure, renderer):
-    """What the figure draws, in pixels: its tight box, with every axis label at its full length.
-
-    Before matplotlib 3.11 an Axes's tight box counts each axis label only across its axis: an
-    x label wider than the figure ran off both sides unnoticed. So the labels' own boxes are added.
-    """
-    boxes = [figure.get_tightbbox(renderer)]
-    boxes = [box.transformed(figure.dpi_scale_trans) for box in boxes if box is not None]
+def _axes_boxes(figure, renderer) -> dict:
+    """Each visible axes' box as layouts measure it (pixels): the engine's view of its decorations."""
+    boxes = {}
     for axes in all_axes(figure):
-        if axes.get_visible() and axes.axison:
+        box = axes.get_tightbbox(renderer, for_layout_only=True) if axes.get_visible() else None
+        if box is not None:
+            boxes[axes] = box
+    return boxes
+
+
+def _text_extent(figure, renderer, axes_boxes):
+    """What the figure draws, in pixels: its axes' boxes, its own texts and legends, and every axis
+    label at its full length (a layout's box counts an axis label only across its axis, so an x
+    label wider than the figure would run off both sides unnoticed)."""
+    boxes = list(axes_boxes.values())
+    for child in figure.get_children():
+        if child is not figure.patch and not isinstance(child, matplotlib.axes.Axes) and child.get_visible():
+            box = child.get_tightbbox(renderer)
+            if box is not None and box.width > 0 and box.height > 0:
+                boxes.append(box)
+    for axes in axes_boxes:
+        if axes.axison:
             boxes += [axis.label.get_window_extent(renderer) for axis in _axis_objects(axes)
                       if axis.get_visible() and axis.label.get_visible() and axis.label.get_text()]
     return Bbox.union(boxes) if boxes else None
 
 
-# --- tick labels: collisions and thinning -------------------------------------------------
-
-
 def _drawn_tick_labels(axis):
-    """The tick labels a draw shows, in tick order: visible, not empty, inside the view limits."""
-    low, high = sorted(axis.get_view_interval())
-    slack = (high - low) * 1e-10
+    """The tick labels a draw shows, in tick order: visible, not empty, at ticks inside the view.
+
+    ``Axis._update_ticks`` (private) is what ``Axis.draw`` calls: the ticks inside the view
+    limits, their labels' text and position set. One call instead of four public ones.
+    """
     labels = {1: [], 2: []}
-    for minor, ticks in ((False, axis.get_major_ticks), (True, axis.get_minor_ticks)):
-        locs = axis.get_ticklocs(minor=minor)
-        axis.get_ticklabels(minor=minor)  # puts each label's text and position in place
-        for tick, loc in zip(ticks(len(locs)), locs):
-            if low - slack <= loc <= high + slack:
-                for side, label in ((1, tick.label1), (2, tick.label2)):
-                    if label.get_visible() and label.get_text():
-                        labels[side].append((loc, label))
+    for tick in axis._update_ticks():  # noqa: SLF001 (tests/test_matplotlib_api.py names it)
+        for side, label in ((1, tick.label1), (2, tick.label2)):
+            if label.get_visible() and label.get_text():
+                labels[side].append((tick.get_loc(), label))
     # Each side's labels in the order of their ticks: neighbours are the ones that can collide.
     return [label for side in (1, 2) for _, label in sorted(labels[side], key=lambda pair: pair[0])]
+
+
+# --- tick labels: collisions and thinning -------------------------------------------------
 
 
 def _collide(labels, renderer) -> bool:
