@@ -48,7 +48,7 @@ NON_DEFAULTS = {
     "max_body_bytes": (4096, "4096"),
     "pool_max_bytes": (2**20, "1048576"), "warm": (False, "off"),
     "queue_timeout": (2.5, "2.5"),
-    "png_compression": ("fast", "fast"),
+    "png_compression": ("small", "small"),
     "max_animation_pixels": (10_000, "10000"), "max_stream_seconds": (5, "5"), "max_streams": (0, "0"),
 }
 

@@ -40,9 +40,9 @@ class Settings:
     # Prepare each plot's default figure (and the recipe's /fig/5_2) before the first request:
     # at worker start (gunicorn.conf.py, uwsgi.ini) or else on the first /readyz; within the pool's bounds.
     warm: bool = True
-    # How every PNG (stills, APNG frames, stream frames) is deflated: "small" (libdeflate level 6)
-    # or "fast" (ISA-L). Both lossless; the trade of CPU for bytes is measured in the README (Performance).
-    png_compression: str = "small"
+    # How every PNG (stills, APNG frames, stream frames) is deflated: "fast" (ISA-L) or "small"
+    # (libdeflate level 6). Both lossless; fast by measurement: README, "Choosing png_compression".
+    png_compression: str = "fast"
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
