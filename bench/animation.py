@@ -1,6 +1,7 @@
 """In-process animation benchmark: an APNG or GIF of N frames against N single PNG requests, and stream fps.
 
     .venv/bin/python bench/animation.py [--rounds 5] [--frames 30] [--plot normal] [--size 4x3 --dpi 300]
+                                        [--png-compression fast]
 
 Every figure goes through the whole app (werkzeug's test client: parsing, pool, render,
 encode), one request after the other on one thread, so each number is what one core does.
@@ -25,7 +26,7 @@ from werkzeug.test import Client  # noqa: E402
 from wsgi_plot import create_app  # noqa: E402
 from wsgi_plot.animation import Frame, FrameSource, draw_frame  # noqa: E402
 from wsgi_plot.params import Values  # noqa: E402
-from wsgi_plot.png import encode_png  # noqa: E402
+from wsgi_plot.png import COMPRESSIONS, DEFAULT_COMPRESSION, encode_png  # noqa: E402
 from wsgi_plot.render import PreparedFigure  # noqa: E402
 
 
@@ -38,7 +39,7 @@ def timed_get(client, url) -> tuple[float, bytes]:
     return elapsed, response.data
 
 
-def stream_frame_ms(plot, size, dpi, frames) -> float:
+def stream_frame_ms(plot, size, dpi, frames, compression=DEFAULT_COMPRESSION) -> float:
     """ms per stream frame: what the app's stream does for each frame after the first."""
     width, height = size
     values = Values(**{p.name: p.default for p in plot.params})
@@ -47,7 +48,7 @@ def stream_frame_ms(plot, size, dpi, frames) -> float:
     samples = []
     for number in range(frames + 3):
         start = time.perf_counter()
-        encode_png(draw_frame(prepared, values, source.rng(), Frame(number, frames + 3)), dpi)
+        encode_png(draw_frame(prepared, values, source.rng(), Frame(number, frames + 3)), dpi, compression)
         if number >= 3:
             samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
@@ -60,10 +61,11 @@ def main(argv=None):
     parser.add_argument("--plot", default="normal")
     parser.add_argument("--size", default="4x3")
     parser.add_argument("--dpi", type=int, default=300)
+    parser.add_argument("--png-compression", default=DEFAULT_COMPRESSION, choices=list(COMPRESSIONS))
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
 
-    app = create_app(metrics=False)
+    app = create_app(metrics=False, png_compression=args.png_compression)
     client = Client(app)
     query = f"size={args.size}&dpi={args.dpi}"
     base = f"/plot/{args.plot}"
@@ -88,10 +90,10 @@ def main(argv=None):
                 raise SystemExit(f"{fmt}: {frames} frames decoded, {args.frames} asked for")
 
     width, height = (float(part) for part in args.size.split("x"))
-    frame_ms = stream_frame_ms(app.app.registry.get(args.plot), (width, height), args.dpi, 60)
+    frame_ms = stream_frame_ms(app.app.registry.get(args.plot), (width, height), args.dpi, 60, args.png_compression)
     medians = {kind: statistics.median(samples) for kind, samples in rows.items()}
     result = {
-        "plot": args.plot, "frames": args.frames, "pixels": f"{int(width * args.dpi)}x{int(height * args.dpi)}",
+        "plot": args.plot, "png_compression": args.png_compression, "frames": args.frames, "pixels": f"{int(width * args.dpi)}x{int(height * args.dpi)}",
         "ms": {kind: round(value, 1) for kind, value in medians.items()},
         "ratio_apng": round(statistics.median(a / p for a, p in zip(rows["apng"], rows["png_x_frames"])), 2),
         "ratio_gif": round(statistics.median(g / p for g, p in zip(rows["gif"], rows["png_x_frames"])), 2),
@@ -99,7 +101,8 @@ def main(argv=None):
         "stream_frame_ms": round(frame_ms, 1),
         "stream_fps_one_core": round(1000 / frame_ms, 1),
     }
-    print(f"{args.plot}, {args.frames} frames of {result['pixels']} px, median of {args.rounds} rounds (ms):")
+    print(f"{args.plot}, {args.frames} frames of {result['pixels']} px, png_compression={args.png_compression}, "
+          f"median of {args.rounds} rounds (ms):")
     print(f"  {args.frames} single PNG requests  {medians['png_x_frames']:8.1f}")
     print(f"  one APNG request         {medians['apng']:8.1f}   ratio {result['ratio_apng']:.2f}"
           f"   {sizes['apng'] / 1e6:.2f} MB")

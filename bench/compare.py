@@ -6,12 +6,15 @@
 Both apps run under the same gunicorn command (sync workers, same count,
 ``max_requests`` off, no access log), are warmed up, then loaded by the same
 ``wrk`` command in alternating rounds (A B A B) so that a noisy machine hits
-both alike. Prints a table per app and route and the ratios
+both alike. wsgi_plot runs once per ``--png-compression`` setting (default
+both, ``fast`` and ``small``: A B C A B C); the SVG and PDF routes, which no
+PNG setting changes, only on the first. Prints a table per app and route and the ratios
 wsgi_plot/baseline, then a memory soak of wsgi_plot (fixed request count,
 with ``hey``, RSS per worker before/after), and writes ``results.json`` and ``results.png``.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -102,25 +105,31 @@ def mean(values):
 
 def run(args):
     baseline_dir = Path(args.baseline).resolve()
-    servers = [Server("wsgi_plot", "wsgi_plot:app", ROOT, args),
-               Server("baseline", args.baseline_app, baseline_dir, args)]
+    servers = [Server(f"wsgi_plot:{compression}", "wsgi_plot:app", ROOT, args,
+                      env={"WSGI_PLOT_PNG_COMPRESSION": compression}) for compression in args.png_compression]
+    servers.append(Server("baseline", args.baseline_app, baseline_dir, args))
     results = {"machine": f"{platform.node()}: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
                           f"Python {platform.python_version()}",
                "command": " ".join(sys.argv), "workers": args.workers,
                "wrk": f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency",
                "rows": {}, "rss_mib": {}}
-    with servers[0] as ours, servers[1] as theirs:
-        apps = {"wsgi_plot": ours, "baseline": theirs}
+    with contextlib.ExitStack() as stack:
+        apps = {server.name: stack.enter_context(server) for server in servers}
+        ours = apps[servers[0].name]  # the SVG and PDF routes, and the memory soak
+
+        def routes(name):
+            return SHARED_ROUTES + (OWN_ROUTES if name == ours.name else [])
+
         for name, server in apps.items():
             results["rss_mib"][name] = {"start": server.rss()}
-            for route in SHARED_ROUTES + (OWN_ROUTES if name == "wsgi_plot" else []):
+            for route in routes(name):
                 wrk(server.base + route, args, args.warmup)
             results["rss_mib"][name]["after_warmup"] = server.rss()
         runs = {}
         for round_ in range(args.rounds):
             for route in SHARED_ROUTES + OWN_ROUTES:
                 for name, server in apps.items():
-                    if route in OWN_ROUTES and name != "wsgi_plot":
+                    if route not in routes(name):
                         continue
                     print(f"round {round_ + 1}/{args.rounds}: {name} {route}", file=sys.stderr, flush=True)
                     runs.setdefault((name, route), []).append(wrk(server.base + route, args, args.duration))
@@ -134,35 +143,40 @@ def run(args):
         for name, server in apps.items():
             results["rss_mib"][name]["after_load"] = server.rss()
         if args.memory_requests:
-            print(f"memory: {args.memory_requests} requests to wsgi_plot /fig/5_2", file=sys.stderr, flush=True)
+            print(f"memory: {args.memory_requests} requests to {ours.name} /fig/5_2", file=sys.stderr, flush=True)
             before = ours.rss()
             soak = hey_count(ours.base + "/fig/5_2", args, args.memory_requests)
-            results["memory"] = {"requests": soak["requests"], "non_2xx": soak["non_2xx"], "errors": soak["errors"],
+            results["memory"] = {"app": ours.name, "requests": soak["requests"], "non_2xx": soak["non_2xx"], "errors": soak["errors"],
                                  "rss_before_mib": before, "rss_after_mib": ours.rss()}
     return results
 
 
 def report(results):
     lines = [f"machine: {results['machine']}", f"gunicorn: {results['workers']} sync workers each; load: {results['wrk']}",
-             "", f"{'app':10} {'route':14} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
+             "", f"{'app':16} {'route':14} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
              f"{'errors':>7} {'bytes':>8}"]
     for key, row in results["rows"].items():
         app, route = key.split(" ", 1)
-        lines.append(f"{app:10} {route:14} {row['requests_per_s']:8.1f} {row['p50_ms']:8.1f} {row['p90_ms']:8.1f} "
+        lines.append(f"{app:16} {route:14} {row['requests_per_s']:8.1f} {row['p50_ms']:8.1f} {row['p90_ms']:8.1f} "
                      f"{row['p99_ms']:8.1f} {row['non_2xx']:8d} {row['socket_errors']:7d} {row['bytes']:8.0f}")
     lines += ["", "ratios wsgi_plot / baseline:"]
-    for route in SHARED_ROUTES:
-        ours, theirs = results["rows"][f"wsgi_plot {route}"], results["rows"][f"baseline {route}"]
-        lines.append(f"  {route:14} req/s x{ours['requests_per_s'] / theirs['requests_per_s']:.2f}   "
-                     f"p50 x{ours['p50_ms'] / theirs['p50_ms']:.3f}   p99 x{ours['p99_ms'] / theirs['p99_ms']:.3f}   "
-                     f"bytes x{ours['bytes'] / theirs['bytes']:.2f}")
+    ours_names = [key.split(" ")[0] for key in results["rows"] if key.endswith(f" {SHARED_ROUTES[0]}")]
+    for name in ours_names:
+        if name == "baseline":
+            continue
+        for route in SHARED_ROUTES:
+            ours, theirs = results["rows"][f"{name} {route}"], results["rows"][f"baseline {route}"]
+            lines.append(f"  {name:16} {route:14} req/s x{ours['requests_per_s'] / theirs['requests_per_s']:.2f}   "
+                         f"p50 x{ours['p50_ms'] / theirs['p50_ms']:.3f}   p99 x{ours['p99_ms'] / theirs['p99_ms']:.3f}   "
+                         f"bytes x{ours['bytes'] / theirs['bytes']:.2f}")
     lines += ["", "RSS per worker, MiB:"]
     for name, stages in results["rss_mib"].items():
-        lines.append(f"  {name:10} " + "   ".join(f"{stage} {values}" for stage, values in stages.items()))
+        lines.append(f"  {name:16} " + "   ".join(f"{stage} {values}" for stage, values in stages.items()))
     if "memory" in results:
         memory = results["memory"]
         growth = [round(a - b, 1) for a, b in zip(memory["rss_after_mib"], memory["rss_before_mib"])]
-        lines.append(f"  wsgi_plot {memory['requests']} more requests to /fig/5_2 (non-2xx {memory['non_2xx']}): "
+        lines.append(f"  {memory.get('app', 'wsgi_plot')} {memory['requests']} more requests to /fig/5_2 "
+                     f"(non-2xx {memory['non_2xx']}): "
                      f"{memory['rss_before_mib']} -> {memory['rss_after_mib']}, growth {growth} MiB per worker")
     return "\n".join(lines)
 
@@ -202,6 +216,8 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up load per route")
     parser.add_argument("--rounds", type=int, default=2, help="A B rounds")
+    parser.add_argument("--png-compression", nargs="+", default=["fast", "small"], choices=["fast", "small"],
+                        help="wsgi_plot once per setting (WSGI_PLOT_PNG_COMPRESSION), side by side")
     parser.add_argument("--memory-requests", type=int, default=20_000, help="0 skips the memory soak")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--replot", action="store_true", help="redraw the chart from OUT/results.json only")

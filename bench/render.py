@@ -1,6 +1,6 @@
 """In-process render benchmark: milliseconds per image by stage, pooled vs unpooled, next to the PNG floor.
 
-    .venv/bin/python bench/render.py [--repeat 60] [--plot normal] [--query mean=5,var=2]
+    .venv/bin/python bench/render.py [--repeat 60] [--plot normal] [--query mean=5,var=2] [--png-compression fast]
 
 Stages: checkout (take a prepared figure from the pool), draw (update the
 changing artists and draw them; for SVG/PDF this is the update only), encode
@@ -19,8 +19,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wsgi_plot import default_registry  # noqa: E402
+from wsgi_plot.formats import build_formats  # noqa: E402
 from wsgi_plot.params import Values  # noqa: E402
-from wsgi_plot.png import encode_png  # noqa: E402
+from wsgi_plot.png import COMPRESSIONS, DEFAULT_COMPRESSION, encode_png  # noqa: E402
 from wsgi_plot.pool import FigurePool  # noqa: E402
 from wsgi_plot.render import PreparedFigure, render, render_unpooled  # noqa: E402
 
@@ -56,7 +57,7 @@ def measure_unpooled(plot, values, fmt, repeat, size, dpi):
     return median_ms(samples)
 
 
-def measure_floor(plot, values, repeat, size, dpi):
+def measure_floor(plot, values, repeat, size, dpi, compression):
     """encode_png alone, on the pixels of a finished render of the same picture."""
     prepared = PreparedFigure(plot, plot.static_values(values), *size, dpi)
     render(prepared, values, np.random.default_rng(0), "png")
@@ -64,7 +65,7 @@ def measure_floor(plot, values, repeat, size, dpi):
     samples = []
     for _ in range(repeat + 3):
         start = time.perf_counter()
-        data = encode_png(pixels, dpi)
+        data = encode_png(pixels, dpi, compression)
         samples.append((time.perf_counter() - start) * 1000)
     return median_ms(samples[3:]), len(data)
 
@@ -76,23 +77,27 @@ def main(argv=None):
     parser.add_argument("--query", default="mean=5,var=2", help="static and per-request values, k=v,k=v")
     parser.add_argument("--size", default="4x3")
     parser.add_argument("--dpi", type=int, default=300)
+    parser.add_argument("--png-compression", default=DEFAULT_COMPRESSION, choices=list(COMPRESSIONS))
     args = parser.parse_args(argv)
+    formats = build_formats(args.png_compression)
 
     plot = default_registry().get(args.plot)
     given = dict(pair.split("=") for pair in args.query.split(",") if pair)
     values = Values(**{p.name: p.parse(given[p.name]) if p.name in given else p.default for p in plot.params})
     size = tuple(float(x) for x in args.size.split("x"))
 
-    floor, png_bytes = measure_floor(plot, values, args.repeat, size, args.dpi)
-    print(f"plot {args.plot} {values}, {size[0]:g}x{size[1]:g} in at {args.dpi} dpi, median of {args.repeat}")
+    floor, png_bytes = measure_floor(plot, values, args.repeat, size, args.dpi, args.png_compression)
+    print(f"plot {args.plot} {values}, {size[0]:g}x{size[1]:g} in at {args.dpi} dpi, median of {args.repeat}, "
+          f"png_compression={args.png_compression}")
     print(f"PNG encode floor (encode_png of a rendered buffer): {floor:.2f} ms, {png_bytes} bytes")
     print()
     print(f"{'format':6} {'checkout':>9} {'draw':>8} {'encode':>8} {'total':>8} {'unpooled':>9} {'pooled/floor':>13}")
-    for fmt in ("png", "svg", "pdf"):
+    for name in ("png", "svg", "pdf"):
+        fmt = formats[name]
         pooled = measure_pooled(plot, values, fmt, args.repeat, size, args.dpi)
         unpooled = measure_unpooled(plot, values, fmt, args.repeat, size, args.dpi)
-        ratio = f"{pooled['total'] / floor:.2f}x" if fmt == "png" else "-"
-        print(f"{fmt:6} {pooled['checkout']:9.2f} {pooled['draw']:8.2f} {pooled['encode']:8.2f} "
+        ratio = f"{pooled['total'] / floor:.2f}x" if name == "png" else "-"
+        print(f"{name:6} {pooled['checkout']:9.2f} {pooled['draw']:8.2f} {pooled['encode']:8.2f} "
               f"{pooled['total']:8.2f} {unpooled:9.2f} {ratio:>13}")
     print("\nms per image (median); unpooled = new Figure, init, update, full draw, encode")
 

@@ -8,6 +8,7 @@ from PIL import Image
 from werkzeug.test import Client
 
 from wsgi_plot import create_app
+from wsgi_plot.stream import BOUNDARY
 
 
 @pytest.fixture(params=[1, 4], ids=["pool1", "pool4"])
@@ -57,3 +58,21 @@ def reference_png(plot, values, seed, width, height, dpi) -> bytes:
     out = io.BytesIO()
     FigureCanvasAgg(figure).print_png(out)
     return out.getvalue()
+
+
+def split_parts(body: bytes) -> list[tuple[dict, bytes]]:
+    """``(headers, payload)`` per part, cut by each part's Content-Length, as a client would."""
+    parts, rest = [], body
+    while True:
+        line, rest = rest.split(b"\r\n", 1)
+        if line == f"--{BOUNDARY}--".encode():
+            assert rest == b""
+            return parts
+        assert line == f"--{BOUNDARY}".encode()
+        head, rest = rest.split(b"\r\n\r\n", 1)
+        headers = dict(h.split(": ", 1) for h in head.decode().split("\r\n"))
+        length = int(headers["Content-Length"])
+        payload, rest = rest[:length], rest[length:]
+        assert rest.startswith(b"\r\n")
+        rest = rest[2:]
+        parts.append((headers, payload))

@@ -3,6 +3,7 @@
 import io
 import time
 import math
+import struct
 
 import numpy as np
 import pytest
@@ -104,6 +105,26 @@ def test_apng_writer_regions_compose_to_every_frame():
     assert len(decoded) == len(frames)
     for got, want in zip(decoded, frames):
         assert np.array_equal(got, want)
+
+
+def test_apng_regions_are_cut_against_the_frame_just_before():
+    """The writer keeps the last frame by updating only the region that changed: a change undone stays a change."""
+    first = np.full((6, 8, 4), 255, np.uint8)
+    second = first.copy()
+    second[2:4, 3:5] = (200, 0, 0, 255)
+    third = second.copy()
+    third[5, 7] = (0, 0, 200, 255)
+    writer = ApngWriter(4, fps=10)
+    for frame in (first, second, third, first):
+        writer.add(frame)
+    data = writer.finish()
+    regions, at = [], 8
+    while at < len(data):  # each fcTL's width, height, x, y
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind == b"fcTL":
+            regions.append(struct.unpack(">IIII", data[at + 12:at + 28]))
+        at += 12 + length
+    assert regions == [(8, 6, 0, 0), (2, 2, 3, 2), (1, 1, 7, 5), (5, 4, 3, 2)]
 
 
 def test_writers_refuse_a_wrong_frame_count():

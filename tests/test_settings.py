@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client
 
-from wsgi_plot import Param, Plot, PlotRegistry, create_app
+from wsgi_plot import Param, Plot, PlotRegistry, create_app, png
 from wsgi_plot.settings import Settings, SettingsError
 
 
@@ -25,6 +25,8 @@ def test_environment_fills_settings_not_given():
     ({"WSGI_PLOT_METRICS": "maybe"}, "WSGI_PLOT_METRICS"),
     ({"WSGI_PLOT_DEFAULT_SIZE": "4by3"}, "WSGI_PLOT_DEFAULT_SIZE"),
     ({"WSGI_PLOT_POOL_TIMEOUT": "nan"}, "WSGI_PLOT_POOL_TIMEOUT"),
+    ({"WSGI_PLOT_PNG_COMPRESSION": "tiny"}, "WSGI_PLOT_PNG_COMPRESSION"),
+    ({"WSGI_PLOT_PNG_COMPRESSION": "zlib"}, "WSGI_PLOT_PNG_COMPRESSION"),
 ])
 def test_bad_environment_names_the_variable(env, name):
     with pytest.raises(SettingsError, match=name):
@@ -69,6 +71,7 @@ NON_DEFAULTS = {
     "max_body_bytes": (4096, "4096"),
     "pool_max_bytes": (2**20, "1048576"), "warm": (False, "off"),
     "queue_timeout": (2.5, "2.5"),
+    "png_compression": ("small", "small"),
     "max_animation_pixels": (10_000, "10000"), "max_stream_seconds": (5, "5"), "max_streams": (0, "0"),
     "stream_send_timeout": (3.0, "3"),
 }
@@ -102,6 +105,24 @@ def test_every_setting_is_in_the_readme_table():
 def test_bad_arguments_stop_start_up(given, name):
     with pytest.raises(SettingsError, match=f"^{name}:"):
         create_app(**given)
+
+
+def test_a_bad_png_compression_stops_start_up_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("WSGI_PLOT_PNG_COMPRESSION", "best")
+    with pytest.raises(SettingsError, match="^WSGI_PLOT_PNG_COMPRESSION: expected one of small, fast, got 'best'$"):
+        create_app()
+    with pytest.raises(SettingsError, match="^png_compression: expected one of small, fast"):
+        create_app(png_compression="")
+
+
+def test_fast_without_isal_is_refused_at_start_naming_the_variable(monkeypatch):
+    # As on an install without the isal dependency (pip --no-deps): png.py leaves "fast" without a compressor.
+    monkeypatch.setitem(png.COMPRESSIONS, "fast", dataclasses.replace(png.COMPRESSIONS["fast"], compress=None))
+    with pytest.raises(SettingsError, match="^WSGI_PLOT_PNG_COMPRESSION: 'fast' needs the isal package"):
+        Settings.from_environ({}, {"WSGI_PLOT_PNG_COMPRESSION": "fast"})
+    with pytest.raises(SettingsError, match="^png_compression: 'fast' needs the isal package"):
+        create_app(png_compression="fast")
+    assert Settings.from_environ({}, {"WSGI_PLOT_PNG_COMPRESSION": "small"}).png_compression == "small"
 
 
 def test_infinite_timeouts_from_the_environment_are_refused():

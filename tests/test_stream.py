@@ -8,28 +8,10 @@ from werkzeug.test import Client
 from wsgi_plot import create_app
 from wsgi_plot.stream import BOUNDARY, FrameStream, StreamSlots, part
 
-from .conftest import decode_png
+from .conftest import decode_png, split_parts
 
 THREADED = {"wsgi.multithread": True}
 SMALL = "size=2x1.5&dpi=50"
-
-
-def split_parts(body: bytes) -> list[tuple[dict, bytes]]:
-    """``(headers, payload)`` per part, cut by each part's Content-Length, as a client would."""
-    parts, rest = [], body
-    while True:
-        line, rest = rest.split(b"\r\n", 1)
-        if line == f"--{BOUNDARY}--".encode():
-            assert rest == b""
-            return parts
-        assert line == f"--{BOUNDARY}".encode()
-        head, rest = rest.split(b"\r\n\r\n", 1)
-        headers = dict(h.split(": ", 1) for h in head.decode().split("\r\n"))
-        length = int(headers["Content-Length"])
-        payload, rest = rest[:length], rest[length:]
-        assert rest.startswith(b"\r\n")
-        rest = rest[2:]
-        parts.append((headers, payload))
 
 
 def test_stream_parts_are_pngs_with_their_own_headers_paced_by_the_server():

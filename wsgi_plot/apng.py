@@ -13,7 +13,7 @@ import struct
 
 import numpy as np
 
-from .png import chunk, compress_pixels, header_chunks
+from .png import DEFAULT_COMPRESSION, chunk, compress_pixels, header_chunks
 
 _DISPOSE_NONE = 0
 _BLEND_SOURCE = 0
@@ -27,12 +27,13 @@ class ApngWriter:
     memory is the output's size plus one frame, whatever the frame count.
     """
 
-    def __init__(self, frame_count: int, fps: int, dpi: float | None = None):
+    def __init__(self, frame_count: int, fps: int, dpi: float | None = None, compression: str = DEFAULT_COMPRESSION):
         if frame_count < 1:
             raise ValueError("an APNG needs at least one frame")
         self.frame_count = frame_count
         self.fps = fps
         self.dpi = dpi
+        self.compression = compression  # a png.COMPRESSIONS name: every frame is deflated by it
         self._parts = []  # chunks after the header, in order
         self._sequence = 0  # fcTL and fdAT share one sequence
         self._previous = None
@@ -47,15 +48,18 @@ class ApngWriter:
         if self._previous is None:
             self._size = width, height
             self._parts.append(self._frame_control(0, 0, width, height))
-            self._parts.append(chunk(b"IDAT", compress_pixels(rgba)))
+            self._parts.append(chunk(b"IDAT", compress_pixels(rgba, self.compression)))
+            self._previous = np.array(rgba, copy=True)
         else:
             if (width, height) != self._size:
                 raise ValueError(f"frame of {width}x{height} px in an animation of {self._size[0]}x{self._size[1]}")
             top, bottom, left, right = _changed_box(self._previous, rgba)
             self._parts.append(self._frame_control(left, top, right - left, bottom - top))
-            data = compress_pixels(rgba[top:bottom, left:right])
+            data = compress_pixels(rgba[top:bottom, left:right], self.compression)
             self._parts.append(chunk(b"fdAT", struct.pack(">I", self._next_sequence()) + data))
-        self._previous = np.array(rgba, copy=True)
+            # Outside the box the frames are equal already: copying only the box saves a whole-frame
+            # copy per frame (~0.4 ms at 1200x900), once the fast deflate the largest cost after the diff.
+            self._previous[top:bottom, left:right] = rgba[top:bottom, left:right]
         self._frames += 1
 
     def finish(self) -> bytes:

@@ -147,10 +147,14 @@ class PlotApp:
     def on_healthz(self, request):
         return _json_response(health.liveness())
 
+    def _readiness(self) -> dict:
+        """The probe's render, through this app's pool and PNG encoder, within one render_timeout."""
+        return health.readiness(self.pool, time.monotonic() + self.settings.render_timeout, self.images.formats["png"])
+
     def on_readyz(self, request):
         self.warm()  # ready means warm: a server's start-up hook has usually done it already
         try:
-            ready = health.readiness(self.pool, time.monotonic() + self.settings.render_timeout)
+            ready = self._readiness()
         except (PoolExhausted, RenderTimeout) as exc:
             return _not_ready(str(exc))
         for check in self.ready_checks:
@@ -265,7 +269,7 @@ class PlotApp:
             if self.warmed:
                 return
             try:
-                health.readiness(self.pool, time.monotonic() + self.settings.render_timeout)  # its figure too
+                self._readiness()  # its figure too
             except (PoolExhausted, RenderTimeout):
                 pass  # busy: /readyz reports that itself
             for plot, args in self._default_images():

@@ -9,16 +9,19 @@ A format says what it is called in URLs, its media type, how it is drawn
 * ``animation``: ``frames`` successive Agg frames into ``writer(frames, fps, dpi)``.
 * ``stream``: PNG frames sent as they are drawn, paced by the server.
 
+The PNG ones (stills, APNG frames, stream frames) deflate as the app's
+``png_compression`` setting says: the app calls ``build_formats`` once with it.
 Adding a format is adding an entry here (and, for a new kind, its drawing).
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
 from .apng import ApngWriter
 from .errors import ParameterError
 from .gif import GifWriter
-from .png import encode_png
+from .png import DEFAULT_COMPRESSION, encode_png
 from .stream import CONTENT_TYPE as STREAM_CONTENT_TYPE
 
 
@@ -36,22 +39,31 @@ class Format:
     description: str = ""
 
 
-FORMATS = {fmt.name: fmt for fmt in (
-    Format("png", "image/png", "PNG", "still", raster=True, encode=encode_png, description="PNG image"),
-    # SVG is image/svg+xml (the recipe's image/svg is not a type).
-    Format("svg", "image/svg+xml", "SVG", "still", description="SVG drawing"),
-    Format("pdf", "application/pdf", "PDF", "still", description="PDF document"),
-    Format("apng", "image/apng", "APNG", "animation", raster=True, options=("frames", "fps"),
-           writer=lambda frames, fps, dpi: ApngWriter(frames, fps, dpi),
-           description="animated PNG, looping forever: frames successive updates at fps"),
-    Format("gif", "image/gif", "GIF", "animation", raster=True, options=("frames", "fps"),
-           writer=lambda frames, fps, dpi: GifWriter(frames, fps),
-           description="animated GIF, looping forever: frames successive updates at fps"),
-    # Not linked from pages: under the default sync workers it answers 503 (it needs threads).
-    Format("stream", STREAM_CONTENT_TYPE, "live stream", "stream", raster=True, encode=encode_png,
-           options=("fps", "seconds"), linked=False,
-           description="live stream of PNG frames (multipart/x-mixed-replace), paced by the server"),
-)}
+def build_formats(png_compression: str = DEFAULT_COMPRESSION) -> dict[str, Format]:
+    """The registry, with every PNG its formats write (stills, APNG frames, stream frames) deflated by
+    ``png_compression`` (a ``png.COMPRESSIONS`` name): the app builds its own once, from its settings."""
+    png = functools.partial(encode_png, compression=png_compression)
+    return {fmt.name: fmt for fmt in (
+        Format("png", "image/png", "PNG", "still", raster=True, encode=png, description="PNG image"),
+        # SVG is image/svg+xml (the recipe's image/svg is not a type).
+        Format("svg", "image/svg+xml", "SVG", "still", description="SVG drawing"),
+        Format("pdf", "application/pdf", "PDF", "still", description="PDF document"),
+        Format("apng", "image/apng", "APNG", "animation", raster=True, options=("frames", "fps"),
+               writer=lambda frames, fps, dpi: ApngWriter(frames, fps, dpi, png_compression),
+               description="animated PNG, looping forever: frames successive updates at fps"),
+        Format("gif", "image/gif", "GIF", "animation", raster=True, options=("frames", "fps"),
+               writer=lambda frames, fps, dpi: GifWriter(frames, fps),
+               description="animated GIF, looping forever: frames successive updates at fps"),
+        # Not linked from pages: under the default sync workers it answers 503 (it needs threads).
+        Format("stream", STREAM_CONTENT_TYPE, "live stream", "stream", raster=True, encode=png,
+               options=("fps", "seconds"), linked=False,
+               description="live stream of PNG frames (multipart/x-mixed-replace), paced by the server"),
+    )}
+
+
+#: The registry at the default compression: what routes, pages and OpenAPI read (names, media types,
+#: options), and what code outside an app encodes with.
+FORMATS = build_formats()
 
 #: Every option some format takes, so that a plot parameter of that name is never mistaken for one.
 FORMAT_OPTION_NAMES = tuple(dict.fromkeys(name for fmt in FORMATS.values() for name in fmt.options))

@@ -40,13 +40,14 @@ def liveness() -> dict:
     return {"status": "ok"}
 
 
-def readiness(pool, deadline: float) -> dict:
-    """Draw the probe figure through ``pool``: raises PoolExhausted or RenderTimeout when not ready."""
+def readiness(pool, deadline: float, png="png") -> dict:
+    """Draw the probe figure through ``pool`` as ``png`` (the app's PNG format, with its deflate):
+    raises PoolExhausted or RenderTimeout when not ready."""
     started = time.perf_counter()
     width, height, dpi = PROBE_SIZE
     nbytes = prepared_figure_bytes(PROBE, int(width * dpi), int(height * dpi))
     with pool.checkout(PROBE_KEY, lambda: PreparedFigure(PROBE, Values(), *PROBE_SIZE), nbytes) as lease:
-        render(lease.obj, Values(), np.random.default_rng(0), "png", deadline)
+        render(lease.obj, Values(), np.random.default_rng(0), png, deadline)
     return {"status": "ok", "render_ms": round((time.perf_counter() - started) * 1000, 3), "versions": versions()}
 
 

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from .animation import (CannotFinish, Frame, FrameSource, animate, animation_deadline, draw_frame, parse_animation_options,
                         parse_stream_options)
 from .errors import Overloaded, StreamsNeedThreads, TooMuchWork
-from .formats import FORMATS
+from .formats import FORMATS, build_formats
 from .options import OPTION_NAMES, parse_render_options
 from .pool import FigurePool, PoolExhausted
 from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
@@ -41,6 +41,8 @@ class Images:
                                on_evicted=metrics.evicted_figure)
         self.server = ServerLimits()  # until the server's start-up hook tells (server_limits.py)
         self.streams = StreamSlots(settings.max_streams, on_change=metrics.set_streams)
+        # The registry with this app's PNG deflate bound into every encoder and writer that makes PNGs.
+        self.formats = build_formats(settings.png_compression)
 
     def fit_to_server(self, limits: ServerLimits):
         """The server's threads bound the streams, its worker timeout the animations."""
@@ -54,6 +56,7 @@ class Images:
 
     def respond(self, request, plot, args, fmt):
         """The response for an image route: drawn as the format's kind says."""
+        fmt = self.formats[fmt.name]
         return getattr(self, fmt.kind)(request, plot, args, fmt)
 
     # -- the three kinds --------------------------------------------------------------
@@ -165,7 +168,7 @@ class Images:
                 self.metrics.waited_for_figure(lease.waited)
             checkout_ms = (time.perf_counter() - started) * 1000
             try:
-                data, timings = render(lease.obj, values, rng, options.fmt, deadline)
+                data, timings = render(lease.obj, values, rng, self.formats[options.fmt], deadline)
             except RenderTimeout as exc:
                 if not exc.figure_untouched:
                     raise  # maybe half drawn: leaving the block with it makes the pool drop the figure

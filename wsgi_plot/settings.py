@@ -7,6 +7,8 @@ import math
 import os
 from dataclasses import dataclass
 
+from .png import check_compression
+
 ENV_PREFIX = "WSGI_PLOT_"
 
 log = logging.getLogger("wsgi_plot")
@@ -45,6 +47,9 @@ class Settings:
     # Prepare each plot's default figure (and the recipe's /fig/5_2) before the first request:
     # at worker start (gunicorn.conf.py, uwsgi.ini) or else on the first /readyz; within the pool's bounds.
     warm: bool = True
+    # How every PNG (stills, APNG frames, stream frames) is deflated: "fast" (ISA-L) or "small"
+    # (libdeflate level 6). Both lossless; fast by measurement: README, "Choosing png_compression".
+    png_compression: str = "fast"
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -79,6 +84,10 @@ class Settings:
             raise SettingsError(f"default_size: {exc}") from None
         if not (self.min_inches <= width <= self.max_inches and self.min_inches <= height <= self.max_inches):
             raise SettingsError("default_size: each side must lie in [min_inches, max_inches]")
+        try:
+            check_compression(self.png_compression)
+        except ValueError as exc:
+            raise SettingsError(f"png_compression: {exc}") from None
 
     @classmethod
     def from_environ(cls, given: dict, environ=None) -> "Settings":
