@@ -92,6 +92,8 @@ def polar(fig, p, rng):
     theta = np.linspace(0, 2 * np.pi, 200)
     ax.plot(theta, 1 + 0.5 * np.cos(5 * theta) + rng.normal(0, 0.02, theta.size))
     ax.set_rmax(2)
+    ax.set_rticks([0.5, 1, 1.5, 2])  # as matplotlib's polar demo: its default eight crowd each other
+    ax.set_rlabel_position(-22.5)
     ax.set_title("a five-petalled rose")
 
 

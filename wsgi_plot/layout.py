@@ -145,15 +145,14 @@ def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> F
             fitted = _constrained(figure, active, renderer)
             if fitted and _wrap_long_texts(figure, renderer, layout):
                 fitted = _constrained(figure, active, renderer)  # the wrapped lines take other room
-            fitted = fitted and _thin_tick_labels(figure, active, renderer, layout)
+            boxes = _thin_tick_labels(figure, active, renderer, layout) if fitted else None
             # The reference is matplotlib's picture: where its text fits, it is kept whatever room
             # the axes have left (an outside legend may take half the figure). Once text must go,
             # what is left must also leave the data room.
-            boxes = _axes_boxes(figure, renderer) if fitted else {}
-            if fitted and fits(figure, renderer, need_room=0 < level < _LAST_WITH_TEXT, boxes=boxes):
+            if boxes is not None and fits(figure, renderer, need_room=0 < level < _LAST_WITH_TEXT, boxes=boxes):
                 break
     figure.set_layout_engine("none")  # frozen: draws keep these positions
-    layout._boxes = boxes if fitted else _axes_boxes(figure, renderer)
+    layout._boxes = boxes if boxes is not None else _axes_boxes(figure, renderer)
     return layout
 
 
@@ -387,12 +386,16 @@ def _formatted(axis, layout, **changes) -> ThinnedFormatter:
 _THINNING_ROUNDS = 3
 
 
-def _thin_tick_labels(figure, engine, renderer, layout) -> bool:
+def _thin_tick_labels(figure, engine, renderer, layout):
     """Keep every k-th major tick label of each axis whose labels collide, then lay out again.
 
-    Returns False when the engine found no room after thinning.
+    Returns the axes' boxes as measured last (see :func:`_axes_boxes`), or None when the engine
+    found no room after thinning.
     """
     for _ in range(_THINNING_ROUNDS):
+        # Measuring the axes first also puts every tick label where a draw puts it (a polar
+        # axes places its radial labels then): collisions are judged on those positions.
+        boxes = _axes_boxes(figure, renderer)
         thinned = False
         for axes in all_axes(figure):
             for axis in _axis_objects(axes):
@@ -405,11 +408,11 @@ def _thin_tick_labels(figure, engine, renderer, layout) -> bool:
                         break
                 thinned = True
         if not thinned:
-            return True
+            return boxes
         # Fewer labels may need less room, and the axes' new size may bring other ticks: again.
         if not _constrained(figure, engine, renderer):
-            return False
-    return True
+            return None
+    return _axes_boxes(figure, renderer)
 
 
 # --- long texts ---------------------------------------------------------------------------
