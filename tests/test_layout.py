@@ -196,3 +196,27 @@ def test_wider_limits_lay_out_again_for_that_draw_only(tmp_path, monkeypatch):
 
     reference = render_unpooled(plot, Values(peak=99999.0), np.random.default_rng(1), "png", 4, 3, 100)
     assert_same_picture(client.get(url + "99999").data, reference, tmp_path)
+
+
+def test_the_same_request_gets_the_same_picture_whatever_the_pooled_figure_drew_before():
+    """A data chart's margins follow its own tick labels, never an earlier request's."""
+    narrow, wide = "/plot/line.png?y=1,2,3&dpi=100", "/plot/line.png?y=1,-200000,3&dpi=100"
+    pooled = Client(create_app(pool_size=1))
+    first = pooled.get(narrow).data
+    assert pooled.get(wide).status_code == 200  # wider labels: laid out again
+    assert pooled.get(narrow).data == first == Client(create_app(pool_size=1)).get(narrow).data
+
+
+def test_new_data_whose_labels_keep_the_margins_is_not_laid_out_again(monkeypatch):
+    from wsgi_plot import render  # noqa: PLC0415
+
+    client = Client(create_app(pool_size=1))
+    assert client.get("/plot/line.png?y=1,5,3&dpi=100").status_code == 200
+    layouts = []
+    original = render.lay_out
+    monkeypatch.setattr(render, "lay_out", lambda *args, **kwargs: layouts.append(1) or original(*args, **kwargs))
+    for query in ("y=1.2,5,3", "y=1,4.8,3", "y=1.1,4.9,2"):  # the limits move; labels as wide as 0.5 to 5.5
+        assert client.get(f"/plot/line.png?{query}&dpi=100").status_code == 200
+    assert layouts == []
+    assert client.get("/plot/line.png?y=1,5,30000&dpi=100").status_code == 200  # wider labels
+    assert layouts == [1]

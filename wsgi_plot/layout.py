@@ -84,6 +84,7 @@ class FrozenLayout:
         self.level = 0  # how many steps of the ladder were taken (0: none)
         self._undo = []
         self._boxes = {}  # axes -> its decorations' box (pixels), as the layout made room for them
+        self._axis_boxes = {}  # axis object -> its box (pixels): ticks, tick labels, label
         self._initial = {}  # axes -> positions (original, active) and in_layout before any layout
 
     def restore(self):
@@ -102,17 +103,13 @@ class FrozenLayout:
         Measures those axes' text only: the engine runs again only when the picture would change.
         The same request so gets the same layout whatever the pooled figure drew before.
         """
-        for axes in {axis.axes: None for axis in moved_axes}:
-            frozen = self._boxes.get(axes)
-            if frozen is None:
+        for axis in moved_axes:
+            if isinstance(axis.get_major_formatter(), ThinnedFormatter):
+                return False  # a thinned axis is judged again from all its new labels
+            if not _keeps_box(axis.get_tightbbox(renderer, for_layout_only=True), self._axis_boxes.get(axis),
+                              self._boxes.get(axis.axes)):
                 return False
-            for axis in _axis_objects(axes):
-                if isinstance(axis.get_major_formatter(), ThinnedFormatter):
-                    return False  # a thinned axis is judged again from all its new labels
-                if axis in moved_axes and _collide(_drawn_tick_labels(axis), renderer):
-                    return False
-            box = axes.get_tightbbox(renderer, for_layout_only=True)
-            if box is None or any(abs(new - old) > _SAME_PIXELS for new, old in zip(box.extents, frozen.extents)):
+            if _collide(_drawn_tick_labels(axis), renderer):
                 return False
         return True
 
@@ -153,7 +150,28 @@ def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> F
                 break
     figure.set_layout_engine("none")  # frozen: draws keep these positions
     layout._boxes = boxes if boxes is not None else _axes_boxes(figure, renderer)
+    layout._axis_boxes = {axis: axis.get_tightbbox(renderer, for_layout_only=True)
+                          for axes in layout._boxes for axis in _axis_objects(axes)}
     return layout
+
+
+def _keeps_box(new, old, axes_box) -> bool:
+    """Whether an axis whose box was ``old`` leaves its axes' box ``axes_box`` as it was with ``new``.
+
+    An axes' box is the union of its axis objects', titles' and other decorations' boxes. Where
+    the axis reached the edge of that union, it must reach it still (the y tick labels' width sets
+    the left margin); elsewhere it may move within it (the same labels at other heights).
+    """
+    if new is None or old is None or axes_box is None:
+        return new is None and old is None
+    for side, outward in ((0, -1), (1, -1), (2, 1), (3, 1)):  # x0, y0 extend downwards; x1, y1 upwards
+        edge = axes_box.extents[side]
+        if abs(old.extents[side] - edge) <= _SAME_PIXELS:
+            if abs(new.extents[side] - edge) > _SAME_PIXELS:
+                return False
+        elif (new.extents[side] - edge) * outward > _SAME_PIXELS:
+            return False
+    return True
 
 
 def _positions(figure) -> dict:
