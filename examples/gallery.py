@@ -204,3 +204,31 @@ def gallery_registry() -> PlotRegistry:
 
 
 app = create_app(registry=gallery_registry())
+
+
+def contact_sheet(path, size="6.4x4.8", dpi=100, columns=4):
+    """Every gallery figure as the app serves it, side by side in one PNG: what a reader sees."""
+    import io
+
+    from PIL import Image
+    from werkzeug.test import Client
+
+    client = Client(app)
+    images = []
+    for plot in PLOTS:
+        response = client.get(f"/plot/{plot.name}.png?size={size}&dpi={dpi}&seed=7")
+        if response.status_code != 200:
+            raise RuntimeError(f"{plot.name}: {response.status_code} {response.get_data(as_text=True)}")
+        images.append(Image.open(io.BytesIO(response.data)).convert("RGB"))
+    width, height = images[0].size
+    rows = -(-len(images) // columns)
+    sheet = Image.new("RGB", (columns * width, rows * height), "white")
+    for index, image in enumerate(images):
+        sheet.paste(image, (index % columns * width, index // columns * height))
+    sheet.save(path, optimize=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    contact_sheet(sys.argv[1] if len(sys.argv) > 1 else "figures.png")
