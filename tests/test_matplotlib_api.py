@@ -99,3 +99,44 @@ def test_vector_files_do_not_depend_on_the_savefig_rc_params(fmt):
     with matplotlib.rc_context(host_settings):
         assert client.get(url).data == expected
         assert Client(create_app()).get(url).data == expected  # a figure prepared under them too
+
+
+def test_axis_update_ticks_gives_the_ticks_a_draw_shows():
+    """layout._drawn_tick_labels: ``Axis._update_ticks`` (private) returns the ticks inside the view
+    limits with their labels' text set, as ``Axis.draw`` uses them."""
+    figure = Figure()
+    axes = figure.add_subplot()
+    axes.set_xticks([0, 1, 2, 3], ["zero", "one", "two", "three"])
+    axes.set_xlim(0.5, 2.5)  # after: set_xticks widens the limits to show every tick
+    ticks = axes.xaxis._update_ticks()
+    assert [tick.label1.get_text() for tick in ticks] == ["one", "two"]
+
+
+def test_figure_and_axes_titles_are_text_attributes():
+    """layout's wrapping and ladder reach sup-labels and side titles through private attributes
+    (matplotlib has getters for their strings only)."""
+    figure = Figure()
+    axes = figure.add_subplot()
+    figure.suptitle("s")
+    figure.supxlabel("x")
+    figure.supylabel("y")
+    axes.set_title("left", loc="left")
+    axes.set_title("right", loc="right")
+    texts = [figure._suptitle, figure._supxlabel, figure._supylabel, axes._left_title, axes._right_title]
+    assert [text.get_text() for text in texts] == ["s", "x", "y", "left", "right"]
+
+
+def test_the_layout_engine_asks_the_canvas_for_its_renderer():
+    """layout._measured_by shadows ``canvas.get_renderer`` so that the engine measures text with a
+    1x1 px renderer instead of allocating the figure's pixels."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    figure = Figure(figsize=(4, 3), dpi=100, layout="constrained")
+    canvas = FigureCanvasAgg(figure)
+    figure.add_subplot().set_title("title")
+    asked = []
+    measuring = RendererAgg(1, 1, figure.dpi)
+    canvas.get_renderer = lambda: asked.append(1) or measuring
+    figure.get_layout_engine().execute(figure)
+    assert asked
+    assert getattr(canvas, "renderer", None) is None  # no full-size renderer was made

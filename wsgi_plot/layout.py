@@ -9,13 +9,14 @@ What constrained layout lacks, added only where matplotlib's own picture would b
 
 * tick labels that collide (judged by the text as drawn, rotated, with a gap of about half a
   character) are thinned: every k-th label is kept, as Vega-Lite's ``labelOverlap: "parity"``;
-* a title or axis label longer than the figure is wrapped at spaces (a word that alone is too
-  long is shortened with "…");
-* where even so the axes would keep less than :data:`MIN_AXES_FRACTION` of the figure, tick
-  labels are shortened with "…"; then, only where text still cannot fit (thumbnails of a few
-  hundred pixels, images of 5x5 px), decorations are dropped in this order: titles, axis labels,
-  tick labels (with their marks), every other text and legend, and last the spines. Text is drawn
-  at its own size or not at all.
+* a title or axis label that runs past the figure's edge is wrapped at spaces (a word that alone
+  is too long is shortened with "…");
+* below 96 dpi, where matplotlib's 3-point pads are under :data:`PAD_PIXELS`, the pads are that;
+* only where text still cannot fit (the engine finds no room, or text runs off the figure:
+  thumbnails of a few hundred pixels, images of 5x5 px) is the ladder climbed, until what is left
+  fits and the axes keep :data:`MIN_AXES_FRACTION` of the figure: tick labels shortened with "…",
+  then decorations dropped in this order: titles, axis labels, tick labels (with their marks),
+  every other text and legend, and last the spines. Text is drawn at its own size or not at all.
 
 :class:`FrozenLayout` remembers what a layout decided; :meth:`FrozenLayout.still_holds` tells, by
 measuring the moved axes' text only, whether new view limits (a request's data, a moving time
@@ -78,9 +79,7 @@ _SAME_PIXELS = 1e-3
 class FrozenLayout:
     """What :func:`lay_out` changed on a figure, and each axes' decorations as it measured them."""
 
-    def __init__(self, figure, engine):
-        self.figure = figure
-        self.engine = engine
+    def __init__(self):
         self.level = 0  # how many steps of the ladder were taken (0: none)
         self._undo = []
         self._boxes = {}  # axes -> its decorations' box (pixels), as the layout made room for them
@@ -120,7 +119,7 @@ def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> F
     ``renderer`` measures text (a 1x1 px Agg renderer at the figure's dpi does). ``previous``, a
     layout of the same figure, is undone first. Call with the draw lock held.
     """
-    layout = FrozenLayout(figure, engine)
+    layout = FrozenLayout()
     if previous is None:
         layout._initial = _positions(figure)
     else:
@@ -200,8 +199,9 @@ def _engine_at(figure, engine, last: bool):
     """``engine``, or one like it where its pads would leave text on the image's outermost pixels.
 
     matplotlib's pads are 3 points: under :data:`PAD_PIXELS` below 96 dpi, where antialiased
-    glyphs can reach the edge; there the pads are :data:`PAD_PIXELS`. An image of a fraction of a pixel more than
-    whole pixels is laid out in the whole ones (Agg drops the fraction on the right and at the top).
+    glyphs can reach the edge; there the pads are :data:`PAD_PIXELS`. An image of a fraction of a
+    pixel more than whole pixels is laid out in the whole ones (Agg drops the fraction on the right
+    and at the top).
     On the ladder's last step, with nothing left to drop, the pads alone must leave the axes a pixel.
     """
     params = engine.get()
