@@ -146,7 +146,11 @@ class PreparedFigure:
         """Let the Agg canvas go: its renderer, and every Text's reference to it."""
         self.canvas.renderer = None
         self.canvas._lastKey = None  # so that a later get_renderer makes a new one, not returns None
-        for text in self.figure.findobj(matplotlib.text.Text):
+        texts = self.figure.findobj(matplotlib.text.Text)
+        for axes in all_axes(self.figure):  # ticks beyond the current count, which findobj skips
+            for axis in (child for child in axes.get_children() if isinstance(child, matplotlib.axis.Axis)):
+                texts += [label for tick in axis.majorTicks + axis.minorTicks for label in (tick.label1, tick.label2)]
+        for text in texts:
             text._renderer = None  # its value before the first draw
 
     def _limits(self) -> dict:
