@@ -2,14 +2,17 @@
 
 In the spirit of matplotlib's ``FuncAnimation(fig, func, init_func=...)``:
 
-* ``init(ax, params)`` draws what depends only on the *static* parameters
-  (axes, limits, labels) and returns the artists that change;
+* ``init(fig, params)`` makes the axes it needs on the matplotlib ``Figure`` and draws what
+  depends only on the *static* parameters (limits, labels, colorbars); it returns the artists
+  that change;
 * ``update(artists, params, rng)`` puts a request's data into them.
 
-A plot that only has ``draw(ax, params, rng)`` is drawn in full every time.
+A plot that only has ``draw(fig, params, rng)`` is drawn in full, on a cleared figure, every time.
+The code is what one would write for ``Figure(layout="constrained")``, and what is served is
+what plain matplotlib draws with it.
 
-Every plot is laid out so that its text fits inside the figure
-(:mod:`wsgi_plot.layout`) unless it is declared with ``layout=False``.
+Every plot is laid out by matplotlib's constrained layout, frozen after ``init``, with the text
+rules of :mod:`wsgi_plot.layout`, unless it is declared with ``layout=False``.
 
 With ``update_takes_frame=True``, update (or draw) takes a fourth argument,
 ``frame``: None for a still image, else an ``animation.Frame`` (``number``
@@ -139,7 +142,7 @@ class PlotRegistry:
         return plot
 
     def plot(self, name: str, params: Sequence[Param] = (), **kwargs):
-        """Decorator: register ``draw(ax, params, rng)`` as a full-draw plot."""
+        """Decorator: register ``draw(fig, params, rng)`` as a full-draw plot."""
 
         def register(draw):
             self.add(Plot(name, params, draw=draw, **kwargs))
