@@ -25,11 +25,11 @@ class SlowPlot:
             self.released.set()
         self.plot = Plot("slow", draw=self.draw)
 
-    def draw(self, ax, params, rng):
+    def draw(self, fig, params, rng):
         self.drawing.set()
         self.released.wait(timeout=30)
         time.sleep(self.seconds)
-        ax.plot([0, 1], [0, 1])
+        fig.add_subplot().plot([0, 1], [0, 1])
 
     def release(self):
         self.released.set()
