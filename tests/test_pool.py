@@ -67,6 +67,25 @@ def test_bounded_total_evicts_the_least_recently_used_key():
         assert not lease.reused
 
 
+def test_a_release_that_raises_keeps_no_slot(caplog):
+    """Evicting a figure whose release() raises: the request that evicted it gets its figure, and
+    the pool's count stays right (it used to keep the reserved slot: every later checkout was
+    PoolExhausted)."""
+
+    class Broken:
+        def release(self):
+            raise RuntimeError("a private attribute went away")
+
+    pool = FigurePool(1, timeout=0)
+    with pool.checkout("a", Broken):
+        pass
+    for key in ("b", "c", "b"):  # each evicts the one before
+        with pool.checkout(key, object) as lease:
+            assert lease.obj is not None
+    assert pool.size == 1 and pool.in_use == 0
+    assert "releasing a dropped figure failed" in caplog.text
+
+
 def test_full_pool_times_out_with_pool_exhausted():
     pool = FigurePool(1, timeout=0.2)
     with pool.checkout("a", object):

@@ -16,11 +16,14 @@ then gets ``PoolExhausted``. A dropped object's ``release()``, where it has one,
 is called at once, to free its memory without waiting for the garbage collector.
 """
 
+import logging
 import math
 import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
+
+log = logging.getLogger("wsgi_plot")
 
 #: An object above this share of ``max_bytes`` is not kept: one outsized request then cannot
 #: evict more than a quarter of the pool, and four such objects still fit while in use.
@@ -210,8 +213,15 @@ class FigurePool:
         # Outside the lock: freeing a figure's buffers need not hold up other requests.
         for obj in objects:
             release = getattr(obj, "release", None)
-            if release is not None:
+            if release is None:
+                continue
+            try:
                 release()
+            except Exception:  # noqa: BLE001
+                # The object is forgotten already and its slot counted free: a release that fails
+                # (it touches matplotlib's private attributes) must not fail the request that evicted
+                # it, nor keep the slot that request reserved. The garbage collector frees the rest.
+                log.exception("releasing a dropped figure failed; left to the garbage collector")
         for _ in range(evictions):
             self._on_evicted()
 
