@@ -110,10 +110,11 @@ def test_apng_frames_decode_to_the_same_pixels_under_either_setting(clients, plo
 
 def test_stream_frames_use_the_setting(clients):
     for name, client in clients.items():
-        body = client.get("/plot/normal.stream?fps=30&seconds=1&seed=1&size=2x1.5&dpi=50",
+        # A pace a loaded machine keeps: a stream that falls behind skips frames (issue 21).
+        body = client.get("/plot/normal.stream?fps=4&seconds=2&seed=1&size=2x1.5&dpi=50",
                           environ_overrides=THREADED).data
         frames = [png for headers, png in split_parts(body)]
-        assert len(frames) == 30
+        assert len(frames) >= 2
         for png in frames:
             decode_png(png)
             assert deflated_by(png, name), name
