@@ -182,12 +182,13 @@ class Images:
     def lease(self, plot, values, options):
         """The pool's checkout (a context manager) of a figure prepared for this plot, static values and size."""
         static = plot.static_values(values)
-        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
+        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi, options.look)
         nbytes = prepared_figure_bytes(plot, *options.pixels)
         keep = self.pool.keeps(nbytes)  # one too large to keep is drawn in full, saving nothing
 
         def build():
-            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep)
+            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep,
+                                  look=options.look)
 
         return self.pool.checkout(key, build, nbytes)
 
