@@ -223,7 +223,7 @@ class PlotApp:
     def _served(self, plot):
         # Looked up per request, so plots added to the registry later are capped too.
         if plot not in self._capped:
-            self._capped[plot] = plot.capped(self.settings.max_points)
+            self._capped[plot] = plot.capped(self.settings.max_points, self.settings.max_series)
         return self._capped[plot]
 
     def _plot(self, name):
