@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from .animation import (CannotFinish, Frame, FrameSource, animate, animation_deadline, draw_frame, parse_animation_options,
                         parse_stream_options)
-from .errors import Overloaded, StreamsNeedThreads, TooMuchWork
+from .errors import FormatNotFound, Overloaded, StreamsNeedThreads, TooMuchWork
 from .formats import FORMATS, build_formats
 from .options import OPTION_NAMES, parse_render_options
 from .pool import FigurePool, PoolExhausted
@@ -59,7 +59,7 @@ class Images:
         fmt = self.formats[fmt.name]
         return getattr(self, fmt.kind)(request, plot, args, fmt)
 
-    # -- the three kinds --------------------------------------------------------------
+    # -- the four kinds --------------------------------------------------------------
 
     def still(self, request, plot, args, fmt):
         values, options = self.parse(plot, args, fmt)
@@ -67,6 +67,15 @@ class Images:
         with self.overload_as_503("the render"):
             data, timing = self.render(plot, values, options)
         return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing})
+
+    def data(self, request, plot, args, fmt):
+        """The numbers the image of the same request draws, from the plot's data hook: no figure is
+        taken. The same seed draws the same random numbers as the image's update does."""
+        if plot.data is None:
+            raise FormatNotFound(fmt.name, plot.name, "has no data hook, so no CSV; ask for an image format")
+        values, options = self.parse(plot, args, fmt)
+        columns, rows = plot.data(values, np.random.default_rng(options.seed))
+        return Response(fmt.encode(columns, rows), content_type=fmt.media_type)
 
     def animation(self, request, plot, args, fmt):
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation.
