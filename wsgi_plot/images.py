@@ -19,7 +19,8 @@ from .errors import FormatNotFound, Overloaded, StreamsNeedThreads, TooMuchWork
 from .formats import FORMATS, build_formats
 from .options import OPTION_NAMES, parse_render_options
 from .pool import FigurePool, PoolExhausted
-from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
+from .describe import describe_figure
+from .render import DRAW_LOCK, PreparedFigure, RenderTimeout, prepared_figure_bytes, render
 from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
 from .server_limits import ServerLimits
 from .stream import ClientWatch, FrameStream, StreamSlots
@@ -187,6 +188,19 @@ class Images:
         if record:
             self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
         return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
+
+    def describe(self, plot, values, options, fallback: str) -> str:
+        """The alt text of the image these values and options draw: the plot's own, else read from
+        its pooled figure after update (nothing drawn; the image request that follows finds the
+        figure prepared). ``fallback`` when no figure is free."""
+        if plot.describe is not None:
+            return plot.describe(values)
+        try:
+            with self.lease(plot, values, options) as lease, DRAW_LOCK:
+                lease.obj.update(values, np.random.default_rng(options.seed))
+                return describe_figure(lease.obj.figure, fallback)
+        except PoolExhausted:
+            return fallback
 
     def lease(self, plot, values, options):
         """The pool's checkout (a context manager) of a figure prepared for this plot, static values and size."""

@@ -34,9 +34,9 @@ DEFAULT_THEME = "light"
 #: (Debian ``fonts-noto-cjk``), then symbols and emoji in outline (Debian ``fonts-symbola``:
 #: matplotlib cannot draw colour emoji fonts).
 FONT_FALLBACK = (
-    ("DejaVu Sans", "Latin, Greek and Cyrillic", "A"),
-    ("Noto Sans CJK JP", "Korean, Chinese and Japanese (Debian fonts-noto-cjk)", "\ud55c"),
-    ("Symbola", "emoji and symbols (Debian fonts-symbola)", "\U0001f600"),
+    ("DejaVu Sans", "Latin, Greek and Cyrillic"),
+    ("Noto Sans CJK JP", "Korean, Chinese and Japanese (Debian fonts-noto-cjk)"),
+    ("Symbola", "emoji and symbols (Debian fonts-symbola)"),
 )
 
 
@@ -51,7 +51,7 @@ class Look:
 def installed_fonts() -> list[str]:
     """The fallback list's fonts that matplotlib finds here, in order."""
     names = {entry.name for entry in font_manager.fontManager.ttflist}
-    return [name for name, _, _ in FONT_FALLBACK if name in names]
+    return [name for name, _ in FONT_FALLBACK if name in names]
 
 
 class Fonts:
@@ -63,12 +63,14 @@ class Fonts:
 
     def __init__(self, installed=None):
         self.families = list(installed if installed is not None else installed_fonts()) or ["DejaVu Sans"]
-        self.missing = [(name, scripts) for name, scripts, _ in FONT_FALLBACK if name not in self.families]
+        self.missing = [(name, scripts) for name, scripts in FONT_FALLBACK if name not in self.families]
+        self.reported = False
 
     def report_missing(self):
-        """Log once which scripts have no font; drawing them then warns no more."""
-        if not self.missing:
+        """Log once (per process) which scripts have no font; drawing them then warns no more."""
+        if not self.missing or self.reported:
             return
+        self.reported = True
         log.warning("no font for %s: install %s (then rebuild matplotlib's font cache); "
                     "their characters are drawn as empty boxes",
                     "; ".join(scripts for _, scripts in self.missing), ", ".join(name for name, _ in self.missing))
