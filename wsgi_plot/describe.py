@@ -18,13 +18,15 @@ BARS_READ_OUT = 5
 DIGITS = 4
 
 
-def describe_figure(figure, fallback: str = "chart") -> str:
-    """One sentence or a few per axes, joined; ``fallback`` names a figure with nothing recognisable."""
-    parts = [_describe_axes(axes, fallback) for axes in all_axes(figure) if axes.get_visible()]
-    return " ".join(part for part in parts if part) or fallback
+def describe_figure(figure, fallback: str = "chart", sample: bool = False) -> str:
+    """One sentence or a few per axes, joined; ``fallback`` names a figure with nothing recognisable.
+    ``sample``: the figure shows random numbers another load draws anew: their values are not read out."""
+    parts = [_describe_axes(axes, fallback, sample) for axes in all_axes(figure) if axes.get_visible()]
+    text = " ".join(part for part in parts if part) or fallback
+    return text + (" A new random sample on each load." if sample else "")
 
 
-def _describe_axes(axes, fallback) -> str:
+def _describe_axes(axes, fallback, sample) -> str:
     bars = [c for c in axes.containers if isinstance(c, BarContainer)]
     lines = [line for line in axes.lines if line.get_transform() == axes.transData and len(line.get_xdata())]
     points = [c for c in axes.collections if isinstance(c, matplotlib.collections.PathCollection)
@@ -49,7 +51,7 @@ def _describe_axes(axes, fallback) -> str:
         shown = f"{name} axis" + (f" \u201c{label}\u201d" if label else "")
         sentences.append(f"{shown} from {_value(axis, low)} to {_value(axis, high)}.")
     if bars:
-        sentences.append(_bars(axes, bars, horizontal))
+        sentences.append(_bars(axes, bars, horizontal, sample))
     elif lines or points:
         series = len(lines) + len(points)
         total = sum(len(line.get_xdata()) for line in lines) + sum(len(c.get_offsets()) for c in points)
@@ -64,7 +66,7 @@ def _horizontal(bars) -> bool:
     return bars.orientation == "horizontal" if hasattr(bars, "orientation") else False
 
 
-def _bars(axes, containers, horizontal) -> str:
+def _bars(axes, containers, horizontal, sample) -> str:
     axis = axes.yaxis if horizontal else axes.xaxis
     count = len(containers[0])
     # Labelled categories (set_xticks(positions, labels): a tick per bar) name the bars; otherwise
@@ -74,6 +76,8 @@ def _bars(axes, containers, horizontal) -> str:
     if isinstance(locator, FixedLocator) and len(locator.locs) == count:
         labels = [formatter(loc, i) for i, loc in enumerate(locator.locs)]
     head = f"{len(containers)} series of {count} bars." if len(containers) > 1 else f"{count} bars."
+    if sample:
+        return head
     read = []
     for index in range(min(count, BARS_READ_OUT)):
         label = labels[index] if index < len(labels) and labels[index] else _span(containers[0][index], horizontal)

@@ -57,7 +57,7 @@ def build_formats(png_compression: str = DEFAULT_COMPRESSION) -> dict[str, Forma
         Format("gif", "image/gif", "GIF", "animation", raster=True, options=("frames", "fps"),
                writer=lambda frames, fps, dpi: GifWriter(frames, fps),
                description="animated GIF, looping forever: frames successive updates at fps"),
-        Format("csv", "text/csv; charset=utf-8", "data (CSV)", "data", encode=encode_csv,
+        Format("csv", "text/csv", "data (CSV)", "data", encode=encode_csv,
                description="the data drawn, as CSV with a header row (plots with a data hook)"),
         # Not linked from pages: under the default sync workers it answers 503 (it needs threads).
         Format("stream", STREAM_CONTENT_TYPE, "live stream", "stream", raster=True, encode=png,

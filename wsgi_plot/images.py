@@ -76,7 +76,7 @@ class Images:
             raise FormatNotFound(fmt.name, plot.name, "has no data hook, so no CSV; ask for an image format")
         values, options = self.parse(plot, args, fmt)
         columns, rows = plot.data(values, np.random.default_rng(options.seed))
-        return Response(fmt.encode(columns, rows), content_type=fmt.media_type)
+        return Response(fmt.encode(columns, rows), mimetype=fmt.media_type)  # text/csv; charset=utf-8
 
     def animation(self, request, plot, args, fmt):
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation.
@@ -197,8 +197,12 @@ class Images:
             return plot.describe(values)
         try:
             with self.lease(plot, values, options) as lease, DRAW_LOCK:
-                lease.obj.update(values, np.random.default_rng(options.seed))
-                return describe_figure(lease.obj.figure, fallback)
+                rng = np.random.default_rng(options.seed)
+                before = rng.bit_generator.state
+                lease.obj.update(values, rng)
+                # Without a seed the image draws other random numbers than these: say so, not their values.
+                sample = options.seed is None and rng.bit_generator.state != before
+                return describe_figure(lease.obj.figure, fallback, sample=sample)
         except PoolExhausted:
             return fallback
 

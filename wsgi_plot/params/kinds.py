@@ -679,7 +679,7 @@ class SeriesKind(ParamKind):
     def parse_repeated(self, param, texts):
         parts = [part for text in texts for part in text.split(self.SEPARATOR)]
         self._check_count(param, len(parts))
-        return self._checked_total(param, tuple(self._series(param, i, self.series.parse, part)
+        return self._checked_total(param, tuple(self._series(param, i, self.series.parse, part, len(parts))
                                                 for i, part in enumerate(parts, 1)))
 
     def from_json(self, param, value):
@@ -690,12 +690,12 @@ class SeriesKind(ParamKind):
         elif not all(nested):
             _fail(param, "mixes numbers and arrays; give one array of numbers, or an array of arrays")
         self._check_count(param, len(value))
-        return self._checked_total(param, tuple(self._series(param, i, self.series.from_json, series)
+        return self._checked_total(param, tuple(self._series(param, i, self.series.from_json, series, len(value))
                                                 for i, series in enumerate(value, 1)))
 
     def check(self, param, value):
         self._check_count(param, len(value))
-        return self._checked_total(param, tuple(self._series(param, i, self.series.check, series)
+        return self._checked_total(param, tuple(self._series(param, i, self.series.check, series, len(value))
                                                 for i, series in enumerate(value, 1)))
 
     def _check_count(self, param, count):
@@ -708,10 +708,12 @@ class SeriesKind(ParamKind):
             _fail(param, f"at most {param.max_items} numbers in all series together, got {total}")
         return value
 
-    def _series(self, param, index, parse, series):
+    def _series(self, param, index, parse, series, count):
         try:
             return parse(param, series)
         except ParameterError as exc:
+            if count == 1:
+                raise
             raise ParameterError(param.name, f"series {index}: {exc.message}") from None
 
     def text(self, value):
