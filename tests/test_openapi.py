@@ -67,7 +67,7 @@ def test_parameters_and_bounds_come_from_the_declarations_and_settings():
     responses = doc["paths"]["/plot/histogram.{format}"]["get"]["responses"]
     assert set(responses) == {"200", "400", "404", "413", "503"}
     assert set(responses["200"]["content"]) == {"image/png", "image/svg+xml", "application/pdf", "image/apng",
-                                                "image/gif", "multipart/x-mixed-replace; boundary=wsgi-plot-frame"}
+                                                "image/gif", "text/csv", "multipart/x-mixed-replace; boundary=wsgi-plot-frame"}
     # A stream refused for want of threads has no Retry-After (retrying would not help); other 503s do.
     assert responses["503"]["headers"]["Retry-After"]["required"] is False
     assert doc["paths"]["/readyz"]["get"]["responses"]["503"]["headers"]["Retry-After"]["required"] is True
