@@ -135,3 +135,19 @@ def test_bad_looks_are_400s_naming_them(client, query, message):
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     body = client.post("/plot/line.png", json={"y": [1], "theme": 3})
     assert body.status_code == 400 and body.get_data(as_text=True).startswith("400 Bad Request: theme:")
+
+
+def test_without_the_fonts_the_app_starts_says_so_once_and_no_request_warns(monkeypatch, caplog):
+    from wsgi_plot import theme
+
+    monkeypatch.setattr(theme, "_fonts", Fonts(installed=["DejaVu Sans"]))
+    with warnings.catch_warnings():  # the filter report_missing adds goes with this block
+        with caplog.at_level(logging.WARNING, logger="wsgi_plot"):
+            clients = [Client(create_app(pool_size=1)) for _ in range(2)]
+            for client in clients:
+                for title in TITLES["korean"] + TITLES["emoji"]:
+                    response = client.get(f"/plot/line.png?y=1,2&title={title}&dpi=40")
+                    assert response.status_code == 200
+                    assert client.get(f"/plot/line.svg?y=1,2&title={title}").status_code == 200
+    reports = [r.getMessage() for r in caplog.records]
+    assert len(reports) == 1 and reports[0].startswith("no font for Korean, Chinese and Japanese"), reports

@@ -99,7 +99,7 @@ class PreparedFigure:
         self.plot = plot
         self.reusable = reusable
         self.look = look
-        with DRAW_LOCK, self.look_applied():  # the figure's own colours come from the theme
+        with self.look_applied():  # the figure's own colours come from the theme
             self.figure = _new_figure(plot, width, height, dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self._engine = self.figure.get_layout_engine() if plot.layout else None
@@ -113,7 +113,7 @@ class PreparedFigure:
         self.svg_static = None  # the static part as SVG, without its closing tag; made on first use
         self.static_limits = {}
         if plot.incremental:
-            with DRAW_LOCK, self.look_applied():
+            with self.look_applied():
                 self.artists = plot.init(self.figure, static_values)
                 if look.transparent:
                     make_transparent(self.figure)
@@ -129,9 +129,12 @@ class PreparedFigure:
                     artist.set_animated(True)  # left out of full draws, as in blitting
                 self._forget_static_part()
 
+    @contextmanager
     def look_applied(self):
-        """The look applied while this figure is built, updated, laid out and drawn (under DRAW_LOCK)."""
-        return styled(self.look)
+        """The look applied while this figure is built, updated, laid out and drawn: under DRAW_LOCK
+        (re-entrant; callers hold it already), so no other thread draws with it or sees it."""
+        with DRAW_LOCK, styled(self.look):
+            yield
 
     @property
     def nbytes(self) -> int:

@@ -8,8 +8,10 @@ numbers together by ``max_points``.
 
 import datetime as dt
 
+import matplotlib
 import numpy as np
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 
 from wsgi_plot import Param, ParameterError
@@ -23,6 +25,9 @@ MAX_NAMES = 100
 
 #: Tick steps as matplotlib's AutoLocator takes them; an index axis keeps them whole numbers.
 _AUTO_STEPS = [1, 2, 2.5, 5, 10]
+
+#: Pixels between a legend and the figure's edge, at least (wsgi_plot.layout keeps text 2 px off it).
+EDGE_CLEARANCE_PIXELS = 3
 
 LITERAL = {"parse_math": False, "usetex": False}  # the client's text, never mathtext or TeX
 
@@ -91,7 +96,11 @@ def add_legend(figure, handles, names):
     the static part drew it (matplotlib's "best" place moves with the data)."""
     if names is None:
         return
-    legend = figure.legend(handles, list(names), loc="outside right upper")
+    # matplotlib keeps an outside legend half a font size (5 points) from the figure's edge: under
+    # 43 dpi that is less than the 3 pixels antialiased text needs to stay off the outermost ones.
+    font_pixels = FontProperties(size=matplotlib.rcParams["legend.fontsize"]).get_size_in_points() * figure.dpi / 72
+    legend = figure.legend(handles, list(names), loc="outside right upper",
+                           borderaxespad=max(0.5, EDGE_CLEARANCE_PIXELS / font_pixels))
     for text in legend.get_texts():
         text.set_parse_math(False)
 
