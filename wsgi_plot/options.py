@@ -47,7 +47,8 @@ def json_option_text(name: str, value) -> str:
     """An option from a JSON body as the query would write it: size as text, the others integers (dpi, seed, frames)."""
     if name in ("size", "theme"):
         if not isinstance(value, str):
-            raise ParameterError(name, "expected a string such as \"4x3\"" if name == "size" else "expected a string")
+            raise ParameterError(name, "expected a string WIDTHxHEIGHT such as \"4x3\"" if name == "size"
+                                 else "expected a string: light or dark")
         return value
     if name == "transparent":
         if not isinstance(value, bool):

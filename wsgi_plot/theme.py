@@ -13,6 +13,7 @@ matplotlib's own ``dark_background`` style (background, text, grid and colour cy
 """
 
 import logging
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -74,8 +75,6 @@ class Fonts:
         log.warning("no font for %s: install %s (then rebuild matplotlib's font cache); "
                     "their characters are drawn as empty boxes",
                     "; ".join(scripts for _, scripts in self.missing), ", ".join(name for name, _ in self.missing))
-        import warnings
-
         # Only warnings raised from wsgi_plot's own drawing (matplotlib names the first caller outside
         # itself), so that a host application's figures still warn as they did.
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning,
