@@ -2,7 +2,6 @@
 matplotlib draws it, the light one matplotlib's defaults; a transparent image has no background;
 Korean, Chinese, Japanese and emoji titles are drawn, each differently, without warnings."""
 
-import io
 import logging
 import re
 import warnings
@@ -11,8 +10,6 @@ import matplotlib
 import matplotlib.style
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.testing.compare import compare_images
 from werkzeug.test import Client
 
