@@ -1,6 +1,10 @@
 """In-process render benchmark: milliseconds per image by stage, pooled vs unpooled, next to the PNG floor.
 
     .venv/bin/python bench/render.py [--repeat 60] [--plot normal] [--query mean=5,var=2] [--png-compression fast]
+    .venv/bin/python bench/render.py --looks [--repeat 60]
+
+``--looks`` compares, in one run and interleaved, the dark theme and several series with their
+light, one-series equivalents (the same numbers in all): pooled PNG and SVG, as ratios.
 
 Stages: checkout (take a prepared figure from the pool), draw (update the
 changing artists and draw them; for SVG/PDF this is the update only), encode
@@ -24,19 +28,20 @@ from wsgi_plot.params import Values  # noqa: E402
 from wsgi_plot.png import COMPRESSIONS, DEFAULT_COMPRESSION, encode_png  # noqa: E402
 from wsgi_plot.pool import FigurePool  # noqa: E402
 from wsgi_plot.render import PreparedFigure, render, render_unpooled  # noqa: E402
+from wsgi_plot.theme import Look  # noqa: E402
 
 
 def median_ms(samples):
     return statistics.median(samples)
 
 
-def measure_pooled(plot, values, fmt, repeat, size, dpi):
+def measure_pooled(plot, values, fmt, repeat, size, dpi, look=Look()):
     pool = FigurePool(1, timeout=1)
     static = plot.static_values(values)
     stages = {"checkout": [], "draw": [], "encode": [], "total": []}
     for i in range(repeat + 3):
         start = time.perf_counter()
-        with pool.checkout("k", lambda: PreparedFigure(plot, static, *size, dpi)) as lease:
+        with pool.checkout("k", lambda: PreparedFigure(plot, static, *size, dpi, look=look)) as lease:
             checkout = (time.perf_counter() - start) * 1000
             _, timings = render(lease.obj, values, np.random.default_rng(i), fmt)
         total = (time.perf_counter() - start) * 1000
@@ -70,9 +75,53 @@ def measure_floor(plot, values, repeat, size, dpi, compression):
     return median_ms(samples[3:]), len(data)
 
 
+def _series(count, points, seed=0):
+    """``count`` series of ``points`` numbers in the ``;`` form of the query."""
+    rng = np.random.default_rng(seed)
+    return ";".join(",".join(f"{v:.3f}" for v in rng.normal(size=points)) for _ in range(count))
+
+
+#: (label, plot, query values, theme); each row against the first of its plot.
+LOOK_CASES = [
+    ("line, 1 series of 300, light", "line", {"y": _series(1, 300)}, "light"),
+    ("line, 1 series of 300, dark", "line", {"y": _series(1, 300)}, "dark"),
+    ("line, 3 series of 100, light", "line", {"y": _series(3, 100), "names": "a,b,c"}, "light"),
+    ("line, 3 series of 100, dark", "line", {"y": _series(3, 100), "names": "a,b,c"}, "dark"),
+    ("bar, 1 series of 12, light", "bar", {"labels": ",".join("JFMAMJJASOND"), "values": _series(1, 12)}, "light"),
+    ("bar, 1 series of 12, dark", "bar", {"labels": ",".join("JFMAMJJASOND"), "values": _series(1, 12)}, "dark"),
+    ("bar, 3 series of 4, light", "bar", {"labels": "Q1,Q2,Q3,Q4", "values": _series(3, 4), "names": "a,b,c"}, "light"),
+    ("bar, 3 series of 4, dark, stacked", "bar",
+     {"labels": "Q1,Q2,Q3,Q4", "values": _series(3, 4), "names": "a,b,c", "stacked": "true"}, "dark"),
+]
+
+
+def compare_looks(repeat, size, dpi, formats, rounds=3):
+    """Each case's median total, pooled, over ``rounds`` interleaved passes; printed as ratios."""
+    registry = default_registry()
+    totals = {(label, name): [] for label, *_ in LOOK_CASES for name in ("png", "svg")}
+    for _ in range(rounds):
+        for label, plot_name, query, theme in LOOK_CASES:
+            plot = registry.get(plot_name)
+            values = plot.parse(query)
+            for name in ("png", "svg"):
+                stages = measure_pooled(plot, values, formats[name], repeat // rounds, size, dpi, Look(theme))
+                totals[(label, name)].append(stages["total"])
+    print(f"pooled total, median of {rounds} interleaved passes of {repeat // rounds}; {size[0]:g}x{size[1]:g} in "
+          f"at {dpi} dpi")
+    print(f"{'case':36} {'png ms':>8} {'ratio':>6} {'svg ms':>8} {'ratio':>6}")
+    base = {}
+    for label, plot_name, *_ in LOOK_CASES:
+        row = {name: statistics.median(totals[(label, name)]) for name in ("png", "svg")}
+        base.setdefault(plot_name, row)
+        print(f"{label:36} {row['png']:8.2f} {row['png'] / base[plot_name]['png']:6.2f} "
+              f"{row['svg']:8.2f} {row['svg'] / base[plot_name]['svg']:6.2f}")
+    print("\nratio: against the first row of the same plot (light, one series) in this run")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=60)
+    parser.add_argument("--looks", action="store_true", help="dark theme and several series against light, one series")
     parser.add_argument("--plot", default="normal")
     parser.add_argument("--query", default="mean=5,var=2", help="static and per-request values, k=v,k=v")
     parser.add_argument("--size", default="4x3")
@@ -80,6 +129,9 @@ def main(argv=None):
     parser.add_argument("--png-compression", default=DEFAULT_COMPRESSION, choices=list(COMPRESSIONS))
     args = parser.parse_args(argv)
     formats = build_formats(args.png_compression)
+    if args.looks:
+        compare_looks(args.repeat, tuple(float(x) for x in args.size.split("x")), args.dpi, formats)
+        return
 
     plot = default_registry().get(args.plot)
     given = dict(pair.split("=") for pair in args.query.split(",") if pair)

@@ -152,7 +152,7 @@ def test_index_and_plot_list(client):
     page = parse_page(index.get_data(as_text=True))
     assert client.get(page.links["example"]).status_code == 200
     listing = parse_page(client.get("/plots/").get_data(as_text=True))
-    assert len(listing.imgs) == 5  # normal, histogram, random-walk, line, bar
+    assert len(listing.imgs) == 6  # normal, histogram, random-walk, line, bar, scatter
     for img in listing.imgs:
         assert decode_png(client.get(img["src"]).data).size == (240, 180)
 

@@ -240,3 +240,36 @@ def test_a_first_page_load_logs_nothing_in_the_console(browser, server, path):
         assert page.evaluate("() => document.querySelector('link[rel=icon]').href").startswith("data:image/svg+xml,")
     finally:
         context.close()
+
+
+CORNER_PIXEL = """() => {
+    const img = document.getElementById("plot");
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext("2d");
+    context.drawImage(img, 0, 0);
+    return Array.from(context.getImageData(0, 0, 1, 1).data);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+@pytest.mark.parametrize("path", ["/plot/line?y=1,3,2&names=one", "/plots/"])
+def test_the_colour_scheme_chooses_the_image_without_script(browser, server, scheme, path):
+    """A dark colour scheme loads the dark image (<picture> with prefers-color-scheme) and never the
+    light one; a light scheme never loads the dark one. The page runs no script, under its CSP."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    images, problems = [], []
+    page.on("request", lambda request: images.append(request.url) if request.resource_type == "image" else None)
+    page.on("console", lambda message: problems.append(message.text) if message.type in ("error", "warning") else None)
+    page.goto(server.base_url + path)
+    page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
+    plots = [url for url in images if "/plot/" in url]
+    dark = [url for url in plots if "theme=dark" in url]
+    assert plots and (dark == plots if scheme == "dark" else not dark), plots
+    assert page.evaluate("() => document.scripts.length") == 0 and not problems
+    if path.startswith("/plot/"):
+        expected = [0, 0, 0, 255] if scheme == "dark" else [255, 255, 255, 255]
+        assert page.evaluate(CORNER_PIXEL) == expected
+    context.close()

@@ -50,7 +50,7 @@ def test_line_defaults_and_checks(client):
     image = decode_png(client.get("/plot/line.png?y=3,1,4&dpi=50").data)
     assert image.size == (200, 150)
     assert client.get("/plot/line.png?y=5&dpi=50").status_code == 200  # one point: marked, not empty
-    for query, param in [("", "y"), ("y=1,,2", "y"), ("y=1,2&x=1", "x"), ("y=1,nan", "y"), ("y=1e101", "y"),
+    for query, param in [("", "y"), ("y=1,,2", "y"), ("y=1,2&x=1", "y"), ("y=1,nan", "y"), ("y=1e101", "y"),
                          ("y=1&marker=x", "marker"), ("y=1&grid=maybe", "grid"), ("y=1&title=" + "x" * 81, "title"),
                          ("y=1&title=a%0Ab", "title")]:
         response = client.get(f"/plot/line.png?{query}")

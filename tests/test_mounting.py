@@ -36,7 +36,7 @@ class LinkParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         for name, value in attrs:
-            if name in ("href", "src", "action"):
+            if name in ("href", "src", "action", "srcset"):
                 self.links.append((tag, name, value))
 
 
@@ -56,11 +56,13 @@ def test_page_image_and_links_resolve_under_the_prefix(client):
     assert page.status_code == 200 and page.mimetype == "text/html"
     found = links(page.text)
     assert ("img", "src", "/plots/fig/5_2") in found
+    assert ("source", "srcset", "/plots/fig/5_2?theme=dark") in found
     assert {url for _, _, url in found} >= {"/plots/fig/5_2.svg", "/plots/fig/5_2.pdf", "/plots/normal/5_2",
                                               "/plots/plots/", "/plots/plot/normal"}
     expected = {"/plots/fig/5_2": "image/png", "/plots/fig/5_2.svg": "image/svg+xml",
                 "/plots/fig/5_2.pdf": "application/pdf", "/plots/fig/5_2.apng?frames=30": "image/apng",
-                "/plots/fig/5_2.gif?frames=30": "image/gif"}
+                "/plots/fig/5_2.gif?frames=30": "image/gif", "/plots/fig/5_2.csv": "text/csv",
+                "/plots/fig/5_2?theme=dark": "image/png"}
     for tag, attribute, url in found:
         if url.startswith("data:"):  # the pages' inline icon: nothing to resolve
             continue

@@ -44,7 +44,7 @@ def test_describes_every_route_and_plot():
         "/fig/{mean}_{var}", "/fig/{mean}_{var}.{format}", "/normal/{mean}_{var}",
         "/plot/normal", "/plot/normal.{format}", "/plot/histogram", "/plot/histogram.{format}",
         "/plot/random-walk", "/plot/random-walk.{format}",
-        "/plot/line", "/plot/line.{format}", "/plot/bar", "/plot/bar.{format}",
+        "/plot/line", "/plot/line.{format}", "/plot/bar", "/plot/bar.{format}", "/plot/scatter", "/plot/scatter.{format}",
     }
     assert "/metrics" not in document(create_app(metrics=False))["paths"]
 
@@ -60,14 +60,14 @@ def test_parameters_and_bounds_come_from_the_declarations_and_settings():
     assert histogram["bins"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 500, "default": 30}
     assert histogram["var"]["schema"] == {"type": "number", "exclusiveMinimum": 0.0, "maximum": 1e9, "default": 1.0}
     assert histogram["dpi"]["schema"] == {"type": "integer", "minimum": 20, "maximum": 200, "default": 100}
-    assert histogram["format"]["schema"]["enum"] == ["png", "svg", "pdf", "apng", "gif", "stream"]
+    assert histogram["format"]["schema"]["enum"] == ["png", "svg", "pdf", "apng", "gif", "csv", "stream"]
     fig = parameters(doc, "/fig/{mean}_{var}")
     assert fig["mean"]["in"] == fig["var"]["in"] == "path" and fig["var"]["schema"]["exclusiveMinimum"] == 0.0
     assert fig["n"]["schema"]["maximum"] == 5000 and fig["n"]["in"] == "query"
     responses = doc["paths"]["/plot/histogram.{format}"]["get"]["responses"]
     assert set(responses) == {"200", "400", "404", "413", "503"}
     assert set(responses["200"]["content"]) == {"image/png", "image/svg+xml", "application/pdf", "image/apng",
-                                                "image/gif", "multipart/x-mixed-replace; boundary=wsgi-plot-frame"}
+                                                "image/gif", "text/csv", "multipart/x-mixed-replace; boundary=wsgi-plot-frame"}
     # A stream refused for want of threads has no Retry-After (retrying would not help); other 503s do.
     assert responses["503"]["headers"]["Retry-After"]["required"] is False
     assert doc["paths"]["/readyz"]["get"]["responses"]["503"]["headers"]["Retry-After"]["required"] is True

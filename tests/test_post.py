@@ -76,7 +76,7 @@ def post(client, path="/plot/line.png", data=b"", content_type="application/json
     (b'{"y": [1], "dpi": "50"}', "dpi", "expected a whole number"),
     (b'{"y": [1], "dpi": 50.0}', "dpi", "expected a whole number"),
     (b'{"y": [1], "size": [4, 3]}', "size", "WIDTHxHEIGHT"),
-    (b'{"y": [1, 2], "x": [1]}', "x", "has 1 items, but y has 2"),
+    (b'{"y": [1, 2], "x": [1]}', "y", "y has 2 values, but x has 1"),
     (b'{"x": [1]}', "y", "is required"),
     (b"[" * 100_000 + b"]" * 100_000, "body", "is nested too deeply"),
     (b'{"y": [' + b"1" * 5000 + b"]}", "body", "not valid JSON"),  # past Python's int digit limit
@@ -171,14 +171,17 @@ def test_openapi_documents_the_body(client):
     operation = doc["paths"]["/plot/line.{format}"]["post"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["required"] == ["y"] and schema["additionalProperties"] is False
-    assert schema["properties"]["y"]["type"] == "array" and schema["properties"]["y"]["maxItems"] == 1_000_000
+    one, several = schema["properties"]["y"]["anyOf"]  # one series, or an array of them
+    assert one["type"] == "array" and one["maxItems"] == 1_000_000
+    assert several["items"] == one and several["maxItems"] == 10  # max_series
     assert schema["properties"]["grid"] == {"type": "boolean", "default": False, "description": "grid lines"}
     assert schema["properties"]["marker"]["enum"] == ["none", "o", "s", "^", "."]
     assert schema["properties"]["dpi"]["type"] == "integer"
     assert set(operation["responses"]) == {"200", "400", "404", "413", "415", "503"}
     assert "10000 bytes" in operation["requestBody"]["description"]
     query = {p["name"]: p for p in doc["paths"]["/plot/line.{format}"]["get"]["parameters"]}
-    assert query["y"]["required"] is True and query["y"]["style"] == "form" and query["y"]["explode"] is False
+    assert query["y"]["required"] is True and query["y"]["style"] == "form" and query["y"]["explode"] is True  # y repeated
+    assert query["x"]["style"] == "form" and query["x"]["explode"] is False  # comma-separated
     assert query["title"]["schema"]["maxLength"] == 80
 
 

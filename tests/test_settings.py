@@ -66,7 +66,7 @@ def test_bad_argument_names_the_argument():
 # A valid value, other than the default, for every setting: as an argument and as environment text.
 NON_DEFAULTS = {
     "default_dpi": (100, "100"), "min_dpi": (20, "20"), "max_dpi": (500, "500"), "default_size": ("6x4", "6x4"),
-    "min_inches": (1.0, "1"), "max_inches": (20.0, "20"), "max_pixels": (1000, "1000"), "max_points": (50, "50"),
+    "min_inches": (1.0, "1"), "max_inches": (20.0, "20"), "max_pixels": (1000, "1000"), "max_points": (50, "50"), "max_series": (3, "3"),
     "pool_size": (2, "2"), "pool_timeout": (0.5, "0.5"), "render_timeout": (2.0, "2"), "metrics": (False, "no"),
     "max_body_bytes": (4096, "4096"),
     "pool_max_bytes": (2**20, "1048576"), "warm": (False, "off"),
@@ -100,6 +100,7 @@ def test_every_setting_is_in_the_readme_table():
     ({"pool_timeout": math.inf}, "pool_timeout"),
     ({"render_timeout": 0}, "render_timeout"),
     ({"max_points": 0}, "max_points"),
+    ({"max_series": 0}, "max_series"),
     ({"min_dpi": 400}, "default_dpi"),
 ])
 def test_bad_arguments_stop_start_up(given, name):

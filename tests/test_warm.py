@@ -11,9 +11,9 @@ from wsgi_plot.middleware import NoCacheMiddleware
 from . import servers
 from .test_uwsgi import uwsgi_executable
 
-#: The probe's figure, /fig/5_2, the three built-in plots at their defaults, and the two data charts
-#: (line, bar) at their examples.
-WARM_FIGURES = 7
+#: The probe's figure, /fig/5_2, the three built-in plots at their defaults, and the three data
+#: charts (line, bar, scatter) at their examples: the default pool_size, 8.
+WARM_FIGURES = 8
 
 
 def test_warm_prepares_the_default_figures_once():

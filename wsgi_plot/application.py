@@ -31,6 +31,7 @@ from .refresh import REFRESH_KEY, pop_refresh
 from .render import RenderTimeout, prepared_figure_bytes
 from .request_args import RequestArgs, image_args, query_args
 from .settings import Settings
+from .theme import fonts
 
 log = logging.getLogger("wsgi_plot")
 
@@ -64,6 +65,7 @@ class PlotApp:
         self.warmed = not settings.warm  # True once the default figures are prepared
         self._capped = {}  # plot -> the plot with its counts capped at max_points
         self.plots()  # a plot the cap makes unusable stops start-up here
+        fonts().report_missing()  # once per process: scripts without a font are drawn as boxes
         rules = [
             Rule("/", endpoint="index", methods=["GET"]),
             Rule("/fig/<spec>", endpoint="fig", methods=["GET"]),
@@ -137,11 +139,14 @@ class PlotApp:
 
     def on_plot_list(self, request):
         url = request.url_adapter.build
-        entries = [
-            (plot.name, plot.description, url("plot_page", {"name": plot.name, **dict(plot.example)}),
-             url("plot_image", {"name": plot.name, "fmt": "png", **dict(plot.example), **_THUMBNAIL}))
-            for plot in self.plots()
-        ]
+        entries = []
+        for plot in self.plots():
+            thumbnail = {**dict(plot.example), **_THUMBNAIL}
+            values, options = self.images.parse(plot, RequestArgs(thumbnail))
+            entries.append((plot.name, plot.description, url("plot_page", {"name": plot.name, **dict(plot.example)}),
+                            url("plot_image", {"name": plot.name, "fmt": "png", **thumbnail}),
+                            url("plot_image", {"name": plot.name, "fmt": "png", **thumbnail, "theme": "dark"}),
+                            self.images.describe(plot, values, options, plot.name)))
         return _html_response(plot_list_page(entries))
 
     def on_healthz(self, request):
@@ -223,7 +228,7 @@ class PlotApp:
     def _served(self, plot):
         # Looked up per request, so plots added to the registry later are capped too.
         if plot not in self._capped:
-            self._capped[plot] = plot.capped(self.settings.max_points)
+            self._capped[plot] = plot.capped(self.settings.max_points, self.settings.max_series)
         return self._capped[plot]
 
     def _plot(self, name):
@@ -238,7 +243,7 @@ class PlotApp:
         width, height = 800, round(800 * options.height / options.width)
         links = []  # every format a page offers, as the registry lists them
         for fmt in FORMATS.values():
-            if not fmt.linked:
+            if not fmt.linked or (fmt.kind == "data" and plot.data is None):
                 continue
             extra = {}
             if fmt.kind == "animation":  # as many frames as the budget allows at this size, up to the default
@@ -252,7 +257,9 @@ class PlotApp:
             index_url=request.url_adapter.build("plot_list"),
             form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
             fields=plot_fields(plot, values, options), display_width=width, display_height=height,
-            refresh=refresh,
+            refresh=refresh, alt=self.images.describe(plot, values, options, title),
+            # A live page's script reloads the one <img>: it keeps the theme asked for.
+            dark_image_url=None if refresh is not None else image_url("png", **{**query, "theme": "dark"}),
         )
         return _html_response(html, live=refresh is not None)
 

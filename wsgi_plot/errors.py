@@ -34,6 +34,14 @@ class PathNotFound(NotFound):
         self.param = "path"
 
 
+class FormatNotFound(NotFound):
+    """A format this plot cannot give (a user plot without a data hook has no CSV)."""
+
+    def __init__(self, fmt: str, plot: str, message: str):
+        super().__init__(f"format {fmt!r}: plot {plot!r} {message}")
+        self.param = "format"
+
+
 class Overloaded(ServiceUnavailable):
     """No figure became free in time, or a render ran past its deadline (503)."""
 

@@ -8,6 +8,7 @@ A format says what it is called in URLs, its media type, how it is drawn
   vector files saved by matplotlib (``savefig(format=name)``).
 * ``animation``: ``frames`` successive Agg frames into ``writer(frames, fps, dpi)``.
 * ``stream``: PNG frames sent as they are drawn, paced by the server.
+* ``data``: no picture: the numbers a plot draws, from its ``data`` hook (``csv.py``).
 
 The PNG ones (stills, APNG frames, stream frames) deflate as the app's
 ``png_compression`` setting says: the app calls ``build_formats`` once with it.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .apng import ApngWriter
+from .data_csv import encode_csv
 from .errors import ParameterError
 from .gif import GifWriter
 from .png import DEFAULT_COMPRESSION, encode_png
@@ -30,9 +32,10 @@ class Format:
     name: str  # the URL suffix: /plot/normal.<name>
     media_type: str  # Content-Type of the response
     label: str  # link text on pages
-    kind: str  # "still", "animation" or "stream": how it is drawn and sent
+    kind: str  # "still", "animation", "stream" or "data": how it is drawn and sent
     raster: bool = False  # drawn into the Agg canvas (a still's pixels, or every frame)
-    encode: Callable | None = None  # still raster, or each stream frame: encode(rgba pixels, dpi) -> bytes
+    encode: Callable | None = None  # still raster, or each stream frame: encode(rgba pixels, dpi) -> bytes;
+    # data: encode(columns, rows) -> bytes
     writer: Callable | None = None  # animation: writer(frames, fps, dpi) with add(pixels) and finish() -> bytes
     options: tuple = ()  # query options it takes beyond dpi, size and seed
     linked: bool = True  # offered as a link on plot pages
@@ -54,6 +57,8 @@ def build_formats(png_compression: str = DEFAULT_COMPRESSION) -> dict[str, Forma
         Format("gif", "image/gif", "GIF", "animation", raster=True, options=("frames", "fps"),
                writer=lambda frames, fps, dpi: GifWriter(frames, fps),
                description="animated GIF, looping forever: frames successive updates at fps"),
+        Format("csv", "text/csv", "data (CSV)", "data", encode=encode_csv,
+               description="the data drawn, as CSV with a header row (plots with a data hook)"),
         # Not linked from pages: under the default sync workers it answers 503 (it needs threads).
         Format("stream", STREAM_CONTENT_TYPE, "live stream", "stream", raster=True, encode=png,
                options=("fps", "seconds"), linked=False,

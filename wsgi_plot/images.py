@@ -15,11 +15,12 @@ from werkzeug.wrappers import Response
 
 from .animation import (CannotFinish, Frame, FrameSource, animate, animation_deadline, draw_frame, parse_animation_options,
                         parse_stream_options)
-from .errors import Overloaded, StreamsNeedThreads, TooMuchWork
+from .errors import FormatNotFound, Overloaded, StreamsNeedThreads, TooMuchWork
 from .formats import FORMATS, build_formats
 from .options import OPTION_NAMES, parse_render_options
 from .pool import FigurePool, PoolExhausted
-from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
+from .describe import describe_figure
+from .render import DRAW_LOCK, PreparedFigure, RenderTimeout, prepared_figure_bytes, render
 from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
 from .server_limits import ServerLimits
 from .stream import ClientWatch, FrameStream, StreamSlots
@@ -59,7 +60,7 @@ class Images:
         fmt = self.formats[fmt.name]
         return getattr(self, fmt.kind)(request, plot, args, fmt)
 
-    # -- the three kinds --------------------------------------------------------------
+    # -- the four kinds --------------------------------------------------------------
 
     def still(self, request, plot, args, fmt):
         values, options = self.parse(plot, args, fmt)
@@ -67,6 +68,15 @@ class Images:
         with self.overload_as_503("the render"):
             data, timing = self.render(plot, values, options)
         return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing})
+
+    def data(self, request, plot, args, fmt):
+        """The numbers the image of the same request draws, from the plot's data hook: no figure is
+        taken. The same seed draws the same random numbers as the image's update does."""
+        if plot.data is None:
+            raise FormatNotFound(fmt.name, plot.name, "has no data hook, so no CSV; ask for an image format")
+        values, options = self.parse(plot, args, fmt)
+        columns, rows = plot.data(values, np.random.default_rng(options.seed))
+        return Response(fmt.encode(columns, rows), mimetype=fmt.media_type)  # text/csv; charset=utf-8
 
     def animation(self, request, plot, args, fmt):
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation.
@@ -179,15 +189,33 @@ class Images:
             self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
         return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
 
+    def describe(self, plot, values, options, fallback: str) -> str:
+        """The alt text of the image these values and options draw: the plot's own, else read from
+        its pooled figure after update (nothing drawn; the image request that follows finds the
+        figure prepared). ``fallback`` when no figure is free."""
+        if plot.describe is not None:
+            return plot.describe(values)
+        try:
+            with self.lease(plot, values, options) as lease, DRAW_LOCK:
+                rng = np.random.default_rng(options.seed)
+                before = rng.bit_generator.state
+                lease.obj.update(values, rng)
+                # Without a seed the image draws other random numbers than these: say so, not their values.
+                sample = options.seed is None and rng.bit_generator.state != before
+                return describe_figure(lease.obj.figure, fallback, sample=sample)
+        except PoolExhausted:
+            return fallback
+
     def lease(self, plot, values, options):
         """The pool's checkout (a context manager) of a figure prepared for this plot, static values and size."""
         static = plot.static_values(values)
-        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi)
+        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi, options.look)
         nbytes = prepared_figure_bytes(plot, *options.pixels)
         keep = self.pool.keeps(nbytes)  # one too large to keep is drawn in full, saving nothing
 
         def build():
-            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep)
+            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep,
+                                  look=options.look)
 
         return self.pool.checkout(key, build, nbytes)
 

@@ -588,6 +588,12 @@ def _drop_texts(figure, renderer, layout):
         for child in parent.get_children():
             if isinstance(child, (matplotlib.text.Text, matplotlib.legend.Legend)):
                 _hide(child, layout)
+    # Constrained layout keeps room for every figure legend placed "outside", even a hidden one
+    # (it asks neither visibility nor in_layout): a dropped one leaves the figure's list meanwhile.
+    dropped = list(figure.legends)
+    if dropped:
+        figure.legends[:] = []
+        layout._undo.append(lambda: figure.legends.extend(dropped))
 
 
 def _drop_axis_lines(figure, renderer, layout):

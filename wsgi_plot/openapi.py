@@ -7,6 +7,7 @@ Nothing here is written twice: a parameter's type, bounds, default and help come
 from .animation import (DEFAULT_ANIMATION_FPS, DEFAULT_FRAMES, DEFAULT_STREAM_FPS, MAX_ANIMATION_FPS, MAX_FRAMES,
                         MAX_STREAM_FPS, MIN_FRAMES)
 from .formats import FORMATS
+from .theme import DEFAULT_THEME, THEMES
 from .options import MAX_SEED
 from .params import Param
 from .refresh import MAX_REFRESH, MIN_REFRESH, REFRESH_KEY
@@ -200,6 +201,12 @@ def _option_parameters(settings) -> list:
         {"name": "seed", "in": "query", "required": False, "allowEmptyValue": True,
          "description": "the same seed gives the same image; random when left out",
          "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SEED}},
+        {"name": "theme", "in": "query", "required": False, "allowEmptyValue": True,
+         "description": "light: matplotlib's default style; dark: its dark_background style",
+         "schema": {"type": "string", "enum": list(THEMES), "default": DEFAULT_THEME}},
+        {"name": "transparent", "in": "query", "required": False, "allowEmptyValue": True,
+         "description": "no background: PNG alpha 0, SVG and PDF without a background rectangle",
+         "schema": {"type": "boolean", "default": False}},
     ]
 
 

@@ -76,7 +76,7 @@ def layout(title: str, body: Safe) -> str:
 
 _PLOT_PAGE = Template("""<h2>$heading</h2>
 <p>$description</p>
-<p><img class="plot" id="plot" src="$image_url" alt="$heading" width="$width" height="$height"$refresh_attr></p>
+<p><picture>$dark_source<img class="plot" id="plot" src="$image_url" alt="$alt" width="$width" height="$height"$refresh_attr></picture></p>
 <p><a id="new-sample" href="$new_sample_url">new sample</a>
 $links &middot; <a href="$index_url">all plots</a></p>
 <form method="get" action="$form_action">
@@ -121,18 +121,28 @@ def control_html(name: str, control) -> Safe:
     return Safe(f'{hidden}<input name="{escape(name)}"{attrs}>')
 
 
+_DARK_SOURCE = Template("""<source media="(prefers-color-scheme: dark)" srcset="$url">""")
+
+
+def dark_source(url: str | None) -> Safe:
+    """The dark image for readers whose colour scheme is dark: chosen by the browser, no script."""
+    return Safe("") if url is None else Safe(_fill(_DARK_SOURCE, url=url))
+
+
 _FORMAT_LINK = Template(""" &middot; <a id="$id" href="$url">$label</a>
 """)
 
 
 def plot_page(*, title: str, heading: str, description: str, image_url: str, links, new_sample_url: str,
               index_url: str, form_action: str, fields: Safe, display_width: int, display_height: int,
-              refresh: int | None = None) -> str:
+              refresh: int | None = None, alt: str = "", dark_image_url: str | None = None) -> str:
     """``links``: ``(format name, label, url)`` per format offered; the name is the link's id.
-    ``refresh``: seconds between image reloads in place (a live page, see ``refresh.py``), or None."""
+    ``refresh``: seconds between image reloads in place (a live page, see ``refresh.py``), or None.
+    ``alt``: what the image shows, in words; ``dark_image_url``: the image for a dark colour scheme."""
     live = refresh is not None
     format_links = _join(_fill(_FORMAT_LINK, id=name, label=label, url=url) for name, label, url in links)
     body = _fill(_PLOT_PAGE, heading=heading, description=description, image_url=image_url,
+                 alt=alt or heading, dark_source=dark_source(dark_image_url),
                  links=format_links, new_sample_url=new_sample_url, index_url=index_url,
                  form_action=form_action, fields=fields, width=display_width, height=display_height,
                  refresh_attr=Safe(f' data-refresh="{int(refresh)}"' if live else ""), refresh=refresh or "",
@@ -141,14 +151,15 @@ def plot_page(*, title: str, heading: str, description: str, image_url: str, lin
     return layout(title, Safe(body))
 
 
-_LIST_ITEM = Template("""<li><a href="$page_url"><img src="$thumb_url" alt="$name" width="240" height="180"><br>$name</a>
+_LIST_ITEM = Template("""<li><a href="$page_url"><picture>$dark_source<img src="$thumb_url" alt="$alt" width="240" height="180"></picture><br>$name</a>
 <br><small>$description</small></li>
 """)
 
 
 def plot_list_page(entries) -> str:
-    """``entries``: ``(name, description, page_url, thumb_url)`` per plot."""
-    items = [_fill(_LIST_ITEM, name=n, description=d, page_url=p, thumb_url=t) for n, d, p, t in entries]
+    """``entries``: ``(name, description, page_url, thumb_url, dark_thumb_url, alt)`` per plot."""
+    items = [_fill(_LIST_ITEM, name=n, description=d, page_url=p, thumb_url=t, dark_source=dark_source(dt), alt=a)
+             for n, d, p, t, dt, a in entries]
     body = Safe(f"<h2>Plots</h2>\n<ul class=\"plots\">\n{_join(items)}</ul>\n")
     return layout("wsgi_plot plots", body)
 
@@ -173,6 +184,8 @@ or browse <a href="$plots_url">all plots</a>.</p>
 <tr><td><code>dpi</code></td><td>dots per inch, $min_dpi to $max_dpi (default $default_dpi)</td></tr>
 <tr><td><code>size</code></td><td>figure size in inches, <code>WIDTHxHEIGHT</code> (default $default_size)</td></tr>
 <tr><td><code>seed</code></td><td>integer; the same seed gives the same image</td></tr>
+<tr><td><code>theme</code></td><td><code>light</code> (matplotlib's default style) or <code>dark</code></td></tr>
+<tr><td><code>transparent</code></td><td><code>true</code>: no background</td></tr>
 </table>
 <p>Images may have at most $max_pixels pixels (width &times; height).</p>
 <h2>Formats</h2>

@@ -51,6 +51,15 @@ class Plot:
     example: Mapping[str, str] = field(default_factory=dict)
     update_takes_frame: bool = False  # update/draw(..., frame): animations tell it which frame it draws
     layout: bool = True  # fit text inside the figure; False keeps the positions init or draw leaves
+    #: ``shape(params)`` -> a dict of values derived from per-request parameters that ``init`` needs
+    #: as well (how many series; whether x holds numbers, dates or is the index): they join the static
+    #: values ``init`` gets and key the pooled figure, as static parameters do.
+    shape: Callable | None = None
+    #: ``data(params, rng)`` -> ``(column names, rows)``: the numbers drawn, for the ``.csv`` format,
+    #: drawing the same random numbers as update/draw. A plot without it has no CSV (404).
+    data: Callable | None = None
+    #: ``describe(params)`` -> the alt text of its image; without it, one is made from the figure.
+    describe: Callable | None = None
     _by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -106,10 +115,10 @@ class Plot:
             self.check(values)
         return values
 
-    def capped(self, max_points: int) -> "Plot":
-        """This plot as an app with ``max_points`` serves it (itself if nothing changes): counts and
-        lists capped, callable choices read."""
-        params = tuple(p.capped(max_points) for p in self.params)
+    def capped(self, max_points: int, max_series: int | None = None) -> "Plot":
+        """This plot as an app with ``max_points`` and ``max_series`` serves it (itself if nothing
+        changes): counts, lists and series capped, callable choices read."""
+        params = tuple(p.capped(max_points, max_series) for p in self.params)
         if all(new is old for new, old in zip(params, self.params)):
             return self
         served = dataclasses.replace(self, params=params, example={})
@@ -120,11 +129,14 @@ class Plot:
         return dataclasses.replace(served, example=self.example)
 
     def static_values(self, values: Values) -> Values:
-        return Values(**{p.name: getattr(values, p.name) for p in self.params if p.static})
+        """What ``init`` gets: the static parameters' values, and the plot's shape of this request."""
+        shape = self.shape(values) if self.shape is not None else {}
+        return Values(**{p.name: getattr(values, p.name) for p in self.params if p.static}, **shape)
 
     def static_key(self, values: Values) -> tuple:
         """The static values in hashable form: what keys a pooled figure besides size and dpi."""
-        return tuple((p.name, p.key(getattr(values, p.name))) for p in self.params if p.static)
+        shape = tuple(sorted(self.shape(values).items())) if self.shape is not None else ()
+        return tuple((p.name, p.key(getattr(values, p.name))) for p in self.params if p.static) + shape
 
 
 class PlotRegistry:

@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 
 from .formats import FORMATS
 from .layout import all_axes, lay_out, measuring_renderer
+from .theme import Look, make_transparent, styled
 
 #: Drawing holds the GIL anyway, and matplotlib's shared font and text caches
 #: are not safe to use from two threads at once, so draws are serialised. We
@@ -93,10 +94,13 @@ class PreparedFigure:
     to keep) is drawn in full once, so it saves no background or static SVG.
     """
 
-    def __init__(self, plot, static_values, width: float, height: float, dpi: int, reusable: bool = True):
+    def __init__(self, plot, static_values, width: float, height: float, dpi: int, reusable: bool = True,
+                 look: Look = Look()):
         self.plot = plot
         self.reusable = reusable
-        self.figure = _new_figure(plot, width, height, dpi)
+        self.look = look
+        with self.look_applied():  # the figure's own colours come from the theme
+            self.figure = _new_figure(plot, width, height, dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self._engine = self.figure.get_layout_engine() if plot.layout else None
         self._measure = measuring_renderer(self.figure)  # kept: matplotlib caches text sizes per renderer
@@ -109,8 +113,10 @@ class PreparedFigure:
         self.svg_static = None  # the static part as SVG, without its closing tag; made on first use
         self.static_limits = {}
         if plot.incremental:
-            with DRAW_LOCK:
+            with self.look_applied():
                 self.artists = plot.init(self.figure, static_values)
+                if look.transparent:
+                    make_transparent(self.figure)
                 self.changing = _flatten(self.artists)
                 if plot.layout:
                     _out_of_layout(self.changing)
@@ -122,6 +128,13 @@ class PreparedFigure:
                 for artist in self.painted:
                     artist.set_animated(True)  # left out of full draws, as in blitting
                 self._forget_static_part()
+
+    @contextmanager
+    def look_applied(self):
+        """The look applied while this figure is built, updated, laid out and drawn: under DRAW_LOCK
+        (re-entrant; callers hold it already), so no other thread draws with it or sees it."""
+        with DRAW_LOCK, styled(self.look):
+            yield
 
     @property
     def nbytes(self) -> int:
@@ -180,10 +193,16 @@ class PreparedFigure:
         ``frame`` (an ``animation.Frame``, None for a still image) is passed on to plots whose
         update takes it.
         """
+        with self.look_applied():
+            self._update(values, rng, frame)
+
+    def _update(self, values, rng, frame):
         extra = (frame,) if self.plot.update_takes_frame else ()
         if not self.plot.incremental:
             self.figure.clear()
             self.plot.draw(self.figure, values, rng, *extra)
+            if self.look.transparent:
+                make_transparent(self.figure)
             if self.plot.layout:  # nothing is static: laid out per request
                 self.layout = lay_out(self.figure, self._engine, self._measure)
             return
@@ -208,6 +227,10 @@ class PreparedFigure:
 
     def draw_agg(self):
         """Draw into the Agg buffer: the fast path when the static part still fits."""
+        with self.look_applied():
+            self._draw_agg()
+
+    def _draw_agg(self):
         if self.plot.incremental and self.reusable and not self.widened:
             if self.background is None:
                 with _hidden(self._images_changing()):  # drawn in full draws even when animated
@@ -224,6 +247,10 @@ class PreparedFigure:
         return [a for a in self.changing if isinstance(a, matplotlib.image.AxesImage)]
 
     def encode_vector(self, fmt: str) -> bytes:
+        with self.look_applied():
+            return self._vector(fmt)
+
+    def _vector(self, fmt: str) -> bytes:
         if fmt == "svg" and self.plot.incremental and self.reusable and not self.widened:
             return self._layered_svg()
         with self._full_draw():
@@ -527,11 +554,12 @@ def render(prepared: PreparedFigure, values, rng, fmt, deadline: float | None = 
     return data, timings
 
 
-def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int, frame=None) -> bytes:
+def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int, frame=None,
+                    look: Look = Look()) -> bytes:
     """A full draw on a brand-new figure, laid out for this request's data: what the pool's fast
     path must equal (tests compare both with plain matplotlib too)."""
     fmt = _still_format(fmt)
-    prepared = PreparedFigure(plot, plot.static_values(values), width, height, dpi, reusable=False)
+    prepared = PreparedFigure(plot, plot.static_values(values), width, height, dpi, reusable=False, look=look)
     with DRAW_LOCK:
         prepared.update(values, rng, frame)
         if not fmt.raster:

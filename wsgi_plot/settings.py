@@ -28,6 +28,8 @@ class Settings:
     max_inches: float = 40.0  # per side
     max_pixels: int = 8_000_000  # width x height in px, checked before any canvas: ~32 MB of RGBA
     max_points: int = 1_000_000  # cap on every count parameter (Param(count=True)), e.g. n; the built-ins' largest bound
+    #: Series in one chart (line, bar, scatter; Param(list[list[float]])): one colour cycle holds 10, more cannot be told apart.
+    max_series: int = 10
     pool_size: int = 8  # figures per process, idle and in use; bounds memory and distinct plot keys
     # Bytes per process of the figures the pool keeps, idle and in use: 128 MiB holds eight
     # 1200x900 figures (9.6 MB each) with room to spare. A figure over a quarter of it (about
@@ -63,6 +65,7 @@ class Settings:
             (0 < self.min_inches <= self.max_inches, "min_inches", "must be > 0 and <= max_inches"),
             (self.max_pixels >= 1, "max_pixels", "must be >= 1"),
             (self.max_points >= 1, "max_points", "must be >= 1"),
+            (self.max_series >= 1, "max_series", "must be >= 1"),
             (self.max_body_bytes >= 1, "max_body_bytes", "must be >= 1"),
             (self.pool_size >= 1, "pool_size", "must be >= 1"),
             (self.max_animation_pixels >= 1, "max_animation_pixels", "must be >= 1"),

@@ -89,8 +89,8 @@ def readings_plot(store, *, max_points: int) -> Plot:
         (line,) = ax.plot([], [], color="tab:blue", linewidth=1, markersize=3)
         return [line]
 
-    def update(artists, p, rng):
-        (line,) = artists
+    def buckets(p):
+        """The range asked for, and its buckets' start times (epoch seconds) and means."""
         with _busy_is_503():
             start, end = _range(store, p)
             try:
@@ -99,6 +99,11 @@ def readings_plot(store, *, max_points: int) -> Plot:
                 raise ParameterError("every", str(exc)) from None
         if not len(times):  # checked when parsed; only a race with a writer deleting rows gets here
             raise NoReadings(p.sensor, start, end)
+        return start, end, times, means
+
+    def update(artists, p, rng):
+        (line,) = artists
+        start, end, times, means = buckets(p)
         line.set_data(times / DAY, means)  # matplotlib's dates: days since 1970-01-01
         line.set_marker("o" if len(times) < FEW_POINTS else "None")
         ax = line.axes
@@ -107,7 +112,12 @@ def readings_plot(store, *, max_points: int) -> Plot:
         if means.min() < low or means.max() > high:  # new extremes: grow the value axis for good
             ax.set_ylim(*_padded(min(low, means.min()), max(high, means.max())))
 
-    return Plot("readings", params, init=init, update=update, check=check,
+    def data(p, rng):
+        _, _, times, means = buckets(p)
+        instants = [dt.datetime.fromtimestamp(int(t), dt.timezone.utc) for t in times]
+        return ["time", f"{p.sensor} ({EVERY[p.every]})"], list(zip(instants, means.tolist()))
+
+    return Plot("readings", params, init=init, update=update, check=check, data=data,
                 title="$sensor readings",
                 description="A sensor's readings from the SQLite database, averaged per minute, hour or day.")
 

@@ -5,6 +5,6 @@ from wsgi_plot.plot import PlotRegistry
 
 def default_registry() -> PlotRegistry:
     """A new registry holding the built-in plots; add your own to it."""
-    from . import bar, histogram, line, normal, random_walk
+    from . import bar, histogram, line, normal, random_walk, scatter
 
-    return PlotRegistry([normal.plot, histogram.plot, random_walk.plot, line.plot, bar.plot])
+    return PlotRegistry([normal.plot, histogram.plot, random_walk.plot, line.plot, bar.plot, scatter.plot])

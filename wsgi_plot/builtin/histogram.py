@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+from matplotlib.ticker import AutoLocator
 
 from wsgi_plot import Param, Plot
 
@@ -20,11 +21,11 @@ PARAMS = [
 ]
 
 
-def init(fig, p):
-    ax = fig.add_subplot()
+def bin_edges(p) -> np.ndarray:
+    """The bins, fixed by the static parameters: the image's bars and its CSV's rows."""
     # The locator widens limits that a var too small to change mean's float made equal, which
-    # would give bins of zero width.
-    low, high = ax.xaxis.get_major_locator().nonsingular(p.mean - SPREAD * p.var, p.mean + SPREAD * p.var)
+    # would give bins of zero width (an axis' default locator is an AutoLocator).
+    low, high = AutoLocator().nonsingular(p.mean - SPREAD * p.var, p.mean + SPREAD * p.var)
     # np.histogram refuses bins narrower than the float spacing near mean (1e9 +- 1e-6): widen.
     min_span = p.bins * 8 * np.spacing(max(abs(low), abs(high)))
     if high - low < min_span:
@@ -35,7 +36,12 @@ def init(fig, p):
         # on mean, so that every sample falls in that one bin rather than split at an edge.
         shift = (low + high) / 2 - p.mean + ((high - low) / p.bins / 2 if p.bins % 2 == 0 else 0)
         low, high = low - shift, high - shift
-    edges = np.linspace(low, high, p.bins + 1)
+    return np.linspace(low, high, p.bins + 1)
+
+
+def init(fig, p):
+    ax = fig.add_subplot()
+    edges = bin_edges(p)
     # A bar only a few pixels or points wide gets an outline of its own colour, one pixel wide,
     # instead of a white one (which would cover it), and no pixel snapping (which rounds a bar
     # narrower than a pixel to nothing): each bar stays visible, however many bins.
@@ -61,17 +67,28 @@ def expected_peak(edges, mean, var) -> float:
     return float(np.max(np.diff(cdf) / np.diff(edges)))
 
 
+def densities(p, rng, low, high):
+    """The bars' heights for the samples this seed draws: the image's and its CSV's."""
+    counts, edges = np.histogram(rng.normal(p.mean, p.var, p.n), bins=p.bins, range=(low, high))
+    # True densities (not scaled by var: a var of 1e-14 made every bar 1e-14 tall, invisible).
+    return counts / (p.n * np.diff(edges))
+
+
 def update(artists, p, rng):
     (bars,) = artists
     low, high = bars[0].get_x(), bars[-1].get_x() + bars[-1].get_width()
-    counts, edges = np.histogram(rng.normal(p.mean, p.var, p.n), bins=len(bars), range=(low, high))
-    # True densities (not scaled by var: a var of 1e-14 made every bar 1e-14 tall, invisible).
-    for bar, height in zip(bars, counts / (p.n * np.diff(edges))):
+    for bar, height in zip(bars, densities(p, rng, low, high)):
         bar.set_height(height)
 
 
+def data(p, rng):
+    edges = bin_edges(p)
+    heights = densities(p, rng, edges[0], edges[-1])
+    return ["bin_start", "bin_end", "density"], np.column_stack([edges[:-1], edges[1:], heights]).tolist()
+
+
 plot = Plot(
-    "histogram", PARAMS, init=init, update=update,
+    "histogram", PARAMS, init=init, update=update, data=data,
     title="histogram of $n normal samples",
     description="Histogram of n samples from Normal(mean, var); bar heights are densities.",
 )

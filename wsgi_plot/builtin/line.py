@@ -1,55 +1,57 @@
 """A line chart of numbers given in the request: ``/plot/line.png?y=3,1,4,1,5,9``.
 
-The title and grid are the static part; each request puts its data in and the limits follow
+Several series share x (``y=1,2,3&y=4,5,6``), named in a legend (``names=a,b``); x may be numbers
+or ISO 8601 dates and date-times, drawn on a date axis. The title, grid, names, the number of
+series and the kind of x are the static part; each request puts its data in and the limits follow
 them, so the axes are drawn again at the new limits, in the frozen layout (laid out again only
 when the new tick labels do not fit it). No randomness: the same request gives the same bytes.
 """
 
-import numpy as np
+from wsgi_plot import Param, Plot
 
-from wsgi_plot import Param, ParameterError, Plot
-
-#: matplotlib's autoscaling and tick locators overflow near the float maximum (1e308); values
-#: within 1e100 keep every step finite.
-LIMIT = 1e100
+from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, set_x_axis, x_values, xy_rows,
+                     xy_shape, y_param)
 
 MARKERS = {"none": "no marker", "o": "circle", "s": "square", "^": "triangle", ".": "point"}
 
 PARAMS = [
-    Param("y", list[float], minimum=-LIMIT, maximum=LIMIT, help="the values, comma-separated"),
-    Param("x", list[float], minimum=-LIMIT, maximum=LIMIT, optional=True,
-          help="positions, as many as y; 0, 1, 2, ... when left out"),
-    Param("title", str, "", max_length=80, static=True, help="drawn as written"),
+    y_param(),
+    X_PARAM,
+    NAMES_PARAM,
+    TITLE_PARAM,
     Param("marker", str, "none", choices=MARKERS, help="marker at each point"),
     Param("grid", bool, False, static=True, help="grid lines"),
 ]
 
 
-def check(p):
-    if p.x is not None and len(p.x) != len(p.y):
-        raise ParameterError("x", f"has {len(p.x)} items, but y has {len(p.y)}; give as many")
-
-
 def init(fig, p):
     ax = fig.add_subplot()
-    ax.set_title(p.title, parse_math=False, usetex=False)  # the client's text, never mathtext or TeX
+    ax.set_title(p.title, **LITERAL)
     ax.grid(p.grid)
-    return ax.plot([], [], color="tab:blue")
+    set_x_axis(ax, p.x_axis)
+    lines = [ax.plot([], [])[0] for _ in range(p.series)]  # colours from the theme's cycle
+    add_legend(fig, lines, p.names)
+    return lines
 
 
 def update(artists, p, rng):
-    (line,) = artists
-    x = np.arange(len(p.y)) if p.x is None else np.asarray(p.x)
-    # A single point is invisible as a line: mark it.
-    marker = "o" if p.marker == "none" and len(p.y) == 1 else ("None" if p.marker == "none" else p.marker)
-    line.set_data(x, np.asarray(p.y))
-    line.set_marker(marker)
-    line.axes.relim()  # the limits follow this request's data, as a new ax.plot's would
-    line.axes.autoscale_view()
+    for line, series in zip(artists, p.y):
+        # A single point is invisible as a line: mark it.
+        marker = "o" if p.marker == "none" and len(series) == 1 else ("None" if p.marker == "none" else p.marker)
+        line.set_data(x_values(p, series), series)
+        line.set_marker(marker)
+    axes = artists[0].axes
+    axes.relim()  # the limits follow this request's data, as a new ax.plot's would
+    axes.autoscale_view()
+
+
+def data(p, rng):
+    return xy_rows(p)
 
 
 plot = Plot(
-    "line", PARAMS, init=init, update=update, check=check, title="line chart",
-    description="A line through the values y (at positions x), given in the query or a JSON body.",
+    "line", PARAMS, init=init, update=update, check=check_xy, shape=xy_shape, data=data, title="line chart",
+    description="Lines through the values y (at positions x: numbers or dates), given in the query or a JSON body; "
+                "several series with y repeated, named in a legend by names.",
     example={"y": "3,1,4,1,5,9", "marker": "o"},
 )

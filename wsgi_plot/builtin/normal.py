@@ -26,15 +26,24 @@ def init(fig, p):
     return [ax.scatter([], [], s=100, marker="h", color="red", alpha=0.3)]
 
 
-def update(artists, p, rng):
-    (points,) = artists
+def sample(p, rng):
+    """The points, drawn in one order for the image and its CSV: the same seed, the same points."""
     xs = rng.normal(p.mean, p.var, p.n)
     ys = rng.normal(p.mean, p.var, p.n)
-    points.set_offsets(np.column_stack([xs, ys]))
+    return np.column_stack([xs, ys])
+
+
+def update(artists, p, rng):
+    (points,) = artists
+    points.set_offsets(sample(p, rng))
+
+
+def data(p, rng):
+    return ["x", "y"], sample(p, rng).tolist()
 
 
 plot = Plot(
-    "normal", PARAMS, init=init, update=update,
+    "normal", PARAMS, init=init, update=update, data=data,
     title="random normal - $mean, $var",
     description="n points with x and y drawn from Normal(mean, var), var being the standard deviation.",
 )

@@ -22,17 +22,26 @@ def init(fig, p):
     return [line]
 
 
+def walk(p, rng):
+    """The positions after 0, 1, ... steps: the same seed, the same walk, in the image and its CSV."""
+    return np.concatenate([[0.0], np.cumsum(rng.normal(0, p.step, p.steps))])
+
+
 def update(artists, p, rng, frame):
     (line,) = artists
-    position = np.concatenate([[0.0], np.cumsum(rng.normal(0, p.step, p.steps))])
+    position = walk(p, rng)
     # Animated, the walk grows: frame k of n shows its first (k + 1) / n of the steps. Every frame
     # gets the same random numbers, so they all show one walk.
     shown = p.steps + 1 if frame is None else 1 + -(-p.steps * (frame.number + 1) // frame.count)
     line.set_data(np.arange(shown), position[:shown])
 
 
+def data(p, rng):
+    return ["step", "position"], list(enumerate(walk(p, rng).tolist()))
+
+
 plot = Plot(
-    "random-walk", PARAMS, init=init, update=update, update_takes_frame=True,
+    "random-walk", PARAMS, init=init, update=update, update_takes_frame=True, data=data,
     title="random walk of $steps steps",
     description="Position of a Gaussian random walk over a number of steps.",
 )

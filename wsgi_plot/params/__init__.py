@@ -18,7 +18,7 @@ __all__ = ["Param", "Values", "Control", "format_number", "parse_float", "parse_
 
 #: Declaration fields that only some kinds use, with their "not given" values.
 _KIND_FIELDS = {"minimum": None, "maximum": None, "exclusive_minimum": False, "count": False, "choices": None,
-                "max_length": None, "pattern": None, "max_items": None}
+                "max_length": None, "pattern": None, "max_items": None, "max_series": None}
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,11 @@ class Param:
     """One parameter of a plot.
 
     ``type``: int, float, bool, str (free text with ``max_length`` and an optional ``pattern``, or
-    one of ``choices``), ``datetime.date``, ``datetime.datetime`` (naive means UTC), or
+    one of ``choices``), ``datetime.date``, ``datetime.datetime`` (naive means UTC),
     ``list[int]``, ``list[float]``, ``list[str]`` (at most ``max_items``, capped at the app's
-    ``max_points``).
+    ``max_points``), ``list[float | datetime.datetime]`` (coordinates: all numbers or all instants)
+    or ``list[list[float]]`` (several series: at most ``max_series``, capped at the app's
+    ``max_series``, and ``max_items`` numbers in all).
 
     ``static`` parameters fix what is drawn once per pooled figure (axes, limits, labels); the
     others change per request. Bounds are inclusive, except that ``exclusive_minimum`` makes
@@ -49,7 +51,8 @@ class Param:
     choices: typing.Any = None  # str values: a sequence, a mapping value -> label, or a callable returning one
     max_length: int | None = None  # free text, or each item of a list[str]
     pattern: str | None = None  # free text: a regular expression the whole value must match
-    max_items: int | None = None  # lists
+    max_items: int | None = None  # lists; for series, the numbers of all series together
+    max_series: int | None = None  # series (list[list[float]]), capped at the app's max_series
     optional: bool = False
     kind: ParamKind = field(init=False, repr=False, compare=False)
 
@@ -77,10 +80,10 @@ class Param:
     def required(self) -> bool:
         return self.default is None and not self.optional
 
-    def capped(self, max_points: int) -> "Param":
+    def capped(self, max_points: int, max_series: int | None = None) -> "Param":
         """This parameter as an app with ``max_points`` serves it: counts and list lengths capped at
-        ``max_points``, choices given as a callable read (once)."""
-        changes = self.kind.served(self, max_points)
+        ``max_points``, series at ``max_series``, choices given as a callable read (once)."""
+        changes = self.kind.served(self, max_points, max_series)
         return dataclasses.replace(self, **changes) if changes else self
 
     def parse(self, raw):

@@ -74,8 +74,9 @@ class ParamKind:
         """Check the declaration's own fields; returns normalised replacements (e.g. a list as a tuple)."""
         return {}
 
-    def served(self, param, max_points: int) -> dict:
-        """Replacements that make ``param`` as an app with ``max_points`` serves it ({} if none)."""
+    def served(self, param, max_points: int, max_series: int | None = None) -> dict:
+        """Replacements that make ``param`` as an app with ``max_points`` (and ``max_series``) serves
+        it ({} if none)."""
         return {}
 
     def normalize(self, param, value):
@@ -124,6 +125,9 @@ class ParamKind:
     def describe(self, param) -> str:
         """The accepted values in words, for the index page."""
         return ""
+
+    def check_items(self, param, items):
+        """A list's items as a whole, once each is checked (the coordinates: all numbers or all instants)."""
 
 
 def _expect_json(param, value, types, what):
@@ -180,7 +184,7 @@ class NumberKind(_Ordered):
             raise ValueError(f"Param {param.name!r}: {value!r} is not finite")
         return value  # as declared: a float parameter's maximum=100 stays 100 in OpenAPI
 
-    def served(self, param, max_points):
+    def served(self, param, max_points, max_series=None):
         if not param.count or (param.maximum is not None and param.maximum <= max_points):
             return {}
         if param.minimum is not None and param.minimum > max_points:
@@ -332,7 +336,7 @@ class ChoiceKind(_StringKind):
             return {}
         return {"choices": _choice_pairs(param, param.choices)}
 
-    def served(self, param, max_points):
+    def served(self, param, max_points, max_series=None):
         if callable(param.choices):
             return {"choices": _choice_pairs(param, param.choices())}
         return {}
@@ -434,6 +438,10 @@ class DateTimeKind(_Ordered):
         return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
     def parse(self, param, text):
+        return self.check(param, self.instant(param, text))
+
+    def instant(self, param, text):
+        """Text to an aware UTC datetime, unchecked against the bounds."""
         if _DATE_RE.match(text):  # a day, as people write a range: from its midnight UTC
             text += "T00:00"
         match = _DATETIME_RE.match(text) if len(text) <= _MAX_DATETIME_CHARS else None
@@ -452,7 +460,7 @@ class DateTimeKind(_Ordered):
             value = local.astimezone(dt.timezone.utc)
         except (ValueError, OverflowError):  # 2023-02-29, 25:00, an offset that leaves the years 1-9999
             _fail(param, f"{_shown(text)} is not a valid date and time")
-        return self.check(param, value)
+        return value
 
     def from_json(self, param, value):
         _expect_json(param, value, (str,), "a date-time string such as 2024-02-29T12:00:00Z")
@@ -494,7 +502,7 @@ class ListKind(ParamKind):
             raise ValueError(f"Param {param.name!r}: max_items must be an int >= 1")
         return self.item.declare(param)
 
-    def served(self, param, max_points):
+    def served(self, param, max_points, max_series=None):
         changes = self.item.served(param, max_points)
         if param.max_items is None or param.max_items > max_points:
             if param.default is not None and len(param.default) > max_points:
@@ -514,12 +522,15 @@ class ListKind(ParamKind):
             if not item:
                 _fail(param, f"item {index} is empty")
             values.append(self._item(param, index, self.item.parse, item))
+        self.item.check_items(param, values)
         return tuple(values)
 
     def from_json(self, param, value):
         _expect_json(param, value, (list,), "an array")
         self._check_length(param, len(value))
-        return tuple(self._item(param, index, self.item.from_json, item) for index, item in enumerate(value, 1))
+        values = [self._item(param, index, self.item.from_json, item) for index, item in enumerate(value, 1)]
+        self.item.check_items(param, values)
+        return tuple(values)
 
     def check(self, param, value):
         self._check_length(param, len(value))
@@ -575,6 +586,173 @@ class ListKind(ParamKind):
         return f"comma-separated, {count}" + (f", each {each}" if each else "")
 
 
+class CoordinateKind(_Ordered):
+    """A position on an axis: a number, or an instant written as ISO 8601 (``2024-02-29``,
+    ``2024-02-29T12:00:00+09:00``; naive means UTC). A list holds one or the other, not both;
+    ``minimum`` and ``maximum`` bound the numbers."""
+
+    name = "number or date-time"
+    fields = frozenset({"minimum", "maximum"})
+
+    def __init__(self):
+        self.number, self.instant = NumberKind(float), DateTimeKind()
+
+    def declare(self, param):
+        return self.number.declare(param)
+
+    def normalize(self, param, value):
+        if isinstance(value, dt.datetime):
+            return self.instant.normalize(param, value)
+        return self.number.normalize(param, value)
+
+    def parse(self, param, text):
+        if _DATE_RE.match(text[:10]):  # a date, maybe with a time: 4-digit year, month, day
+            return self.instant.instant(param, text)
+        return self.number.parse(param, text)
+
+    def from_json(self, param, value):
+        if isinstance(value, str):
+            return self.parse(param, value)
+        return self.number.from_json(param, value)
+
+    def check(self, param, value):
+        return value if isinstance(value, dt.datetime) else self.number.check(param, value)
+
+    def check_items(self, param, items):
+        if len({isinstance(item, dt.datetime) for item in items}) > 1:
+            _fail(param, "mixes numbers and dates; give all numbers or all dates")
+
+    def text(self, value):
+        return self.instant.text(value) if isinstance(value, dt.datetime) else format_number(value)
+
+    def to_json(self, value):
+        return self.text(value) if isinstance(value, dt.datetime) else value
+
+    def schema(self, param):
+        return {"anyOf": [self.number.schema(param), self.instant.schema(param)]}
+
+    def control(self, param, value):
+        return Control("input", (("type", "text"), ("value", param.text(value))) + _required(param))
+
+    def describe(self, param):
+        bounds = self.number.describe(param)
+        return (f"numbers{f' ({bounds})' if bounds else ''} or ISO 8601 dates and date-times "
+                "(UTC unless an offset or Z is given)")
+
+
+class SeriesKind(ParamKind):
+    """Several series of numbers: in a query, the parameter repeated (``y=1,2,3&y=4,5,6``) or the
+    series separated by ``;``; in JSON, an array of arrays (or one array: one series).
+
+    At most ``max_series`` series (the app caps it at its ``max_series`` setting) and ``max_items``
+    numbers in all (capped at ``max_points``).
+    """
+
+    SEPARATOR = ";"
+
+    def __init__(self, item: ParamKind):
+        self.series = ListKind(item)
+        self.name = f"series of {item.name}"
+        self.fields = item.fields - {"count"} | {"max_items", "max_series"}
+
+    def declare(self, param):
+        if param.max_series is not None and (not isinstance(param.max_series, int) or param.max_series < 1):
+            raise ValueError(f"Param {param.name!r}: max_series must be an int >= 1")
+        return self.series.declare(param)
+
+    def served(self, param, max_points, max_series=None):
+        changes = self.series.served(param, max_points)
+        if max_series is not None and (param.max_series is None or param.max_series > max_series):
+            if param.default is not None and len(param.default) > max_series:
+                raise ValueError(f"Param {param.name!r}: default has more than max_series {max_series} series")
+            changes["max_series"] = max_series
+        return changes
+
+    def normalize(self, param, value):
+        if isinstance(value, (str, bytes)) or not isinstance(value, typing.Iterable):
+            raise TypeError(f"Param {param.name!r}: {value!r} is not a list of lists")
+        return tuple(self.series.normalize(param, v) for v in value)
+
+    def parse(self, param, text):
+        return self.parse_repeated(param, [text])
+
+    def parse_repeated(self, param, texts):
+        parts = [part for text in texts for part in text.split(self.SEPARATOR)]
+        self._check_count(param, len(parts))
+        return self._checked_total(param, tuple(self._series(param, i, self.series.parse, part, len(parts))
+                                                for i, part in enumerate(parts, 1)))
+
+    def from_json(self, param, value):
+        _expect_json(param, value, (list,), "an array of numbers, or an array of such arrays")
+        nested = [isinstance(item, list) for item in value]
+        if not any(nested):
+            value = [value]  # one series
+        elif not all(nested):
+            _fail(param, "mixes numbers and arrays; give one array of numbers, or an array of arrays")
+        self._check_count(param, len(value))
+        return self._checked_total(param, tuple(self._series(param, i, self.series.from_json, series, len(value))
+                                                for i, series in enumerate(value, 1)))
+
+    def check(self, param, value):
+        self._check_count(param, len(value))
+        return self._checked_total(param, tuple(self._series(param, i, self.series.check, series, len(value))
+                                                for i, series in enumerate(value, 1)))
+
+    def _check_count(self, param, count):
+        if param.max_series is not None and count > param.max_series:
+            _fail(param, f"at most {param.max_series} series, got {count}")
+
+    def _checked_total(self, param, value):
+        total = sum(len(series) for series in value)
+        if param.max_items is not None and total > param.max_items:
+            _fail(param, f"at most {param.max_items} numbers in all series together, got {total}")
+        return value
+
+    def _series(self, param, index, parse, series, count):
+        try:
+            return parse(param, series)
+        except ParameterError as exc:
+            if count == 1:
+                raise
+            raise ParameterError(param.name, f"series {index}: {exc.message}") from None
+
+    def text(self, value):
+        return self.SEPARATOR.join(self.series.text(series) for series in value)
+
+    def key(self, value):
+        return tuple(self.series.key(series) for series in value)
+
+    def to_json(self, value):
+        return [self.series.to_json(series) for series in value]
+
+    def schema(self, param):
+        one = self.series.schema(param)
+        many = {"type": "array", "items": one, "minItems": 1}
+        if param.max_series is not None:
+            many["maxItems"] = param.max_series
+        return {"anyOf": [one, many]}
+
+    def query_schema(self, param):
+        # Repeated in the query, each value one series as comma-separated text (or several, joined by ";").
+        schema = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+        if param.max_series is not None:
+            schema["maxItems"] = param.max_series
+        return schema
+
+    def query_style(self):
+        return {"style": "form", "explode": True}
+
+    def control(self, param, value):
+        return Control("input", (("type", "text"), ("value", param.text(value))) + _required(param))
+
+    def describe(self, param):
+        each = self.series.item.describe(param)
+        series = f"at most {param.max_series} series" if param.max_series is not None else "any number of series"
+        total = f", {param.max_items} numbers in all" if param.max_items is not None else ""
+        return (f"comma-separated; several series: repeat the parameter or separate them with ; "
+                f"({series}{total})" + (f", each {each}" if each else ""))
+
+
 def _required(param) -> tuple:
     # A form always shows a value for a parameter with a default, so only an optional one may be blank.
     return () if param.optional else (("required", True),)
@@ -582,16 +760,24 @@ def _required(param) -> tuple:
 
 _SCALARS = {int: NumberKind(int), float: NumberKind(float), bool: BoolKind(), dt.date: DateKind(),
             dt.datetime: DateTimeKind()}
-_TEXT, _CHOICE = TextKind(), ChoiceKind()
+_TEXT, _CHOICE, _COORDINATE = TextKind(), ChoiceKind(), CoordinateKind()
 _LISTS = {}
 
-SUPPORTED = "int, float, bool, str, datetime.date, datetime.datetime, list[int], list[float] or list[str]"
+SUPPORTED = ("int, float, bool, str, datetime.date, datetime.datetime, list[int], list[float], list[str], "
+             "list[float | datetime.datetime] (x coordinates) or list[list[float]] (several series)")
 
 
 def kind_of(param_type, has_choices: bool) -> ParamKind:
     """The kind of a declared ``type``; ``str`` is a choice when ``choices`` are given, else free text."""
     if typing.get_origin(param_type) is list:
         (item_type,) = typing.get_args(param_type) or (None,)
+        if typing.get_origin(item_type) is list:
+            if typing.get_args(item_type) not in ((int,), (float,)):
+                raise TypeError(f"type {param_type!r}: series hold int or float")
+            series = ("series", kind_of(typing.get_args(item_type)[0], False))
+            return _LISTS.setdefault(series, SeriesKind(series[1]))
+        if set(typing.get_args(item_type)) == {float, dt.datetime}:
+            return _LISTS.setdefault("coordinates", ListKind(_COORDINATE))
         if item_type not in (int, float, str):
             raise TypeError(f"type {param_type!r}: a list's items must be int, float or str")
         item = kind_of(item_type, has_choices)
