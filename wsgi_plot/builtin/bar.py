@@ -8,6 +8,7 @@ request gives the same bytes.
 import numpy as np
 
 from wsgi_plot import Param, ParameterError, Plot
+from wsgi_plot.plot import FOREVER
 
 from .line import LIMIT
 
@@ -63,4 +64,5 @@ plot = Plot(
     "bar", PARAMS, init=init, update=update, check=check, title="bar chart",
     description="Bars of the given values, one per label, given in the query or a JSON body.",
     example={"labels": "apples,pears,plums", "values": "3,1,2"},
+    freshness=FOREVER, random=False,  # a picture of its parameters alone
 )

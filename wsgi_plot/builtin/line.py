@@ -8,6 +8,7 @@ when the new tick labels do not fit it). No randomness: the same request gives t
 import numpy as np
 
 from wsgi_plot import Param, ParameterError, Plot
+from wsgi_plot.plot import FOREVER
 
 #: matplotlib's autoscaling and tick locators overflow near the float maximum (1e308); values
 #: within 1e100 keep every step finite.
@@ -52,4 +53,5 @@ plot = Plot(
     "line", PARAMS, init=init, update=update, check=check, title="line chart",
     description="A line through the values y (at positions x), given in the query or a JSON body.",
     example={"y": "3,1,4,1,5,9", "marker": "o"},
+    freshness=FOREVER, random=False,  # a picture of its parameters alone
 )
