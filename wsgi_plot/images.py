@@ -21,7 +21,8 @@ from .options import OPTION_NAMES, parse_render_options
 from .pool import FigurePool, PoolExhausted
 from .render import PreparedFigure, RenderTimeout, prepared_figure_bytes, render
 from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
-from .response_cache import KEY_ONLY_HEADER, ResponseCache, cache_headers, cache_key, key_only_response, reusable_seconds
+from .response_cache import (KEY_ONLY_HEADER, ResponseCache, cache_headers, cache_key, expiry, key_only_response,
+                             reusable_seconds)
 from .server_limits import ServerLimits
 from .stream import ClientWatch, FrameStream, StreamSlots
 
@@ -85,14 +86,16 @@ class Images:
         with self.overload_as_503("the render"):
             if key is None or self.cache is None:
                 data, timing = render()
+                now = time.time()
+                expires = expiry(now, fresh_for)
             else:
                 # Waiting for an identical render: at most as long as that one may wait and draw.
                 wait = self.settings.pool_timeout + self.settings.render_timeout
                 image, hit = self.cache.lookup(key, fresh_for, render, wait)
-                data, timing = image.data, ("cache;desc=hit" if hit else image.timing)
-                fresh_for = image.expires - self.cache.clock()  # what is left of it, for a proxy's copy
+                data, timing, expires = image.data, ("cache;desc=hit" if hit else image.timing), image.expires
+                now = self.cache.clock()
         return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing,
-                                                                **cache_headers(key, fresh_for)})
+                                                                **cache_headers(key, expires, now)})
 
     def animation(self, request, plot, args, fmt):
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation.

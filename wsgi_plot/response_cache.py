@@ -72,16 +72,30 @@ def cache_key(plot, values, options) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def accel_expires(seconds: float) -> str:
-    """The X-Accel-Expires value telling nginx how long it may keep a response: whole seconds, 0: not at all."""
-    if seconds == math.inf:
+def expiry(now: float, fresh_for: float) -> float:
+    """When an image made at ``now`` (epoch seconds) stops being served: ``now + fresh_for`` rounded
+    down to a whole second, the unit nginx keeps time in, so that the app's copy and nginx's expire
+    together and a picture is never older than its freshness. A freshness under a second that
+    reaches no whole second is kept by the app alone."""
+    if fresh_for == math.inf:
+        return math.inf
+    whole = math.floor(now + fresh_for)
+    return whole if whole > now else now + fresh_for
+
+
+def accel_expires(expires: float, now: float) -> str:
+    """X-Accel-Expires for an image served until ``expires``: "@T" keeps it while nginx's clock reads
+    second T or earlier (so until ``expires`` when that is whole), 0 not at all."""
+    if expires == math.inf:
         return str(FOREVER_SECONDS)
-    return str(max(int(seconds), 0))  # rounded down: never kept past the freshness the plot declared
+    if expires != int(expires) or expires <= now:
+        return "0"
+    return f"@{int(expires) - 1}"
 
 
-def cache_headers(key: str | None, fresh_for: float) -> dict:
-    """What an image response tells a caching proxy: its key, and how long it may keep it."""
-    headers = {"X-Accel-Expires": accel_expires(fresh_for if key else 0)}
+def cache_headers(key: str | None, expires: float, now: float) -> dict:
+    """What an image response tells a caching proxy: its key, and until when it may keep it."""
+    headers = {"X-Accel-Expires": accel_expires(expires, now) if key else "0"}
     if key:
         headers["X-Cache-Key"] = key
     return headers
@@ -99,7 +113,7 @@ def key_only_response(key: str | None, keep_seconds: int = KEY_ANSWER_SECONDS):
 class CachedImage:
     data: bytes
     timing: str  # the Server-Timing of the render that made it
-    expires: float  # clock reading after which it is not served
+    expires: float  # epoch seconds (the cache's clock) from which it is not served
 
     @property
     def nbytes(self) -> int:
@@ -117,7 +131,7 @@ class _Flight:
 class ResponseCache:
     """Encoded images of one process, least recently used dropped first, at most ``max_bytes``."""
 
-    def __init__(self, max_bytes: int, *, clock=time.monotonic, on_hit=None, on_miss=None, on_joined=None,
+    def __init__(self, max_bytes: int, *, clock=time.time, on_hit=None, on_miss=None, on_joined=None,
                  on_evicted=None, on_bytes=None):
         self.max_bytes = max_bytes
         self.clock = clock
@@ -154,11 +168,11 @@ class ResponseCache:
             # The render failed or is late: draw for this request, storing nothing (the leader does).
             self._on_miss()
             data, timing = render()
-            return CachedImage(data, timing, self.clock() + fresh_for), False
+            return CachedImage(data, timing, expiry(self.clock(), fresh_for)), False
         try:
             self._on_miss()
             data, timing = render()
-            image = CachedImage(data, timing, self.clock() + fresh_for)
+            image = CachedImage(data, timing, expiry(self.clock(), fresh_for))
             flight.image = image
             self._store(key, image)
             return image, False
