@@ -50,7 +50,7 @@ def config_for(listen_port: int, backend_ports, overflow_port=None, probe_ports=
     text, overflows = re.subn(r"\b8081\b", str(overflow_port), text)
     instances = re.compile(r"((?:^ *server 127\.0\.0\.1:8[01]0\d\b.*;\n)+)", flags=re.M)
     blocks = instances.findall(text)
-    assert listens == 1 and overflows == 4 and len(blocks) == 2 and ":800" in blocks[0] and ":810" in blocks[1], \
+    assert listens == 1 and overflows == 5 and len(blocks) == 2 and ":800" in blocks[0] and ":810" in blocks[1], \
         "deploy/nginx.conf changed shape: update config_for"
     ports = iter([backend_ports, probe_ports or backend_ports])
 

@@ -72,6 +72,7 @@ NON_DEFAULTS = {
     "pool_max_bytes": (2**20, "1048576"), "warm": (False, "off"),
     "queue_timeout": (2.5, "2.5"),
     "png_compression": ("small", "small"),
+    "response_cache_bytes": (0, "0"),
     "max_animation_pixels": (10_000, "10000"), "max_stream_seconds": (5, "5"), "max_streams": (0, "0"),
     "stream_send_timeout": (3.0, "3"),
 }

@@ -30,6 +30,7 @@ from .pool import PoolExhausted
 from .refresh import REFRESH_KEY, pop_refresh
 from .render import RenderTimeout, prepared_figure_bytes
 from .request_args import RequestArgs, image_args, query_args
+from .response_cache import KEY_ONLY_HEADER, key_only_response
 from .settings import Settings
 from .theme import fonts
 
@@ -92,6 +93,10 @@ class PlotApp:
         if not _REQUEST_ID_RE.match(request_id):
             request_id = uuid.uuid4().hex
         response = self.dispatch(request, request_id)
+        if response.status_code != 204 and request.headers.get(KEY_ONLY_HEADER):
+            # nginx asked for a key (deploy/nginx.conf): a bad request has none, and its 4xx comes to the
+            # request itself; nginx takes any answer but 2xx to its key request as a failure (500).
+            response = key_only_response(None, keep_seconds=0)
         self.metrics.count_request(getattr(request, "route", "unmatched"), response.status_code)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Request-Id"] = request_id

@@ -22,6 +22,8 @@ from .pool import FigurePool, PoolExhausted
 from .describe import describe_figure
 from .render import DRAW_LOCK, PreparedFigure, RenderTimeout, prepared_figure_bytes, render
 from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
+from .response_cache import (KEY_ONLY_HEADER, ResponseCache, cache_headers, cache_key, expiry, key_only_response,
+                             reusable_seconds)
 from .server_limits import ServerLimits
 from .stream import ClientWatch, FrameStream, StreamSlots
 
@@ -44,6 +46,9 @@ class Images:
         self.streams = StreamSlots(settings.max_streams, on_change=metrics.set_streams)
         # The registry with this app's PNG deflate bound into every encoder and writer that makes PNGs.
         self.formats = build_formats(settings.png_compression)
+        self.cache = None if not settings.response_cache_bytes else ResponseCache(
+            settings.response_cache_bytes, on_hit=metrics.cache_hit, on_miss=metrics.cache_miss,
+            on_joined=metrics.cache_joined_render, on_evicted=metrics.cache_evicted, on_bytes=metrics.set_cache_bytes)
 
     def fit_to_server(self, limits: ServerLimits):
         """The server's threads bound the streams, its worker timeout the animations."""
@@ -58,16 +63,40 @@ class Images:
     def respond(self, request, plot, args, fmt):
         """The response for an image route: drawn as the format's kind says."""
         fmt = self.formats[fmt.name]
+        if fmt.kind != "still" and request.headers.get(KEY_ONLY_HEADER):
+            return key_only_response(None)  # animations and streams are never reused
         return getattr(self, fmt.kind)(request, plot, args, fmt)
 
     # -- the four kinds --------------------------------------------------------------
 
     def still(self, request, plot, args, fmt):
+        """One image; reused from the response cache when its plot allows (response_cache.py).
+
+        With ``X-Cache-Key-Only`` (nginx asking how to key the request), only the key: 204, nothing drawn.
+        """
         values, options = self.parse(plot, args, fmt)
-        self.shed_if_queued_too_long(request)
+        fresh_for = reusable_seconds(plot, options)
+        key = cache_key(plot, values, options) if fresh_for else None
+        if request.headers.get(KEY_ONLY_HEADER):
+            return key_only_response(key)
+
+        def render():
+            self.shed_if_queued_too_long(request)  # only before drawing: a stored image costs nothing to send
+            return self.render(plot, values, options)
+
         with self.overload_as_503("the render"):
-            data, timing = self.render(plot, values, options)
-        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing})
+            if key is None or self.cache is None:
+                data, timing = render()
+                now = time.time()
+                expires = expiry(now, fresh_for)
+            else:
+                # Waiting for an identical render: at most as long as that one may wait and draw.
+                wait = self.settings.pool_timeout + self.settings.render_timeout
+                image, hit = self.cache.lookup(key, fresh_for, render, wait)
+                data, timing, expires = image.data, ("cache;desc=hit" if hit else image.timing), image.expires
+                now = self.cache.clock()
+        return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing,
+                                                                **cache_headers(key, expires, now)})
 
     def data(self, request, plot, args, fmt):
         """The numbers the image of the same request draws, from the plot's data hook: no figure is

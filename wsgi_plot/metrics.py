@@ -1,4 +1,5 @@
-"""Prometheus metrics of the app: requests, render and wait seconds, figures in use, pool bytes, rejections.
+"""Prometheus metrics of the app: requests, render and wait seconds, figures in use, pool bytes, rejections,
+the response cache's hits, misses, evictions and bytes.
 
 Under gunicorn or uWSGI every worker is a process counting on its own. prometheus_client's
 multiprocess mode keeps each process's counts in files under ``PROMETHEUS_MULTIPROC_DIR`` and
@@ -45,6 +46,18 @@ class Metrics:
                                 multiprocess_mode="livesum", registry=own)
         self.pool_evictions = Counter("wsgi_plot_pool_evictions", "Idle figures dropped to make room for another.",
                                       registry=own)
+        self.cache_hits = Counter("wsgi_plot_response_cache_hits",
+                                  "Images answered from the response cache, without drawing.", registry=own)
+        self.cache_joined = Counter("wsgi_plot_response_cache_joined",
+                                    "Images answered by waiting for an identical request's render (part of hits).",
+                                    registry=own)
+        self.cache_misses = Counter("wsgi_plot_response_cache_misses",
+                                    "Reusable images that had to be drawn.", registry=own)
+        self.cache_evictions = Counter("wsgi_plot_response_cache_evictions",
+                                       "Images dropped to make room (response_cache_bytes).", registry=own)
+        self.cache_bytes = Gauge("wsgi_plot_response_cache_bytes",
+                                 "Bytes counted for the images the response cache keeps (response_cache_bytes "
+                                 "bounds it, per process).", multiprocess_mode="livesum", registry=own)
         self.rejections = Counter("wsgi_plot_rejections", "Requests refused with 503, by reason.",
                                   ["reason"], registry=own)
         self.directory = directory
@@ -77,6 +90,22 @@ class Metrics:
 
     def rejected(self, reason: str):
         self.rejections.labels(reason).inc()
+
+    def cache_hit(self):
+        self.cache_hits.inc()
+
+    def cache_joined_render(self):
+        self.cache_hits.inc()
+        self.cache_joined.inc()
+
+    def cache_miss(self):
+        self.cache_misses.inc()
+
+    def cache_evicted(self):
+        self.cache_evictions.inc()
+
+    def set_cache_bytes(self, count: int):
+        self.cache_bytes.set(count)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format and its content type."""
@@ -112,9 +141,24 @@ class NoMetrics:
     def rejected(self, reason):
         pass
 
+    def cache_hit(self):
+        pass
+
+    def cache_joined_render(self):
+        pass
+
+    def cache_miss(self):
+        pass
+
+    def cache_evicted(self):
+        pass
+
+    def set_cache_bytes(self, count):
+        pass
+
 
 def forget_dead_processes(directory: str):
-    """Drop the live gauges (figures in use, streams, pool bytes) of processes that no longer run.
+    """Drop the live gauges (figures in use, streams, pool bytes, cache bytes) of processes that no longer run.
 
     A worker's gauges count only while it lives. gunicorn says when one exits (its
     ``child_exit`` hook, in gunicorn_config.py); uWSGI does not, so a worker it recycled

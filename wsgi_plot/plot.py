@@ -18,9 +18,16 @@ With ``update_takes_frame=True``, update (or draw) takes a fourth argument,
 ``frame``: None for a still image, else an ``animation.Frame`` (``number``
 and ``count``) of an animation or stream, whose frames then all start from
 the same random state, so each can show a step more of the same data.
+
+Whether a response may be reused (:mod:`wsgi_plot.response_cache`) is declared, never guessed:
+``freshness`` says how long a picture of the same request stays true (``FOREVER`` for a plot
+whose picture depends only on its parameters and seed; a few seconds for one drawn from data
+that changes), and ``random`` whether it draws from ``rng``: a random plot without a seed is a
+new sample every time, so it is never reused.
 """
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
@@ -29,6 +36,9 @@ from .errors import ParameterError
 from .params import Param, Values
 
 _NAME_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
+
+#: ``freshness`` of a plot whose picture depends only on its parameters (and seed): reusable for good.
+FOREVER = math.inf
 
 #: Query keys accepted and ignored: jQuery's and other cache busters.
 IGNORED_QUERY_KEYS = frozenset({"_"})
@@ -60,6 +70,10 @@ class Plot:
     data: Callable | None = None
     #: ``describe(params)`` -> the alt text of its image; without it, one is made from the figure.
     describe: Callable | None = None
+    #: Seconds a response to the same request stays true: FOREVER when the picture depends only on
+    #: the request, fewer for data that changes (a database); None (the default): never reused.
+    freshness: float | None = None
+    random: bool = True  # draws from rng: without a seed, each response is a new sample, never reused
     _by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -69,6 +83,8 @@ class Plot:
             raise TypeError(f"plot {self.name!r}: give init and update, or draw")
         if self.draw is not None and (self.init or self.update):
             raise TypeError(f"plot {self.name!r}: give either init and update, or draw, not both")
+        if self.freshness is not None and not (self.freshness > 0):  # also refuses nan
+            raise ValueError(f"plot {self.name!r}: freshness must be > 0 seconds (FOREVER for good), or None")
         by_name = {}
         for param in self.params:
             if param.name in by_name:

@@ -52,6 +52,10 @@ class Settings:
     # How every PNG (stills, APNG frames, stream frames) is deflated: "fast" (ISA-L) or "small"
     # (libdeflate level 6). Both lossless; fast by measurement: README, "Choosing png_compression".
     png_compression: str = "fast"
+    # Bytes per process of encoded images kept for requests that may reuse them (response_cache.py):
+    # deterministic or seeded stills, for as long as their plot's freshness. 16 MiB hold about 300
+    # 1200x900 line charts (~50 kB each); one image over a quarter of it is not kept; 0: off.
+    response_cache_bytes: int = 16 * 2**20
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -72,6 +76,7 @@ class Settings:
             (self.max_stream_seconds >= 1, "max_stream_seconds", "must be >= 1"),
             (self.max_streams >= 0, "max_streams", "must be >= 0 (0 turns streams off)"),
             (self.pool_max_bytes >= 0, "pool_max_bytes", "must be >= 0"),
+            (self.response_cache_bytes >= 0, "response_cache_bytes", "must be >= 0 (0: off)"),
             # Finite, so that no request can wait or draw forever.
             (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),
             (0 < self.render_timeout < math.inf, "render_timeout", "must be > 0 and finite"),

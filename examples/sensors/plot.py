@@ -27,6 +27,10 @@ AXIS_STEP = {"minute": 3600, "hour": DAY, "day": DAY}
 VALUE_MARGIN = 0.05  # of the value range, added above and below
 FEW_POINTS = 60  # fewer buckets than this are marked, so that one alone still shows
 
+#: Seconds a picture may be reused for the same request: readings arrive while it is served, and a
+#: live page (refresh >= 1 s) must show them at its next tick.
+FRESHNESS = 1.0
+
 EVERY = {"minute": "mean per minute", "hour": "mean per hour", "day": "mean per day"}
 
 
@@ -118,6 +122,7 @@ def readings_plot(store, *, max_points: int) -> Plot:
         return ["time", f"{p.sensor} ({EVERY[p.every]})"], list(zip(instants, means.tolist()))
 
     return Plot("readings", params, init=init, update=update, check=check, data=data,
+                freshness=FRESHNESS, random=False,
                 title="$sensor readings",
                 description="A sensor's readings from the SQLite database, averaged per minute, hour or day.")
 

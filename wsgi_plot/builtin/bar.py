@@ -11,6 +11,7 @@ value axis follows them. No randomness: the same request gives the same bytes.
 import numpy as np
 
 from wsgi_plot import Param, ParameterError, Plot
+from wsgi_plot.plot import FOREVER
 
 from .series import LITERAL, NAMES_PARAM, TITLE_PARAM, add_legend, check_names, series_names, y_param
 
@@ -106,4 +107,5 @@ plot = Plot(
     description="Bars of the given values, one per label, given in the query or a JSON body; several series "
                 "grouped or stacked, named in a legend by names.",
     example={"labels": "apples,pears,plums", "values": "3,1,2"},
+    freshness=FOREVER, random=False,  # a picture of its parameters alone
 )

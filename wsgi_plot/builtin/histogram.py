@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.ticker import AutoLocator
 
 from wsgi_plot import Param, Plot
+from wsgi_plot.plot import FOREVER
 
 SPREAD = 4  # bins cover mean +- 4 standard deviations
 #: The static density limit over the tallest bar's expected height: the default n=1000 samples
@@ -91,4 +92,5 @@ plot = Plot(
     "histogram", PARAMS, init=init, update=update, data=data,
     title="histogram of $n normal samples",
     description="Histogram of n samples from Normal(mean, var); bar heights are densities.",
+    freshness=FOREVER,  # the same seed, the same sample
 )

@@ -4,10 +4,12 @@ Several series share x (``y=1,2,3&y=4,5,6``), named in a legend (``names=a,b``);
 or ISO 8601 dates and date-times, drawn on a date axis. The title, grid, names, the number of
 series and the kind of x are the static part; each request puts its data in and the limits follow
 them, so the axes are drawn again at the new limits, in the frozen layout (laid out again only
-when the new tick labels do not fit it). No randomness: the same request gives the same bytes.
+when the new tick labels change the margins). No randomness: the same request gives the same bytes.
 """
 
 from wsgi_plot import Param, Plot
+
+from wsgi_plot.plot import FOREVER
 
 from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, set_x_axis, x_values, xy_rows,
                      xy_shape, y_param)
@@ -54,4 +56,5 @@ plot = Plot(
     description="Lines through the values y (at positions x: numbers or dates), given in the query or a JSON body; "
                 "several series with y repeated, named in a legend by names.",
     example={"y": "3,1,4,1,5,9", "marker": "o"},
+    freshness=FOREVER, random=False,  # a picture of its parameters alone
 )

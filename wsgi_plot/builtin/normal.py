@@ -3,6 +3,7 @@
 import numpy as np
 
 from wsgi_plot import Param, Plot
+from wsgi_plot.plot import FOREVER
 
 SPREAD = 4  # static limits at mean +- 4 standard deviations; rarer outliers widen them
 
@@ -46,4 +47,5 @@ plot = Plot(
     "normal", PARAMS, init=init, update=update, data=data,
     title="random normal - $mean, $var",
     description="n points with x and y drawn from Normal(mean, var), var being the standard deviation.",
+    freshness=FOREVER,  # the same seed, the same sample
 )

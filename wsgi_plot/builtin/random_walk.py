@@ -3,6 +3,7 @@
 import numpy as np
 
 from wsgi_plot import Param, Plot
+from wsgi_plot.plot import FOREVER
 
 PARAMS = [
     Param("steps", int, 500, minimum=1, maximum=100_000, static=True, count=True, help="number of steps"),
@@ -44,4 +45,5 @@ plot = Plot(
     "random-walk", PARAMS, init=init, update=update, update_takes_frame=True, data=data,
     title="random walk of $steps steps",
     description="Position of a Gaussian random walk over a number of steps.",
+    freshness=FOREVER,  # the same seed, the same sample
 )

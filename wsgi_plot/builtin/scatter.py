@@ -6,6 +6,8 @@ the data with ``relim``, which a scatter collection escapes.
 """
 
 from wsgi_plot import Plot
+from wsgi_plot.plot import FOREVER
+
 
 from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, set_x_axis, x_values, xy_rows,
                      xy_shape, y_param)
@@ -39,4 +41,5 @@ plot = Plot(
     description="Points at (x, y), given in the query or a JSON body; several series with y repeated, "
                 "named in a legend by names.",
     example={"x": "1,2,3,4,5,6", "y": "3,1,4,1,5,9;2,7,1,8,2,8", "names": "pi,e"},
+    freshness=FOREVER, random=False,  # a picture of its parameters alone
 )
