@@ -8,7 +8,6 @@ the data with ``relim``, which a scatter collection escapes.
 from wsgi_plot import Plot
 from wsgi_plot.plot import FOREVER
 
-
 from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, set_x_axis, x_values, xy_rows,
                      xy_shape, y_param)
 
