@@ -64,3 +64,15 @@ def test_thumbnails_have_alt_text_and_a_dark_source(client):
     alts = re.findall(r'<img src="[^"]*" alt="([^"]*)"', html)
     assert len(alts) == len(default_registry()) + 1 and all(a.endswith(".") for a in alts)
     assert html.count('<source media="(prefers-color-scheme: dark)" srcset="') == len(alts)
+
+
+def test_a_page_of_a_random_plot_says_the_same_and_leaves_the_figure_as_it_was():
+    """The alt text of a seedless random plot names the axes as the plot sets them, whatever this
+    sample's outliers did to them, and reading it leaves the pooled figure at its static limits."""
+    client = Client(create_app(pool_size=1))
+    pages = {client.get("/normal/5_2?n=10000").get_data() for _ in range(8)}  # outliers widen the view
+    assert len(pages) == 1
+    seeded = client.get("/fig/5_2?n=10000&seed=3").data
+    for _ in range(5):
+        client.get("/normal/5_2?n=10000")
+    assert client.get("/fig/5_2?n=10000&seed=3").data == seeded

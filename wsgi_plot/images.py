@@ -229,9 +229,15 @@ class Images:
                 rng = np.random.default_rng(options.seed)
                 before = rng.bit_generator.state
                 lease.obj.update(values, rng)
-                # Without a seed the image draws other random numbers than these: say so, not their values.
+                # Without a seed the image draws other random numbers than these: say so, not their
+                # values, and describe the axes as the plot sets them, not as this sample widened them.
                 sample = options.seed is None and rng.bit_generator.state != before
-                return describe_figure(lease.obj.figure, fallback, sample=sample)
+                if sample:
+                    lease.obj.undo_widening()
+                try:
+                    return describe_figure(lease.obj.figure, fallback, sample=sample)
+                finally:
+                    lease.obj.undo_widening()  # nothing was drawn: the figure goes back as it was
         except PoolExhausted:
             return fallback
 

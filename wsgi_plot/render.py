@@ -217,6 +217,15 @@ class PreparedFigure:
             self._forget_static_part()
         self.widened = [axes for axes, artists in _by_axes(self.changing).items() if widen_to_fit(axes, artists)]
 
+    def undo_widening(self):
+        """Back to the static limits after an update that was not drawn (an alt text was read):
+        a widened view is for the one request that drew it."""
+        for axes in self.widened:
+            xlim, ylim = self.static_limits[axes]
+            axes.set_xlim(*xlim)
+            axes.set_ylim(*ylim)
+        self.widened = []
+
     def _keep_text_inside(self, moved) -> bool:
         """Lay out again if the new tick labels of ``moved`` axis objects change the margins (or
         collide); True if it did."""
@@ -281,14 +290,10 @@ class PreparedFigure:
                 yield
         finally:
             if self.widened:  # the saved background was drawn at the static limits and layout
-                for axes in self.widened:
-                    xlim, ylim = self.static_limits[axes]
-                    axes.set_xlim(*xlim)
-                    axes.set_ylim(*ylim)
+                self.undo_widening()
                 if relaid:
                     self.layout = lay_out(self.figure, self._engine, self._measure, previous=self.layout)
                     self.background = self.svg_static = None
-                self.widened = []
 
 
 def _painted(figure, changing, renderer):
