@@ -18,10 +18,6 @@ from .errors import ParameterError, PixelBudgetExceeded
 from .params import parse_int
 from .render import DRAW_LOCK, RenderTimeout
 
-#: Query options of the animated formats (apng, gif) and of streams, beside dpi, size and seed.
-ANIMATION_OPTION_NAMES = ("frames", "fps")
-STREAM_OPTION_NAMES = ("fps", "seconds")
-
 MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES = 2, 600, 30  # 600: a minute at 10 fps
 MAX_ANIMATION_FPS, DEFAULT_ANIMATION_FPS = 50, 10  # 50: GIF delays are hundredths; browsers clamp faster ones
 MAX_STREAM_FPS, DEFAULT_STREAM_FPS = 30, 2  # each frame is a full PNG sent to each client
@@ -44,9 +40,6 @@ class AnimationOptions:
     frames: int
     fps: int
 
-    def query(self) -> dict:
-        return {"frames": self.frames, "fps": self.fps}
-
 
 @dataclass(frozen=True)
 class StreamOptions:
@@ -56,9 +49,6 @@ class StreamOptions:
     @property
     def frames(self) -> int:
         return self.fps * self.seconds
-
-    def query(self) -> dict:
-        return {"fps": self.fps, "seconds": self.seconds}
 
 
 def _bounded_int(args, name: str, default: int, low: int, high: int) -> int:

@@ -23,10 +23,6 @@ MAX_NUMBER_CHARS = 40
 _FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z", re.ASCII)
 _INT_RE = re.compile(r"[+-]?[0-9]+\Z", re.ASCII)
 
-#: The same syntaxes, as the ECMA-262 regular expressions OpenAPI documents.
-FLOAT_PATTERN = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-INT_PATTERN = r"[+-]?[0-9]+"
-
 
 def parse_float(param: str, text: str) -> float:
     if len(text) > MAX_NUMBER_CHARS or not _FLOAT_RE.match(text):
