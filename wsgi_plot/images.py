@@ -15,11 +15,11 @@ from werkzeug.wrappers import Response
 
 from .animation import (CannotFinish, Frame, FrameSource, animate, animation_deadline, draw_frame, parse_animation_options,
                         parse_stream_options)
+from .describe import describe_figure
 from .errors import FormatNotFound, Overloaded, StreamsNeedThreads, TooMuchWork
 from .formats import FORMATS, build_formats
 from .options import OPTION_NAMES, parse_render_options
 from .pool import FigurePool, PoolExhausted
-from .describe import describe_figure
 from .render import DRAW_LOCK, PreparedFigure, RenderTimeout, prepared_figure_bytes, render
 from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
 from .response_cache import (KEY_ONLY_HEADER, ResponseCache, cache_headers, cache_key, expiry, key_only_response,
@@ -234,10 +234,9 @@ class Images:
                 sample = options.seed is None and rng.bit_generator.state != before
                 if sample:
                     lease.obj.undo_widening()
-                try:
-                    return describe_figure(lease.obj.figure, fallback, sample=sample)
-                finally:
-                    lease.obj.undo_widening()  # nothing was drawn: the figure goes back as it was
+                text = describe_figure(lease.obj.figure, fallback, sample=sample)
+                lease.obj.undo_widening()  # nothing is drawn: the figure goes back to the pool as it was
+                return text
         except PoolExhausted:
             return fallback
 

@@ -312,7 +312,7 @@ def _too_close(a, b, renderer) -> bool:
     """
     box_a, box_b = a.get_window_extent(renderer), b.get_window_extent(renderer)
     em = a.get_fontsize() * renderer.points_to_pixels(1)
-    if not box_a.expanded(1, 1).padded(LABEL_GAP_EM * em / 2).overlaps(box_b):
+    if not box_a.padded(LABEL_GAP_EM * em / 2).overlaps(box_b):
         return False  # apart even as upright boxes: the common case, and no text to measure
     if a.get_rotation() != b.get_rotation():
         return box_a.overlaps(box_b)

@@ -121,7 +121,7 @@ class PreparedFigure:
                 if plot.layout:
                     _out_of_layout(self.changing)
                     self.layout = lay_out(self.figure, self._engine, self._measure)
-                # Lay out ticks and titles so the overlay can be chosen; text sizes and positions
+                # Lay out ticks and titles so what the fast path paints can be chosen; text sizes and positions
                 # depend on the dpi, not on the canvas.
                 self.figure.draw(self._measure)
                 self.painted = _painted(self.figure, self.changing, self._measure)

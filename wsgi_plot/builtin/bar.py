@@ -13,7 +13,8 @@ import numpy as np
 from wsgi_plot import Param, ParameterError, Plot
 from wsgi_plot.plot import FOREVER
 
-from .series import LITERAL, NAMES_PARAM, TITLE_PARAM, add_legend, check_names, series_names, y_param
+from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, add_legend, check_names, follow_data, series_names,
+                     y_param)
 
 #: Each bar is a patch and each label a text, drawn one by one: 1,000 bars took 6-8 s to draw
 #: here, 200 about 1 s. The bound is on the bars of all series together; more labels than this
@@ -92,9 +93,7 @@ def update(artists, p, rng):
         if p.stacked:
             above += np.where(values >= 0, values, 0)
             below += np.where(values < 0, values, 0)
-    axes = artists[0][0].axes
-    axes.relim()  # the value axis follows this request's values, as a new ax.bar's would
-    axes.autoscale_view()
+    follow_data(artists[0][0].axes)
 
 
 def data(p, rng):

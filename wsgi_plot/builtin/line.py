@@ -11,8 +11,8 @@ from wsgi_plot import Param, Plot
 
 from wsgi_plot.plot import FOREVER
 
-from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, set_x_axis, x_values, xy_rows,
-                     xy_shape, y_param)
+from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, follow_data, set_x_axis,
+                     x_values, xy_rows, xy_shape, y_param)
 
 MARKERS = {"none": "no marker", "o": "circle", "s": "square", "^": "triangle", ".": "point"}
 
@@ -42,17 +42,11 @@ def update(artists, p, rng):
         marker = "o" if p.marker == "none" and len(series) == 1 else ("None" if p.marker == "none" else p.marker)
         line.set_data(x_values(p, series), series)
         line.set_marker(marker)
-    axes = artists[0].axes
-    axes.relim()  # the limits follow this request's data, as a new ax.plot's would
-    axes.autoscale_view()
-
-
-def data(p, rng):
-    return xy_rows(p)
+    follow_data(artists[0].axes)
 
 
 plot = Plot(
-    "line", PARAMS, init=init, update=update, check=check_xy, shape=xy_shape, data=data, title="line chart",
+    "line", PARAMS, init=init, update=update, check=check_xy, shape=xy_shape, data=xy_rows, title="line chart",
     description="Lines through the values y (at positions x: numbers or dates), given in the query or a JSON body; "
                 "several series with y repeated, named in a legend by names.",
     example={"y": "3,1,4,1,5,9", "marker": "o"},

@@ -8,8 +8,8 @@ the data with ``relim``, which a scatter collection escapes.
 from wsgi_plot import Plot
 from wsgi_plot.plot import FOREVER
 
-from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, set_x_axis, x_values, xy_rows,
-                     xy_shape, y_param)
+from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, follow_data, set_x_axis,
+                     x_values, xy_rows, xy_shape, y_param)
 
 PARAMS = [y_param(), X_PARAM, NAMES_PARAM, TITLE_PARAM]
 
@@ -26,17 +26,11 @@ def init(fig, p):
 def update(artists, p, rng):
     for points, series in zip(artists, p.y):
         points.set_data(x_values(p, series), series)
-    axes = artists[0].axes
-    axes.relim()
-    axes.autoscale_view()
-
-
-def data(p, rng):
-    return xy_rows(p)
+    follow_data(artists[0].axes)
 
 
 plot = Plot(
-    "scatter", PARAMS, init=init, update=update, check=check_xy, shape=xy_shape, data=data, title="scatter chart",
+    "scatter", PARAMS, init=init, update=update, check=check_xy, shape=xy_shape, data=xy_rows, title="scatter chart",
     description="Points at (x, y), given in the query or a JSON body; several series with y repeated, "
                 "named in a legend by names.",
     example={"x": "1,2,3,4,5,6", "y": "3,1,4,1,5,9;2,7,1,8,2,8", "names": "pi,e"},

@@ -112,8 +112,15 @@ def series_names(p, series_param="y") -> list[str]:
     return [series_param] if count == 1 else [f"{series_param}{i}" for i in range(1, count + 1)]
 
 
-def xy_rows(p):
-    """CSV columns and rows of the x values and every series: the request's data as drawn."""
+def follow_data(axes):
+    """The limits follow this request's data, as a new ``ax.plot`` or ``ax.bar`` would set them."""
+    axes.relim()
+    axes.autoscale_view()
+
+
+def xy_rows(p, rng=None):
+    """CSV columns and rows of the x values and every series: the request's data as drawn (the
+    ``data`` hook of line and scatter: no random numbers)."""
     columns = ["x"] + series_names(p)
     length = max(len(series) for series in p.y)
     x = range(length) if p.x is None else p.x
