@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import health
 from .animation import frames_that_fit
-from .errors import ParameterError, PathNotFound, error_response, one_line
+from .errors import MethodNotAllowedHere, ParameterError, PathNotFound, error_response, one_line
 from .formats import FORMAT_OPTION_NAMES, FORMATS, parse_format
 from .images import Images
 from .metrics import create_metrics
@@ -116,8 +116,7 @@ class PlotApp:
                 if exc.code == 404:
                     raise PathNotFound(request.path[:100]) from None
                 if exc.code == 405:
-                    exc.description = f"method {request.method[:20]!r} not allowed; use {', '.join(exc.valid_methods)}"
-                    exc.param = "method"  # what the client got wrong, as JSON errors name it
+                    raise MethodNotAllowedHere(request.method, list(exc.valid_methods or ())) from None
                 raise
             request.url_adapter = adapter
             request.route = rule.rule  # the metrics label: bounded, unlike the path

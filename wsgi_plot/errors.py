@@ -7,56 +7,86 @@ client's ``Accept`` header prefers it; never HTML and never a traceback.
 import json
 import re
 
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge, ServiceUnavailable
+from werkzeug.exceptions import (BadRequest, HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge,
+                                 ServiceUnavailable)
 from werkzeug.wrappers import Response
 
 
-class ParameterError(BadRequest):
+class PlotError(HTTPException):
+    """The one family of errors this app raises for a request: what the client got wrong
+    (``param``: the parameter, ``"path"``, ``"method"``, ``"body"``; None for capacity) and, for a
+    refusal worth retrying, after how many seconds (``retry_after``: the Retry-After header).
+
+    Each subclass is also the werkzeug exception of its status (``BadRequest``, ``NotFound``...),
+    so a host app's handlers for those catch it as well.
+    """
+
+    def __init__(self, message: str, *, param: str | None = None, retry_after: int | None = None):
+        super().__init__(description=message)  # by name: MethodNotAllowed takes valid_methods first
+        self.param = param
+        self.retry_after = retry_after
+
+    def get_headers(self, environ=None, scope=None) -> list[tuple[str, str]]:
+        headers = [(k, v) for k, v in super().get_headers(environ, scope) if k.lower() != "retry-after"]
+        if self.retry_after:
+            headers.append(("Retry-After", str(self.retry_after)))
+        return headers
+
+
+class ParameterError(PlotError, BadRequest):
     """A request parameter is malformed or out of range (400)."""
 
     def __init__(self, param: str, message: str):
-        super().__init__(f"{param}: {message}")
-        self.param = param
+        super().__init__(f"{param}: {message}", param=param)
         self.message = message  # without the name, for a list to say which item
 
 
-class PixelBudgetExceeded(RequestEntityTooLarge):
+class PixelBudgetExceeded(PlotError, RequestEntityTooLarge):
     """The requested image would need more pixels than the budget allows (413)."""
 
     def __init__(self, param: str, message: str):
-        super().__init__(f"{param}: {message}")
-        self.param = param
+        super().__init__(f"{param}: {message}", param=param)
 
 
-class PathNotFound(NotFound):
+class TooMuchWork(PlotError, RequestEntityTooLarge):
+    """The request would take longer than this server lets a request run (413 naming what to lower)."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(f"{param}: {message}", param=param)
+
+
+class PathNotFound(PlotError, NotFound):
     def __init__(self, path: str, message: str = "no such page"):
-        super().__init__(f"path {path!r}: {message}")
-        self.param = "path"
+        super().__init__(f"path {path!r}: {message}", param="path")
 
 
-class FormatNotFound(NotFound):
+class FormatNotFound(PlotError, NotFound):
     """A format this plot cannot give (a user plot without a data hook has no CSV)."""
 
     def __init__(self, fmt: str, plot: str, message: str):
-        super().__init__(f"format {fmt!r}: plot {plot!r} {message}")
-        self.param = "format"
+        super().__init__(f"format {fmt!r}: plot {plot!r} {message}", param="format")
 
 
-class Overloaded(ServiceUnavailable):
-    """No figure became free in time, or a render ran past its deadline (503)."""
+class MethodNotAllowedHere(PlotError, MethodNotAllowed):
+    """A method the route does not take (405 with Allow)."""
+
+    def __init__(self, method: str, valid_methods: list[str]):
+        super().__init__(f"method {method[:20]!r} not allowed; use {', '.join(valid_methods)}", param="method")
+        self.valid_methods = valid_methods
+
+
+class Overloaded(PlotError, ServiceUnavailable):
+    """No figure became free in time, or a render ran past its deadline (503 with Retry-After)."""
 
     def __init__(self, message: str, retry_after: int = 1):
-        super().__init__(message)
-        self.param = None
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after)
 
 
-class ServiceUnavailableHere(ServiceUnavailable):
+class ServiceUnavailableHere(PlotError, ServiceUnavailable):
     """What this server cannot do however long one waits (503, no Retry-After: retrying would not help)."""
 
     def __init__(self, message: str):
         super().__init__(message)
-        self.param = None
 
 
 class StreamsNeedThreads(ServiceUnavailableHere):
@@ -66,14 +96,6 @@ class StreamsNeedThreads(ServiceUnavailableHere):
         spare = "" if threads is None else f"; this process has {threads} thread(s) and keeps one for other requests"
         super().__init__("live streams hold a connection open, so they need a threaded server with a thread "
                          f"to spare; run gunicorn -k gthread --threads N (or uWSGI with --threads N), N >= 2{spare}")
-
-
-class TooMuchWork(RequestEntityTooLarge):
-    """The request would take longer than this server lets a request run (413 naming what to lower)."""
-
-    def __init__(self, param: str, message: str):
-        super().__init__(f"{param}: {message}")
-        self.param = param
 
 
 #: C0 and C1 control characters and DEL, and the Unicode line and paragraph separators: each would
@@ -94,13 +116,14 @@ def _wants_json(request) -> bool:
 
 
 def error_response(exc: HTTPException, environ=None, request=None) -> Response:
-    """The response for ``exc``: its status, headers such as ``Allow``, a one-line body."""
+    """The response for ``exc``: its status, headers such as ``Allow`` and ``Retry-After``, a one-line body.
+
+    ``exc`` is one of ours (:class:`PlotError`, naming the parameter) or any other werkzeug exception
+    (a host's, or werkzeug's own), whose body names none."""
     message = one_line(exc.description or exc.name)
-    # werkzeug's 503 (and 429) add Retry-After themselves from ``retry_after``: once is enough.
     headers = [(k, v) for k, v in exc.get_headers(environ) if k.lower() != "content-type"]
-    if getattr(exc, "retry_after", None) and not any(k.lower() == "retry-after" for k, _ in headers):
-        headers.append(("Retry-After", str(exc.retry_after)))
     if _wants_json(request):
-        body = {"status": exc.code, "message": message, "param": getattr(exc, "param", None)}
+        param = exc.param if isinstance(exc, PlotError) else None
+        body = {"status": exc.code, "message": message, "param": param}
         return Response(json.dumps({"error": body}) + "\n", exc.code, headers, mimetype="application/json")
     return Response(f"{exc.code} {exc.name}: {message}\n", exc.code, headers, mimetype="text/plain")

@@ -13,7 +13,7 @@ import json
 
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from .errors import ParameterError, one_line
+from .errors import ParameterError, PlotError, one_line
 from .options import json_option_text
 
 #: What a POST body must be.
@@ -26,24 +26,21 @@ class RequestArgs(dict):
     from_json = False
 
 
-class BodyTooLarge(RequestEntityTooLarge):
+class BodyTooLarge(PlotError, RequestEntityTooLarge):
     def __init__(self, limit: int):
-        super().__init__(f"body: larger than the limit of {limit} bytes (max_body_bytes)")
-        self.param = "body"
+        super().__init__(f"body: larger than the limit of {limit} bytes (max_body_bytes)", param="body")
 
 
-class BodyNotJSON(UnsupportedMediaType):
+class BodyNotJSON(PlotError, UnsupportedMediaType):
     def __init__(self, mimetype: str):
-        super().__init__(f"body: Content-Type must be {JSON_MEDIA_TYPE}, got {mimetype[:60]!r}")
-        self.param = "body"
+        super().__init__(f"body: Content-Type must be {JSON_MEDIA_TYPE}, got {mimetype[:60]!r}", param="body")
 
 
-class BodyEncoded(UnsupportedMediaType):
+class BodyEncoded(PlotError, UnsupportedMediaType):
     """A compressed body: JSON is read as sent, never decompressed (a small gzip can expand a thousandfold)."""
 
     def __init__(self, how: str):
-        super().__init__(f"body: {how}; send the JSON uncompressed (Content-Encoding: identity)")
-        self.param = "body"
+        super().__init__(f"body: {how}; send the JSON uncompressed (Content-Encoding: identity)", param="body")
 
 
 #: The first bytes of a gzip stream (RFC 1952): a compressed body sent without Content-Encoding.
