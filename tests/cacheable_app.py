@@ -18,4 +18,4 @@ class OneHourCache:
         return self.app(environ, cacheable_start_response)
 
 
-app = OneHourCache(PlotApp(default_registry(), Settings()))
+app = OneHourCache(PlotApp(default_registry(), Settings()).wsgi_app)  # wsgi_app: the app without its middleware

@@ -181,7 +181,7 @@ def test_budget_at_its_bound():
     client = Client(app)
     refused = client.get(f"/plot/normal.gif?frames=4&{SMALL}")
     assert refused.status_code == 413 and refused.data.startswith(b"413 Request Entity Too Large: frames:")
-    assert app.app.pool.size == 0  # refused before a figure was even prepared
+    assert app.pool.size == 0  # refused before a figure was even prepared
     assert client.get(f"/plot/normal.gif?frames=3&{SMALL}").status_code == 200
 
 
@@ -198,7 +198,7 @@ def test_an_animation_past_its_deadline_is_503_and_frees_its_figure():
     client = Client(app)
     response = client.get(f"/plot/normal.apng?frames=3&{SMALL}")
     assert response.status_code == 503 and response.headers["Retry-After"]
-    assert app.app.pool.in_use == 0
+    assert app.pool.in_use == 0
 
 
 def test_frames_that_do_not_change_stay_the_same():
@@ -270,4 +270,4 @@ def test_an_animation_the_worker_timeout_cannot_hold_is_413_naming_frames_at_onc
     assert error["param"] == "frames" and "within the 24 s this server allows" in error["message"]
     assert "at most 1" in error["message"]  # about 120 frames of 0.2 s fit in 24 s
     assert elapsed < 10  # refused after the first frames, not at the deadline (600 x 0.2 s = 120 s)
-    assert app.app.pool.in_use == 0
+    assert app.pool.in_use == 0

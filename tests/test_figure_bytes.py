@@ -100,7 +100,7 @@ def test_a_large_png_is_served_at_its_size_and_not_kept():
     app = create_app(warm=False)
     response = Client(app).get("/fig/5_2?size=10.4x8.5")
     assert response.status_code == 200 and decode_png(response.data).size == (3120, 2550)
-    assert app.app.pool.size == 0 and app.app.pool.nbytes == 0
+    assert app.pool.size == 0 and app.pool.nbytes == 0
 
 
 def test_pool_bytes_stay_within_the_setting_and_evictions_are_counted():
@@ -109,8 +109,8 @@ def test_pool_bytes_stay_within_the_setting_and_evictions_are_counted():
     client = Client(app)
     for mean in range(6):
         assert client.get(f"/fig/{mean}_2").status_code == 200
-        assert app.app.pool.nbytes <= budget
-    assert app.app.pool.size == 4
+        assert app.pool.nbytes <= budget
+    assert app.pool.size == 4
     metrics = client.get("/metrics").text
     assert "wsgi_plot_pool_evictions_total 2.0" in metrics
-    assert float(re.search(r"^wsgi_plot_pool_bytes (\S+)$", metrics, re.M).group(1)) == app.app.pool.nbytes
+    assert float(re.search(r"^wsgi_plot_pool_bytes (\S+)$", metrics, re.M).group(1)) == app.pool.nbytes

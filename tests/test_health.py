@@ -20,7 +20,7 @@ def test_liveness_is_json_and_draws_nothing(plot_app):
     response = Client(plot_app).get("/healthz")
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.get_json() == {"status": "ok"}
-    assert plot_app.app.pool.size == 0
+    assert plot_app.pool.size == 0
 
 
 def test_readiness_draws_through_the_pool_and_reports_versions(plot_app):
@@ -32,14 +32,14 @@ def test_readiness_draws_through_the_pool_and_reports_versions(plot_app):
         "wsgi_plot": wsgi_plot.__version__, "matplotlib": matplotlib.__version__, "numpy": numpy.__version__,
         "werkzeug": importlib.metadata.version("werkzeug"),
     }
-    assert plot_app.app.pool.size == 1 and plot_app.app.pool.in_use == 0
+    assert plot_app.pool.size == 1 and plot_app.pool.in_use == 0
     Client(plot_app).get("/readyz")
-    assert plot_app.app.pool.size == 1  # later probes reuse the probe's figure
+    assert plot_app.pool.size == 1  # later probes reuse the probe's figure
 
 
 def test_with_every_figure_busy_only_readiness_fails(plot_app):
     client = Client(plot_app)
-    with plot_app.app.pool.checkout("held by a slow request", object):
+    with plot_app.pool.checkout("held by a slow request", object):
         ready = client.get("/readyz")
         live = client.get("/healthz")
     assert ready.status_code == 503 and ready.mimetype == "application/json"

@@ -54,7 +54,7 @@ def registry_with(slow: SlowPlot) -> PlotRegistry:
 def test_no_free_figure_within_the_timeout_is_503_with_retry_after():
     slow = SlowPlot(hold=True)
     app = create_app(registry=registry_with(slow), pool_size=1, pool_timeout=0.3)
-    pool = app.app.pool
+    pool = app.pool
     with threaded_server(app) as base:
         holder = threading.Thread(target=lambda: results.append(get(base + "/plot/slow.png?dpi=20")))
         results = []
@@ -91,7 +91,7 @@ def test_a_render_past_its_deadline_is_503_and_its_figure_is_dropped():
     slow = SlowPlot(hold=True)
     # Generous: the ordinary render below must fit in it on a busy machine.
     app = create_app(registry=registry_with(slow), pool_size=2, render_timeout=2.0)
-    pool = app.app.pool
+    pool = app.pool
     with threaded_server(app) as base:
         answers = []
         request = threading.Thread(target=lambda: answers.append(get(base + "/plot/slow.png?dpi=20")))
@@ -115,7 +115,7 @@ def test_a_render_past_its_deadline_is_503_and_its_figure_is_dropped():
 def test_concurrent_requests_never_exceed_the_pool(pool_size):
     sizes = []
     app = create_app(pool_size=pool_size, pool_timeout=10)
-    pool = app.app.pool
+    pool = app.pool
     with threaded_server(app) as base:
         def fetch_some(i):
             for _ in range(3):
@@ -139,7 +139,7 @@ def test_a_request_past_its_deadline_before_drawing_is_not_drawn_and_keeps_its_f
     draws = []
     plot = Plot("counted", draw=lambda fig, p, rng: draws.append(1))
     app = create_app(registry=PlotRegistry([plot]), pool_size=1, render_timeout=2.0)  # the last render must fit
-    pool = app.app.pool
+    pool = app.pool
     responses = []
     request = threading.Thread(target=lambda: responses.append(Client(app).get("/plot/counted.png?dpi=20")))
     with DRAW_LOCK:  # held by this thread, as a host app's long draw would hold it

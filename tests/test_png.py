@@ -123,6 +123,6 @@ def test_stream_frames_use_the_setting(clients):
 def test_the_app_binds_the_setting_into_every_png_writer():
     app = create_app(png_compression="fast")  # warm-up and /readyz draw through the same formats
     assert Client(app).get("/readyz").status_code == 200
-    formats = app.app.images.formats
+    formats = app.images.formats
     assert formats["png"].encode.keywords == formats["stream"].encode.keywords == {"compression": "fast"}
     assert formats["apng"].writer(2, 10, 72).compression == "fast"

@@ -104,7 +104,7 @@ def test_vector_saves_between_two_pngs_leave_the_pooled_figure_as_new(plot_name,
     for fmt in ("pdf", "svg"):
         assert client.get(f"/plot/{plot_name}.{fmt}?{query}&seed={outlier_seed()}&dpi=100").status_code == 200
     assert client.get(png).data == first
-    assert app.app.pool.size == 1  # one figure served all four
+    assert app.pool.size == 1  # one figure served all four
     assert Client(create_app(pool_size=1)).get(png).data == first
 
 

@@ -25,11 +25,11 @@ class Clock:
 
 
 def renders(app) -> float:
-    return app.app.metrics.registry.get_sample_value("wsgi_plot_render_seconds_count", {"format": "png"}) or 0.0
+    return app.metrics.registry.get_sample_value("wsgi_plot_render_seconds_count", {"format": "png"}) or 0.0
 
 
 def sample(app, name) -> float:
-    return app.app.metrics.registry.get_sample_value(name) or 0.0
+    return app.metrics.registry.get_sample_value(name) or 0.0
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_the_byte_bound_holds_under_10000_distinct_urls():
     app = create_app(registry=PlotRegistry([dot]), response_cache_bytes=bound, default_dpi=10,
                      default_size="0.5x0.5", warm=False)
     client = Client(app)
-    cache = app.app.images.cache
+    cache = app.images.cache
     most = 0
     for i in range(10_000):
         response = client.get(f"/plot/dot.png?v={i}")
@@ -138,7 +138,7 @@ def test_the_bound_at_zero_turns_the_cache_off():
     app = create_app(response_cache_bytes=0, default_dpi=30)
     client = Client(app)
     responses = [client.get("/plot/line.png?y=1,2") for _ in range(2)]
-    assert renders(app) == 2 and app.app.images.cache is None
+    assert renders(app) == 2 and app.images.cache is None
     assert responses[1].headers["X-Accel-Expires"] == str(365 * 86400)  # a front may still keep it
 
 

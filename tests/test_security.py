@@ -62,7 +62,7 @@ def test_server_errors_and_overload_have_nosniff_too():
     client = Client(create_app(registry=PlotRegistry([Plot("broken", draw=broken)])))
     assert client.get("/plot/broken.png").headers["X-Content-Type-Options"] == "nosniff"
     busy = create_app(pool_size=1, pool_timeout=0)
-    with busy.app.pool.checkout("held", object):
+    with busy.pool.checkout("held", object):
         response = Client(busy).get("/fig/5_2?dpi=20")
     assert response.status_code == 503 and response.headers["X-Content-Type-Options"] == "nosniff"
 

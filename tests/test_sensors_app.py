@@ -75,7 +75,7 @@ def test_the_gunicorn_target_reads_the_variable(db_path, tmp_path):
     import sys
 
     from .servers import ROOT
-    code = "import examples.sensors as s; print(sorted(p.name for p in s.app.app.registry))"
+    code = "import examples.sensors as s; print(sorted(p.name for p in s.app.registry))"
     ok = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                         env={"SENSORS_DB": str(db_path), "PATH": "/usr/bin:/bin"})
     assert ok.returncode == 0, ok.stderr
@@ -215,7 +215,7 @@ def test_a_database_deleted_while_serving_is_503_and_not_ready_until_it_is_back(
 def test_refused_ranges_cost_no_figure(db_path):
     """Range errors are found when the request is parsed, before a figure is taken from the pool."""
     app = build_app(db_path, environ={}, max_points=1440, pool_size=2)
-    client, pool = Client(app), app.app.pool
+    client, pool = Client(app), app.pool
     assert get(client, f"/plot/readings.png?{SMALL}").status_code == 200
     assert pool.size == 1
     for query in ("start=2020-01-01T00:00Z&end=2020-01-02T00:00Z", "start=2026-02-01T00:00Z&end=2026-03-01T00:00Z",
@@ -262,7 +262,7 @@ def test_pooled_figure_matches_a_full_draw_as_its_time_axis_moves(app):
     """The static part is drawn again when a request's range moves the axes, and reused when it
     does not: the fast path equals a full draw of the same figure, window after window, and no
     tick label of a moved axis leaves the picture (the layout is checked before each draw)."""
-    plot = app.app._plot("readings")
+    plot = app._plot("readings")
     windows = ["", "end=2026-03-01T06:00Z", "end=2026-03-01T06:30Z", "", "start=2026-02-27T00:00Z&every=hour",
                "end=2026-02-28T23:00Z&grid=true"]
     values = [plot.parse(dict(pair.split("=") for pair in query.split("&") if pair)) for query in windows]

@@ -49,7 +49,7 @@ def test_a_single_threaded_server_gets_503_at_once_saying_how_to_run_streams():
     assert response.status_code == 503
     assert "gunicorn -k gthread --threads N" in response.get_data(as_text=True)
     assert "Retry-After" not in response.headers  # retrying the same server would not help
-    assert app.app.pool.size == 0  # nothing drawn
+    assert app.pool.size == 0  # nothing drawn
 
 
 @pytest.mark.parametrize("query, param", [
@@ -80,15 +80,15 @@ def test_max_streams_then_503_with_retry_after_until_one_closes():
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
     assert "max_streams" in refused.get_data(as_text=True)
     assert client.get(f"/plot/normal.png?{SMALL}").status_code == 200  # images are still served
-    assert app.app.images.streams.active == 2
+    assert app.images.streams.active == 2
     open_streams[0].close()  # what a server does when the client goes away
-    assert app.app.images.streams.active == 1
-    assert app.app.pool.in_use == 0  # a figure is held only while a frame is drawn
+    assert app.images.streams.active == 1
+    assert app.pool.in_use == 0  # a figure is held only while a frame is drawn
     again = client.get(url, environ_overrides=THREADED, buffered=False)
     assert again.status_code == 200
     again.close()
     open_streams[1].close()
-    assert app.app.images.streams.active == 0
+    assert app.images.streams.active == 0
 
 
 def test_no_streams_when_max_streams_is_zero():
@@ -268,7 +268,7 @@ def test_streams_never_take_the_last_thread(threads, admitted):
         assert "Retry-After" not in answers[-1].headers and "thread" in answers[-1].get_data(as_text=True)
     for answer in answers:
         answer.close()
-    assert app.app.images.streams.active == 0
+    assert app.images.streams.active == 0
 
 
 def test_stream_slots_report_changes():

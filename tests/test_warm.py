@@ -18,38 +18,38 @@ WARM_FIGURES = 8
 
 def test_warm_prepares_the_default_figures_once():
     app = create_app()
-    assert app.app.pool.size == 0 and not app.app.warmed  # creating the app draws nothing
+    assert app.pool.size == 0 and not app.warmed  # creating the app draws nothing
     assert warm(app) is True
-    assert app.app.pool.size == WARM_FIGURES and app.app.warmed
+    assert app.pool.size == WARM_FIGURES and app.warmed
     warm(app)
-    assert app.app.pool.size == WARM_FIGURES
+    assert app.pool.size == WARM_FIGURES
     for url in ("/fig/5_2", "/plot/normal.png", "/plot/histogram.png", "/plot/random-walk.png"):
         assert Client(app).get(url).status_code == 200
-    assert app.app.pool.size == WARM_FIGURES  # each found its figure: none was built
+    assert app.pool.size == WARM_FIGURES  # each found its figure: none was built
 
 
 def test_first_readyz_warms_an_app_no_server_hook_warmed():
     app = create_app()
     client = Client(app)
     assert client.get("/readyz").status_code == 200
-    assert app.app.pool.size == WARM_FIGURES
+    assert app.pool.size == WARM_FIGURES
     first = client.get("/fig/5_2")
-    assert first.status_code == 200 and app.app.pool.size == WARM_FIGURES  # reused, none built
+    assert first.status_code == 200 and app.pool.size == WARM_FIGURES  # reused, none built
 
 
 def test_warm_off_prepares_nothing():
     app = create_app(warm=False)
     assert Client(app).get("/readyz").status_code == 200
-    assert app.app.pool.size == 1  # the probe's figure only
+    assert app.pool.size == 1  # the probe's figure only
 
 
 def test_warm_stays_within_the_pool_and_never_evicts():
     app = create_app(pool_size=3)
     warm(app)
-    assert app.app.pool.size == 3
+    assert app.pool.size == 3
     app = create_app(pool_max_bytes=20 * 2**20)  # a 1200x900 figure is over a quarter of it: never kept
     warm(app)
-    assert app.app.pool.size == 1 and app.app.warmed  # the probe's figure only; nothing drawn to be dropped
+    assert app.pool.size == 1 and app.warmed  # the probe's figure only; nothing drawn to be dropped
 
 
 def test_a_plot_broken_at_its_defaults_does_not_stop_warming(caplog):
@@ -61,13 +61,13 @@ def test_a_plot_broken_at_its_defaults_does_not_stop_warming(caplog):
                                   update=lambda artists, p, rng: artists[0].set_data([0, 1], [0, p.x]))])
     app = create_app(registry=registry)
     warm(app)
-    assert app.app.warmed and app.app.pool.size == 2  # the probe and "fine"
+    assert app.warmed and app.pool.size == 2  # the probe and "fine"
     assert "could not prepare plot 'broken'" in caplog.text
 
 
 def test_warm_finds_the_app_through_middleware_and_ignores_other_apps():
     app = create_app()
-    assert warm(NoCacheMiddleware(app)) is True and app.app.pool.size == WARM_FIGURES
+    assert warm(NoCacheMiddleware(app)) is True and app.pool.size == WARM_FIGURES
     assert warm(lambda environ, start_response: []) is False
 
 

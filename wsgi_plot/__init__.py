@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotRegistry", "PlotApp",
+__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotError", "PlotRegistry", "PlotApp",
            "Settings", "default_registry", "app"]
 
 #: Public names and the modules that define them, imported on first use (PEP 562). A server's
@@ -18,6 +18,7 @@ _LAZY = {
     "NoCacheMiddleware": "middleware",
     "Param": "params",
     "ParameterError": "errors",
+    "PlotError": "errors",
     "Plot": "plot",
     "PlotRegistry": "plot",
     "Settings": "settings",
@@ -25,7 +26,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .application import PlotApp, create_app, warm
-    from .errors import ParameterError
+    from .errors import ParameterError, PlotError
     from .middleware import NoCacheMiddleware
     from .params import Param
     from .plot import Plot, PlotRegistry

@@ -51,7 +51,12 @@ SINGLE_OPTIONS = OPTION_NAMES + FORMAT_OPTION_NAMES
 
 
 class PlotApp:
-    """Serves a registry's plots as images and pages."""
+    """Serves a registry's plots as images and pages: the WSGI application :func:`create_app` returns.
+
+    Its middleware is inside it, as a Starlette app's is: calling it runs
+    :class:`NoCacheMiddleware` around :meth:`wsgi_app`, the app alone (which, as in Flask, is
+    what to call to serve without the middleware, or to wrap with another).
+    """
 
     def __init__(self, registry, settings: Settings, ready_checks=()):
         self.registry = registry
@@ -81,11 +86,12 @@ class PlotApp:
         if settings.metrics:
             rules.append(Rule("/metrics", endpoint="metrics", methods=["GET"]))
         self.url_map = Map(rules, strict_slashes=True)
+        self._with_middleware = NoCacheMiddleware(self.wsgi_app)
 
     # -- WSGI ---------------------------------------------------------------
 
     def __call__(self, environ, start_response):
-        return self.wsgi_app(environ, start_response)
+        return self._with_middleware(environ, start_response)
 
     def wsgi_app(self, environ, start_response):
         request = Request(environ)
@@ -305,8 +311,8 @@ class PlotApp:
 
 
 def find_plot_app(application) -> "PlotApp | None":
-    """The :class:`PlotApp` in ``application``: :func:`create_app`'s result, a PlotApp, or a
-    middleware wrapping one as ``.app``; None when there is none."""
+    """The :class:`PlotApp` in ``application``: :func:`create_app`'s result, or a middleware
+    wrapping one as ``.app`` (as werkzeug's and ours keep it); None when there is none."""
     for _ in range(10):  # a few middleware layers at most; never loop on a cycle
         if isinstance(application, PlotApp):
             return application
@@ -326,8 +332,8 @@ def warm(application) -> bool:
     return True
 
 
-def create_app(*, registry=None, ready_checks=(), **settings):
-    """The wsgi_plot WSGI application, wrapped in the no-cache middleware.
+def create_app(*, registry=None, ready_checks=(), **settings) -> PlotApp:
+    """The wsgi_plot WSGI application (a :class:`PlotApp`, its no-cache middleware inside).
 
     ``settings`` are :class:`Settings` fields; those not given are read from
     ``WSGI_PLOT_<NAME>`` environment variables, then defaults. ``ready_checks``: callables
@@ -337,7 +343,7 @@ def create_app(*, registry=None, ready_checks=(), **settings):
         from .builtin import default_registry
 
         registry = default_registry()
-    return NoCacheMiddleware(PlotApp(registry, Settings.from_environ(settings), ready_checks))
+    return PlotApp(registry, Settings.from_environ(settings), ready_checks)
 
 
 def _html_response(html: str, live: bool = False) -> Response:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from werkzeug.exceptions import NotFound
 
-from wsgi_plot import Param, ParameterError, Plot
+from wsgi_plot import Param, ParameterError, Plot, PlotError
 from wsgi_plot.errors import Overloaded
 
 from .query import BUCKETS, DatabaseBusy, DatabaseUnavailable, TooManyPoints, check_bucket_count
@@ -34,12 +34,11 @@ FRESHNESS = 1.0
 EVERY = {"minute": "mean per minute", "hour": "mean per hour", "day": "mean per day"}
 
 
-class NoReadings(NotFound):
-    """The sensor has no readings in the range asked for (404)."""
+class NoReadings(PlotError, NotFound):
+    """The sensor has no readings in the range asked for (404 naming ``sensor``)."""
 
     def __init__(self, sensor: str, start: int, end: int):
-        super().__init__(f"no readings of sensor {sensor!r} between {_iso(start)} and {_iso(end)}")
-        self.param = "sensor"
+        super().__init__(f"no readings of sensor {sensor!r} between {_iso(start)} and {_iso(end)}", param="sensor")
 
 
 def readings_plot(store, *, max_points: int) -> Plot:
