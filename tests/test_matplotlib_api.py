@@ -12,6 +12,10 @@ from matplotlib.figure import Figure
 from werkzeug.test import Client
 
 from wsgi_plot import Plot, PlotRegistry, create_app
+from matplotlib.text import Text
+
+from wsgi_plot import mpl_compat
+from wsgi_plot.mpl_compat import LAYOUT_COLLAPSED_WARNING, forget_renderer
 from wsgi_plot.render import DRAW_LOCK, _above, _svg_layer
 
 
@@ -140,3 +144,74 @@ def test_the_layout_engine_asks_the_canvas_for_its_renderer():
     figure.get_layout_engine().execute(figure)
     assert asked
     assert getattr(canvas, "renderer", None) is None  # no full-size renderer was made
+
+
+def test_dropping_the_renderer_frees_the_canvas_pixels():
+    """mpl_compat.forget_renderer: ``FigureCanvasAgg._lastKey`` and ``Text._renderer`` are what keep
+    the Agg renderer (the figure's pixels) alive after a draw; a later draw makes a new one."""
+    import gc
+    import weakref
+
+    figure = Figure(figsize=(2, 2), dpi=50)
+    canvas = FigureCanvasAgg(figure)
+    text = figure.add_subplot().set_title("title")
+    canvas.draw()
+    assert canvas._lastKey is not None and text._renderer is canvas.renderer
+    renderer = weakref.ref(canvas.renderer)
+    gc.disable()  # freed by reference counting, not by a collection
+    try:
+        forget_renderer(canvas, figure.findobj(Text) + [t.label1 for t in figure.axes[0].xaxis.majorTicks])
+        assert renderer() is None or not [r for r in gc.get_referrers(renderer()) if r is not None]
+    finally:
+        gc.enable()
+    canvas.draw()  # draws again with a new renderer
+    assert canvas.get_renderer() is not None
+
+
+def test_the_layout_engine_warns_with_the_texts_layout_listens_for():
+    """mpl_compat.LAYOUT_COLLAPSED_WARNING: the only way matplotlib says the axes got no room."""
+    import warnings
+
+    figure = Figure(figsize=(0.5, 0.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.set_title("a title far longer than the figure is wide")
+    axes.set_ylabel("a label far longer than the figure is high")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure.get_layout_engine().execute(figure)
+    assert any(LAYOUT_COLLAPSED_WARNING in str(w.message) for w in caught)
+
+
+def test_no_module_but_mpl_compat_touches_a_private_attribute_of_another_library():
+    """Private attributes read anywhere in wsgi_plot/ are the package's own (assigned or defined
+    in it), except in mpl_compat.py (matplotlib's) and host_compat.py (a2wsgi's)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(mpl_compat.__file__).parent
+    compat = ("mpl_compat.py", "host_compat.py")
+    trees = {path: ast.parse(path.read_text()) for path in package.rglob("*.py")}
+    ours = set()  # what the package defines: functions, classes, names, and attributes set on self
+    for path, tree in trees.items():
+        if path.name in compat:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                ours.add(node.name)
+            elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+                  and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                ours.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                ours.add(node.id)
+            elif isinstance(node, ast.alias):
+                ours.add(node.asname or node.name.split(".")[0])
+    foreign = []
+    for path, tree in trees.items():
+        if path.name in compat:
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and node.attr not in ours):
+                foreign.append(f"{path.name}:{node.lineno} .{node.attr}")
+    assert not foreign, foreign

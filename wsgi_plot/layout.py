@@ -38,6 +38,9 @@ from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.transforms import Bbox
 
+from .mpl_compat import (LAYOUT_COLLAPSED_WARNING, NO_GRIDSPEC_WARNING, axes_titles, figure_texts, renderer_asked_for,
+                         sup_labels, suptitle, ticks_drawn)
+
 #: The axes keep at least this share of the figure's width and height (all axes together) before
 #: tick labels are shortened and decorations dropped: a plot that is all labels shows no data.
 MIN_AXES_FRACTION = 0.5
@@ -61,11 +64,6 @@ EDGE_PIXELS = 2
 #: dpi 3 points are less than a pixel, and antialiased glyph edges reach 2 px beyond a rotated
 #: label's measured box (matplotlib 3.8 to 3.10's text metrics).
 PAD_PIXELS = 4
-
-#: matplotlib warns when the decorations leave the axes no room, or there is nothing to lay out;
-#: the fit check below notices the first and the ladder drops decorations.
-_COLLAPSED = "constrained_layout not applied"
-_NO_GRIDSPEC = "There are no gridspecs with layoutgrids"
 
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 
@@ -132,7 +130,7 @@ def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> F
             axes.set_position(original, which="original")
             axes.set_position(active, which="active")
             axes.set_in_layout(in_layout)  # set_position takes an axes out of layouts
-    with _measured_by(figure, renderer):
+    with renderer_asked_for(figure.canvas, renderer):
         for level, step in enumerate(_LADDER):
             if level:
                 step(figure, renderer, layout)
@@ -184,17 +182,6 @@ def measuring_renderer(figure) -> RendererAgg:
     return RendererAgg(1, 1, figure.dpi)
 
 
-@contextmanager
-def _measured_by(figure, renderer):
-    """matplotlib's layout engine takes no renderer argument: it asks the canvas for one."""
-    canvas = figure.canvas
-    canvas.get_renderer = lambda: renderer  # shadows the method on this canvas only
-    try:
-        yield
-    finally:
-        del canvas.get_renderer
-
-
 def _engine_at(figure, engine, last: bool):
     """``engine``, or one like it where its pads would leave text on the image's outermost pixels.
 
@@ -221,10 +208,10 @@ def _constrained(figure, engine, renderer) -> bool:
     """Run the engine; False when it found no room for the axes (and so left them where they were)."""
     with warnings.catch_warnings(record=True) as caught:
         # The draw lock is held, so no other figure of ours is drawing; the filters are narrow.
-        warnings.filterwarnings("always", message=_COLLAPSED, category=UserWarning)
-        warnings.filterwarnings("ignore", message=_NO_GRIDSPEC, category=UserWarning)
+        warnings.filterwarnings("always", message=LAYOUT_COLLAPSED_WARNING, category=UserWarning)
+        warnings.filterwarnings("ignore", message=NO_GRIDSPEC_WARNING, category=UserWarning)
         engine.execute(figure)
-    collapsed = [w for w in caught if _COLLAPSED in str(w.message)]
+    collapsed = [w for w in caught if LAYOUT_COLLAPSED_WARNING in str(w.message)]
     for other in caught:
         if other not in collapsed:
             warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
@@ -284,11 +271,10 @@ def _text_extent(figure, renderer, axes_boxes):
 def _drawn_tick_labels(axis):
     """The tick labels a draw shows, in tick order: visible, not empty, at ticks inside the view.
 
-    ``Axis._update_ticks`` (private) is what ``Axis.draw`` calls: the ticks inside the view
-    limits, their labels' text and position set. One call instead of four public ones.
+    The ticks are those ``Axis.draw`` shows (:func:`.mpl_compat.ticks_drawn`).
     """
     labels = {1: [], 2: []}
-    for tick in axis._update_ticks():  # noqa: SLF001 (tests/test_matplotlib_api.py names it)
+    for tick in ticks_drawn(axis):
         for side, label in ((1, tick.label1), (2, tick.label2)):
             if label.get_visible() and label.get_text():
                 labels[side].append((tick.get_loc(), label))
@@ -497,11 +483,9 @@ def _line_width(text, s, renderer) -> float:
 
 def _titles_and_labels(figure):
     texts = []
-    for sub in (figure._suptitle, figure._supxlabel, figure._supylabel):  # noqa: SLF001 (no public getter)
-        if sub is not None:
-            texts.append(sub)
+    texts += figure_texts(figure)
     for axes in all_axes(figure):
-        texts += [axes.title, axes._left_title, axes._right_title]  # noqa: SLF001
+        texts += axes_titles(axes)
         texts += [axis.label for axis in _axis_objects(axes)]
     return texts
 
@@ -552,17 +536,17 @@ def _shorten_tick_labels(figure, renderer, layout):
 def _drop_titles(figure, renderer, layout):
     """Titles first: often the longest text, and the page around an image names the plot."""
     for axes in all_axes(figure):
-        for title in (axes.title, axes._left_title, axes._right_title):  # noqa: SLF001
+        for title in axes_titles(axes):
             _hide(title, layout)
-    _hide(figure._suptitle, layout)  # noqa: SLF001
+    _hide(suptitle(figure), layout)
 
 
 def _drop_axis_labels(figure, renderer, layout):
     for axes in all_axes(figure):
         for axis in _axis_objects(axes):
             _hide(axis.label, layout)
-    _hide(figure._supxlabel, layout)  # noqa: SLF001
-    _hide(figure._supylabel, layout)  # noqa: SLF001
+    for label in sup_labels(figure):
+        _hide(label, layout)
 
 
 def _drop_tick_labels(figure, renderer, layout):

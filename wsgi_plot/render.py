@@ -13,7 +13,6 @@ same place.
 
 import io
 import re
-import threading
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -33,15 +32,8 @@ from matplotlib.figure import Figure
 
 from .formats import FORMATS
 from .layout import all_axes, lay_out, measuring_renderer
+from .mpl_compat import DRAW_LOCK, forget_renderer
 from .theme import Look, make_transparent, styled
-
-#: Drawing holds the GIL anyway, and matplotlib's shared font and text caches
-#: are not safe to use from two threads at once, so draws are serialised. We
-#: share the lock matplotlib itself takes in ``Figure.draw`` so host-app draws
-#: are serialised with ours. It is private and has no public equivalent: our own
-#: lock where it is missing, and tests/test_matplotlib_api.py fails loudly then.
-#: Encoding runs outside it.
-DRAW_LOCK = getattr(Figure, "_render_lock", None) or threading.RLock()
 
 #: Fixed so that the same seed gives byte-identical SVG files. matplotlib reads it
 #: from rcParams only, so it is set for the length of an SVG save, under DRAW_LOCK.
@@ -157,14 +149,11 @@ class PreparedFigure:
 
     def _drop_pixels(self):
         """Let the Agg canvas go: its renderer, and every Text's reference to it."""
-        self.canvas.renderer = None
-        self.canvas._lastKey = None  # so that a later get_renderer makes a new one, not returns None
         texts = self.figure.findobj(matplotlib.text.Text)
         for axes in all_axes(self.figure):  # ticks beyond the current count, which findobj skips
             for axis in (child for child in axes.get_children() if isinstance(child, matplotlib.axis.Axis)):
                 texts += [label for tick in axis.majorTicks + axis.minorTicks for label in (tick.label1, tick.label2)]
-        for text in texts:
-            text._renderer = None  # its value before the first draw
+        forget_renderer(self.canvas, texts)
 
     def _limits(self) -> dict:
         return {axes: (axes.get_xlim(), axes.get_ylim()) for axes in all_axes(self.figure)}

@@ -1,0 +1,78 @@
+"""Every private matplotlib attribute wsgi_plot touches, and nowhere else.
+
+matplotlib has no public equivalent for any of these. Each has a test in
+tests/test_matplotlib_api.py that names it, so a release that renames or changes one fails
+there, by name, instead of drawing something subtly wrong. Nothing else in the package may
+reach into matplotlib's private attributes (a test checks that too).
+"""
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis, Tick
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+#: The lock ``Figure.draw`` takes. Drawing holds the GIL anyway, and matplotlib's shared font and
+#: text caches are not safe to use from two threads at once, so our draws are serialised with it,
+#: and with a host app's draws too. Our own lock where matplotlib has none (the test then fails).
+DRAW_LOCK: threading.RLock = getattr(Figure, "_render_lock", None) or threading.RLock()  # type: ignore[assignment]
+
+#: The warning ``ConstrainedLayoutEngine.execute`` gives when it finds no room for the axes (and
+#: so leaves them where they were), and the one it gives for a figure without gridspecs. matplotlib
+#: reports both only as warnings; their text is what tells them apart.
+LAYOUT_COLLAPSED_WARNING = "constrained_layout not applied"
+NO_GRIDSPEC_WARNING = "There are no gridspecs with layoutgrids"
+
+
+def ticks_drawn(axis: Axis) -> list[Tick]:
+    """The ticks ``Axis.draw`` shows: inside the view limits, their labels' text and position set.
+    (``Axis._update_ticks``: one call instead of locator, formatter and tick bookkeeping.)"""
+    return axis._update_ticks()  # noqa: SLF001
+
+
+def figure_texts(figure: Figure) -> list[Text]:
+    """The figure's suptitle, supxlabel and supylabel, those it has (matplotlib has getters for
+    their strings only)."""
+    return [text for text in (figure._suptitle, figure._supxlabel, figure._supylabel)  # noqa: SLF001
+            if text is not None]
+
+
+def suptitle(figure: Figure) -> Text | None:
+    return figure._suptitle  # noqa: SLF001
+
+
+def sup_labels(figure: Figure) -> list[Text]:
+    """supxlabel and supylabel, those the figure has."""
+    return [text for text in (figure._supxlabel, figure._supylabel) if text is not None]  # noqa: SLF001
+
+
+def axes_titles(axes: Axes) -> tuple[Text, Text, Text]:
+    """The centre, left and right titles (``set_title(loc=...)``)."""
+    return axes.title, axes._left_title, axes._right_title  # noqa: SLF001
+
+
+@contextmanager
+def renderer_asked_for(canvas: FigureCanvasAgg, renderer: RendererBase) -> Iterator[None]:
+    """``canvas.get_renderer()`` returns ``renderer`` for the block: matplotlib's layout engine
+    takes no renderer argument and asks the canvas, whose own renderer would allocate the figure's
+    pixels. Shadows the method on this canvas only."""
+    canvas.get_renderer = lambda: renderer  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del canvas.get_renderer
+
+
+def forget_renderer(canvas: FigureCanvasAgg, texts: Iterable[Text]) -> None:
+    """Let the canvas's Agg renderer (the figure's pixels) go now: the canvas and every Text drawn
+    with it keep a reference (``Text._renderer``), and a figure is garbage in cycles that only a
+    full collection (~100 ms in a worker) would free. A later draw makes a new renderer."""
+    canvas.renderer = None
+    canvas._lastKey = None  # noqa: SLF001 (else get_renderer would return the None just set)
+    for text in texts:
+        text._renderer = None  # noqa: SLF001 (its value before the first draw)
