@@ -34,7 +34,8 @@ from werkzeug.test import Client  # noqa: E402
 from wsgi_plot import create_app, default_registry  # noqa: E402
 from wsgi_plot.params import Values  # noqa: E402
 from wsgi_plot.png import COMPRESSIONS, encode_png  # noqa: E402
-from wsgi_plot.render import PreparedFigure, render  # noqa: E402
+from wsgi_plot.pipeline import draw_still  # noqa: E402
+from wsgi_plot.render import PreparedFigure  # noqa: E402
 
 SIZES = {"1200x900": "size=4x3&dpi=300", "240x180": "size=3.2x2.4&dpi=75"}
 
@@ -100,7 +101,7 @@ def figure_pixels():
     plot = default_registry().get("normal")
     values = Values(mean=5.0, var=2.0, n=100)
     prepared = PreparedFigure(plot, plot.static_values(values), 4, 3, 300)
-    render(prepared, values, np.random.default_rng(0), "png")
+    draw_still(prepared, values, np.random.default_rng(0), "png")
     return np.array(prepared.canvas.buffer_rgba())
 
 

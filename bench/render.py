@@ -27,7 +27,8 @@ from wsgi_plot.formats import build_formats  # noqa: E402
 from wsgi_plot.params import Values  # noqa: E402
 from wsgi_plot.png import COMPRESSIONS, DEFAULT_COMPRESSION, encode_png  # noqa: E402
 from wsgi_plot.pool import FigurePool  # noqa: E402
-from wsgi_plot.render import PreparedFigure, render, render_unpooled  # noqa: E402
+from wsgi_plot.pipeline import draw_still, render_unpooled  # noqa: E402
+from wsgi_plot.render import PreparedFigure  # noqa: E402
 from wsgi_plot.theme import Look  # noqa: E402
 
 
@@ -43,7 +44,7 @@ def measure_pooled(plot, values, fmt, repeat, size, dpi, look=Look()):
         start = time.perf_counter()
         with pool.checkout("k", lambda: PreparedFigure(plot, static, *size, dpi, look=look)) as lease:
             checkout = (time.perf_counter() - start) * 1000
-            _, timings = render(lease.obj, values, np.random.default_rng(i), fmt)
+            _, timings = draw_still(lease.obj, values, np.random.default_rng(i), fmt)
         total = (time.perf_counter() - start) * 1000
         if i >= 3:  # the first renders build the figure and warm caches
             for key, value in (("checkout", checkout), ("draw", timings.draw), ("encode", timings.encode),
@@ -65,7 +66,7 @@ def measure_unpooled(plot, values, fmt, repeat, size, dpi):
 def measure_floor(plot, values, repeat, size, dpi, compression):
     """encode_png alone, on the pixels of a finished render of the same picture."""
     prepared = PreparedFigure(plot, plot.static_values(values), *size, dpi)
-    render(prepared, values, np.random.default_rng(0), "png")
+    draw_still(prepared, values, np.random.default_rng(0), "png")
     pixels = np.array(prepared.canvas.buffer_rgba())
     samples = []
     for _ in range(repeat + 3):

@@ -82,7 +82,7 @@ def _draw_steps(fig, p, rng, frame):
 def _steps_still(number, count):
     from wsgi_plot.animation import Frame
     from wsgi_plot.params import Values
-    from wsgi_plot.render import render_unpooled
+    from wsgi_plot.pipeline import render_unpooled
 
     plot = Plot("steps", [Param("k", float, 1.0)], draw=_draw_steps, update_takes_frame=True)
     return render_unpooled(plot, Values(k=1.0), np.random.default_rng(0), "png", 2, 1.5, 50, Frame(number, count))

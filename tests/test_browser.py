@@ -17,7 +17,7 @@ from werkzeug.test import Client
 
 from wsgi_plot import create_app, default_registry
 from wsgi_plot.params import Values
-from wsgi_plot.render import render_unpooled
+from wsgi_plot.pipeline import render_unpooled
 
 from . import servers, tools
 from .conftest import decode_png

@@ -7,7 +7,8 @@ import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import create_app, default_registry
-from wsgi_plot.render import PreparedFigure, render
+from wsgi_plot.pipeline import draw_still
+from wsgi_plot.render import PreparedFigure
 
 from .conftest import decode_png
 
@@ -65,7 +66,7 @@ def test_tiny_var_puts_every_sample_in_one_visible_bar():
     for query in ({"mean": "1000", "var": "1e-14"}, {"mean": "1e9", "var": "1e-8"}, {"mean": "0", "var": "1e-300"}):
         values = plot.parse(query)
         prepared = PreparedFigure(plot, plot.static_values(values), 4, 3, 100)
-        render(prepared, values, np.random.default_rng(1), "png")
+        draw_still(prepared, values, np.random.default_rng(1), "png")
         bars = prepared.artists[0]
         heights = np.array([bar.get_height() for bar in bars])
         widths = np.array([bar.get_width() for bar in bars])
@@ -81,6 +82,6 @@ def test_histogram_bars_use_most_of_the_axes():
         values = plot.parse(query)
         prepared = PreparedFigure(plot, plot.static_values(values), 4, 3, 100)
         for seed in range(3):
-            render(prepared, values, np.random.default_rng(seed), "png")
+            draw_still(prepared, values, np.random.default_rng(seed), "png")
             tallest = max(bar.get_height() for bar in prepared.artists[0])
             assert 0.65 <= tallest / prepared.figure.axes[0].get_ylim()[1] <= 1, (query, seed)

@@ -10,7 +10,8 @@ from werkzeug.test import Client
 
 from wsgi_plot import create_app
 from wsgi_plot.builtin import default_registry
-from wsgi_plot.render import FIGURE_OBJECT_BYTES, PreparedFigure, prepared_figure_bytes, render, render_unpooled
+from wsgi_plot.pipeline import draw_still, render_unpooled
+from wsgi_plot.render import FIGURE_OBJECT_BYTES, PreparedFigure, prepared_figure_bytes
 
 from .conftest import decode_png
 from .test_render import assert_same_picture
@@ -50,7 +51,7 @@ def no_collector():
 @pytest.mark.parametrize("fmt", ["svg", "pdf"])
 def test_vector_formats_allocate_no_pixels(name, fmt):
     plot, values, figure = prepared(name)
-    render(figure, values, np.random.default_rng(0), fmt)
+    draw_still(figure, values, np.random.default_rng(0), fmt)
     assert getattr(figure.canvas, "renderer", None) is None and figure.background is None
     assert figure.nbytes == FIGURE_OBJECT_BYTES + len(figure.svg_static or b"")
 
@@ -58,29 +59,29 @@ def test_vector_formats_allocate_no_pixels(name, fmt):
 @pytest.mark.parametrize("name", PLOTS)
 def test_nbytes_counts_canvas_background_and_svg_within_the_estimate(name):
     plot, values, figure = prepared(name)
-    render(figure, values, np.random.default_rng(0), "png")
+    draw_still(figure, values, np.random.default_rng(0), "png")
     pixels = 400 * 300 * 4
     copies = 2 if plot.incremental else 1
     assert figure.nbytes == copies * pixels + FIGURE_OBJECT_BYTES
     assert figure.nbytes == prepared_figure_bytes(plot, 400, 300)
-    render(figure, values, np.random.default_rng(0), "svg")
+    draw_still(figure, values, np.random.default_rng(0), "svg")
     assert figure.nbytes == prepared_figure_bytes(plot, 400, 300) + len(figure.svg_static or b"")
 
 
 @pytest.mark.parametrize("name", PLOTS)
 def test_a_figure_not_kept_saves_no_background_and_draws_the_same_picture(name, tmp_path):
     plot, values, figure = prepared(name, reusable=False, dpi=300)
-    png, _ = render(figure, values, np.random.default_rng(3), "png")
+    png, _ = draw_still(figure, values, np.random.default_rng(3), "png")
     assert figure.background is None
     assert_same_picture(png, render_unpooled(plot, values, np.random.default_rng(3), "png", 4, 3, 300), tmp_path)
-    svg, _ = render(figure, values, np.random.default_rng(3), "svg")
+    svg, _ = draw_still(figure, values, np.random.default_rng(3), "svg")
     assert figure.svg_static is None and svg == render_unpooled(plot, values, np.random.default_rng(3), "svg", 4, 3, 300)
 
 
 def test_release_frees_the_pixels_without_the_garbage_collector(no_collector):
     plot, values, figure = prepared("normal", dpi=300)
-    render(figure, values, np.random.default_rng(0), "svg")
-    render(figure, values, np.random.default_rng(0), "png")  # last, so its texts keep the Agg renderer
+    draw_still(figure, values, np.random.default_rng(0), "svg")
+    draw_still(figure, values, np.random.default_rng(0), "png")  # last, so its texts keep the Agg renderer
     assert len(live_agg_canvases()) == 1
     figure.release()
     assert live_agg_canvases() == [] and figure.background is None and figure.svg_static is None

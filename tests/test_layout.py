@@ -192,7 +192,7 @@ def test_wider_limits_lay_out_again_for_that_draw_only(tmp_path, monkeypatch):
 
     plot = registry.get("labelled")
     from wsgi_plot.params import Values  # noqa: PLC0415
-    from wsgi_plot.render import render_unpooled  # noqa: PLC0415
+    from wsgi_plot.pipeline import render_unpooled  # noqa: PLC0415
 
     reference = render_unpooled(plot, Values(peak=99999.0), np.random.default_rng(1), "png", 4, 3, 100)
     assert_same_picture(client.get(url + "99999").data, reference, tmp_path)

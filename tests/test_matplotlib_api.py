@@ -16,7 +16,8 @@ from matplotlib.text import Text
 
 from wsgi_plot import mpl_compat
 from wsgi_plot.mpl_compat import LAYOUT_COLLAPSED_WARNING, forget_renderer
-from wsgi_plot.render import DRAW_LOCK, _above, _svg_layer
+from wsgi_plot.mpl_compat import DRAW_LOCK
+from wsgi_plot.render import _above, _svg_layer
 
 
 def test_draw_lock_is_the_lock_figure_draw_takes():

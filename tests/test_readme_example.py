@@ -5,7 +5,7 @@ import re
 import numpy as np
 from werkzeug.test import Client
 
-from wsgi_plot.render import render_unpooled
+from wsgi_plot.pipeline import render_unpooled
 
 from .conftest import decode_png
 from .readme_app import app, sine

@@ -13,7 +13,8 @@ from werkzeug.test import Client
 from examples.sensors import build_app, db
 from examples.sensors.app import SensorsConfigError
 from wsgi_plot.layout import _drawn_tick_labels
-from wsgi_plot.render import PreparedFigure, render, render_unpooled
+from wsgi_plot.pipeline import draw_still
+from wsgi_plot.render import PreparedFigure
 
 from .conftest import decode_png
 
@@ -269,9 +270,9 @@ def test_pooled_figure_matches_a_full_draw_as_its_time_axis_moves(app):
     by_static = {}
     for query, value in zip(windows, values):
         prepared = by_static.setdefault(plot.static_key(value), PreparedFigure(plot, plot.static_values(value), 4, 3, 40))
-        fast, _ = render(prepared, value, np.random.default_rng(0), "png")
+        fast, _ = draw_still(prepared, value, np.random.default_rng(0), "png")
         prepared.reusable = False  # the same figure, drawn in full
-        full, _ = render(prepared, value, np.random.default_rng(0), "png")
+        full, _ = draw_still(prepared, value, np.random.default_rng(0), "png")
         prepared.reusable = True
         assert np.array_equal(np.asarray(decode_png(fast)), np.asarray(decode_png(full))), query
         width, height = prepared.figure.canvas.get_width_height()

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import ParameterError, PixelBudgetExceeded
 from .params import parse_int
-from .render import DRAW_LOCK, RenderTimeout
+from .pipeline import RenderTimeout, draw_frame
 
 MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES = 2, 600, 30  # 600: a minute at 10 fps
 MAX_ANIMATION_FPS, DEFAULT_ANIMATION_FPS = 50, 10  # 50: GIF delays are hundredths; browsers clamp faster ones
@@ -117,19 +117,6 @@ class FrameSource:
         if self.takes_frame:
             self._rng.bit_generator.state = self._start
         return self._rng
-
-
-def draw_frame(prepared, values, rng, frame: Frame, deadline: float | None = None) -> np.ndarray:
-    """Update ``prepared`` for ``frame`` and draw it; returns its RGBA pixels.
-
-    The array is a view of the figure's canvas: read it before the figure is drawn again.
-    """
-    with DRAW_LOCK:
-        if deadline is not None and time.monotonic() > deadline:
-            raise RenderTimeout(f"animation passed its deadline before frame {frame.number}")
-        prepared.update(values, rng, frame)
-        prepared.draw_agg()
-    return np.asarray(prepared.canvas.buffer_rgba())
 
 
 class CannotFinish(Exception):

@@ -28,7 +28,8 @@ from .pages import (CONTENT_SECURITY_POLICY, LIVE_CONTENT_SECURITY_POLICY, index
 from .params import format_number
 from .pool import PoolExhausted
 from .refresh import REFRESH_KEY, pop_refresh
-from .render import RenderTimeout, prepared_figure_bytes
+from .pipeline import RenderTimeout
+from .render import prepared_figure_bytes
 from .request_args import RequestArgs, image_args, query_args
 from .response_cache import KEY_ONLY_HEADER, key_only_response
 from .settings import Settings
@@ -164,7 +165,7 @@ class PlotApp:
 
     def _readiness(self) -> dict:
         """The probe's render, through this app's pool and PNG encoder, within one render_timeout."""
-        return health.readiness(self.pool, time.monotonic() + self.settings.render_timeout, self.images.formats["png"])
+        return health.readiness(self.images.pipeline, time.monotonic() + self.settings.render_timeout)
 
     def on_readyz(self, request):
         self.warm()  # ready means warm: a server's start-up hook has usually done it already

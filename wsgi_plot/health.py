@@ -9,12 +9,13 @@ import time
 
 import numpy as np
 
+from .options import RenderOptions
 from .params import Values
+from .pipeline import FigurePipeline
 from .plot import Plot
-from .render import PreparedFigure, prepared_figure_bytes, render
 
 #: 0.5 x 0.5 inches at 20 dpi: a 10 x 10 px PNG, the cheapest real trip through pool, draw and encode.
-PROBE_SIZE = (0.5, 0.5, 20)
+PROBE_OPTIONS = RenderOptions("png", dpi=20, width=0.5, height=0.5, seed=0)
 
 #: The probe's figure is pooled under its own key, so probes reuse one figure instead of building one each.
 PROBE_KEY = ("wsgi_plot:readyz",)
@@ -40,14 +41,11 @@ def liveness() -> dict:
     return {"status": "ok"}
 
 
-def readiness(pool, deadline: float, png="png") -> dict:
-    """Draw the probe figure through ``pool`` as ``png`` (the app's PNG format, with its deflate):
-    raises PoolExhausted or RenderTimeout when not ready."""
+def readiness(pipeline: FigurePipeline, deadline: float) -> dict:
+    """Draw the probe figure as a PNG through ``pipeline`` (the app's pool and PNG deflate), as a request
+    draws: raises PoolExhausted or RenderTimeout when not ready."""
     started = time.perf_counter()
-    width, height, dpi = PROBE_SIZE
-    nbytes = prepared_figure_bytes(PROBE, int(width * dpi), int(height * dpi))
-    with pool.checkout(PROBE_KEY, lambda: PreparedFigure(PROBE, Values(), *PROBE_SIZE), nbytes) as lease:
-        render(lease.obj, Values(), np.random.default_rng(0), png, deadline)
+    pipeline.still(PROBE, Values(), PROBE_OPTIONS, np.random.default_rng(PROBE_OPTIONS.seed), deadline, key=PROBE_KEY)
     return {"status": "ok", "render_ms": round((time.perf_counter() - started) * 1000, 3), "versions": versions()}
 
 

@@ -13,14 +13,15 @@ from contextlib import contextmanager
 import numpy as np
 from werkzeug.wrappers import Response
 
-from .animation import (CannotFinish, Frame, FrameSource, animate, animation_deadline, draw_frame, parse_animation_options,
+from .animation import (CannotFinish, Frame, FrameSource, animate, animation_deadline, parse_animation_options,
                         parse_stream_options)
 from .describe import describe_figure
 from .errors import FormatNotFound, Overloaded, StreamsNeedThreads, TooMuchWork
 from .formats import FORMATS, build_formats
 from .options import OPTION_NAMES, parse_render_options
 from .pool import FigurePool, PoolExhausted
-from .render import DRAW_LOCK, PreparedFigure, RenderTimeout, prepared_figure_bytes, render
+from .mpl_compat import DRAW_LOCK
+from .pipeline import FigurePipeline, RenderTimeout, draw_frame
 from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
 from .response_cache import (KEY_ONLY_HEADER, ResponseCache, cache_headers, cache_key, expiry, key_only_response,
                              reusable_seconds)
@@ -46,6 +47,7 @@ class Images:
         self.streams = StreamSlots(settings.max_streams, on_change=metrics.set_streams)
         # The registry with this app's PNG deflate bound into every encoder and writer that makes PNGs.
         self.formats = build_formats(settings.png_compression)
+        self.pipeline = FigurePipeline(self.pool, self.formats)
         self.cache = None if not settings.response_cache_bytes else ResponseCache(
             settings.response_cache_bytes, on_hit=metrics.cache_hit, on_miss=metrics.cache_miss,
             on_joined=metrics.cache_joined_render, on_evicted=metrics.cache_evicted, on_bytes=metrics.set_cache_bytes)
@@ -123,7 +125,7 @@ class Images:
                        started + self.server.animation_seconds())
         timer = time.perf_counter()
         try:
-            with self.overload_as_503("the animation"), self.lease(plot, values, options) as lease:
+            with self.overload_as_503("the animation"), self.pipeline.lease(plot, values, options) as lease:
                 self.metrics.waited_for_figure(lease.waited)
                 writer = fmt.writer(animation.frames, animation.fps, options.dpi)
                 data = animate(lease.obj, values, source, animation, writer, deadline)
@@ -160,7 +162,7 @@ class Images:
             def render_frame(number):
                 deadline = time.monotonic() + self.settings.render_timeout
                 started = time.perf_counter()
-                with self.lease(plot, values, options) as lease:  # held for one frame only
+                with self.pipeline.lease(plot, values, options) as lease:  # held for one frame only
                     self.metrics.waited_for_figure(lease.waited)
                     pixels = draw_frame(lease.obj, values, source.rng(), Frame(number, stream.frames), deadline)
                     png = fmt.encode(pixels, options.dpi)
@@ -201,21 +203,11 @@ class Images:
         rng = np.random.default_rng(options.seed)
         started = time.perf_counter()
         deadline = time.monotonic() + self.settings.render_timeout
-        expired = None
-        with self.lease(plot, values, options) as lease:
-            if record:
-                self.metrics.waited_for_figure(lease.waited)
-            checkout_ms = (time.perf_counter() - started) * 1000
-            try:
-                data, timings = render(lease.obj, values, rng, self.formats[options.fmt], deadline)
-            except RenderTimeout as exc:
-                if not exc.figure_untouched:
-                    raise  # maybe half drawn: leaving the block with it makes the pool drop the figure
-                expired = exc  # nothing drawn: the figure goes back to the pool
-        if expired:
-            raise expired
+        data, timings, lease = self.pipeline.still(plot, values, options, rng, deadline)
         if record:
+            self.metrics.waited_for_figure(lease.waited)
             self.metrics.rendered(options.fmt, (timings.draw + timings.encode) / 1000)
+        checkout_ms = (time.perf_counter() - started) * 1000 - timings.draw - timings.encode
         return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
 
     def describe(self, plot, values, options, fallback: str) -> str:
@@ -225,7 +217,7 @@ class Images:
         if plot.describe is not None:
             return plot.describe(values)
         try:
-            with self.lease(plot, values, options) as lease, DRAW_LOCK:
+            with self.pipeline.lease(plot, values, options) as lease, DRAW_LOCK:
                 rng = np.random.default_rng(options.seed)
                 before = rng.bit_generator.state
                 lease.obj.update(values, rng)
@@ -239,19 +231,6 @@ class Images:
                 return text
         except PoolExhausted:
             return fallback
-
-    def lease(self, plot, values, options):
-        """The pool's checkout (a context manager) of a figure prepared for this plot, static values and size."""
-        static = plot.static_values(values)
-        key = (plot.name, plot.static_key(values), options.width, options.height, options.dpi, options.look)
-        nbytes = prepared_figure_bytes(plot, *options.pixels)
-        keep = self.pool.keeps(nbytes)  # one too large to keep is drawn in full, saving nothing
-
-        def build():
-            return PreparedFigure(plot, static, options.width, options.height, options.dpi, reusable=keep,
-                                  look=options.look)
-
-        return self.pool.checkout(key, build, nbytes)
 
     @contextmanager
     def overload_as_503(self, what: str):

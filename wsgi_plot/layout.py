@@ -26,7 +26,6 @@ axis) leave every margin as it is, so the engine runs again only when the pictur
 import functools
 import math
 import warnings
-from contextlib import contextmanager
 
 import matplotlib.axes
 import matplotlib.axis

@@ -1,4 +1,4 @@
-"""Drawing a plot into a pooled Agg figure and encoding it.
+"""The prepared figure: a plot's static part drawn once, and the fast path that redraws the rest.
 
 The fast path (PNG of an incremental plot) works like matplotlib's blitting:
 the figure's static part is drawn once and its pixels saved; a request
@@ -13,9 +13,7 @@ same place.
 
 import io
 import re
-import time
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 
 import matplotlib
 import matplotlib.axes
@@ -30,7 +28,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.container import Container
 from matplotlib.figure import Figure
 
-from .formats import FORMATS
 from .layout import all_axes, lay_out, measuring_renderer
 from .mpl_compat import DRAW_LOCK, forget_renderer
 from .theme import Look, make_transparent, styled
@@ -57,23 +54,6 @@ def prepared_figure_bytes(plot, width_px: int, height_px: int) -> int:
     canvas, for incremental plots a saved background of the same size, and its objects."""
     copies = 2 if plot.incremental else 1
     return copies * AGG_BYTES_PER_PIXEL * width_px * height_px + FIGURE_OBJECT_BYTES
-
-
-class RenderTimeout(Exception):
-    """A render ran past its deadline."""
-
-    def __init__(self, message, figure_untouched=False):
-        super().__init__(message)
-        #: The deadline passed before drawing began, so the figure can be used again as it is.
-        self.figure_untouched = figure_untouched
-
-
-@dataclass
-class Timings:
-    """Milliseconds per stage of one render (sent as Server-Timing)."""
-
-    draw: float = 0.0
-    encode: float = 0.0
 
 
 class PreparedFigure:
@@ -517,69 +497,8 @@ def _rc_param(name, value):
         matplotlib.rcParams[name] = previous
 
 
-def render(prepared: PreparedFigure, values, rng, fmt, deadline: float | None = None) -> tuple[bytes, Timings]:
-    """Draw ``values`` into ``prepared`` and encode it as ``fmt`` (a still ``Format`` or its name).
-
-    A raster format is drawn into the Agg canvas by the fast path and encoded outside the draw
-    lock; a vector one is saved by matplotlib under it. The figure stays reusable.
-    """
-    fmt = _still_format(fmt)
-    timings = Timings()
-    start = time.perf_counter()
-    with DRAW_LOCK:
-        # The lock may have been held long (a host app's draw, a queue of renders): a request
-        # already past its deadline is not drawn at all.
-        _check_deadline(deadline, "wait for the draw lock", figure_untouched=True)
-        prepared.update(values, rng)
-        if fmt.raster:
-            prepared.draw_agg()
-        _check_deadline(deadline, "draw")
-        timings.draw = _ms_since(start)
-        if not fmt.raster:
-            start = time.perf_counter()
-            data = prepared.encode_vector(fmt.name)
-            timings.encode = _ms_since(start)
-    if fmt.raster:
-        # Outside the lock: the figure is ours until it goes back to the pool.
-        start = time.perf_counter()
-        data = fmt.encode(np.asarray(prepared.canvas.buffer_rgba()), prepared.figure.dpi)
-        timings.encode = _ms_since(start)
-    _check_deadline(deadline, "encode")
-    return data, timings
-
-
-def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dpi: int, frame=None,
-                    look: Look = Look()) -> bytes:
-    """A full draw on a brand-new figure, laid out for this request's data: what the pool's fast
-    path must equal (tests compare both with plain matplotlib too)."""
-    fmt = _still_format(fmt)
-    prepared = PreparedFigure(plot, plot.static_values(values), width, height, dpi, reusable=False, look=look)
-    with DRAW_LOCK:
-        prepared.update(values, rng, frame)
-        if not fmt.raster:
-            return prepared.encode_vector(fmt.name)
-        prepared.draw_agg()
-    return fmt.encode(np.asarray(prepared.canvas.buffer_rgba()), prepared.figure.dpi)
-
-
-def _still_format(fmt):
-    fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
-    if fmt.kind != "still":
-        raise ValueError(f"{fmt.name} is not a still image; animations and streams draw frames")
-    return fmt
-
-
 def _new_figure(plot, width, height, dpi) -> Figure:
     """The reference's figure: constrained layout with matplotlib's settings, so that what ``init``
     or ``draw`` makes (colorbars, outside legends) is placed as plain matplotlib places it. The
     layout is then run by :func:`.layout.lay_out`, which freezes it."""
     return Figure(figsize=(width, height), dpi=dpi, layout="constrained" if plot.layout else None)
-
-
-def _ms_since(start: float) -> float:
-    return (time.perf_counter() - start) * 1000
-
-
-def _check_deadline(deadline, stage, figure_untouched=False):
-    if deadline is not None and time.monotonic() > deadline:
-        raise RenderTimeout(f"render passed its deadline during {stage}", figure_untouched)
