@@ -6,10 +6,15 @@ client's ``Accept`` header prefers it; never HTML and never a traceback.
 
 import json
 import re
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import (BadRequest, HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge,
                                  ServiceUnavailable)
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 
 class PlotError(HTTPException):
@@ -21,12 +26,15 @@ class PlotError(HTTPException):
     so a host app's handlers for those catch it as well.
     """
 
+    #: ``datetime | int`` as werkzeug's 503 declares it; ours are always whole seconds.
+    retry_after: datetime | int | None
+
     def __init__(self, message: str, *, param: str | None = None, retry_after: int | None = None):
         super().__init__(description=message)  # by name: MethodNotAllowed takes valid_methods first
         self.param = param
         self.retry_after = retry_after
 
-    def get_headers(self, environ=None, scope=None) -> list[tuple[str, str]]:
+    def get_headers(self, environ: "WSGIEnvironment | None" = None, scope: dict | None = None) -> list[tuple[str, str]]:
         headers = [(k, v) for k, v in super().get_headers(environ, scope) if k.lower() != "retry-after"]
         if self.retry_after:
             headers.append(("Retry-After", str(self.retry_after)))
@@ -108,14 +116,15 @@ def one_line(text: str) -> str:
     return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
 
 
-def _wants_json(request) -> bool:
+def _wants_json(request: Request | None) -> bool:
     if request is None:
         return False
     accept = request.accept_mimetypes
     return accept.quality("application/json") > accept.quality("text/plain")
 
 
-def error_response(exc: HTTPException, environ=None, request=None) -> Response:
+def error_response(exc: HTTPException, environ: "WSGIEnvironment | None" = None,
+                   request: Request | None = None) -> Response:
     """The response for ``exc``: its status, headers such as ``Allow`` and ``Retry-After``, a one-line body.
 
     ``exc`` is one of ours (:class:`PlotError`, naming the parameter) or any other werkzeug exception

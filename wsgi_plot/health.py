@@ -8,6 +8,8 @@ import importlib.metadata
 import time
 
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .options import RenderOptions
 from .params import Values
@@ -21,14 +23,14 @@ PROBE_OPTIONS = RenderOptions("png", dpi=20, width=0.5, height=0.5, seed=0)
 PROBE_KEY = ("wsgi_plot:readyz",)
 
 
-def _init_probe(fig, params):
+def _init_probe(fig: Figure, params: Values) -> list[Line2D]:
     ax = fig.add_subplot()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     return ax.plot([], [])
 
 
-def _update_probe(artists, params, rng):
+def _update_probe(artists: list[Line2D], params: Values, rng: np.random.Generator) -> None:
     artists[0].set_data([0, 1], rng.random(2))
 
 

@@ -1,6 +1,7 @@
 """Every private matplotlib attribute wsgi_plot touches, and nowhere else.
 
-matplotlib has no public equivalent for any of these. Each has a test in
+matplotlib has no public equivalent for any of these, and its type stubs leave them out (hence
+the ``type: ignore[attr-defined]`` here, and only here). Each has a test in
 tests/test_matplotlib_api.py that names it, so a release that renames or changes one fails
 there, by name, instead of drawing something subtly wrong. Nothing else in the package may
 reach into matplotlib's private attributes (a test checks that too).
@@ -32,28 +33,29 @@ NO_GRIDSPEC_WARNING = "There are no gridspecs with layoutgrids"
 def ticks_drawn(axis: Axis) -> list[Tick]:
     """The ticks ``Axis.draw`` shows: inside the view limits, their labels' text and position set.
     (``Axis._update_ticks``: one call instead of locator, formatter and tick bookkeeping.)"""
-    return axis._update_ticks()  # noqa: SLF001
+    return axis._update_ticks()  # type: ignore[attr-defined]  # noqa: SLF001
 
 
 def figure_texts(figure: Figure) -> list[Text]:
     """The figure's suptitle, supxlabel and supylabel, those it has (matplotlib has getters for
     their strings only)."""
-    return [text for text in (figure._suptitle, figure._supxlabel, figure._supylabel)  # noqa: SLF001
-            if text is not None]
+    texts = (figure._suptitle, figure._supxlabel, figure._supylabel)  # type: ignore[attr-defined]  # noqa: SLF001
+    return [text for text in texts if text is not None]
 
 
 def suptitle(figure: Figure) -> Text | None:
-    return figure._suptitle  # noqa: SLF001
+    return figure._suptitle  # type: ignore[attr-defined, no-any-return]  # noqa: SLF001
 
 
 def sup_labels(figure: Figure) -> list[Text]:
     """supxlabel and supylabel, those the figure has."""
-    return [text for text in (figure._supxlabel, figure._supylabel) if text is not None]  # noqa: SLF001
+    texts = (figure._supxlabel, figure._supylabel)  # type: ignore[attr-defined]  # noqa: SLF001
+    return [text for text in texts if text is not None]
 
 
 def axes_titles(axes: Axes) -> tuple[Text, Text, Text]:
     """The centre, left and right titles (``set_title(loc=...)``)."""
-    return axes.title, axes._left_title, axes._right_title  # noqa: SLF001
+    return axes.title, axes._left_title, axes._right_title  # type: ignore[attr-defined]  # noqa: SLF001
 
 
 @contextmanager
@@ -75,4 +77,4 @@ def forget_renderer(canvas: FigureCanvasAgg, texts: Iterable[Text]) -> None:
     canvas.renderer = None
     canvas._lastKey = None  # noqa: SLF001 (else get_renderer would return the None just set)
     for text in texts:
-        text._renderer = None  # noqa: SLF001 (its value before the first draw)
+        text._renderer = None  # type: ignore[attr-defined]  # noqa: SLF001 (its value before the first draw)

@@ -21,7 +21,9 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 log = logging.getLogger("wsgi_plot")
 
@@ -39,19 +41,19 @@ class Lease:
 
     __slots__ = ("obj", "reused", "waited", "pooled", "discarded")
 
-    def __init__(self, obj, reused: bool, waited: float, pooled: bool):
+    def __init__(self, obj: Any, reused: bool, waited: float, pooled: bool):
         self.obj = obj
         self.reused = reused  # False when built for this request
         self.waited = waited  # seconds spent waiting for a free figure (building one not included)
         self.pooled = pooled  # False when it is too large to keep: dropped when the block ends
         self.discarded = False
 
-    def discard(self):
+    def discard(self) -> None:
         """Do not return the object to the pool (its state is no longer trusted)."""
         self.discarded = True
 
 
-def _nothing(*args):
+def _nothing(*args: object) -> None:
     pass
 
 
@@ -61,7 +63,8 @@ class FigurePool:
     ``on_evicted()`` is called once per idle object dropped to make room."""
 
     def __init__(self, max_figures: int = 8, timeout: float = 5.0, *, max_bytes: float = math.inf,
-                 on_in_use=None, on_bytes=None, on_evicted=None):
+                 on_in_use: Callable[[int], None] | None = None, on_bytes: Callable[[float], None] | None = None,
+                 on_evicted: Callable[[], None] | None = None):
         if max_figures < 1:
             raise ValueError("max_figures must be >= 1")
         if max_bytes < 0:
@@ -73,10 +76,10 @@ class FigurePool:
         self._on_in_use = on_in_use or _nothing
         self._on_bytes = on_bytes or _nothing
         self._on_evicted = on_evicted or _nothing
-        self._idle: OrderedDict = OrderedDict()  # key -> [(object, bytes counted)], least recently used first
+        self._idle: OrderedDict[Hashable, list[tuple[Any, float]]] = OrderedDict()  # key -> [(object, bytes counted)], least recently used first
         self._total = 0  # objects alive: idle + in use, kept or not
         self._in_use = 0
-        self._bytes = 0  # counted for the objects kept: idle + in use
+        self._bytes: float = 0  # counted for the objects kept: idle + in use
         self._cond = threading.Condition()
 
     @property
@@ -88,22 +91,22 @@ class FigurePool:
         return self._total
 
     @property
-    def nbytes(self) -> int:
+    def nbytes(self) -> float:
         """Bytes counted for the objects the pool keeps, idle and in use."""
         return self._bytes
 
-    def keeps(self, nbytes: int) -> bool:
+    def keeps(self, nbytes: float) -> bool:
         """Whether an object estimated at ``nbytes`` would be kept after use, not dropped."""
         return nbytes <= self.max_object_bytes
 
-    def has_room(self, nbytes: int) -> bool:
+    def has_room(self, nbytes: float) -> bool:
         """Whether an object of ``nbytes`` could be kept now without dropping another."""
         with self._cond:
             return (self.keeps(nbytes) and self._total < self.max_figures
                     and self._bytes + nbytes <= self.max_bytes)
 
     @contextmanager
-    def checkout(self, key, build, nbytes: int = 0):
+    def checkout(self, key: Hashable, build: Callable[[], Any], nbytes: float = 0) -> Iterator[Lease]:
         """Lend an object for ``key``, building one with ``build()`` if none is idle.
 
         ``nbytes`` estimates the most a new object may hold. An exception
@@ -126,12 +129,12 @@ class FigurePool:
         except BaseException:
             self._drop(obj, counted)
             raise
-        if lease.discarded or not lease.pooled:
+        if lease.discarded or counted is None:  # None: not pooled
             self._drop(obj, counted)
         else:
             self._give_back(key, obj, counted)
 
-    def _take(self, key, nbytes):
+    def _take(self, key: Hashable, nbytes: float) -> tuple[Any, float | None]:
         """``(idle object or None, bytes counted for it)``; with None a slot is reserved to build
         one, and the bytes counted are None when it will not be kept."""
         keep = self.keeps(nbytes)
@@ -163,13 +166,13 @@ class FigurePool:
         finally:
             self._released(evicted, evictions=len(evicted))
 
-    def _can_make_room(self, need):
+    def _can_make_room(self, need: float) -> bool:
         """Whether dropping idle objects can free a slot and ``need`` bytes (under the lock)."""
         idle = [counted for objects in self._idle.values() for _, counted in objects]
         return (self._total - len(idle) < self.max_figures
                 and self._bytes - sum(idle) + need <= self.max_bytes)
 
-    def _pop_oldest_idle(self):
+    def _pop_oldest_idle(self) -> Any:
         """Forget the least recently used idle object (under the lock); the caller releases it."""
         oldest_key, objects = next(iter(self._idle.items()))
         obj, counted = objects.pop(0)
@@ -179,7 +182,7 @@ class FigurePool:
         self._set_bytes(self._bytes - counted)
         return obj
 
-    def _give_back(self, key, obj, counted):
+    def _give_back(self, key: Hashable, obj: Any, counted: float) -> None:
         # The use may have grown the object (a cached SVG): count the larger of estimate and size.
         size = max(counted, getattr(obj, "nbytes", 0))
         evicted, dropped = [], []
@@ -199,7 +202,7 @@ class FigurePool:
             self._cond.notify_all()
         self._released(evicted + dropped, evictions=len(evicted))
 
-    def _drop(self, obj, counted):
+    def _drop(self, obj: Any, counted: float | None) -> None:
         """Free the slot of an object that is not kept (``obj`` None: it was never built)."""
         with self._cond:
             self._set_in_use(self._in_use - 1)
@@ -209,7 +212,7 @@ class FigurePool:
             self._cond.notify_all()
         self._released([] if obj is None else [obj], evictions=0)
 
-    def _released(self, objects, evictions):
+    def _released(self, objects: list[Any], evictions: int) -> None:
         # Outside the lock: freeing a figure's buffers need not hold up other requests.
         for obj in objects:
             release = getattr(obj, "release", None)
@@ -225,11 +228,11 @@ class FigurePool:
         for _ in range(evictions):
             self._on_evicted()
 
-    def _set_in_use(self, count: int):
+    def _set_in_use(self, count: int) -> None:
         # Under the lock, so reports arrive in the order the count changed.
         self._in_use = count
         self._on_in_use(count)
 
-    def _set_bytes(self, count: int):
+    def _set_bytes(self, count: float) -> None:
         self._bytes = count
         self._on_bytes(count)
