@@ -23,7 +23,7 @@ The chunk CRCs are ~0.02 ms.
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
