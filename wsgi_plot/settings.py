@@ -105,13 +105,13 @@ class Settings:
     def from_environ(cls, given: Mapping[str, object], environ: Mapping[str, str] | None = None) -> "Settings":
         """Settings from keyword arguments, then ``WSGI_PLOT_<NAME>`` for those not given."""
         environ = os.environ if environ is None else environ
-        fields = {field.name: field for field in dataclasses.fields(cls)}
-        unknown = set(given) - set(fields)
+        names = [field.name for field in dataclasses.fields(cls)]
+        unknown = set(given) - set(names)
         if unknown:
             raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         values: dict[str, Any] = dict(given)  # checked by __post_init__
-        warn_unknown_variables(environ, fields)
-        for name, field in fields.items():
+        warn_unknown_variables(environ, names)
+        for name in names:
             variable = ENV_PREFIX + name.upper()
             if name not in values and variable in environ:
                 try:
