@@ -73,7 +73,7 @@ def compare_settings(repeat):
                     request[name].append((time.perf_counter() - start) * 1000)
             measured = {}
             for name in clients:
-                encode = median_ms(lambda name=name: encode_png(first, dpi, name), repeat)
+                encode = median_ms(lambda name=name, first=first, dpi=dpi: encode_png(first, dpi, name), repeat)
                 measured[name] = (encode, statistics.median(request[name]), len(bodies[name]))
             yield plot.name, size, measured, same
 

@@ -60,7 +60,7 @@ def old_api_heatmap():
         fig.clear()
         axd = fig.subplot_mosaic("IA;IB")
         cells = rng.normal(size=(p.cells, p.cells))
-        image = axd["I"].imshow(cells, vmin=-3, vmax=3, cmap="magma")
+        axd["I"].imshow(cells, vmin=-3, vmax=3, cmap="magma")
         # No colorbar: before the Figure-level API a colorbar was a 500 (ZeroDivisionError in the layout).
         axd["I"].set_title("cells")
         for key, title, data in (("A", "row means", cells.mean(axis=1)), ("B", "column means", cells.mean(axis=0))):

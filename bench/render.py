@@ -31,12 +31,14 @@ from wsgi_plot.pipeline import draw_still, render_unpooled  # noqa: E402
 from wsgi_plot.render import PreparedFigure  # noqa: E402
 from wsgi_plot.theme import Look  # noqa: E402
 
+DEFAULT_LOOK = Look()  # frozen: one instance serves every call
+
 
 def median_ms(samples):
     return statistics.median(samples)
 
 
-def measure_pooled(plot, values, fmt, repeat, size, dpi, look=Look()):
+def measure_pooled(plot, values, fmt, repeat, size, dpi, look=DEFAULT_LOOK):
     pool = FigurePool(1, timeout=1)
     static = plot.static_values(values)
     stages = {"checkout": [], "draw": [], "encode": [], "total": []}

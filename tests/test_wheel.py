@@ -86,7 +86,7 @@ def test_the_wheel_holds_the_package_its_settings_licence_and_readme(dist):
         metadata = email.message_from_string(archive.read(f"{info}/METADATA").decode())
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
     assert {"wsgi_plot/gunicorn_config.py", "wsgi_plot/uwsgi.ini", "wsgi_plot/cli.py", "wsgi_plot/__main__.py",
-            f"{info}/LICENSE"} <= names
+            "wsgi_plot/py.typed", f"{info}/LICENSE"} <= names
     assert not any(name.startswith(("tests/", "examples/", "bench/")) for name in names)
     assert "wsgi-plot = wsgi_plot.cli:main" in entry_points
     assert metadata["License"] == "MIT" and metadata["Description-Content-Type"] == "text/markdown"
@@ -94,8 +94,8 @@ def test_the_wheel_holds_the_package_its_settings_licence_and_readme(dist):
     assert metadata.get_payload().strip() == readme.strip()
     with tarfile.open(sdist) as archive:
         members = {name.partition("/")[2] for name in archive.getnames()}
-    assert {"LICENSE", "README.md", "gunicorn.conf.py", "uwsgi.ini", "wsgi_plot/uwsgi.ini",
-            "examples/django_host/wsgi.py", "tests/test_wheel.py"} <= members
+    assert {"LICENSE", "README.md", "gunicorn.conf.py", "uwsgi.ini", "wsgi_plot/uwsgi.ini", "wsgi_plot/py.typed",
+            "ruff.toml", "setup.cfg", "examples/django_host/wsgi.py", "tests/test_wheel.py"} <= members
 
 
 def test_installed_from_the_wheel_not_the_checkout(user, dist):

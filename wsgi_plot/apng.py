@@ -12,6 +12,7 @@ axes, ticks and labels stay put, so only the data's region is compressed.
 import struct
 
 import numpy as np
+import numpy.typing as npt
 
 from .png import DEFAULT_COMPRESSION, chunk, compress_pixels, header_chunks
 
@@ -27,25 +28,25 @@ class ApngWriter:
     memory is the output's size plus one frame, whatever the frame count.
     """
 
-    def __init__(self, frame_count: int, fps: int, dpi: float | None = None, compression: str = DEFAULT_COMPRESSION):
+    def __init__(self, frame_count: int, fps: int, dpi: float | None = None, compression: str = DEFAULT_COMPRESSION) -> None:
         if frame_count < 1:
             raise ValueError("an APNG needs at least one frame")
         self.frame_count = frame_count
         self.fps = fps
         self.dpi = dpi
         self.compression = compression  # a png.COMPRESSIONS name: every frame is deflated by it
-        self._parts = []  # chunks after the header, in order
+        self._parts: list[bytes] = []  # chunks after the header, in order
         self._sequence = 0  # fcTL and fdAT share one sequence
-        self._previous = None
-        self._size = None
+        self._previous: npt.NDArray[np.uint8] | None = None
+        self._size: tuple[int, int] | None = None
         self._frames = 0
 
-    def add(self, rgba: np.ndarray):
+    def add(self, rgba: npt.NDArray[np.uint8]) -> None:
         """Append an ``(height, width, 4)`` uint8 frame (copied: the caller may reuse its buffer)."""
         if self._frames == self.frame_count:
             raise ValueError(f"already {self.frame_count} frames")
         height, width, _ = rgba.shape
-        if self._previous is None:
+        if self._previous is None or self._size is None:
             self._size = width, height
             self._parts.append(self._frame_control(0, 0, width, height))
             self._parts.append(chunk(b"IDAT", compress_pixels(rgba, self.compression)))
@@ -65,6 +66,7 @@ class ApngWriter:
     def finish(self) -> bytes:
         if self._frames != self.frame_count:
             raise ValueError(f"{self._frames} frames added, {self.frame_count} announced")
+        assert self._size is not None  # set by the first frame, and frame_count >= 1
         width, height = self._size
         control = chunk(b"acTL", struct.pack(">II", self.frame_count, _PLAY_FOREVER))
         return b"".join(header_chunks(width, height, self.dpi) + [control] + self._parts + [chunk(b"IEND", b"")])
@@ -81,7 +83,7 @@ class ApngWriter:
         return number
 
 
-def _changed_box(previous: np.ndarray, current: np.ndarray) -> tuple[int, int, int, int]:
+def _changed_box(previous: npt.NDArray[np.uint8], current: npt.NDArray[np.uint8]) -> tuple[int, int, int, int]:
     """``(top, bottom, left, right)`` of the pixels that differ; one pixel when none does (a frame has area)."""
     # One RGBA pixel as one uint32: comparing 4-byte words is ~100x faster than bytes then any(axis=2).
     changed = _words(previous) != _words(current)
@@ -92,5 +94,5 @@ def _changed_box(previous: np.ndarray, current: np.ndarray) -> tuple[int, int, i
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
-def _words(rgba: np.ndarray) -> np.ndarray:
+def _words(rgba: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
     return np.ascontiguousarray(rgba).view(np.uint32).reshape(rgba.shape[:2])

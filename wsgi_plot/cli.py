@@ -17,6 +17,8 @@ import argparse
 import dataclasses
 import os
 import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
 
 from . import __version__
 
@@ -39,7 +41,7 @@ def gunicorn_argv(app: str, workers: int | None = None) -> list[str]:
     return [*argv, app]
 
 
-def serve(args) -> int:
+def serve(args: argparse.Namespace) -> int:
     if args.bind:
         # As BIND rather than gunicorn's --bind, which would replace every address the settings
         # bind, the probe address (PROBE_PORT) included.
@@ -50,7 +52,7 @@ def serve(args) -> int:
     os.execv(argv[0], argv)  # does not return
 
 
-def check(args) -> int:
+def check(args: argparse.Namespace) -> int:
     """Build the app as a server's worker would and report what would stop its start-up."""
     # As in gunicorn: the current directory is importable, so --app can name a module there.
     sys.path.insert(0, os.getcwd())
@@ -77,14 +79,15 @@ def check(args) -> int:
         if "wsgi_plot.gunicorn_config" in sys.modules:
             _forget_this_process(sys.modules["wsgi_plot.gunicorn_config"])
     print(f"{PROG} check: {args.app} is ready")
-    settings = getattr(getattr(app, "app", None), "settings", None)  # a wsgi_plot app in its middleware
-    if dataclasses.is_dataclass(settings):
+    # A wsgi_plot app has its settings, inside its middleware or not.
+    settings = getattr(app, "settings", None) or getattr(getattr(app, "app", None), "settings", None)
+    if dataclasses.is_dataclass(settings) and not isinstance(settings, type):
         for name, value in dataclasses.asdict(settings).items():
             print(f"  {name} = {value!r}")
     return 0
 
 
-def _forget_this_process(gunicorn_config):
+def _forget_this_process(gunicorn_config: ModuleType) -> None:
     """Leave no metrics of this short-lived process behind, as the server does for a worker."""
     if "prometheus_client" in sys.modules and os.path.isdir(os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")):
         from prometheus_client import multiprocess
@@ -93,7 +96,7 @@ def _forget_this_process(gunicorn_config):
     gunicorn_config.on_exit(None)  # removes the directory if the config made it
 
 
-def uwsgi_ini(args) -> int:
+def uwsgi_ini(args: argparse.Namespace) -> int:
     print(uwsgi_ini_path())
     return 0
 
@@ -135,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    command: Callable[[argparse.Namespace], int] = args.func  # set_defaults(func=) of its subcommand
+    return command(args)

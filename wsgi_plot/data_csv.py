@@ -8,11 +8,12 @@ built in memory, ~20 bytes a number.
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Sequence
 
 from .params import format_number
 
 
-def cell(value) -> str:
+def cell(value: object) -> str:
     """A value as the query would write it: numbers shortest-exact, instants ISO 8601 in UTC, none blank."""
     if value is None:
         return ""
@@ -27,7 +28,7 @@ def cell(value) -> str:
     return str(value)
 
 
-def encode_csv(columns, rows) -> bytes:
+def encode_csv(columns: Sequence[str], rows: Iterable[Iterable[object]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)

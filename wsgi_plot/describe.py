@@ -5,9 +5,16 @@ ranges, how many series and points or bars, and the first few bars' labels and v
 that knows better gives its own (``Plot.describe``).
 """
 
+from collections.abc import Sized
+
 import matplotlib.collections
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.container import BarContainer
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedLocator
+from numpy.typing import ArrayLike
 
 from .layout import all_axes
 from .params import format_number
@@ -18,7 +25,7 @@ BARS_READ_OUT = 5
 DIGITS = 4
 
 
-def describe_figure(figure, fallback: str = "chart", sample: bool = False) -> str:
+def describe_figure(figure: Figure, fallback: str = "chart", sample: bool = False) -> str:
     """One sentence or a few per axes, joined; ``fallback`` names a figure with nothing recognisable.
     ``sample``: the figure shows random numbers another load draws anew: their values are not read out."""
     parts = [_describe_axes(axes, fallback, sample) for axes in all_axes(figure) if axes.get_visible()]
@@ -26,12 +33,12 @@ def describe_figure(figure, fallback: str = "chart", sample: bool = False) -> st
     return text + (" A new random sample on each load." if sample else "")
 
 
-def _describe_axes(axes, fallback, sample) -> str:
+def _describe_axes(axes: Axes, fallback: str, sample: bool) -> str:
     bars = [c for c in axes.containers if isinstance(c, BarContainer)]
-    lines = [line for line in axes.lines if line.get_transform() == axes.transData and len(line.get_xdata())]
+    lines = [line for line in axes.lines if line.get_transform() == axes.transData and _length(line.get_xdata())]
     points = [c for c in axes.collections if isinstance(c, matplotlib.collections.PathCollection)
-              and len(c.get_offsets())]
-    marked_only = lines and all(line.get_linestyle() in ("None", "none", "") for line in lines)
+              and _length(c.get_offsets())]
+    marked_only = bool(lines) and all(line.get_linestyle() in ("None", "none", "") for line in lines)
     if bars:
         kind = "bar chart"
     elif points or marked_only:
@@ -54,7 +61,7 @@ def _describe_axes(axes, fallback, sample) -> str:
         sentences.append(_bars(axes, bars, horizontal, sample))
     elif lines or points:
         series = len(lines) + len(points)
-        total = sum(len(line.get_xdata()) for line in lines) + sum(len(c.get_offsets()) for c in points)
+        total = sum(_length(line.get_xdata()) for line in lines) + sum(_length(c.get_offsets()) for c in points)
         sentences.append(f"{series} series, {total} points in all." if series > 1 else f"{total} points.")
     names = _legend_names(axes)
     if names:
@@ -62,19 +69,26 @@ def _describe_axes(axes, fallback, sample) -> str:
     return " ".join(sentences)
 
 
-def _horizontal(bars) -> bool:
+def _length(data: ArrayLike) -> int:
+    """Points in an artist's data (a line's x, a collection's offsets): the length of its array or sequence."""
+    return len(data) if isinstance(data, Sized) else 1
+
+
+def _horizontal(bars: BarContainer) -> bool:
     return bars.orientation == "horizontal" if hasattr(bars, "orientation") else False
 
 
-def _bars(axes, containers, horizontal, sample) -> str:
+def _bars(axes: Axes, containers: list[BarContainer], horizontal: bool, sample: bool) -> str:
     axis = axes.yaxis if horizontal else axes.xaxis
     count = len(containers[0])
     # Labelled categories (set_xticks(positions, labels): a tick per bar) name the bars; otherwise
     # (a histogram) each bar is named by the span it covers.
     locator, formatter = axis.get_major_locator(), axis.get_major_formatter()
     labels = []
-    if isinstance(locator, FixedLocator) and len(locator.locs) == count:
-        labels = [formatter(loc, i) for i, loc in enumerate(locator.locs)]
+    # A FixedLocator gives its locations as set (matplotlib's stubs do not name its ``locs``).
+    locs = locator() if isinstance(locator, FixedLocator) else []
+    if len(locs) == count:
+        labels = [formatter(loc, i) for i, loc in enumerate(locs)]
     head = f"{len(containers)} series of {count} bars." if len(containers) > 1 else f"{count} bars."
     if sample:
         return head
@@ -87,17 +101,17 @@ def _bars(axes, containers, horizontal, sample) -> str:
     return f"{head} {'; '.join(read)}{more}."
 
 
-def _span(bar, horizontal) -> str:
+def _span(bar: Rectangle, horizontal: bool) -> str:
     start, size = (bar.get_y(), bar.get_height()) if horizontal else (bar.get_x(), bar.get_width())
     return f"{_number(start)} to {_number(start + size)}:"
 
 
-def _legend_names(axes) -> list[str]:
+def _legend_names(axes: Axes) -> list[str]:
     legends = [axes.get_legend()] + [legend for legend in axes.figure.legends]
     return [text.get_text() for legend in legends if legend is not None for text in legend.get_texts()]
 
 
-def _value(axis, value) -> str:
+def _value(axis: Axis, value: float) -> str:
     """A limit as the axis labels it: a date on a date axis, else a number."""
     formatter = axis.get_major_formatter()
     if type(formatter).__module__ == "matplotlib.dates":
@@ -108,5 +122,5 @@ def _value(axis, value) -> str:
     return _number(value)
 
 
-def _number(value) -> str:
+def _number(value: float) -> str:
     return format_number(float(f"{value:.{DIGITS}g}"))

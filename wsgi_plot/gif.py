@@ -15,20 +15,21 @@ one frame to the next (and merges a frame identical to the one before).
 import io
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 
 class GifWriter:
     """Collects palette frames; ``finish()`` gives the file."""
 
-    def __init__(self, frame_count: int, fps: int):
+    def __init__(self, frame_count: int, fps: int) -> None:
         self.frame_count = frame_count
         # GIF counts delays in hundredths of a second: 1/fps rounded to that.
         self.duration_ms = 1000 / fps
-        self._frames = []
-        self._palette = None  # the first frame's colours, as a palette image
+        self._frames: list[Image.Image] = []
+        self._palette: Image.Image | None = None  # the first frame's colours, as a palette image
 
-    def add(self, rgba: np.ndarray):
+    def add(self, rgba: npt.NDArray[np.uint8]) -> None:
         """Append an ``(height, width, 4)`` uint8 frame; the figure is opaque, so alpha is dropped."""
         if len(self._frames) == self.frame_count:
             raise ValueError(f"already {self.frame_count} frames")

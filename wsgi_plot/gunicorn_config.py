@@ -5,13 +5,25 @@
 Every value can be overridden by an environment variable named in its comment.
 """
 
+from __future__ import annotations
+
 import glob
 import multiprocessing
 import os
 import shutil
 import tempfile
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.glogging import Logger
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.http import Request
+    from gunicorn.http.wsgi import Response
+    from gunicorn.workers.base import Worker
 
 
 class ServerSettingError(ValueError):
@@ -34,7 +46,8 @@ def _whole_number(variable: str, default: int, minimum: int) -> int:
 
 # -- where to listen ----------------------------------------------------------
 # Loopback by default: put nginx or another proxy in front to expose it.
-bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+MAIN_BIND = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+bind: str | list[str] = MAIN_BIND
 
 # -- health probes ahead of the queue -------------------------------------------------
 # A second address for /healthz, /readyz and /metrics (PROBE_BIND, or PROBE_PORT on loopback;
@@ -47,7 +60,7 @@ bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 PROBE_BIND = os.environ.get("PROBE_BIND") or (
     f"127.0.0.1:{os.environ['PROBE_PORT']}" if os.environ.get("PROBE_PORT") else None)
 if PROBE_BIND:
-    bind = [PROBE_BIND, bind]
+    bind = [PROBE_BIND, MAIN_BIND]
 
 # -- behind a proxy -----------------------------------------------------------------
 # gunicorn believes a proxy's X-Forwarded-Proto only from these addresses: the loopback nginx of
@@ -101,7 +114,7 @@ class QuietProbesLogger(Logger):
     A failing probe (4xx/5xx) is still logged: that is when someone reads the log.
     """
 
-    def access(self, resp, req, environ, request_time):
+    def access(self, resp: Response, req: Request, environ: MutableMapping[str, Any], request_time: timedelta) -> None:
         if req.path in QUIET_PATHS and resp.status_code is not None and resp.status_code < 400:
             return
         super().access(resp, req, environ, request_time)
@@ -130,20 +143,20 @@ if not os.environ.get("MPLCONFIGDIR"):
     os.environ["_WSGI_PLOT_OWN_MPLCONFIGDIR"] = os.environ["MPLCONFIGDIR"]
 
 
-def on_starting(server):
+def on_starting(server: Arbiter) -> None:
     # Files left by an earlier run in the same directory would be added to this run's counts.
     for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(path)
 
 
-def child_exit(server, worker):
+def child_exit(server: Arbiter, worker: Worker) -> None:
     # A dead worker's counters still count; its live gauge (figures in use) must not.
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
 
 
-def on_exit(server):
+def on_exit(server: Arbiter | None) -> None:
     for variable, own in (("PROMETHEUS_MULTIPROC_DIR", "_WSGI_PLOT_OWN_METRICS_DIR"),
                           ("MPLCONFIGDIR", "_WSGI_PLOT_OWN_MPLCONFIGDIR")):
         directory = os.environ.get(own)
@@ -152,7 +165,7 @@ def on_exit(server):
 
 
 # -- memory and warm start --------------------------------------------------------
-def post_worker_init(worker):
+def post_worker_init(worker: Worker) -> None:
     # glibc keeps the memory of large freed buffers in the heap unless its thresholds are fixed:
     # with them a worker's RSS comes back down after near-budget images (wsgi_plot/memory.py has
     # the measurements). Set here, in the worker, so the forked process has them before it draws.

@@ -10,7 +10,12 @@ client left: the stream route refuses there (:class:`CannotSeeDisconnect`) rathe
 no one.
 """
 
+from __future__ import annotations
+
 import asyncio
+import concurrent.futures
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from .errors import ServiceUnavailableHere
 
@@ -18,18 +23,22 @@ from .errors import ServiceUnavailableHere
 class CannotSeeDisconnect(ServiceUnavailableHere):
     """An ASGI host whose adapter gives no way to notice a client that left (503, no Retry-After)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("live streams: this ASGI host's WSGI adapter gives no way to notice a client that "
                          "left, so a stream would draw for no one until its end; mount wsgi_plot with a2wsgi "
                          "(examples/fastapi_host.py) or serve streams from gunicorn -k gthread")
 
 
-async def _until_disconnect(receive):
+#: ASGI's receive: the next message of the connection (a dict with a "type").
+Receive = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+async def _until_disconnect(receive: Receive) -> None:
     while (await receive()).get("type") != "http.disconnect":
         pass  # the rest of the request body, already read by the app, or empty
 
 
-def disconnect_future(environ):
+def disconnect_future(environ: Mapping[str, object]) -> concurrent.futures.Future[None] | None:
     """A ``concurrent.futures.Future`` done when an ASGI host's client leaves; None outside an ASGI host.
 
     Raises :class:`CannotSeeDisconnect` under an ASGI host without a2wsgi's body attributes.

@@ -25,11 +25,11 @@ WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 class Metrics:
     """The app's metrics and their exposition; its methods are the hooks the app calls."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         directory = _multiprocess_directory()
         # In multiprocess mode values live in files, not in a registry: register nowhere and
         # collect from the files instead.
-        own = None if directory else CollectorRegistry()
+        own: CollectorRegistry | None = None if directory else CollectorRegistry()
         self.requests = Counter("wsgi_plot_requests", "Requests answered, by route and status.",
                                 ["route", "status"], registry=own)
         self.render_seconds = Histogram("wsgi_plot_render_seconds", "Seconds drawing and encoding an image, by format.",
@@ -61,50 +61,50 @@ class Metrics:
         self.rejections = Counter("wsgi_plot_rejections", "Requests refused with 503, by reason.",
                                   ["reason"], registry=own)
         self.directory = directory
-        if directory:
+        if own is not None:
+            self.registry = own
+        else:
             self.registry = CollectorRegistry()
             MultiProcessCollector(self.registry, path=directory)
-        else:
-            self.registry = own
 
-    def count_request(self, route: str, status: int):
+    def count_request(self, route: str, status: int) -> None:
         self.requests.labels(route, str(status)).inc()
 
-    def rendered(self, fmt: str, seconds: float):
+    def rendered(self, fmt: str, seconds: float) -> None:
         self.render_seconds.labels(fmt).observe(seconds)
 
-    def waited_for_figure(self, seconds: float):
+    def waited_for_figure(self, seconds: float) -> None:
         self.figure_wait_seconds.observe(seconds)
 
-    def set_figures_in_use(self, count: int):
+    def set_figures_in_use(self, count: int) -> None:
         self.figures_in_use.set(count)
 
-    def set_streams(self, count: int):
+    def set_streams(self, count: int) -> None:
         self.streams.set(count)
 
-    def set_pool_bytes(self, count: int):
+    def set_pool_bytes(self, count: int) -> None:
         self.pool_bytes.set(count)
 
-    def evicted_figure(self):
+    def evicted_figure(self) -> None:
         self.pool_evictions.inc()
 
-    def rejected(self, reason: str):
+    def rejected(self, reason: str) -> None:
         self.rejections.labels(reason).inc()
 
-    def cache_hit(self):
+    def cache_hit(self) -> None:
         self.cache_hits.inc()
 
-    def cache_joined_render(self):
+    def cache_joined_render(self) -> None:
         self.cache_hits.inc()
         self.cache_joined.inc()
 
-    def cache_miss(self):
+    def cache_miss(self) -> None:
         self.cache_misses.inc()
 
-    def cache_evicted(self):
+    def cache_evicted(self) -> None:
         self.cache_evictions.inc()
 
-    def set_cache_bytes(self, count: int):
+    def set_cache_bytes(self, count: int) -> None:
         self.cache_bytes.set(count)
 
     def exposition(self) -> tuple[bytes, str]:
@@ -117,47 +117,47 @@ class Metrics:
 class NoMetrics:
     """Metrics turned off: the same hooks, counting nothing."""
 
-    def count_request(self, route, status):
+    def count_request(self, route: str, status: int) -> None:
         pass
 
-    def rendered(self, fmt, seconds):
+    def rendered(self, fmt: str, seconds: float) -> None:
         pass
 
-    def waited_for_figure(self, seconds):
+    def waited_for_figure(self, seconds: float) -> None:
         pass
 
-    def set_figures_in_use(self, count):
+    def set_figures_in_use(self, count: int) -> None:
         pass
 
-    def set_streams(self, count):
+    def set_streams(self, count: int) -> None:
         pass
 
-    def set_pool_bytes(self, count):
+    def set_pool_bytes(self, count: int) -> None:
         pass
 
-    def evicted_figure(self):
+    def evicted_figure(self) -> None:
         pass
 
-    def rejected(self, reason):
+    def rejected(self, reason: str) -> None:
         pass
 
-    def cache_hit(self):
+    def cache_hit(self) -> None:
         pass
 
-    def cache_joined_render(self):
+    def cache_joined_render(self) -> None:
         pass
 
-    def cache_miss(self):
+    def cache_miss(self) -> None:
         pass
 
-    def cache_evicted(self):
+    def cache_evicted(self) -> None:
         pass
 
-    def set_cache_bytes(self, count):
+    def set_cache_bytes(self, count: int) -> None:
         pass
 
 
-def forget_dead_processes(directory: str):
+def forget_dead_processes(directory: str) -> None:
     """Drop the live gauges (figures in use, streams, pool bytes, cache bytes) of processes that no longer run.
 
     A worker's gauges count only while it lives. gunicorn says when one exits (its
@@ -181,7 +181,7 @@ def _running(pid: int) -> bool:
     return True
 
 
-def create_metrics(enabled: bool):
+def create_metrics(enabled: bool) -> Metrics | NoMetrics:
     return Metrics() if enabled else NoMetrics()
 
 

@@ -18,18 +18,27 @@ eviction O(1). A flood of distinct requests only evicts. Identical requests that
 together wait for one render (single-flight), each for at most the render's own deadline.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import hashlib
 import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import matplotlib
 from werkzeug.wrappers import Response
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .options import RenderOptions
+    from .params import Values
+    from .plot import Plot
 
 #: Bytes an entry costs besides its image: the key (64 hex chars), the entry and its dict slots.
 #: Counted so that a flood of tiny images is bounded by count as well as bytes.
@@ -50,7 +59,7 @@ KEY_ANSWER_SECONDS = 60
 FOREVER_SECONDS = 365 * 86400
 
 
-def reusable_seconds(plot, options) -> float:
+def reusable_seconds(plot: Plot, options: RenderOptions) -> float:
     """Seconds a response to this request may be reused; 0 when never (a new sample every time)."""
     if plot.freshness is None:
         return 0.0
@@ -59,7 +68,7 @@ def reusable_seconds(plot, options) -> float:
     return plot.freshness
 
 
-def cache_key(plot, values, options) -> str:
+def cache_key(plot: Plot, values: Values, options: RenderOptions) -> str:
     """The request as the app understands it, hashed: plot, options and values, parsed and defaulted.
 
     Derived from the parsed objects, not from a list of names, so an option added to the render
@@ -93,7 +102,7 @@ def accel_expires(expires: float, now: float) -> str:
     return f"@{int(expires) - 1}"
 
 
-def cache_headers(key: str | None, expires: float, now: float) -> dict:
+def cache_headers(key: str | None, expires: float, now: float) -> dict[str, str]:
     """What an image response tells a caching proxy: its key, and until when it may keep it."""
     headers = {"X-Accel-Expires": accel_expires(expires, now) if key else "0"}
     if key:
@@ -101,7 +110,7 @@ def cache_headers(key: str | None, expires: float, now: float) -> dict:
     return headers
 
 
-def key_only_response(key: str | None, keep_seconds: int = KEY_ANSWER_SECONDS):
+def key_only_response(key: str | None, keep_seconds: int = KEY_ANSWER_SECONDS) -> Response:
     """The answer to a request sent with KEY_ONLY_HEADER: 204, its key if it has one."""
     headers = {"X-Accel-Expires": str(keep_seconds)}
     if key:
@@ -120,33 +129,39 @@ class CachedImage:
         return len(self.data) + ENTRY_OVERHEAD
 
 
+def _nothing(*args: object) -> None:
+    """A callback no one asked for."""
+
+
 class _Flight:
     """A render in progress that identical requests wait for."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.done = threading.Event()
-        self.image = None  # set by the request that renders, unless it failed
+        self.image: CachedImage | None = None  # set by the request that renders, unless it failed
 
 
 class ResponseCache:
     """Encoded images of one process, least recently used dropped first, at most ``max_bytes``."""
 
-    def __init__(self, max_bytes: int, *, clock=time.time, on_hit=None, on_miss=None, on_joined=None,
-                 on_evicted=None, on_bytes=None):
+    def __init__(self, max_bytes: int, *, clock: Callable[[], float] = time.time,
+                 on_hit: Callable[[], object] | None = None, on_miss: Callable[[], object] | None = None,
+                 on_joined: Callable[[], object] | None = None, on_evicted: Callable[[], object] | None = None,
+                 on_bytes: Callable[[int], object] | None = None) -> None:
         self.max_bytes = max_bytes
         self.clock = clock
         self.nbytes = 0
-        self._entries = OrderedDict()  # key -> CachedImage, least recently used first
-        self._flights = {}  # key -> _Flight
+        self._entries: OrderedDict[str, CachedImage] = OrderedDict()  # least recently used first
+        self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
-        nothing = lambda *args: None  # noqa: E731
-        self._on_hit, self._on_miss, self._on_joined = on_hit or nothing, on_miss or nothing, on_joined or nothing
-        self._on_evicted, self._on_bytes = on_evicted or nothing, on_bytes or nothing
+        self._on_hit, self._on_miss, self._on_joined = on_hit or _nothing, on_miss or _nothing, on_joined or _nothing
+        self._on_evicted, self._on_bytes = on_evicted or _nothing, on_bytes or _nothing
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._entries)
 
-    def lookup(self, key: str, fresh_for: float, render, wait: float):
+    def lookup(self, key: str, fresh_for: float, render: Callable[[], tuple[bytes, str]],
+               wait: float) -> tuple[CachedImage, bool]:
         """``(image, hit)``: the stored image for ``key``, else the one ``render()`` makes, kept for ``fresh_for`` s.
 
         ``render()`` returns ``(data, timing)``. While one request renders a key, identical ones wait
@@ -159,7 +174,7 @@ class ResponseCache:
                 return image, True
             flight = self._flights.get(key)
             leader = flight is None
-            if leader:
+            if flight is None:
                 flight = self._flights[key] = _Flight()
         if not leader:
             if flight.done.wait(wait) and flight.image is not None:
@@ -181,7 +196,7 @@ class ResponseCache:
                 del self._flights[key]
             flight.done.set()
 
-    def _fresh(self, key):
+    def _fresh(self, key: str) -> CachedImage | None:
         """The entry for ``key`` if it has not expired (an expired one is dropped); under the lock."""
         image = self._entries.get(key)
         if image is None:
@@ -192,7 +207,7 @@ class ResponseCache:
         self._entries.move_to_end(key)
         return image
 
-    def _store(self, key, image):
+    def _store(self, key: str, image: CachedImage) -> None:
         if image.nbytes > self.max_bytes // LARGEST_SHARE:
             return
         with self._lock:
@@ -205,6 +220,6 @@ class ResponseCache:
             self.nbytes += image.nbytes
             self._on_bytes(self.nbytes)
 
-    def _drop(self, key):
+    def _drop(self, key: str) -> None:
         self.nbytes -= self._entries.pop(key).nbytes
         self._on_bytes(self.nbytes)

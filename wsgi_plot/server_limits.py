@@ -14,10 +14,17 @@ Untold (another server, or a hook left out): ``max_streams`` alone bounds stream
 have their own deadline only.
 """
 
-import math
-from dataclasses import dataclass
+from __future__ import annotations
 
-from .settings import SettingsError
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from gunicorn.workers.base import Worker
 
 #: Part of the worker timeout an animation's deadline leaves free: the deadline is checked before
 #: each frame, so the frame in progress, the file's encoding and the answer's sending run past it.
@@ -44,7 +51,7 @@ class ServerLimits:
         margin = max(self.worker_timeout * WORKER_TIMEOUT_MARGIN, MIN_WORKER_TIMEOUT_MARGIN)
         return max(self.worker_timeout - margin, 0.0)
 
-    def check(self, settings):
+    def check(self, settings: Settings) -> None:
         """A render must be abandoned by the app before the server kills its worker."""
         if self.worker_timeout is not None and not settings.render_timeout < self.worker_timeout:
             raise SettingsError(
@@ -53,7 +60,7 @@ class ServerLimits:
                 "TIMEOUT): the server would kill a worker before the app abandons its render")
 
 
-def gunicorn_limits(worker) -> ServerLimits:
+def gunicorn_limits(worker: Worker) -> ServerLimits:
     """From a gunicorn worker (``post_worker_init``): its threads (sync: one) and its ``timeout``."""
     # Async workers (gevent, tornado, ASGI) serve requests on no fixed number of threads.
     threaded = any(cls.__name__ in ("SyncWorker", "ThreadWorker") for cls in type(worker).__mro__)
@@ -66,12 +73,14 @@ def uwsgi_limits() -> ServerLimits:
     """From inside a uWSGI worker: its threads (``uwsgi.cores``) and ``harakiri``."""
     import uwsgi
 
-    harakiri = uwsgi.opt.get("harakiri", b"0")
-    harakiri = int(harakiri.decode() if isinstance(harakiri, bytes) else harakiri)
+    option = uwsgi.opt.get("harakiri", b"0")
+    if isinstance(option, list):  # given more than once (ini and command line): the last one counts
+        option = option[-1]
+    harakiri = int(option.decode()) if isinstance(option, bytes) else 0
     return ServerLimits(threads=int(uwsgi.cores), worker_timeout=float(harakiri) if harakiri > 0 else None)
 
 
-def fit_to_server(application, limits: ServerLimits) -> bool:
+def fit_to_server(application: Callable[..., Iterable[bytes]], limits: ServerLimits) -> bool:
     """Tell the wsgi_plot app inside ``application`` its server's limits; SettingsError if they clash.
 
     ``application`` as for :func:`wsgi_plot.warm`. False when there is no wsgi_plot app in it.

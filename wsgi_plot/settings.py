@@ -5,7 +5,10 @@ import difflib
 import logging
 import math
 import os
+import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .png import check_compression
 
@@ -57,11 +60,12 @@ class Settings:
     # 1200x900 line charts (~50 kB each); one image over a quarter of it is not kept; 0: off.
     response_cache_bytes: int = 16 * 2**20
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
-            _check_type(field.name, field.type, getattr(self, field.name))
+            kind = _FIELD_TYPES[field.name]
+            _check_type(field.name, kind, getattr(self, field.name))
             # inf or nan in a bound turns a check into no check (max_inches=inf let size=1e308x1 through).
-            if field.type in (float, "float") and not math.isfinite(getattr(self, field.name)):
+            if kind is float and not math.isfinite(getattr(self, field.name)):
                 raise SettingsError(f"{field.name}: must be a finite number, got {getattr(self, field.name)!r}")
         checks = [
             (self.min_dpi >= 1, "min_dpi", "must be >= 1"),
@@ -98,20 +102,20 @@ class Settings:
             raise SettingsError(f"png_compression: {exc}") from None
 
     @classmethod
-    def from_environ(cls, given: dict, environ=None) -> "Settings":
+    def from_environ(cls, given: Mapping[str, object], environ: Mapping[str, str] | None = None) -> "Settings":
         """Settings from keyword arguments, then ``WSGI_PLOT_<NAME>`` for those not given."""
         environ = os.environ if environ is None else environ
-        fields = {field.name: field for field in dataclasses.fields(cls)}
-        unknown = set(given) - set(fields)
+        names = [field.name for field in dataclasses.fields(cls)]
+        unknown = set(given) - set(names)
         if unknown:
             raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        values = dict(given)
-        warn_unknown_variables(environ, fields)
-        for name, field in fields.items():
+        values: dict[str, Any] = dict(given)  # checked by __post_init__
+        warn_unknown_variables(environ, names)
+        for name in names:
             variable = ENV_PREFIX + name.upper()
             if name not in values and variable in environ:
                 try:
-                    values[name] = _convert(field.type, environ[variable])
+                    values[name] = _convert(_FIELD_TYPES[name], environ[variable])
                 except ValueError as exc:
                     raise SettingsError(f"{variable}={environ[variable]!r}: {exc}") from None
         try:
@@ -122,7 +126,7 @@ class Settings:
             raise SettingsError(f"{source}: {str(exc).split(': ', 1)[1]}") from None
 
 
-def warn_unknown_variables(environ, fields) -> list[str]:
+def warn_unknown_variables(environ: Iterable[str], fields: Iterable[str]) -> list[str]:
     """Log each ``WSGI_PLOT_*`` variable that names no setting (a typo is otherwise silently ignored)."""
     known = [ENV_PREFIX + name.upper() for name in fields]
     unknown = sorted(name for name in environ if name.startswith(ENV_PREFIX) and name not in known)
@@ -140,26 +144,29 @@ def parse_size_text(text: str) -> tuple[float, float]:
     return float(width), float(height)
 
 
+#: Each field's type, resolved once (a field's own ``type`` is a string under postponed annotations).
+_FIELD_TYPES: dict[str, type] = typing.get_type_hints(Settings)
+
 #: Accepted Python types per field type; bool is an int subclass, so it is excluded from numbers.
 _ACCEPTED_TYPES = {int: (int,), float: (int, float), bool: (bool,), str: (str,)}
 
 
-def _check_type(name: str, kind: type, value):
+def _check_type(name: str, kind: type, value: object) -> None:
     """Arguments come from code, not text: ``pool_size="4"`` is a mistake, not a request to parse."""
     if not isinstance(value, _ACCEPTED_TYPES[kind]) or (kind is not bool and isinstance(value, bool)):
         raise SettingsError(f"{name}: expected {kind.__name__}, got {value!r}")
 
 
-def _convert(kind, text: str):
-    if kind in (bool, "bool"):
+def _convert(kind: type, text: str) -> bool | int | float | str:
+    if kind is bool:
         lowered = text.strip().lower()
         if lowered in ("1", "true", "yes", "on"):
             return True
         if lowered in ("0", "false", "no", "off"):
             return False
         raise ValueError("expected true/false, 1/0, yes/no or on/off")
-    if kind in (int, "int"):
+    if kind is int:
         return int(text)
-    if kind in (float, "float"):
+    if kind is float:
         return float(text)
     return text

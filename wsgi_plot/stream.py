@@ -6,10 +6,13 @@ clock; a stream holds one server thread for its whole length (``seconds``, plus 
 drawn when it ends), and a pooled figure only while one frame is drawn.
 """
 
+from __future__ import annotations
+
 import select
 import socket
 import threading
 import time
+from collections.abc import Callable, Mapping
 
 #: No byte sequence of a PNG part can be mistaken for it: clients use the parts' Content-Length.
 BOUNDARY = "wsgi-plot-frame"
@@ -31,7 +34,7 @@ class StreamSlots:
     ``on_change(n)``, if given, hears the number of streams whenever it changes (a gauge's ``set``).
     """
 
-    def __init__(self, limit: int, on_change=None):
+    def __init__(self, limit: int, on_change: Callable[[int], object] | None = None) -> None:
         self.limit = limit
         self._active = 0
         self._lock = threading.Lock()
@@ -49,7 +52,7 @@ class StreamSlots:
             self._on_change(self._active)
             return True
 
-    def give_back(self):
+    def give_back(self) -> None:
         with self._lock:
             self._active -= 1
             self._on_change(self._active)
@@ -79,21 +82,22 @@ class ClientWatch:
     ``close()`` undoes what it changed; the stream calls it once, when it is closed.
     """
 
-    def __init__(self, environ, send_timeout: float):
+    def __init__(self, environ: Mapping[str, object], send_timeout: float) -> None:
         from .host_compat import disconnect_future
 
-        self._sock = environ.get("gunicorn.socket")
+        sock = environ.get("gunicorn.socket")
+        self._sock = sock if isinstance(sock, socket.socket) else None
         self._left = None if self._sock is not None else disconnect_future(environ)
-        self._restore_timeout = None
-        if self._sock is not None:
-            previous = self._sock.gettimeout()
-            self._sock.settimeout(send_timeout)
-            self._restore_timeout = lambda: self._sock.settimeout(previous)
+        self._restore_timeout: Callable[[], None] | None = None
+        if isinstance(sock, socket.socket):
+            previous = sock.gettimeout()
+            sock.settimeout(send_timeout)
+            self._restore_timeout = lambda: sock.settimeout(previous)
 
     def wait(self, seconds: float) -> bool:
         seconds = max(seconds, 0)
         if self._sock is not None:
-            return self._wait_on_socket(seconds)
+            return self._wait_on_socket(self._sock, seconds)
         if self._left is not None:
             try:
                 self._left.result(timeout=seconds)
@@ -104,11 +108,11 @@ class ClientWatch:
                 return True
         return sleep_until_gone(seconds)
 
-    def _wait_on_socket(self, seconds: float) -> bool:
+    def _wait_on_socket(self, sock: socket.socket, seconds: float) -> bool:
         until = time.monotonic() + seconds
         try:
-            readable, _, _ = select.select([self._sock], [], [], seconds)
-            if readable and self._sock.recv(1, socket.MSG_PEEK) == b"":
+            readable, _, _ = select.select([sock], [], [], seconds)
+            if readable and sock.recv(1, socket.MSG_PEEK) == b"":
                 return True
         except ValueError:  # a TLS socket cannot peek: leave it to a failing write
             pass
@@ -117,7 +121,7 @@ class ClientWatch:
         # Readable with bytes to read (a pipelined request): not gone; sleep out the interval.
         return sleep_until_gone(until - time.monotonic())
 
-    def close(self):
+    def close(self) -> None:
         if self._left is not None:
             self._left.cancel()
         if self._restore_timeout is not None:
@@ -141,9 +145,10 @@ class FrameStream:
     runs exactly once, when the server closes the body (finished, or the client went away).
     """
 
-    def __init__(self, first_png: bytes, render_frame, count: int, fps: int, on_close,
-                 wait=sleep_until_gone, clock=time.monotonic, start: float | None = None):
-        self._pending = part(first_png)
+    def __init__(self, first_png: bytes, render_frame: Callable[[int], bytes | None], count: int, fps: int,
+                 on_close: Callable[[], object], wait: Callable[[float], bool] = sleep_until_gone,
+                 clock: Callable[[], float] = time.monotonic, start: float | None = None) -> None:
+        self._pending: bytes | None = part(first_png)
         self._render_frame = render_frame
         self._count = count
         self._fps = fps
@@ -157,7 +162,7 @@ class FrameStream:
         self._done = False
         self._closed = False
 
-    def __iter__(self):
+    def __iter__(self) -> FrameStream:
         return self
 
     def __next__(self) -> bytes:
@@ -187,7 +192,7 @@ class FrameStream:
         self._done = True
         return _CLOSING
 
-    def close(self):
+    def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._on_close()

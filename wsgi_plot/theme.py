@@ -12,19 +12,27 @@ and a setting it changes meanwhile is left alone.
 matplotlib's own ``dark_background`` style (background, text, grid and colour cycle).
 """
 
+from __future__ import annotations
+
 import logging
 import warnings
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.style
 from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # the names rcParams knows (matplotlib 3.11's stubs)
 
 log = logging.getLogger("wsgi_plot")
 
 #: The values of the ``theme`` option, each a matplotlib style: what it sets in ``rcParams``.
-THEMES = {
+THEMES: dict[str, dict[RcKeyType, Any]] = {  # rcParams values are of every type
     "light": {},  # matplotlib's defaults, as a plain Figure draws
     "dark": dict(matplotlib.style.library["dark_background"]),
 }
@@ -62,12 +70,12 @@ class Fonts:
     the characters of a script without a font are drawn as empty boxes, silently.
     """
 
-    def __init__(self, installed=None):
+    def __init__(self, installed: Iterable[str] | None = None) -> None:
         self.families = list(installed if installed is not None else installed_fonts()) or ["DejaVu Sans"]
         self.missing = [(name, scripts) for name, scripts in FONT_FALLBACK if name not in self.families]
         self.reported = False
 
-    def report_missing(self):
+    def report_missing(self) -> None:
         """Log once (per process) which scripts have no font; drawing them then warns no more."""
         if not self.missing or self.reported:
             return
@@ -81,7 +89,7 @@ class Fonts:
                                 module=r"wsgi_plot(\.|$)")
 
 
-_fonts = None
+_fonts: Fonts | None = None
 
 
 def fonts() -> Fonts:
@@ -91,13 +99,13 @@ def fonts() -> Fonts:
     return _fonts
 
 
-def rc_for(look: Look) -> dict:
+def rc_for(look: Look) -> dict[RcKeyType, Any]:
     """The ``rcParams`` a look sets while a figure is built and drawn."""
     return {"font.family": fonts().families, **THEMES[look.theme]}
 
 
 @contextmanager
-def styled(look: Look):
+def styled(look: Look) -> Iterator[None]:
     """Apply ``look`` for the length of the block; call under the draw lock.
 
     Only the look's own keys are set and put back: ``rc_context`` would put back every rcParam,
@@ -117,7 +125,7 @@ def styled(look: Look):
             params[key] = value
 
 
-def make_transparent(figure):
+def make_transparent(figure: Figure) -> None:
     """No background: the figure's and its axes' patches are not drawn (PNG alpha 0, no SVG/PDF
     rectangle), as ``savefig(transparent=True)`` leaves them."""
     figure.patch.set_visible(False)
