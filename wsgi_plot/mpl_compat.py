@@ -21,7 +21,7 @@ from matplotlib.text import Text
 #: The lock ``Figure.draw`` takes. Drawing holds the GIL anyway, and matplotlib's shared font and
 #: text caches are not safe to use from two threads at once, so our draws are serialised with it,
 #: and with a host app's draws too. Our own lock where matplotlib has none (the test then fails).
-DRAW_LOCK: threading.RLock = getattr(Figure, "_render_lock", None) or threading.RLock()  # type: ignore[assignment]
+DRAW_LOCK: threading.RLock = getattr(Figure, "_render_lock", None) or threading.RLock()
 
 #: The warning ``ConstrainedLayoutEngine.execute`` gives when it finds no room for the axes (and
 #: so leaves them where they were), and the one it gives for a figure without gridspecs. matplotlib
@@ -44,7 +44,7 @@ def figure_texts(figure: Figure) -> list[Text]:
 
 
 def suptitle(figure: Figure) -> Text | None:
-    return figure._suptitle  # type: ignore[attr-defined, no-any-return]  # noqa: SLF001
+    return figure._suptitle  # type: ignore[attr-defined]  # noqa: SLF001
 
 
 def sup_labels(figure: Figure) -> list[Text]:

@@ -16,10 +16,10 @@ it, and raster encoding after it, on a figure no other request can touch until i
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from .formats import FORMATS, Format
 from .mpl_compat import DRAW_LOCK
 from .pool import FigurePool, Lease
 from .render import PreparedFigure, prepared_figure_bytes
-from .theme import Look
+from .theme import DEFAULT_LOOK, Look
 
 if TYPE_CHECKING:
     from .animation import Frame
@@ -126,7 +126,7 @@ def draw_frame(prepared: PreparedFigure, values: Any, rng: np.random.Generator, 
 
 
 def render_unpooled(plot: "Plot", values: Any, rng: np.random.Generator, fmt: str, width: float, height: float,
-                    dpi: int, frame: "Frame | None" = None, look: Look = Look()) -> bytes:
+                    dpi: int, frame: "Frame | None" = None, look: Look = DEFAULT_LOOK) -> bytes:
     """A full draw on a brand-new figure, laid out for this request's data: what the pool's fast
     path must equal (tests compare both with plain matplotlib too)."""
     still = _still_format(fmt)

@@ -57,6 +57,10 @@ class Look:
     transparent: bool = False
 
 
+#: matplotlib's own look: light, with a background. Frozen, so one instance serves as every default.
+DEFAULT_LOOK = Look()
+
+
 def installed_fonts() -> list[str]:
     """The fallback list's fonts that matplotlib finds here, in order."""
     names = {entry.name for entry in font_manager.fontManager.ttflist}
