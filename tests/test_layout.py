@@ -220,3 +220,20 @@ def test_new_data_whose_labels_keep_the_margins_is_not_laid_out_again(monkeypatc
     assert layouts == []
     assert client.get("/plot/line.png?y=1,5,30000&dpi=100").status_code == 200  # wider labels
     assert layouts == [1]
+
+
+def test_stacked_tick_labels_that_crowd_are_thinned(monkeypatch):
+    """Two-line tick labels at matplotlib 3.11's default line spacing ("normal", not a number) are
+    measured like others: thinned where they collide (once a TypeError, so a 500)."""
+    def draw(fig, values, rng):
+        axes = fig.add_subplot()
+        axes.plot(range(12))
+        axes.set_xticks(range(12), [f"Jan\n{2000 + i}" for i in range(12)])
+
+    recorder = TextRecorder(monkeypatch)
+    client = Client(create_app(registry=PlotRegistry([Plot("stacked", draw=draw)]), pool_size=1))
+    response = client.get("/plot/stacked.png?size=3x2&dpi=100")
+    assert response.status_code == 200
+    assert (border(decode_png(response.data), 2) == 255).all()
+    assert recorder.outside() == []
+    assert 1 < len([s for _, s, *_ in recorder.drawn if s.startswith("Jan\n")]) < 12

@@ -26,6 +26,8 @@ axis) leave every margin as it is, so the engine runs again only when the pictur
 import functools
 import math
 import warnings
+from collections.abc import Callable, Iterable
+from typing import Literal, cast
 
 import matplotlib.axes
 import matplotlib.axis
@@ -33,8 +35,11 @@ import matplotlib.cbook
 import matplotlib.legend
 import matplotlib.text
 import matplotlib.ticker
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
 from matplotlib.transforms import Bbox
 
 from .mpl_compat import (LAYOUT_COLLAPSED_WARNING, NO_GRIDSPEC_WARNING, axes_titles, figure_texts, renderer_asked_for,
@@ -72,25 +77,33 @@ _ROUNDING = 1e-6
 #: Decorations that measure within this many pixels of the frozen ones are the same: rounding.
 _SAME_PIXELS = 1e-3
 
+#: matplotlib 3.11's default ``linespacing="normal"`` spaces lines by the font's own metrics: for
+#: DejaVu Sans that measures as 1.2 times the lines' "lp" heights (within half a pixel a line at
+#: 100 dpi), 1.2 being earlier releases' default.
+_NORMAL_LINESPACING = 1.2
+
 
 class FrozenLayout:
     """What :func:`lay_out` changed on a figure, and each axes' decorations as it measured them."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.level = 0  # how many steps of the ladder were taken (0: none)
-        self._undo = []
-        self._boxes = {}  # axes -> its decorations' box (pixels), as the layout made room for them
-        self._axis_boxes = {}  # axis object -> its box (pixels): ticks, tick labels, label
-        self._initial = {}  # axes -> positions (original, active) and in_layout before any layout
+        self._undo: list[Callable[[], None]] = []
+        # axes -> its decorations' box (pixels), as the layout made room for them
+        self._boxes: dict[matplotlib.axes.Axes, Bbox] = {}
+        # axis object -> its box (pixels): ticks, tick labels, label (None: it draws nothing)
+        self._axis_boxes: dict[matplotlib.axis.Axis, Bbox | None] = {}
+        # axes -> positions (original, active) and in_layout before any layout
+        self._initial: dict[matplotlib.axes.Axes, tuple[Bbox, Bbox, bool]] = {}
 
-    def restore(self):
+    def restore(self) -> None:
         """Undo every change the layer made (wrapped texts, thinned labels, hidden decorations)."""
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
         self.level = 0
 
-    def still_holds(self, renderer, moved_axes) -> bool:
+    def still_holds(self, renderer: RendererAgg, moved_axes: Iterable[matplotlib.axis.Axis]) -> bool:
         """Whether the layout stays as it is after the view limits of ``moved_axes`` (axis objects)
         moved: their axes' decorations, new tick labels included, measure what they measured
         when the layout was made (so the engine would find the same margins and place everything
@@ -110,7 +123,8 @@ class FrozenLayout:
         return True
 
 
-def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> FrozenLayout:
+def lay_out(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
+            previous: FrozenLayout | None = None) -> FrozenLayout:
     """Lay ``figure`` out with ``engine`` (its constrained layout) and the layer above; then freeze.
 
     ``renderer`` measures text (a 1x1 px Agg renderer at the figure's dpi does). ``previous``, a
@@ -125,13 +139,14 @@ def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> F
         # this pooled figure drew before (tick locators count ticks by the axes' size).
         previous.restore()
         layout._initial = previous._initial
-        for axes, (original, active, in_layout) in layout._initial.items():
+        for axes, (original, active_position, in_layout) in layout._initial.items():
             axes.set_position(original, which="original")
-            axes.set_position(active, which="active")
+            axes.set_position(active_position, which="active")
             axes.set_in_layout(in_layout)  # set_position takes an axes out of layouts
-    with renderer_asked_for(figure.canvas, renderer):
+    # Our figures are laid out on their Agg canvas (render.PreparedFigure); the stubs know a base one.
+    with renderer_asked_for(cast(FigureCanvasAgg, figure.canvas), renderer):
         for level, step in enumerate(_LADDER):
-            if level:
+            if step is not None:  # level 0 changes nothing
                 step(figure, renderer, layout)
             layout.level = level
             active = _engine_at(figure, engine, last=level == len(_LADDER) - 1)
@@ -151,7 +166,7 @@ def lay_out(figure, engine, renderer, previous: FrozenLayout | None = None) -> F
     return layout
 
 
-def _keeps_box(new, old, axes_box) -> bool:
+def _keeps_box(new: Bbox | None, old: Bbox | None, axes_box: Bbox | None) -> bool:
     """Whether an axis whose box was ``old`` leaves its axes' box ``axes_box`` as it was with ``new``.
 
     An axes' box is the union of its axis objects', titles' and other decorations' boxes. Where
@@ -170,18 +185,18 @@ def _keeps_box(new, old, axes_box) -> bool:
     return True
 
 
-def _positions(figure) -> dict:
+def _positions(figure: Figure) -> dict[matplotlib.axes.Axes, tuple[Bbox, Bbox, bool]]:
     return {axes: (axes.get_position(original=True).frozen(), axes.get_position().frozen(), axes.get_in_layout())
             for axes in all_axes(figure)}
 
 
-def measuring_renderer(figure) -> RendererAgg:
+def measuring_renderer(figure: Figure) -> RendererAgg:
     """A 1x1 px Agg renderer at the figure's dpi: text extents depend on the dpi, not the canvas,
     and the canvas's own renderer would allocate the figure's pixels, which SVG and PDF never need."""
     return RendererAgg(1, 1, figure.dpi)
 
 
-def _engine_at(figure, engine, last: bool):
+def _engine_at(figure: Figure, engine: LayoutEngine, last: bool) -> LayoutEngine:
     """``engine``, or one like it where its pads would leave text on the image's outermost pixels.
 
     matplotlib's pads are 3 points: under :data:`PAD_PIXELS` below 96 dpi, where antialiased
@@ -200,10 +215,11 @@ def _engine_at(figure, engine, last: bool):
     rect = params["rect"] if (shown_width, shown_height) == (1, 1) else (0, 0, shown_width, shown_height)
     if (w_pad, h_pad, rect) == (params["w_pad"], params["h_pad"], params["rect"]):
         return engine
-    return ConstrainedLayoutEngine(w_pad=w_pad, h_pad=h_pad, wspace=params["wspace"], hspace=params["hspace"], rect=rect)
+    return ConstrainedLayoutEngine(w_pad=w_pad, h_pad=h_pad, wspace=params["wspace"], hspace=params["hspace"],
+                                   rect=rect)
 
 
-def _constrained(figure, engine, renderer) -> bool:
+def _constrained(figure: Figure, engine: LayoutEngine, renderer: RendererAgg) -> bool:
     """Run the engine; False when it found no room for the axes (and so left them where they were)."""
     with warnings.catch_warnings(record=True) as caught:
         # The draw lock is held, so no other figure of ours is drawing; the filters are narrow.
@@ -217,7 +233,8 @@ def _constrained(figure, engine, renderer) -> bool:
     return not collapsed
 
 
-def fits(figure, renderer, need_room=True, boxes=None) -> bool:
+def fits(figure: Figure, renderer: RendererAgg, need_room: bool = True,
+         boxes: dict[matplotlib.axes.Axes, Bbox] | None = None) -> bool:
     """Every text lies inside the figure, no tick labels collide, and (``need_room``) the axes
     keep :data:`MIN_AXES_FRACTION` of the figure. ``boxes``: the axes' boxes, if measured already."""
     if any(_collide(_drawn_tick_labels(axis), renderer) for axes in all_axes(figure) for axis in _axis_objects(axes)):
@@ -240,9 +257,9 @@ def fits(figure, renderer, need_room=True, boxes=None) -> bool:
     return x1 - x0 >= MIN_AXES_FRACTION and y1 - y0 >= MIN_AXES_FRACTION
 
 
-def _axes_boxes(figure, renderer) -> dict:
+def _axes_boxes(figure: Figure, renderer: RendererAgg) -> dict[matplotlib.axes.Axes, Bbox]:
     """Each visible axes' box as layouts measure it (pixels): the engine's view of its decorations."""
-    boxes = {}
+    boxes: dict[matplotlib.axes.Axes, Bbox] = {}
     for axes in all_axes(figure):
         box = axes.get_tightbbox(renderer, for_layout_only=True) if axes.get_visible() else None
         if box is not None:
@@ -250,7 +267,7 @@ def _axes_boxes(figure, renderer) -> dict:
     return boxes
 
 
-def _text_extent(figure, renderer, axes_boxes):
+def _text_extent(figure: Figure, renderer: RendererAgg, axes_boxes: dict[matplotlib.axes.Axes, Bbox]) -> Bbox | None:
     """What the figure draws, in pixels: its axes' boxes, its own texts and legends, and every axis
     label at its full length (a layout's box counts an axis label only across its axis, so an x
     label wider than the figure would run off both sides unnoticed)."""
@@ -267,12 +284,12 @@ def _text_extent(figure, renderer, axes_boxes):
     return Bbox.union(boxes) if boxes else None
 
 
-def _drawn_tick_labels(axis):
+def _drawn_tick_labels(axis: matplotlib.axis.Axis) -> list[matplotlib.text.Text]:
     """The tick labels a draw shows, in tick order: visible, not empty, at ticks inside the view.
 
     The ticks are those ``Axis.draw`` shows (:func:`.mpl_compat.ticks_drawn`).
     """
-    labels = {1: [], 2: []}
+    labels: dict[int, list[tuple[float, matplotlib.text.Text]]] = {1: [], 2: []}
     for tick in ticks_drawn(axis):
         for side, label in ((1, tick.label1), (2, tick.label2)):
             if label.get_visible() and label.get_text():
@@ -284,11 +301,11 @@ def _drawn_tick_labels(axis):
 # --- tick labels: collisions and thinning -------------------------------------------------
 
 
-def _collide(labels, renderer) -> bool:
+def _collide(labels: list[matplotlib.text.Text], renderer: RendererAgg) -> bool:
     return any(_too_close(a, b, renderer) for a, b in zip(labels, labels[1:]) if a.axes is b.axes)
 
 
-def _too_close(a, b, renderer) -> bool:
+def _too_close(a: matplotlib.text.Text, b: matplotlib.text.Text, renderer: RendererAgg) -> bool:
     """Whether two texts' boxes, as drawn (rotated), come closer than the gap.
 
     Two boxes of the same rotation are apart when their centres are apart by more than their
@@ -311,16 +328,20 @@ def _too_close(a, b, renderer) -> bool:
     return not (apart_along or apart_across)
 
 
-def _text_size(text, renderer):
+def _text_size(text: matplotlib.text.Text, renderer: RendererAgg) -> tuple[float, float]:
     """The width and height of ``text``'s box before rotation, in pixels: each line at least as
     tall as "lp" (ascender and descender), as matplotlib lays text out."""
     s = text.get_text()
     ismath = "TeX" if text.get_usetex() else bool(text.get_parse_math() and matplotlib.cbook.is_math_text(s))
-    return _text_size_at(s, text.get_fontproperties().copy(), ismath, text.get_linespacing(), renderer.dpi)
+    linespacing = text.get_linespacing()
+    if linespacing == "normal":
+        linespacing = _NORMAL_LINESPACING
+    return _text_size_at(s, text.get_fontproperties().copy(), ismath, linespacing, renderer.dpi)
 
 
 @functools.lru_cache(maxsize=4096)
-def _text_size_at(s, prop, ismath, linespacing, dpi):
+def _text_size_at(s: str, prop: FontProperties, ismath: bool | Literal["TeX"], linespacing: float,
+                  dpi: float) -> tuple[float, float]:
     """Text sizes depend on the text, font and dpi only: measured once (a font lookup each)."""
     renderer = RendererAgg(1, 1, dpi)
     _, line_height, _ = renderer.get_text_width_height_descent("lp", prop, False)
@@ -332,42 +353,44 @@ def _text_size_at(s, prop, ismath, linespacing, dpi):
 class ThinnedFormatter(matplotlib.ticker.Formatter):
     """Another formatter's labels, every ``step``-th kept and each at most ``max_chars`` long."""
 
-    def __init__(self, inner, step=1, max_chars=None):
+    def __init__(self, inner: matplotlib.ticker.Formatter, step: int = 1, max_chars: int | None = None) -> None:
         self.inner = inner
         self.step = step
         self.max_chars = max_chars
 
-    def _shown(self, label, index):
+    def _shown(self, label: str, index: int | None) -> str:
         if index is not None and index % self.step:
             return ""
         if self.max_chars is not None and len(label) > self.max_chars:
             return label[: max(self.max_chars - 1, 1)].rstrip() + ELLIPSIS
         return label
 
-    def __call__(self, x, pos=None):
+    def __call__(self, x: float, pos: int | None = None) -> str:
         return self._shown(self.inner(x, pos), pos)
 
-    def format_ticks(self, values):
+    def format_ticks(self, values: list[float]) -> list[str]:
         return [self._shown(label, i) for i, label in enumerate(self.inner.format_ticks(values))]
 
-    def set_axis(self, axis):
+    # Only Axis.set_major_formatter sets it (with the Axis); the supertype also takes matplotlib's
+    # private stand-in axes, which only its own helpers use.
+    def set_axis(self, axis: matplotlib.axis.Axis | None) -> None:  # type: ignore[override]
         super().set_axis(axis)
         self.inner.set_axis(axis)
 
-    def set_locs(self, locs):
+    def set_locs(self, locs: list[float]) -> None:
         self.inner.set_locs(locs)
 
-    def get_offset(self):
+    def get_offset(self) -> str:
         return self.inner.get_offset()
 
-    def format_data(self, value):
+    def format_data(self, value: float) -> str:
         return self.inner.format_data(value)
 
-    def format_data_short(self, value):
+    def format_data_short(self, value: float) -> str:
         return self.inner.format_data_short(value)
 
 
-def _formatted(axis, layout, **changes) -> ThinnedFormatter:
+def _formatted(axis: matplotlib.axis.Axis, layout: FrozenLayout, **changes: int) -> ThinnedFormatter:
     """``axis``'s major formatter as a ThinnedFormatter (installed once per layout), with ``changes``."""
     formatter = axis.get_major_formatter()
     if not isinstance(formatter, ThinnedFormatter):
@@ -375,7 +398,7 @@ def _formatted(axis, layout, **changes) -> ThinnedFormatter:
         formatter = ThinnedFormatter(original)
         axis.set_major_formatter(formatter)
 
-        def undo():
+        def undo() -> None:
             axis.set_major_formatter(original)
             axis.isDefault_majfmt = default  # so that units (dates) may still choose the formatter
 
@@ -389,7 +412,8 @@ def _formatted(axis, layout, **changes) -> ThinnedFormatter:
 _THINNING_ROUNDS = 3
 
 
-def _thin_tick_labels(figure, engine, renderer, layout):
+def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
+                      layout: FrozenLayout) -> dict[matplotlib.axes.Axes, Bbox] | None:
     """Keep every k-th major tick label of each axis whose labels collide, then lay out again.
 
     Returns the axes' boxes as measured last (see :func:`_axes_boxes`), or None when the engine
@@ -421,7 +445,7 @@ def _thin_tick_labels(figure, engine, renderer, layout):
 # --- long texts ---------------------------------------------------------------------------
 
 
-def _wrap_long_texts(figure, renderer, layout) -> bool:
+def _wrap_long_texts(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> bool:
     """Titles and axis labels that run past the figure's edge where they stand: wrapped at spaces
     to the room their alignment leaves them, a word too long for it shortened. True if any was."""
     width, height = int(figure.bbox.width), int(figure.bbox.height)
@@ -445,12 +469,12 @@ def _wrap_long_texts(figure, renderer, layout) -> bool:
             centre = (low + high) / 2
             room = 2 * min(centre - edge, size - edge - centre)
         text.set_text("\n".join(_wrapped_lines(text, s, max(room, 1), renderer)))
-        layout._undo.append(lambda text=text, s=s: text.set_text(s))
+        layout._undo.append(functools.partial(text.set_text, s))
         wrapped = True
     return wrapped
 
 
-def _wrapped_lines(text, s, room, renderer):
+def _wrapped_lines(text: matplotlib.text.Text, s: str, room: float, renderer: RendererAgg) -> list[str]:
     lines = []
     for paragraph in s.split("\n"):
         line = ""
@@ -466,7 +490,7 @@ def _wrapped_lines(text, s, room, renderer):
     return lines
 
 
-def _shortened(text, word, room, renderer):
+def _shortened(text: matplotlib.text.Text, word: str, room: float, renderer: RendererAgg) -> str:
     """``word`` cut to fit ``room`` pixels, with an ellipsis."""
     for end in range(len(word) - 1, 0, -1):
         candidate = word[:end] + ELLIPSIS
@@ -475,13 +499,13 @@ def _shortened(text, word, room, renderer):
     return ELLIPSIS
 
 
-def _line_width(text, s, renderer) -> float:
+def _line_width(text: matplotlib.text.Text, s: str, renderer: RendererAgg) -> float:
     width, _, _ = renderer.get_text_width_height_descent(s, text.get_fontproperties(), False)
     return width
 
 
-def _titles_and_labels(figure):
-    texts = []
+def _titles_and_labels(figure: Figure) -> list[matplotlib.text.Text]:
+    texts: list[matplotlib.text.Text] = []
     texts += figure_texts(figure)
     for axes in all_axes(figure):
         texts += axes_titles(axes)
@@ -492,32 +516,32 @@ def _titles_and_labels(figure):
 # --- the ladder: what goes when text cannot fit ---------------------------------------------
 
 
-def all_axes(figure):
+def all_axes(figure: Figure) -> list[matplotlib.axes.Axes]:
     """Every axes of the figure, insets (child axes) included, in drawing order."""
-    found = []
+    found: list[matplotlib.axes.Axes] = []
 
-    def walk(axes):
+    def walk(axes: matplotlib.axes.Axes) -> None:
         found.append(axes)
         for child in axes.child_axes:
-            walk(child)
+            walk(cast(matplotlib.axes.Axes, child))  # an Axes (inset_axes); stubs: its private base class
 
     for axes in figure.axes:
         walk(axes)
     return found
 
 
-def _axis_objects(axes):
+def _axis_objects(axes: matplotlib.axes.Axes) -> list[matplotlib.axis.Axis]:
     """The x and y (and z) axis objects of ``axes``."""
     return [child for child in axes.get_children() if isinstance(child, matplotlib.axis.Axis)]
 
 
-def _hide(artist, layout):
+def _hide(artist: Artist | None, layout: FrozenLayout) -> None:
     if artist is not None and artist.get_visible():
         artist.set_visible(False)
         layout._undo.append(lambda: artist.set_visible(True))
 
 
-def _shorten_tick_labels(figure, renderer, layout):
+def _shorten_tick_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> None:
     """Tick labels reach at most :data:`SHORT_LABEL_FRACTION` of the figure across their axis."""
     for axes in all_axes(figure):
         for axis in _axis_objects(axes):
@@ -526,13 +550,14 @@ def _shorten_tick_labels(figure, renderer, layout):
                 continue
             vertical = isinstance(axis, matplotlib.axis.XAxis)
             room = SHORT_LABEL_FRACTION * (figure.bbox.height if vertical else figure.bbox.width)
-            reach = max((box.height if vertical else box.width) for box in (t.get_window_extent(renderer) for t in labels))
+            reach = max((box.height if vertical else box.width)
+                        for box in (t.get_window_extent(renderer) for t in labels))
             if reach > room:
                 longest = max(len(label.get_text()) for label in labels)
                 _formatted(axis, layout, max_chars=max(2, int(longest * room / reach)))
 
 
-def _drop_titles(figure, renderer, layout):
+def _drop_titles(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> None:
     """Titles first: often the longest text, and the page around an image names the plot."""
     for axes in all_axes(figure):
         for title in axes_titles(axes):
@@ -540,7 +565,7 @@ def _drop_titles(figure, renderer, layout):
     _hide(suptitle(figure), layout)
 
 
-def _drop_axis_labels(figure, renderer, layout):
+def _drop_axis_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> None:
     for axes in all_axes(figure):
         for axis in _axis_objects(axes):
             _hide(axis.label, layout)
@@ -548,11 +573,12 @@ def _drop_axis_labels(figure, renderer, layout):
         _hide(label, layout)
 
 
-def _drop_tick_labels(figure, renderer, layout):
+def _drop_tick_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> None:
     """Tick labels, and the tick marks with them: layouts measure labels, not marks, which
     would reach past the pads once their labels are gone."""
     for axes in all_axes(figure):
         for axis in _axis_objects(axes):
+            which: Literal["major", "minor"]
             for which, ticks in (("major", axis.majorTicks), ("minor", axis.minorTicks)):
                 first = ticks[0]
                 shown = {"label1On": first.label1.get_visible(), "label2On": first.label2.get_visible(),
@@ -560,12 +586,11 @@ def _drop_tick_labels(figure, renderer, layout):
                 if any(shown.values()):
                     # Through the tick parameters, so that ticks made later are hidden (and restored) too.
                     axis.set_tick_params(which=which, **dict.fromkeys(shown, False))
-                    layout._undo.append(lambda axis=axis, which=which, shown=shown:
-                                        axis.set_tick_params(which=which, **shown))
+                    layout._undo.append(functools.partial(axis.set_tick_params, which=which, **shown))
             _hide(axis.offsetText, layout)
 
 
-def _drop_texts(figure, renderer, layout):
+def _drop_texts(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> None:
     """Every other text and legend: annotations can reach outside the axes too."""
     for parent in [figure, *all_axes(figure)]:
         for child in parent.get_children():
@@ -579,7 +604,7 @@ def _drop_texts(figure, renderer, layout):
         layout._undo.append(lambda: figure.legends.extend(dropped))
 
 
-def _drop_axis_lines(figure, renderer, layout):
+def _drop_axis_lines(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> None:
     """Spines and what is left of the axis objects: the data remains, inside the pads.
 
     Hidden one by one rather than with ``set_axis_off``: the fast path draws
@@ -591,7 +616,7 @@ def _drop_axis_lines(figure, renderer, layout):
 
 
 #: One step per level; level 0 changes nothing. Up to _shorten_tick_labels every text is kept.
-_LADDER = (None, _shorten_tick_labels, _drop_titles, _drop_axis_labels, _drop_tick_labels, _drop_texts,
-           _drop_axis_lines)
+_LADDER: tuple[Callable[[Figure, RendererAgg, FrozenLayout], None] | None, ...] = (
+    None, _shorten_tick_labels, _drop_titles, _drop_axis_labels, _drop_tick_labels, _drop_texts, _drop_axis_lines)
 #: From this level on nothing but lines is left, so the axes need no minimum room.
 _LAST_WITH_TEXT = _LADDER.index(_drop_texts)

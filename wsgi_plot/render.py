@@ -13,7 +13,9 @@ same place.
 
 import io
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING, cast
 
 import matplotlib
 import matplotlib.axes
@@ -24,13 +26,21 @@ import matplotlib.lines
 import matplotlib.patches
 import matplotlib.text
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.container import Container
 from matplotlib.figure import Figure
 
-from .layout import all_axes, lay_out, measuring_renderer
+from .layout import FrozenLayout, all_axes, lay_out, measuring_renderer
 from .mpl_compat import DRAW_LOCK, forget_renderer
 from .theme import Look, make_transparent, styled
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+    from .animation import Frame
+    from .params import Values
+    from .plot import Plot
 
 #: Fixed so that the same seed gives byte-identical SVG files. matplotlib reads it
 #: from rcParams only, so it is set for the length of an SVG save, under DRAW_LOCK.
@@ -48,8 +58,11 @@ AGG_BYTES_PER_PIXEL = 4
 #: and an SVG (cached SVG included); rounded up.
 FIGURE_OBJECT_BYTES = 1 << 20
 
+#: An axes' view limits: ``(xlim, ylim)``, each ``(left, right)`` as ``get_xlim`` gives them.
+ViewLimits = tuple[tuple[float, float], tuple[float, float]]
 
-def prepared_figure_bytes(plot, width_px: int, height_px: int) -> int:
+
+def prepared_figure_bytes(plot: "Plot", width_px: int, height_px: int) -> int:
     """The most a reusable prepared figure holds before any cached SVG (measured later): its Agg
     canvas, for incremental plots a saved background of the same size, and its objects."""
     copies = 2 if plot.incremental else 1
@@ -66,8 +79,8 @@ class PreparedFigure:
     to keep) is drawn in full once, so it saves no background or static SVG.
     """
 
-    def __init__(self, plot, static_values, width: float, height: float, dpi: int, reusable: bool = True,
-                 look: Look = Look()):
+    def __init__(self, plot: "Plot", static_values: "Values", width: float, height: float, dpi: int,
+                 reusable: bool = True, look: Look = Look()) -> None:
         self.plot = plot
         self.reusable = reusable
         self.look = look
@@ -76,15 +89,18 @@ class PreparedFigure:
         self.canvas = FigureCanvasAgg(self.figure)
         self._engine = self.figure.get_layout_engine() if plot.layout else None
         self._measure = measuring_renderer(self.figure)  # kept: matplotlib caches text sizes per renderer
-        self.layout = None  # a FrozenLayout once laid out
-        self.artists = None  # what init returned, handed back to update
-        self.changing = []  # the artists as a flat list
-        self.painted = []  # what the fast path draws over the background, in a full draw's order
-        self.background = None  # the static part's pixels; saved on the first fast-path PNG
-        self.widened = []  # axes whose limits this request's data widened beyond the static ones
-        self.svg_static = None  # the static part as SVG, without its closing tag; made on first use
-        self.static_limits = {}
+        self.layout: FrozenLayout | None = None  # once laid out
+        self.artists: Iterable[Artist | Container] | None = None  # what init returned, handed back to update
+        self.changing: list[Artist] = []  # the artists as a flat list
+        self.painted: list[Artist] = []  # what the fast path draws over the background, in a full draw's order
+        # The static part's pixels; saved on the first fast-path PNG. Agg's BufferRegion (its module is
+        # private and has no stubs): only ever handed back to restore_region.
+        self.background: object | None = None
+        self.widened: list[matplotlib.axes.Axes] = []  # axes this request's data widened beyond the static limits
+        self.svg_static: bytes | None = None  # the static part as SVG, without its closing tag; made on first use
+        self.static_limits: dict[matplotlib.axes.Axes, ViewLimits] = {}
         if plot.incremental:
+            assert plot.init is not None  # Plot checks that a plot has init and update, or draw
             with self.look_applied():
                 self.artists = plot.init(self.figure, static_values)
                 if look.transparent:
@@ -92,7 +108,7 @@ class PreparedFigure:
                 self.changing = _flatten(self.artists)
                 if plot.layout:
                     _out_of_layout(self.changing)
-                    self.layout = lay_out(self.figure, self._engine, self._measure)
+                    self.layout = self._lay_out()
                 # Lay out ticks and titles so what the fast path paints can be chosen; text sizes and positions
                 # depend on the dpi, not on the canvas.
                 self.figure.draw(self._measure)
@@ -102,7 +118,7 @@ class PreparedFigure:
                 self._forget_static_part()
 
     @contextmanager
-    def look_applied(self):
+    def look_applied(self) -> Iterator[None]:
         """The look applied while this figure is built, updated, laid out and drawn: under DRAW_LOCK
         (re-entrant; callers hold it already), so no other thread draws with it or sees it."""
         with DRAW_LOCK, styled(self.look):
@@ -115,7 +131,7 @@ class PreparedFigure:
         pixel_copies = (getattr(self.canvas, "renderer", None) is not None) + (self.background is not None)
         return pixel_copies * AGG_BYTES_PER_PIXEL * width * height + len(self.svg_static or b"") + FIGURE_OBJECT_BYTES
 
-    def release(self):
+    def release(self) -> None:
         """Free the pixels and cached SVG now, not when the cyclic garbage collector next runs.
 
         A figure's artists refer to one another, so a dropped figure is garbage in cycles, and a
@@ -127,7 +143,7 @@ class PreparedFigure:
         self.svg_static = None
         self._drop_pixels()
 
-    def _drop_pixels(self):
+    def _drop_pixels(self) -> None:
         """Let the Agg canvas go: its renderer, and every Text's reference to it."""
         texts = self.figure.findobj(matplotlib.text.Text)
         for axes in all_axes(self.figure):  # ticks beyond the current count, which findobj skips
@@ -135,12 +151,12 @@ class PreparedFigure:
                 texts += [label for tick in axis.majorTicks + axis.minorTicks for label in (tick.label1, tick.label2)]
         forget_renderer(self.canvas, texts)
 
-    def _limits(self) -> dict:
+    def _limits(self) -> dict[matplotlib.axes.Axes, ViewLimits]:
         return {axes: (axes.get_xlim(), axes.get_ylim()) for axes in all_axes(self.figure)}
 
-    def _moved_axes(self) -> list:
+    def _moved_axes(self) -> list[matplotlib.axis.Axis]:
         """The axis objects whose view limits differ from the static ones."""
-        moved = []
+        moved: list[matplotlib.axis.Axis] = []
         for axes, (xlim, ylim) in self._limits().items():
             static = self.static_limits.get(axes)
             if static is None or xlim != static[0]:
@@ -149,14 +165,14 @@ class PreparedFigure:
                 moved.append(axes.yaxis)
         return moved
 
-    def _forget_static_part(self):
+    def _forget_static_part(self) -> None:
         """Take the current view limits as the static ones; the saved background and static SVG,
         drawn at other limits or not yet, are made again when a request next needs them."""
         self.static_limits = self._limits()
         self.background = None
         self.svg_static = None
 
-    def update(self, values, rng, frame=None):
+    def update(self, values: "Values", rng: np.random.Generator, frame: "Frame | None" = None) -> None:
         """Put a request's data in; a full-draw plot is drawn from scratch.
 
         ``frame`` (an ``animation.Frame``, None for a still image) is passed on to plots whose
@@ -165,16 +181,18 @@ class PreparedFigure:
         with self.look_applied():
             self._update(values, rng, frame)
 
-    def _update(self, values, rng, frame):
+    def _update(self, values: "Values", rng: np.random.Generator, frame: "Frame | None") -> None:
         extra = (frame,) if self.plot.update_takes_frame else ()
         if not self.plot.incremental:
+            assert self.plot.draw is not None  # what not incremental means
             self.figure.clear()
             self.plot.draw(self.figure, values, rng, *extra)
             if self.look.transparent:
                 make_transparent(self.figure)
             if self.plot.layout:  # nothing is static: laid out per request
-                self.layout = lay_out(self.figure, self._engine, self._measure)
+                self.layout = self._lay_out()
             return
+        assert self.plot.update is not None  # Plot checks that an incremental plot has one
         self.plot.update(self.artists, values, rng, *extra)
         moved = self._moved_axes()
         if moved:
@@ -186,7 +204,7 @@ class PreparedFigure:
             self._forget_static_part()
         self.widened = [axes for axes, artists in _by_axes(self.changing).items() if widen_to_fit(axes, artists)]
 
-    def undo_widening(self):
+    def undo_widening(self) -> None:
         """Back to the static limits after an update that was not drawn (an alt text was read):
         a widened view is for the one request that drew it."""
         for axes in self.widened:
@@ -195,20 +213,24 @@ class PreparedFigure:
             axes.set_ylim(*ylim)
         self.widened = []
 
-    def _keep_text_inside(self, moved) -> bool:
+    def _keep_text_inside(self, moved: Iterable[matplotlib.axis.Axis]) -> bool:
         """Lay out again if the new tick labels of ``moved`` axis objects change the margins (or
         collide); True if it did."""
         if self.layout is None or self.layout.still_holds(self._measure, moved):
             return False
-        self.layout = lay_out(self.figure, self._engine, self._measure, previous=self.layout)
+        self.layout = self._lay_out(previous=self.layout)
         return True
 
-    def draw_agg(self):
+    def _lay_out(self, previous: FrozenLayout | None = None) -> FrozenLayout:
+        assert self._engine is not None  # a plot laid out has one: _new_figure made it
+        return lay_out(self.figure, self._engine, self._measure, previous=previous)
+
+    def draw_agg(self) -> None:
         """Draw into the Agg buffer: the fast path when the static part still fits."""
         with self.look_applied():
             self._draw_agg()
 
-    def _draw_agg(self):
+    def _draw_agg(self) -> None:
         if self.plot.incremental and self.reusable and not self.widened:
             if self.background is None:
                 with _hidden(self._images_changing()):  # drawn in full draws even when animated
@@ -221,7 +243,7 @@ class PreparedFigure:
             with self._full_draw():
                 self.canvas.draw()
 
-    def _images_changing(self):
+    def _images_changing(self) -> list[matplotlib.image.AxesImage]:
         return [a for a in self.changing if isinstance(a, matplotlib.image.AxesImage)]
 
     def encode_vector(self, fmt: str) -> bytes:
@@ -242,7 +264,7 @@ class PreparedFigure:
         Agg fast path: static part, then what the fast path paints.
         """
         if self.svg_static is None:
-            with _hidden(self.painted + self._images_changing()):
+            with _hidden([*self.painted, *self._images_changing()]):
                 document = _encode_vector(self.figure, "svg")
             self.svg_static = document[: document.rindex(b"</svg>")]
         with _hidden(_static_around(self.figure, set(self.painted))), _unanimated(self.painted):
@@ -250,7 +272,7 @@ class PreparedFigure:
         return self.svg_static + _svg_layer(layer) + b"</svg>\n"
 
     @contextmanager
-    def _full_draw(self):
+    def _full_draw(self) -> Iterator[None]:
         """Let a full draw include every artist, then restore the static state for the next request."""
         # Wider limits may bring wider tick labels: lay out again for this draw if they do not fit.
         relaid = self.widened and self._keep_text_inside([a for axes in self.widened for a in (axes.xaxis, axes.yaxis)])
@@ -261,11 +283,11 @@ class PreparedFigure:
             if self.widened:  # the saved background was drawn at the static limits and layout
                 self.undo_widening()
                 if relaid:
-                    self.layout = lay_out(self.figure, self._engine, self._measure, previous=self.layout)
+                    self.layout = self._lay_out(previous=self.layout)
                     self.background = self.svg_static = None
 
 
-def _painted(figure, changing, renderer):
+def _painted(figure: Figure, changing: list[Artist], renderer: RendererAgg) -> list[Artist]:
     """What the fast path draws over the saved background, in the order a full draw paints it.
 
     A full draw stacks each axes' children by zorder; blitting draws only some of them. Besides
@@ -290,9 +312,9 @@ def _painted(figure, changing, renderer):
             seen_changes = seen_changes or _holds_any(child, by_axes)
         elif any(child.get_window_extent(renderer).overlaps(box) for box in changed_boxes):
             redrawn.add(child)
-    order = []
+    order: list[Artist] = []
 
-    def walk(parent_children):
+    def walk(parent_children: list[Artist]) -> None:
         for child in sorted(parent_children, key=lambda a: a.get_zorder()):
             if child in redrawn:
                 order.append(child)
@@ -305,10 +327,10 @@ def _painted(figure, changing, renderer):
     return order
 
 
-def _above(axes, changing, renderer):
+def _above(axes: matplotlib.axes.Axes, changing: list[Artist], renderer: RendererAgg) -> list[Artist]:
     """Static children of ``axes`` that a full draw puts above ``changing`` where they may meet."""
     lowest = min(a.get_zorder() for a in changing)
-    found = []
+    found: list[Artist] = []
     for child in axes.get_children():
         if child is axes.patch or not child.get_visible() or child in changing or child.get_zorder() <= lowest:
             continue
@@ -324,28 +346,29 @@ def _above(axes, changing, renderer):
     return found
 
 
-def _by_axes(artists) -> dict:
+def _by_axes(artists: Iterable[Artist]) -> dict[matplotlib.axes.Axes, list[Artist]]:
     """``artists`` grouped by the axes they belong to, in order."""
-    grouped = {}
+    grouped: dict[matplotlib.axes.Axes, list[Artist]] = {}
     for artist in artists:
         if artist.axes is not None:
-            grouped.setdefault(artist.axes, []).append(artist)
+            # An Axes: the stubs type Artist.axes as its private base class.
+            grouped.setdefault(cast(matplotlib.axes.Axes, artist.axes), []).append(artist)
     return grouped
 
 
-def _holds_any(axes, by_axes) -> bool:
-    return axes in by_axes or any(_holds_any(child, by_axes) for child in axes.child_axes)
+def _holds_any(axes: matplotlib.axes.Axes, by_axes: dict[matplotlib.axes.Axes, list[Artist]]) -> bool:
+    return axes in by_axes or any(_holds_any(cast(matplotlib.axes.Axes, child), by_axes) for child in axes.child_axes)
 
 
-def _static_around(figure, shown):
+def _static_around(figure: Figure, shown: set[Artist]) -> list[Artist]:
     """The visible artists to hide so that only ``shown`` (and the axes holding them) is drawn."""
-    hidden = []
+    hidden: list[Artist] = []
 
-    def holds(artist):
+    def holds(artist: Artist) -> bool:
         return artist in shown or (isinstance(artist, matplotlib.axes.Axes)
                                    and any(holds(child) for child in artist.get_children()))
 
-    def walk(children):
+    def walk(children: list[Artist]) -> None:
         for child in children:
             if child in shown or not child.get_visible():
                 continue
@@ -358,8 +381,8 @@ def _static_around(figure, shown):
     return hidden
 
 
-def _flatten(artists):
-    flat = []
+def _flatten(artists: Iterable[Artist | Container] | None) -> list[Artist]:
+    flat: list[Artist] = []
     for item in artists or ():
         if isinstance(item, Container):
             flat.extend(item.get_children())
@@ -368,7 +391,7 @@ def _flatten(artists):
     return flat
 
 
-def _out_of_layout(changing):
+def _out_of_layout(changing: Iterable[Artist]) -> None:
     """Leave the changing artists that are clipped to the axes out of layout measurements.
 
     Clipped, they cannot reach outside the axes, but after a layout their clip
@@ -380,11 +403,11 @@ def _out_of_layout(changing):
             artist.set_in_layout(False)
 
 
-def _data_bounds(artist):
+def _data_bounds(artist: Artist) -> tuple[float, float, float, float] | None:
     """``(xmin, ymin, xmax, ymax)`` of an artist's data, or None when unknown or empty."""
     if isinstance(artist, matplotlib.lines.Line2D):
         points = np.asarray(artist.get_xydata(), dtype=float)
-    elif isinstance(artist, matplotlib.collections.Collection):
+    elif isinstance(artist, matplotlib.collections.Collection) and artist.axes is not None:
         points = np.asarray(artist.get_offsets(), dtype=float)
         if artist.get_offset_transform() != artist.axes.transData or not len(points):
             bbox = artist.get_datalim(artist.axes.transData)
@@ -401,7 +424,7 @@ def _data_bounds(artist):
     return xmin, ymin, xmax, ymax
 
 
-def widen_to_fit(axes, artists) -> bool:
+def widen_to_fit(axes: matplotlib.axes.Axes, artists: Iterable[Artist]) -> bool:
     """Widen the view limits so every data point of ``artists`` shows; True if they changed.
 
     Cached limits come from static parameters, so an outlier could otherwise
@@ -431,7 +454,7 @@ def widen_to_fit(axes, artists) -> bool:
 
 
 @contextmanager
-def _unanimated(artists):
+def _unanimated(artists: Sequence[Artist]) -> Iterator[None]:
     """Let a full draw or a save include ``artists``: a figure leaves out animated children even
     when saving."""
     for artist in artists:
@@ -444,7 +467,7 @@ def _unanimated(artists):
 
 
 @contextmanager
-def _hidden(artists):
+def _hidden(artists: Iterable[Artist]) -> Iterator[None]:
     shown = [a for a in artists if a.get_visible()]
     for artist in shown:
         artist.set_visible(False)
@@ -472,7 +495,7 @@ def _svg_layer(document: bytes) -> bytes:
     return _SVG_ID_RE.sub(rb"\1layer-", body)
 
 
-def _encode_vector(figure, fmt: str) -> bytes:
+def _encode_vector(figure: Figure, fmt: str) -> bytes:
     """``figure`` saved as ``fmt``, the same whatever the process's ``savefig.*`` rcParams say.
 
     Called under DRAW_LOCK. Only the SVG hash salt is set in rcParams, and only it
@@ -488,7 +511,7 @@ def _encode_vector(figure, fmt: str) -> bytes:
 
 
 @contextmanager
-def _rc_param(name, value):
+def _rc_param(name: "RcKeyType", value: object) -> Iterator[None]:
     previous = matplotlib.rcParams[name]
     matplotlib.rcParams[name] = value
     try:
@@ -497,7 +520,7 @@ def _rc_param(name, value):
         matplotlib.rcParams[name] = previous
 
 
-def _new_figure(plot, width, height, dpi) -> Figure:
+def _new_figure(plot: "Plot", width: float, height: float, dpi: int) -> Figure:
     """The reference's figure: constrained layout with matplotlib's settings, so that what ``init``
     or ``draw`` makes (colorbars, outside legends) is placed as plain matplotlib places it. The
     layout is then run by :func:`.layout.lay_out`, which freezes it."""
