@@ -428,8 +428,8 @@ def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAg
             for axis in _axis_objects(axes):
                 if not _collide(_drawn_tick_labels(axis), renderer):
                     continue
-                step = getattr(axis.get_major_formatter(), "step", 1)
-                for step in range(step + 1, max(len(axis.get_ticklocs()), 2) + 1):
+                thinned_so_far = getattr(axis.get_major_formatter(), "step", 1)
+                for step in range(thinned_so_far + 1, max(len(axis.get_ticklocs()), 2) + 1):
                     _formatted(axis, layout, step=step)
                     if not _collide(_drawn_tick_labels(axis), renderer):
                         break

@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 
 from .layout import FrozenLayout, all_axes, lay_out, measuring_renderer
 from .mpl_compat import DRAW_LOCK, forget_renderer
-from .theme import Look, make_transparent, styled
+from .theme import DEFAULT_LOOK, Look, make_transparent, styled
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -80,7 +80,7 @@ class PreparedFigure:
     """
 
     def __init__(self, plot: "Plot", static_values: "Values", width: float, height: float, dpi: int,
-                 reusable: bool = True, look: Look = Look()) -> None:
+                 reusable: bool = True, look: Look = DEFAULT_LOOK) -> None:
         self.plot = plot
         self.reusable = reusable
         self.look = look
