@@ -95,7 +95,7 @@ def test_the_wheel_holds_the_package_its_settings_licence_and_readme(dist):
     with tarfile.open(sdist) as archive:
         members = {name.partition("/")[2] for name in archive.getnames()}
     assert {"LICENSE", "README.md", "gunicorn.conf.py", "uwsgi.ini", "wsgi_plot/uwsgi.ini",
-            "examples/django_host/wsgi.py", "tests/test_wheel.py"} <= members
+            "examples/django_host/wsgi.py", "tests/test_wheel.py", "docs/plots.md", "docs/operations.md"} <= members
 
 
 def test_installed_from_the_wheel_not_the_checkout(user, dist):
