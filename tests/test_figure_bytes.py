@@ -12,8 +12,7 @@ from wsgi_plot import create_app
 from wsgi_plot.builtin import default_registry
 from wsgi_plot.render import FIGURE_OBJECT_BYTES, PreparedFigure, prepared_figure_bytes, render, render_unpooled
 
-from .conftest import decode_png
-from .test_render import assert_same_picture
+from .conftest import assert_same_picture, decode_png
 
 PLOTS = [plot.name for plot in default_registry()]
 

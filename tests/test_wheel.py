@@ -25,7 +25,10 @@ import pytest
 
 from . import servers, tools
 from .http_checks import check_recipe_png
-from .test_metrics import samples, value, worker_pids
+from .metrics_text import samples, value
+from .servers import worker_pids
+
+pytestmark = pytest.mark.server
 
 #: Settings of the user's shell that must not reach the installed command.
 CLEARED = ("PYTHONPATH", "VIRTUAL_ENV", "PROMETHEUS_MULTIPROC_DIR", "BIND", "PORT", "WEB_CONCURRENCY",
