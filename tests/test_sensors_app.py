@@ -304,7 +304,8 @@ def test_same_window_takes_the_fast_path(app, client, monkeypatch):
 def test_the_picture_follows_rows_as_they_arrive(tmp_path):
     path = tmp_path / "live.db"
     db.create(path, sensors=1, days=1, seed=3)  # up to now
-    client = Client(build_app(path, environ={}, pool_size=2))
+    # No response cache: its copy stays fresh for a second of real time, and the writer's clock is fake.
+    client = Client(build_app(path, environ={}, pool_size=2, response_cache_bytes=0))
     first = get(client, f"/plot/readings.png?{SMALL}").data
     db.append(path, seconds=2.5, seed=1, clock=FakeClock())  # three readings, a second apart
     # The writer's random walk moves 0.05 a step: at 160x120 px that may move no pixel. One more
