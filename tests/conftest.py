@@ -1,14 +1,24 @@
 import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.testing.compare import compare_images
 from PIL import Image
 from werkzeug.test import Client
 
 from wsgi_plot import create_app
 from wsgi_plot.stream import BOUNDARY
+
+from . import servers, tools
+from .browsers import CHROMIUM, LAUNCH_ARGS
 
 
 @pytest.fixture(params=[1, 4], ids=["pool1", "pool4"])
@@ -76,3 +86,65 @@ def split_parts(body: bytes) -> list[tuple[dict, bytes]]:
         assert rest.startswith(b"\r\n")
         rest = rest[2:]
         parts.append((headers, payload))
+
+
+def assert_same_picture(actual: bytes, expected: bytes, tmp_path, tol=1.0):
+    (tmp_path / "actual.png").write_bytes(actual)
+    (tmp_path / "expected.png").write_bytes(expected)
+    assert compare_images(str(tmp_path / "expected.png"), str(tmp_path / "actual.png"), tol=tol) is None
+
+
+# Real processes: headless Chromium, nginx, the sensors example's writer under gunicorn.
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = tools.module("playwright.sync_api")
+    executable = tools.executable("chromium", CHROMIUM)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def nginx_executable():
+    return tools.executable("nginx")
+
+
+@pytest.fixture
+def nginx_prefix():
+    # Not under pytest's tmp_path: its parents are private to root, and nginx's
+    # workers (user nobody) must reach the temporary files for large responses.
+    with tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-") as prefix:
+        os.chmod(prefix, 0o755)
+        yield Path(prefix)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """(gunicorn, database path) with the sensors example's writer appending every second."""
+    from examples.sensors import db
+
+    folder = tmp_path_factory.mktemp("sensors-live")
+    path = folder / "s.db"
+    db.create(path, sensors=3, days=2, seed=4)
+    started = int(time.time())
+    writer = subprocess.Popen([sys.executable, "-m", "examples.sensors", "append", "--db", str(path),
+                               "--interval", "1", "--seconds", "300"], cwd=servers.ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with servers.gunicorn(workers=2, app="examples.sensors:app", env={"SENSORS_DB": str(path)},
+                              log_path=folder / "gunicorn.log", extra=("--preload",)) as server:
+            servers.wait_for_a_reading_after(path, started)  # the writer's start-up (imports) can take seconds on a busy machine
+            yield server, path
+    finally:
+        writer.terminate()
+        _, errors = writer.communicate(timeout=30)
+    assert writer.returncode == 0, errors

@@ -1,5 +1,7 @@
-"""Checks shared by the tests that run a real server: the recipe's two URLs over HTTP."""
+"""Checks shared by the tests that run a real server: the recipe's two URLs over HTTP, raw HTTP
+exchanges, and reading headers."""
 
+import socket
 import urllib.request
 
 from .conftest import decode_png
@@ -26,3 +28,36 @@ def check_recipe_page(base_url):
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert b'src="/fig/5_2"' in body
     assert b"<title>random normal - 5, 2</title>" in body
+
+
+NO_STORE = {"cache-control": "no-store, no-cache, must-revalidate, max-age=0", "pragma": "no-cache", "expires": "0",
+            "x-content-type-options": "nosniff"}
+
+
+def exchange(port, request: bytes, source="127.0.0.1"):
+    """Send raw ``request`` from ``source``; (status, {lowercased header: value}, body) of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as sock:
+        sock.sendall(request)
+        data = b""
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except ConnectionResetError:
+            if not data:  # a server may reset after answering a request whose body it refused, not before
+                raise
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
+
+
+def get(port, path, source="127.0.0.1", accept=None):
+    accept_line = f"Accept: {accept}\r\n" if accept else ""
+    return exchange(port, f"GET {path} HTTP/1.0\r\n{accept_line}\r\n".encode(), source)
+
+
+def csp_directives(header: str) -> dict:
+    return {d.split()[0]: d.split()[1:] for d in (part.strip() for part in header.split(";")) if d}

@@ -2,19 +2,24 @@
 
 import contextlib
 import os
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
-import time
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from . import tools
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+NGINX_CONFIG = ROOT / "deploy" / "nginx.conf"
 
 
 def free_port() -> int:
@@ -142,3 +147,51 @@ def threaded_server(app):
     finally:
         server.shutdown()
         thread.join()
+
+
+def uwsgi_executable():
+    return tools.executable("uwsgi", BIN / "uwsgi")
+
+
+def worker_pids(master_pid: int) -> set[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def config_for(listen_port: int, backend_ports, overflow_port=None, probe_ports=None) -> str:
+    """deploy/nginx.conf with the test's own ports, everything else as shipped.
+
+    The instance lines of the upstream of requests (ports 800x) become one line per backend port,
+    those of the probes' upstream (ports 810x) one per probe port (the instances' PROBE_PORT), or
+    per backend port if none are given, with the shipped options; the front port 8080 and the
+    overflow port 8081 (the upstream's backup, nginx itself) become ``listen_port`` and
+    ``overflow_port`` (a free one if not given).
+    """
+    overflow_port = overflow_port or free_port()
+    text = NGINX_CONFIG.read_text()
+    text, listens = re.subn(r"127\.0\.0\.1:8080\b", f"127.0.0.1:{listen_port}", text)
+    text, overflows = re.subn(r"\b8081\b", str(overflow_port), text)
+    instances = re.compile(r"((?:^ *server 127\.0\.0\.1:8[01]0\d\b.*;\n)+)", flags=re.M)
+    blocks = instances.findall(text)
+    assert listens == 1 and overflows == 5 and len(blocks) == 2 and ":800" in blocks[0] and ":810" in blocks[1], \
+        "deploy/nginx.conf changed shape: update config_for"
+    ports = iter([backend_ports, probe_ports or backend_ports])
+
+    def one_line_per_port(match):
+        options = re.match(r" *server 127\.0\.0\.1:\d+ (.*);", match.group(1)).group(1)
+        return "".join(f"        server 127.0.0.1:{port} {options};\n" for port in next(ports))
+
+    return instances.sub(one_line_per_port, text)
+
+
+def wait_for_a_reading_after(path, stamp: int, timeout: float = 60.0):
+    """Until the sensors example's writer has committed a reading stamped ``stamp`` or later."""
+    from examples.sensors import db  # only for the tests that run it
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(db.read_only_uri(path), uri=True)) as conn:
+            if conn.execute("SELECT max(timestamp) FROM readings").fetchone()[0] >= stamp:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"the writer appended nothing in {timeout:.0f} s")

@@ -20,54 +20,10 @@ from wsgi_plot.params import Values
 from wsgi_plot.pipeline import render_unpooled
 
 from . import servers, tools
+from .browsers import IMAGE_DECODED, IMAGE_PIXELS
 from .conftest import decode_png
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright never downloads a browser here
-LAUNCH_ARGS = [
-    "--no-sandbox",  # tests run as root, where Chromium's sandbox refuses to start
-    "--disable-gpu",
-    "--disable-dev-shm-usage",  # small /dev/shm in containers
-    # No traffic but to the test server: no updates, sync, field trials or first-run pings.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--no-first-run",
-    "--no-default-browser-check",
-]
-
-IMAGE_DECODED = """() => {
-    const img = document.getElementById("plot");
-    return img !== null && img.complete && img.naturalWidth > 0;
-}"""
-
-# The pixels the browser decoded, as a PNG data URL of a canvas the image is drawn on.
-IMAGE_PIXELS = """() => {
-    const img = document.getElementById("plot");
-    const canvas = document.createElement("canvas");
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
-    canvas.getContext("2d").drawImage(img, 0, 0);
-    return canvas.toDataURL("image/png");
-}"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = tools.module("playwright.sync_api")
-    executable = tools.executable("chromium", CHROMIUM)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -7,7 +7,8 @@ import pytest
 from wsgi_plot import create_app
 
 from . import servers
-from .test_browser import browser, page  # noqa: F401  (fixtures: headless Debian Chromium)
+
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from . import servers
+from .browsers import IMAGE_DECODED, IMAGE_PIXELS
 from .conftest import decode_png
-from .test_browser import IMAGE_DECODED, IMAGE_PIXELS, browser, page  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ def test_the_repository_uwsgi_ini_includes_the_packaged_one():
     assert "ini = %dwsgi_plot/uwsgi.ini" in (servers.ROOT / "uwsgi.ini").read_text().splitlines()
 
 
+@pytest.mark.server
 def test_serve_bind_keeps_the_probe_address(tmp_path):
     """--bind becomes BIND, not gunicorn's --bind, which would drop the PROBE_PORT address."""
     port, probe_port = servers.free_port(), servers.free_port()

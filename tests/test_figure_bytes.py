@@ -13,8 +13,7 @@ from wsgi_plot.builtin import default_registry
 from wsgi_plot.pipeline import draw_still, render_unpooled
 from wsgi_plot.render import FIGURE_OBJECT_BYTES, PreparedFigure, prepared_figure_bytes
 
-from .conftest import decode_png
-from .test_render import assert_same_picture
+from .conftest import assert_same_picture, decode_png
 
 PLOTS = [plot.name for plot in default_registry()]
 

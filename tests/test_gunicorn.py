@@ -11,6 +11,8 @@ import pytest
 from . import servers
 from .http_checks import check_recipe_page, check_recipe_png, fetch
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

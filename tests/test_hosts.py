@@ -1,8 +1,8 @@
 """wsgi_plot mounted at /plots in the Django and FastAPI examples, under real gunicorn and uvicorn.
 
-The checks are test_mounting's own, imported below and so collected again here with this
-module's ``client``: the Django host in-process (through wsgiref's validator) and under
-gunicorn, the FastAPI host under uvicorn, both over HTTP on loopback.
+The checks are test_mounting's (tests/mounting_checks.py), run here with this module's ``client``:
+the Django host in-process (through wsgiref's validator) and under gunicorn, the FastAPI host
+under uvicorn, both over HTTP on loopback.
 """
 
 import http.client
@@ -15,14 +15,9 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from . import servers, tools
-from .test_mounting import (  # noqa: F401 (collected here with this module's client)
-    get,
-    test_host_keeps_its_own_caching_headers,
-    test_host_routes_are_unaffected,
-    test_no_cache_headers_on_every_wsgi_plot_response,
-    test_page_image_and_links_resolve_under_the_prefix,
-    test_plot_list_thumbnails_resolve_under_the_prefix,
-)
+from .mounting_checks import CHECKS, get
+
+pytestmark = pytest.mark.server
 
 
 class HTTPResponse(Response):
@@ -78,6 +73,11 @@ def client(request, tmp_path_factory):
             yield HTTPClient(base)
 
 
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
+def test_mounted(client, check):
+    check(client)
+
+
 def test_host_middleware_never_sees_wsgi_plot_responses(client):
     """What the host adds to its own responses is not on wsgi_plot's, and the reverse."""
     home, plot = get(client, "/"), get(client, "/plots/fig/5_2?dpi=20")
@@ -93,7 +93,7 @@ def test_under_the_fastapi_host_a_stream_whose_client_left_ends_within_3_s(tmp_p
     import time
     import urllib.request
 
-    from .test_metrics import samples, value
+    from .metrics_text import samples, value
 
     for name in ("fastapi", "a2wsgi", "uvicorn"):
         tools.module(name)

@@ -177,7 +177,7 @@ def test_a_plot_can_opt_out_of_the_layout(monkeypatch):
 
 def test_wider_limits_lay_out_again_for_that_draw_only(tmp_path, monkeypatch):
     """The outlier's tick labels (100000 for 8) would run off the left edge of the frozen layout."""
-    from .test_render import assert_same_picture  # noqa: PLC0415 (fidelity helpers live there)
+    from .conftest import assert_same_picture  # noqa: PLC0415
 
     registry = labelled_registry()
     client = Client(create_app(registry=registry, pool_size=1))

@@ -99,6 +99,7 @@ def test_a_page_without_the_image_is_an_error(locustfile):
         locustfile.plot_image_url("http://localhost/", "<p>nothing</p>")
 
 
+@pytest.mark.server
 def test_runs_under_locust(tmp_path):
     locust = shutil.which("locust", path=str(servers.BIN)) or shutil.which("locust")
     if locust is None:

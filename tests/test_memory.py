@@ -14,6 +14,8 @@ import pytest
 
 from . import servers
 
+pytestmark = pytest.mark.server
+
 #: Limits from the issue: with pool_max_bytes at its default (128 MiB) a worker peaks near 200 MiB.
 MAX_PEAK_MIB = 450
 MAX_AFTER_MIB = 300

@@ -10,23 +10,13 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
-from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.test import Client
 
 from wsgi_plot import create_app
 
 from . import servers
-from .test_uwsgi import uwsgi_executable
-
-
-def samples(text: str) -> dict:
-    """``{(sample name, frozenset of labels): value}`` from the Prometheus text format."""
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
-
-
-def value(scraped: dict, name: str, **labels) -> float:
-    return scraped.get((name, frozenset(labels.items())), 0.0)
+from .metrics_text import samples, value
+from .servers import uwsgi_executable, worker_pids
 
 
 def test_counts_requests_renders_waits_and_figures_in_use():
@@ -99,11 +89,6 @@ def test_multiprocess_dir_set_after_import_is_an_error(monkeypatch, tmp_path):
         create_app()
 
 
-def worker_pids(master_pid: int) -> set[int]:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    return {int(pid) for pid in children}
-
-
 def send_until_every_worker_counted(server, directory) -> tuple[int, dict, set]:
     """Bursts of PNG requests until each worker has counted one (so it has also finished warming up), then a scrape.
 
@@ -148,6 +133,7 @@ def assert_sums(scraped, sent):
     assert value(scraped, "wsgi_plot_figures_in_use") == 0
 
 
+@pytest.mark.server
 def test_counts_from_every_gunicorn_worker_are_summed(tmp_path):
     with servers.gunicorn(workers=2, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as server:
         sent, scraped, _ = send_until_every_worker_counted(server, tmp_path)
@@ -168,6 +154,7 @@ def check_matplotlib_dir_of_the_run(tmp_path, log):
     return made
 
 
+@pytest.mark.server
 def test_uwsgi_makes_its_own_run_dirs_sums_every_worker_and_removes_them(tmp_path):
     """As uwsgi.ini ships: no PROMETHEUS_MULTIPROC_DIR or MPLCONFIGDIR given, so uWSGI makes them for the run."""
     log = tmp_path / "uwsgi.log"
@@ -181,6 +168,7 @@ def test_uwsgi_makes_its_own_run_dirs_sums_every_worker_and_removes_them(tmp_pat
     assert not any(directory.exists() for directory in made)
 
 
+@pytest.mark.server
 def test_uwsgi_clears_a_named_metrics_dir_at_start(tmp_path):
     stale = tmp_path / "counter_999999.db"  # a worker of an earlier run
     stale.write_bytes(b"left over")
@@ -194,6 +182,7 @@ def test_uwsgi_clears_a_named_metrics_dir_at_start(tmp_path):
     assert tmp_path.is_dir()  # named by the operator: kept
 
 
+@pytest.mark.server
 def test_gunicorn_makes_and_removes_its_own_run_dirs(tmp_path):
     log = tmp_path / "gunicorn.log"
     env = {**OWN_DIRS_ENV, "PROMETHEUS_MULTIPROC_DIR": "", "TMPDIR": str(tmp_path)}  # empty counts as not given
@@ -214,6 +203,7 @@ def scrape(base_url) -> dict:
         return samples(response.read().decode())
 
 
+@pytest.mark.server
 def test_uwsgi_worker_killed_mid_render_leaves_no_figure_in_use(tmp_path):
     """uWSGI has no hook when a worker dies: the scrape itself drops the dead worker's live gauges."""
     with servers.uwsgi(uwsgi_executable(), workers=1, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as server:

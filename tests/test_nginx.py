@@ -5,25 +5,23 @@ must be answered by the other one: no request fails.
 """
 
 import os
-import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.request
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from . import servers, tools
+from . import servers
 from .conftest import decode_png
+from .servers import config_for
 
-CONFIG = servers.ROOT / "deploy" / "nginx.conf"
+pytestmark = pytest.mark.server
 
 REQUESTS = 300  # fast ones, in all; each page request is followed by its image, as a browser does
 # Half the survivor's max_conns=4 slots: nginx frees a slot just after the client has the last
@@ -35,41 +33,10 @@ SLOW_REQUESTS = 4
 DEADLINE = 120  # seconds for each phase of the load; a run past it stops sending and fails
 
 
-def config_for(listen_port: int, backend_ports, overflow_port=None, probe_ports=None) -> str:
-    """deploy/nginx.conf with the test's own ports, everything else as shipped.
-
-    The instance lines of the upstream of requests (ports 800x) become one line per backend port,
-    those of the probes' upstream (ports 810x) one per probe port (the instances' PROBE_PORT), or
-    per backend port if none are given, with the shipped options; the front port 8080 and the
-    overflow port 8081 (the upstream's backup, nginx itself) become ``listen_port`` and
-    ``overflow_port`` (a free one if not given).
-    """
-    overflow_port = overflow_port or servers.free_port()
-    text = CONFIG.read_text()
-    text, listens = re.subn(r"127\.0\.0\.1:8080\b", f"127.0.0.1:{listen_port}", text)
-    text, overflows = re.subn(r"\b8081\b", str(overflow_port), text)
-    instances = re.compile(r"((?:^ *server 127\.0\.0\.1:8[01]0\d\b.*;\n)+)", flags=re.M)
-    blocks = instances.findall(text)
-    assert listens == 1 and overflows == 5 and len(blocks) == 2 and ":800" in blocks[0] and ":810" in blocks[1], \
-        "deploy/nginx.conf changed shape: update config_for"
-    ports = iter([backend_ports, probe_ports or backend_ports])
-
-    def one_line_per_port(match):
-        options = re.match(r" *server 127\.0\.0\.1:\d+ (.*);", match.group(1)).group(1)
-        return "".join(f"        server 127.0.0.1:{port} {options};\n" for port in next(ports))
-
-    return instances.sub(one_line_per_port, text)
-
-
-@pytest.fixture(scope="module")
-def nginx_executable():
-    return tools.executable("nginx")
-
-
 def test_shipped_config_is_valid(nginx_executable, tmp_path):
     for folder in ("logs", "temp"):
         (tmp_path / folder).mkdir()
-    result = subprocess.run([nginx_executable, "-t", "-p", f"{tmp_path}/", "-c", str(CONFIG),
+    result = subprocess.run([nginx_executable, "-t", "-p", f"{tmp_path}/", "-c", str(servers.NGINX_CONFIG),
                              "-e", str(tmp_path / "logs" / "error.log")], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
@@ -137,15 +104,6 @@ def figures_in_use(metrics_dir) -> float:
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(metrics_dir))
     return registry.get_sample_value("wsgi_plot_figures_in_use") or 0.0
-
-
-@pytest.fixture
-def nginx_prefix():
-    # Not under pytest's tmp_path: its parents are private to root, and nginx's
-    # workers (user nobody) must reach the temporary files for large responses.
-    with tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-") as prefix:
-        os.chmod(prefix, 0o755)
-        yield Path(prefix)
 
 
 def test_dead_instance_is_skipped_without_failed_requests(nginx_executable, nginx_prefix, tmp_path):

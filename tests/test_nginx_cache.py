@@ -21,9 +21,10 @@ from examples.sensors import db
 
 from . import servers
 from .conftest import decode_png
-from .test_nginx import config_for, nginx_executable  # noqa: F401 (fixture)
-from .test_nginx_front import NO_STORE, exchange, get
-from .test_sensors_gunicorn import wait_for_a_reading_after
+from .http_checks import NO_STORE, exchange, get
+from .servers import config_for, wait_for_a_reading_after
+
+pytestmark = pytest.mark.server
 
 RENDERS = "wsgi_plot_render_seconds_count"
 

@@ -4,7 +4,6 @@ instance sees."""
 
 import http.client
 import json
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -12,41 +11,16 @@ from pathlib import Path
 import pytest
 
 from . import servers
-from .test_nginx import config_for, nginx_executable, nginx_prefix  # noqa: F401 (fixtures)
+from .http_checks import NO_STORE, exchange, get
+from .servers import config_for
 
-NO_STORE = {"cache-control": "no-store, no-cache, must-revalidate, max-age=0", "pragma": "no-cache", "expires": "0",
-            "x-content-type-options": "nosniff"}
-
-
-def exchange(port, request: bytes, source="127.0.0.1"):
-    """Send raw ``request`` from ``source``; (status, {lowercased header: value}, body) of the answer."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as sock:
-        sock.sendall(request)
-        data = b""
-        try:
-            while chunk := sock.recv(65536):
-                data += chunk
-        except ConnectionResetError:
-            if not data:  # a server may reset after answering a request whose body it refused, not before
-                raise
-    head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(status_line.split()[1]), headers, body
-
-
-def get(port, path, source="127.0.0.1", accept=None):
-    accept_line = f"Accept: {accept}\r\n" if accept else ""
-    return exchange(port, f"GET {path} HTTP/1.0\r\n{accept_line}\r\n".encode(), source)
+pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
-def front(nginx_executable):  # noqa: F811 (fixture imported above)
+def front(nginx_executable):
     """nginx from deploy/nginx.conf in front of one gunicorn; yields nginx's port."""
-    with tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-") as directory:  # see test_nginx.nginx_prefix
+    with tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-") as directory:  # see conftest.nginx_prefix
         prefix = Path(directory)
         prefix.chmod(0o755)
         listen, backend = servers.free_port(), servers.free_port()

@@ -21,8 +21,10 @@ import time
 import pytest
 
 from . import servers
-from .test_metrics import samples
-from .test_nginx import config_for, nginx_executable, nginx_prefix  # noqa: F401 (fixtures)
+from .metrics_text import samples
+from .servers import config_for
+
+pytestmark = pytest.mark.server
 
 #: 800x600 px with 10,000 markers: ~0.08 s of CPU on the development VM, so that a few seconds
 #: give enough images to count, and a 503 (a millisecond) is clearly told from a render.

@@ -10,8 +10,8 @@ import pytest
 
 from wsgi_plot import Plot, PlotRegistry, create_app, default_registry
 
+from .metrics_text import samples, value
 from .servers import threaded_server
-from .test_metrics import samples, value
 
 
 class SlowPlot:

@@ -222,6 +222,7 @@ def read_response(sock):
     return int(lines[0].split()[1]), headers, body
 
 
+@pytest.mark.server
 def test_gunicorn_post_gives_the_same_bytes_as_get(gunicorn):
     for name, fmt, query, body in SAME:
         status, get_headers, get = http(gunicorn.base_url, "GET", f"/plot/{name}.{fmt}?{query}")
@@ -231,6 +232,7 @@ def test_gunicorn_post_gives_the_same_bytes_as_get(gunicorn):
         assert headers["cache-control"] == NO_CACHE and headers["content-type"] == get_headers["content-type"]
 
 
+@pytest.mark.server
 def test_gunicorn_413_without_reading_a_100_mib_body(gunicorn):
     port = int(gunicorn.base_url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
@@ -252,6 +254,7 @@ def test_gunicorn_413_without_reading_a_100_mib_body(gunicorn):
     ("POST", "/fig/5_2", b"{}", ["Content-Type: application/json"], 405),
     ("POST", "/plot/line", b"{}", ["Content-Type: application/json"], 405),
 ])
+@pytest.mark.server
 def test_gunicorn_post_errors(gunicorn, method, path, body, headers, status):
     got, response_headers, text = http(gunicorn.base_url, method, path, body, headers + ["Accept: application/json"])
     assert got == status, text
@@ -287,6 +290,7 @@ _GZIPPED = gzip.compress(b'{"y": [1]}', mtime=0)
     (f"Content-Length: {len(_GZIPPED)}\r\n", _GZIPPED, False, 415, "gzip-compressed"),
 ], ids=["chunk-size-zz", "no-crlf-after-chunk", "chunked-cut-short", "content-length-cut-short", "content-encoding",
         "gzip-without-header"])
+@pytest.mark.server
 def test_gunicorn_a_malformed_or_short_body_is_4xx_naming_body(gunicorn, extra_head, body, half_close, status, message):
     status_got, headers, text = raw_exchange(gunicorn.base_url, _HEAD + extra_head + "Connection: close\r\n\r\n", body,
                                              half_close)

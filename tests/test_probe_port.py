@@ -5,7 +5,11 @@ import http.client
 import threading
 import time
 
+import pytest
+
 from . import servers
+
+pytestmark = pytest.mark.server
 
 WORKERS = 2
 #: ~0.2 s of drawing on the development VM (1600x1200 px, 10,000 markers): long enough that the

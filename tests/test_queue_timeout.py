@@ -12,7 +12,9 @@ import pytest
 from wsgi_plot.request_start import queued_seconds
 
 from . import servers
-from .test_metrics import samples, value
+from .metrics_text import samples, value
+
+pytestmark = pytest.mark.server
 
 NOW = 1_800_000_000.0  # epoch seconds, a date in 2027
 

@@ -9,7 +9,7 @@ import pytest
 
 from wsgi_plot.refresh import MAX_REFRESH, MIN_REFRESH, SCRIPT
 
-from .test_security import csp_directives
+from .http_checks import csp_directives
 
 
 class _Tags(HTMLParser):

@@ -10,7 +10,6 @@ import urllib.request
 
 import numpy as np
 import pytest
-from matplotlib.testing.compare import compare_images
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
@@ -18,19 +17,13 @@ from wsgi_plot.builtin import normal
 from wsgi_plot.params import Values
 from wsgi_plot.pipeline import render_unpooled
 
-from .conftest import decode_png
+from .conftest import assert_same_picture, decode_png
 from .servers import threaded_server
 
 
 def unpooled(plot, fmt="png", seed=1, width=4, height=3, dpi=300, **values):
     full = {p.name: p.default for p in plot.params} | values
     return render_unpooled(plot, Values(**full), np.random.default_rng(seed), fmt, width, height, dpi)
-
-
-def assert_same_picture(actual: bytes, expected: bytes, tmp_path, tol=1.0):
-    (tmp_path / "actual.png").write_bytes(actual)
-    (tmp_path / "expected.png").write_bytes(expected)
-    assert compare_images(str(tmp_path / "expected.png"), str(tmp_path / "actual.png"), tol=tol) is None
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])

@@ -9,16 +9,14 @@ from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app
 
+from .http_checks import csp_directives
+
 HTML_PAGES = ["/", "/plots/", "/normal/5_2", "/plot/normal", "/plot/histogram?bins=10", "/plot/random-walk"]
 
 
 @pytest.fixture
 def client(plain_client):
     return plain_client
-
-
-def csp_directives(header: str) -> dict:
-    return {d.split()[0]: d.split()[1:] for d in (part.strip() for part in header.split(";")) if d}
 
 
 @pytest.mark.parametrize("url", HTML_PAGES)

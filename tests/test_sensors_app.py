@@ -3,7 +3,6 @@ the pooled figure against a full draw while its time axis moves, live data (real
 
 import datetime as dt
 import sqlite3
-import threading
 from html.parser import HTMLParser
 
 import numpy as np
@@ -16,6 +15,7 @@ from wsgi_plot.layout import _drawn_tick_labels
 from wsgi_plot.pipeline import draw_still
 from wsgi_plot.render import PreparedFigure
 
+from .clocks import FakeClock
 from .conftest import decode_png
 
 NOW = "2026-03-01T12:00:00Z"
@@ -305,11 +305,10 @@ def test_same_window_takes_the_fast_path(app, client, monkeypatch):
 def test_the_picture_follows_rows_as_they_arrive(tmp_path):
     path = tmp_path / "live.db"
     db.create(path, sensors=1, days=1, seed=3)  # up to now
-    client = Client(build_app(path, environ={}, pool_size=2))
+    # No response cache: its copy stays fresh for a second of real time, and the writer's clock is fake.
+    client = Client(build_app(path, environ={}, pool_size=2, response_cache_bytes=0))
     first = get(client, f"/plot/readings.png?{SMALL}").data
-    writer = threading.Thread(target=db.append, args=(path,), kwargs={"seconds": 2.5, "seed": 1})
-    writer.start()
-    writer.join()
+    db.append(path, seconds=2.5, seed=1, clock=FakeClock())  # three readings, a second apart
     # The writer's random walk moves 0.05 a step: at 160x120 px that may move no pixel. One more
     # reading, far off, makes the newest bucket's mean move for sure.
     with sqlite3.connect(path) as conn:

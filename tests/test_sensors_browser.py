@@ -5,9 +5,9 @@ import datetime as dt
 import hashlib
 import time
 
+import pytest
 
-from .test_browser import browser, page  # noqa: F401  (fixtures: Debian's Chromium via Playwright)
-from .test_sensors_gunicorn import live  # noqa: F401  (fixture: gunicorn -w 2 + the writer)
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 # Recorded from the first script the page runs; Playwright adds it outside the page's CSP.
 RECORD_VIOLATIONS = """

@@ -14,6 +14,7 @@ import pytest
 from examples.sensors import db
 from examples.sensors.query import DatabaseBusy, ReadingsStore, TooManyPoints
 
+from .clocks import FakeClock
 from .servers import ROOT
 
 NOW = "2026-03-01T12:00:00Z"
@@ -141,14 +142,23 @@ def test_import_refuses_a_wrong_header_and_a_file_that_is_not_a_sensors_database
     assert result.returncode == 2 and "readings" in result.stderr
 
 
+def test_append_commits_every_interval_until_its_seconds(small_db):
+    clock = FakeClock()
+    before, stamps = len(rows(small_db)), []
+    commits = db.append(small_db, interval=1, seconds=2.5, seed=0, on_commit=stamps.append, clock=clock)
+    assert commits == 3 and stamps == [int(clock.now - 2.5) + i for i in range(3)]
+    assert clock.waits == [1, 1, 0.5]  # the last wait ends at the deadline
+    assert len(rows(small_db)) == before + 2 * commits
+
+
 def test_append_stops_after_its_seconds(small_db):
     before = len(rows(small_db))
     started = time.monotonic()
-    result = cli("append", "--db", small_db, "--seconds", 2.5)
+    result = cli("append", "--db", small_db, "--seconds", 0.5)  # the pacing itself: above, by the clock
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 30
     commits = int(result.stdout.rsplit(": ", 1)[1].split()[0])
-    assert 2 <= commits <= 4
+    assert commits == 1
     assert len(rows(small_db)) == before + 2 * commits
     newest = rows(small_db, "SELECT max(timestamp) FROM readings")[0][0]
     assert abs(newest - time.time()) < 30  # stamped now

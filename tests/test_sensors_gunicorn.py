@@ -4,17 +4,13 @@ while the writer process appends: no request fails, and the picture follows the 
 import concurrent.futures
 import contextlib
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from examples.sensors import db
-
-from . import servers
+pytestmark = pytest.mark.server
 
 BURST = 120  # requests: bounded in count
 BURST_SECONDS = 60  # and in time
@@ -27,38 +23,6 @@ URLS = [
     "/fig/5_2?dpi=50",
     "/plots/",
 ]
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """(gunicorn, database path) with the writer appending every second."""
-    folder = tmp_path_factory.mktemp("sensors-live")
-    path = folder / "s.db"
-    db.create(path, sensors=3, days=2, seed=4)
-    started = int(time.time())
-    writer = subprocess.Popen([sys.executable, "-m", "examples.sensors", "append", "--db", str(path),
-                               "--interval", "1", "--seconds", "300"], cwd=servers.ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        with servers.gunicorn(workers=2, app="examples.sensors:app", env={"SENSORS_DB": str(path)},
-                              log_path=folder / "gunicorn.log", extra=("--preload",)) as server:
-            wait_for_a_reading_after(path, started)  # the writer's start-up (imports) can take seconds on a busy machine
-            yield server, path
-    finally:
-        writer.terminate()
-        _, errors = writer.communicate(timeout=30)
-    assert writer.returncode == 0, errors
-
-
-def wait_for_a_reading_after(path, stamp: int, timeout: float = 60.0):
-    """Until the writer has committed a reading stamped ``stamp`` or later."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.closing(sqlite3.connect(db.read_only_uri(path), uri=True)) as conn:
-            if conn.execute("SELECT max(timestamp) FROM readings").fetchone()[0] >= stamp:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"the writer appended nothing in {timeout:.0f} s")
 
 
 def fetch(url: str) -> tuple[int, bytes]:

@@ -4,7 +4,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from . import servers
+
+pytestmark = pytest.mark.server
 
 
 def test_a_short_soak_finds_no_errors_and_reports_rss_per_worker():

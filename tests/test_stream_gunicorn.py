@@ -14,7 +14,9 @@ import pytest
 
 from . import servers
 from .conftest import decode_png
-from .test_metrics import samples, value
+from .metrics_text import samples, value
+
+pytestmark = pytest.mark.server
 
 STREAM = "/plot/normal.stream?fps=5&seconds=30&size=2x1.5&dpi=50"
 
@@ -121,10 +123,9 @@ def test_sync_workers_answer_503_at_once(tmp_path):
 @pytest.mark.parametrize("threads", [None, "2"], ids=["no-threads", "threads"])
 def test_uwsgi_streams_only_with_threads(tmp_path, threads):
     """uwsgi.ini as shipped has no threads: 503 at once. With --threads the same route streams."""
-    from .test_uwsgi import uwsgi_executable
 
     extra = ("--threads", threads) if threads else ()
-    with servers.uwsgi(uwsgi_executable(), workers=1, log_path=tmp_path / "uwsgi.log", extra=extra) as server:
+    with servers.uwsgi(servers.uwsgi_executable(), workers=1, log_path=tmp_path / "uwsgi.log", extra=extra) as server:
         if not threads:
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(server.base_url + STREAM, timeout=30)
@@ -281,9 +282,8 @@ def test_a_costly_animation_under_sync_workers_is_refused_by_the_app_not_killed_
 
 def test_uwsgi_streams_leave_one_of_its_threads_free(tmp_path):
     """uwsgi.ini tells the app uWSGI's threads per worker: with 2, one stream, and /healthz still answers."""
-    from .test_uwsgi import uwsgi_executable
 
-    with servers.uwsgi(uwsgi_executable(), workers=1, log_path=tmp_path / "uwsgi.log",
+    with servers.uwsgi(servers.uwsgi_executable(), workers=1, log_path=tmp_path / "uwsgi.log",
                        extra=("--threads", "2")) as server:
         connection, response = get(server.base_url, STREAM, timeout=10)
         try:
@@ -303,9 +303,8 @@ def test_uwsgi_streams_leave_one_of_its_threads_free(tmp_path):
 def test_uwsgi_refuses_to_start_with_a_render_timeout_not_below_harakiri(tmp_path):
     import subprocess
 
-    from .test_uwsgi import uwsgi_executable
 
-    answer = subprocess.run([str(uwsgi_executable()), "--ini", str(servers.ROOT / "uwsgi.ini")], cwd=servers.ROOT,
+    answer = subprocess.run([str(servers.uwsgi_executable()), "--ini", str(servers.ROOT / "uwsgi.ini")], cwd=servers.ROOT,
                             capture_output=True, text=True, timeout=120,
                             env={**__import__("os").environ, "PORT": str(servers.free_port()), "WEB_CONCURRENCY": "1",
                                  "TIMEOUT": "10", "WSGI_PLOT_RENDER_TIMEOUT": "10"})

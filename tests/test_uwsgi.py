@@ -7,19 +7,17 @@ import time
 
 import pytest
 
-from . import servers, tools
+from . import servers
 from .conftest import decode_png
 from .http_checks import check_recipe_page, check_recipe_png, fetch
 
-
-def uwsgi_executable():
-    return tools.executable("uwsgi", servers.BIN / "uwsgi")
+pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("uwsgi") / "uwsgi.log"
-    with servers.uwsgi(uwsgi_executable(), workers=2, log_path=log) as proc:
+    with servers.uwsgi(servers.uwsgi_executable(), workers=2, log_path=log) as proc:
         proc.log_path = log
         yield proc
 
@@ -61,7 +59,7 @@ def test_max_requests_recycles_a_worker_and_sigterm_stops(tmp_path):
     # uWSGI keeps a worker at least min-worker-lifetime (10 s by default) before recycling it.
     # A worker younger than that at its third request is recycled at a later one: requests go
     # on (bounded) until the log says it was.
-    with servers.uwsgi(uwsgi_executable(), workers=1, env={"MAX_REQUESTS": "3"}, log_path=log,
+    with servers.uwsgi(servers.uwsgi_executable(), workers=1, env={"MAX_REQUESTS": "3"}, log_path=log,
                        extra=("--min-worker-lifetime", "1")) as proc:
         deadline = time.monotonic() + 30
         for _ in range(300):

@@ -3,13 +3,13 @@
 import re
 import urllib.request
 
+import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, warm
 from wsgi_plot.middleware import NoCacheMiddleware
 
 from . import servers
-from .test_uwsgi import uwsgi_executable
 
 #: The probe's figure, /fig/5_2, the three built-in plots at their defaults, and the three data
 #: charts (line, bar, scatter) at their examples: the default pool_size, 8.
@@ -75,8 +75,9 @@ def checkout_ms(response) -> float:
     return float(re.search(r"checkout;dur=([0-9.]+)", response.headers["Server-Timing"]).group(1))
 
 
+@pytest.mark.server
 def test_uwsgi_workers_start_warm(tmp_path):
-    with servers.uwsgi(uwsgi_executable(), workers=1, log_path=tmp_path / "uwsgi.log") as server:
+    with servers.uwsgi(servers.uwsgi_executable(), workers=1, log_path=tmp_path / "uwsgi.log") as server:
         servers.wait_for_http(server.base_url + "/readyz")
         metrics = urllib.request.urlopen(server.base_url + "/metrics", timeout=30).read().decode()
         bytes_before = float(re.search(r"^wsgi_plot_pool_bytes (\S+)$", metrics, re.M).group(1))

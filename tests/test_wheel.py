@@ -25,7 +25,10 @@ import pytest
 
 from . import servers, tools
 from .http_checks import check_recipe_png
-from .test_metrics import samples, value, worker_pids
+from .metrics_text import samples, value
+from .servers import worker_pids
+
+pytestmark = pytest.mark.server
 
 #: Settings of the user's shell that must not reach the installed command.
 CLEARED = ("PYTHONPATH", "VIRTUAL_ENV", "PROMETHEUS_MULTIPROC_DIR", "BIND", "PORT", "WEB_CONCURRENCY",
@@ -95,7 +98,8 @@ def test_the_wheel_holds_the_package_its_settings_licence_and_readme(dist):
     with tarfile.open(sdist) as archive:
         members = {name.partition("/")[2] for name in archive.getnames()}
     assert {"LICENSE", "README.md", "gunicorn.conf.py", "uwsgi.ini", "wsgi_plot/uwsgi.ini", "wsgi_plot/py.typed",
-            "ruff.toml", "setup.cfg", "examples/django_host/wsgi.py", "tests/test_wheel.py"} <= members
+            "ruff.toml", "setup.cfg", "examples/django_host/wsgi.py", "tests/test_wheel.py", "docs/plots.md",
+            "docs/operations.md"} <= members
 
 
 def test_installed_from_the_wheel_not_the_checkout(user, dist):

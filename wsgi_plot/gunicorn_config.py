@@ -93,7 +93,7 @@ graceful_timeout = 10
 
 # -- control socket -------------------------------------------------------------------
 # gunicorn 25.1+ opens a socket for `gunicornc` at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl
-# or ~/.gunicorn/gunicorn.ctl): a second instance (the README's scale-out) takes it over, and
+# or ~/.gunicorn/gunicorn.ctl): a second instance (the scale-out in docs/deploying.md) takes it over, and
 # stopping either removes it. None by default; CONTROL_SOCKET names one, a path per instance.
 control_socket_disable = not os.environ.get("CONTROL_SOCKET")
 if os.environ.get("CONTROL_SOCKET"):

@@ -5,7 +5,7 @@ type 0 scanlines deflated as the ``png_compression`` setting says:
 
 * ``small``: libdeflate at level 6, ~7.3 ms and ~80 KB for a 1200x900 figure;
 * ``fast``: ISA-L (Intel's storage acceleration library) at level 2, ~1.0 ms
-  and ~115 KB for the same figure (``bench/encoders.py``; README, Performance).
+  and ~115 KB for the same figure (``bench/encoders.py``; docs/performance.md).
 
 Both are lossless: the same pixels decode from either. For comparison,
 Pillow (as ``savefig`` uses it) takes 28-45 ms for ~90 KB. Plot images are
@@ -82,7 +82,7 @@ COMPRESSIONS = {c.name: c for c in (
                 missing="needs the isal package (pip install isal), which is not installed"),
 )}
 
-#: Chosen by measurement (README, "Choosing png_compression"): a 1200x900 request in 0.45x the CPU
+#: Chosen by measurement (docs/performance.md, "Choosing png_compression"): a 1200x900 request in 0.45x the CPU
 #: time for 1.35x the bytes, which a LAN carries in a small part of the time saved.
 DEFAULT_COMPRESSION = "fast"
 

@@ -53,7 +53,7 @@ class Settings:
     # at worker start (gunicorn.conf.py, uwsgi.ini) or else on the first /readyz; within the pool's bounds.
     warm: bool = True
     # How every PNG (stills, APNG frames, stream frames) is deflated: "fast" (ISA-L) or "small"
-    # (libdeflate level 6). Both lossless; fast by measurement: README, "Choosing png_compression".
+    # (libdeflate level 6). Both lossless; fast by measurement: docs/performance.md, "Choosing png_compression".
     png_compression: str = "fast"
     # Bytes per process of encoded images kept for requests that may reuse them (response_cache.py):
     # deterministic or seeded stills, for as long as their plot's freshness. 16 MiB hold about 300

@@ -175,14 +175,18 @@ def _parse_row(row):
 
 
 def append(path, *, interval: float = 1.0, seconds: float | None = None, seed: int | None = None,
-           on_commit=None) -> int:
+           on_commit=None, clock=None) -> int:
     """Add one reading per sensor every ``interval`` seconds, stamped now, until ``seconds`` pass or a signal.
 
     SIGINT and SIGTERM end the loop after the transaction in progress commits.
     Each sensor's value moves on from its last reading. Returns the number of commits.
+    ``clock`` replaces real time (tests): ``monotonic()`` paces, ``time()`` stamps, and
+    ``wait(seconds)`` waits, returning True if the writer was stopped meanwhile.
     """
     check(path)
     stop = threading.Event()
+    monotonic, now, wait = (time.monotonic, time.time, stop.wait) if clock is None else \
+        (clock.monotonic, clock.time, clock.wait)
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)} \
         if threading.current_thread() is threading.main_thread() else {}
     conn = connect_writer(path)
@@ -192,11 +196,11 @@ def append(path, *, interval: float = 1.0, seconds: float | None = None, seed: i
         last = {sensor: value for sensor, value, _ in conn.execute(
             "SELECT sensor, value, max(timestamp) FROM readings GROUP BY sensor")}
         names = sorted(last)
-        deadline = None if seconds is None else time.monotonic() + seconds
+        deadline = None if seconds is None else monotonic() + seconds
         commits = 0
-        next_tick = time.monotonic()
-        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-            stamp = int(time.time())
+        next_tick = monotonic()
+        while not stop.is_set() and (deadline is None or monotonic() < deadline):
+            stamp = int(now())
             rows = []
             for name in names:
                 last[name] = round(last[name] + rng.normal(0, 0.05), 3)
@@ -209,10 +213,10 @@ def append(path, *, interval: float = 1.0, seconds: float | None = None, seed: i
             if on_commit:
                 on_commit(stamp)
             next_tick += interval
-            wait = next_tick - time.monotonic()
+            pause = next_tick - monotonic()
             if deadline is not None:
-                wait = min(wait, deadline - time.monotonic())
-            stop.wait(max(0.0, wait))
+                pause = min(pause, deadline - monotonic())
+            wait(max(0.0, pause))
         return commits
     finally:
         conn.close()
