@@ -77,7 +77,7 @@ def test_no_free_figure_within_the_timeout_is_503_with_retry_after():
         metrics = samples(get(base + "/metrics")[2].decode())
 
     assert [r[0] for r in rejected] == [503] * 6
-    for status, headers, body, seconds in rejected:
+    for _, headers, body, seconds in rejected:
         assert headers["Retry-After"] == "1"
         assert json.loads(body)["error"]["status"] == 503
         # Waited for the pool timeout (0.3 s). The slow render cannot have ended first: it is
