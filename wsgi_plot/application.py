@@ -256,7 +256,8 @@ class PlotApp:
             image_url=image_url("png", **query), links=links, new_sample_url=new_sample_url,
             index_url=request.url_adapter.build("plot_list"),
             form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
-            fields=plot_fields(plot, values, options, self.settings, refresh), display_width=width, display_height=height,
+            fields=plot_fields(plot, values, options, self.settings, refresh),
+            display_width=width, display_height=height,
             refresh=refresh, alt=self.images.describe(plot, values, options, title),
             # A live page's script reloads the one <img>: it keeps the theme asked for.
             dark_image_url=None if refresh is not None else image_url("png", **{**query, "theme": "dark"}),

@@ -206,4 +206,5 @@ def _check_animation_pixels(animation: AnimationOptions, settings: Settings, pix
         most = max(settings.max_animation_pixels // (width * height), 0)
         raise PixelBudgetExceeded(
             "frames", f"{animation.frames} frames of {width}x{height} px exceed the budget of "
-                      f"{settings.max_animation_pixels} pixels (max_animation_pixels); at this size at most {most} frames")
+                      f"{settings.max_animation_pixels} pixels (max_animation_pixels); "
+                      f"at this size at most {most} frames")

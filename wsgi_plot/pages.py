@@ -214,9 +214,9 @@ def _option_rows(settings: Settings) -> Safe:
     rows = []
     for param, where in takers.items():
         default = "blank: none" if param.default is None else param.text(param.default)
+        taken_by = "every format and page" if len(where) == every else ", ".join(where)
         rows.append(f"<tr><td><code>{escape(param.name)}</code></td><td>{escape(param.describe_bounds())}</td>"
-                    f"<td>{escape(default)}</td><td>{'every format and page' if len(where) == every else escape(', '.join(where))}"
-                    f"</td><td>{escape(param.help)}</td></tr>\n")
+                    f"<td>{escape(default)}</td><td>{escape(taken_by)}</td><td>{escape(param.help)}</td></tr>\n")
     return _join(rows)
 
 

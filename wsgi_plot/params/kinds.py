@@ -833,7 +833,8 @@ _TEXT, _CHOICE, _COORDINATE = TextKind(), ChoiceKind(), CoordinateKind()
 _LISTS = {}
 
 SUPPORTED = ("int, float, bool, str, datetime.date, datetime.datetime, list[int], list[float], list[str], "
-             "list[float | datetime.datetime] (x coordinates), list[list[float]] (several series) or Size (WIDTHxHEIGHT)")
+             "list[float | datetime.datetime] (x coordinates), list[list[float]] (several series) "
+             "or Size (WIDTHxHEIGHT)")
 
 
 def kind_of(param_type, has_choices: bool) -> ParamKind:
