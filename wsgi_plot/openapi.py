@@ -191,10 +191,12 @@ def _html(*errors) -> dict:
 
 def _image(formats: Sequence[Format], *more_errors: int) -> dict:
     streams = any(fmt.kind == "stream" for fmt in formats)
+    # Drawn pictures say what their drawing cost; a stream's headers leave before any frame, CSV draws nothing.
+    timed = all(fmt.kind in ("still", "animation") for fmt in formats)
     ok = {"description": "the image; Server-Timing gives checkout, draw and encode milliseconds"
                          + ("; a stream's parts are PNGs, each with Content-Type and Content-Length"
                             if streams else ""),
-          "headers": {**_REQUEST_ID, "Server-Timing": {"required": not streams, "schema": {"type": "string"}}},
+          "headers": {**_REQUEST_ID, "Server-Timing": {"required": timed, "schema": {"type": "string"}}},
           "content": {fmt.media_type: {"schema": {"type": "string", "contentEncoding": "binary"}} for fmt in formats}}
     responses = {"200": ok, **_error_responses(400, 404, 413, *more_errors, 503)}
     if streams:
