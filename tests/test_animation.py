@@ -11,10 +11,12 @@ from PIL import Image, ImageSequence
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, Settings, create_app
-from wsgi_plot.animation import FRAMES_PER_RENDER_TIMEOUT, animation_deadline, parse_animation_options
+from wsgi_plot.animation import FRAMES_PER_RENDER_TIMEOUT, animation_deadline
 from wsgi_plot.apng import ApngWriter
 from wsgi_plot.errors import ParameterError, PixelBudgetExceeded
+from wsgi_plot.formats import FORMATS
 from wsgi_plot.gif import GifWriter
+from wsgi_plot.options import parse_options
 
 SMALL = "size=2x1.5&dpi=50"  # 100x75 px: cheap frames
 MEDIA_TYPES = {"apng": "image/apng", "gif": "image/gif"}
@@ -166,16 +168,17 @@ def test_animation_options_are_unknown_to_still_images(client):
 
 def test_budget_at_its_bound():
     """Exactly max_animation_pixels passes; one frame more is 413, before anything is drawn."""
-    settings = Settings(max_animation_pixels=3 * 100 * 75)
-    assert parse_animation_options({"frames": "3"}, settings, (100, 75)).frames == 3
+    settings, gif = Settings(max_animation_pixels=3 * 100 * 75), FORMATS["gif"]
+    small = {"size": "1x0.75", "dpi": "100"}  # 100x75 px
+    assert parse_options({"frames": "3", **small}, settings, gif).animation.frames == 3
     with pytest.raises(PixelBudgetExceeded, match="at most 3 frames"):
-        parse_animation_options({"frames": "4"}, settings, (100, 75))
-    default = Settings()
-    assert parse_animation_options({"frames": "30"}, default, (1200, 900)).frames == 30
+        parse_options({"frames": "4", **small}, settings, gif)
+    default = Settings()  # 1200x900 px
+    assert parse_options({"frames": "30"}, default, gif).animation.frames == 30
     with pytest.raises(PixelBudgetExceeded):
-        parse_animation_options({"frames": "31"}, default, (1200, 900))
+        parse_options({"frames": "31"}, default, gif)
     with pytest.raises(ParameterError):
-        parse_animation_options({"fps": "51"}, default, (10, 10))
+        parse_options({"fps": "51", "size": "1x1", "dpi": "10"}, default, gif)
 
     app = create_app(max_animation_pixels=3 * 100 * 75)
     client = Client(app)

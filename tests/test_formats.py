@@ -64,14 +64,20 @@ def test_no_animation_link_when_two_frames_do_not_fit():
 
 
 def test_openapi_lists_the_registry(client):
+    """A path per format, with its media type and exactly the options it takes (one path with a
+    {format} parameter documented frames, fps and seconds on PNG, and a stream's fps up to 50)."""
     doc = client.get("/openapi.json").json
-    operation = doc["paths"]["/plot/normal.{format}"]["get"]
-    formats = next(p for p in operation["parameters"] if p["name"] == "format")
-    assert formats["schema"]["enum"] == list(FORMATS)
-    content = operation["responses"]["200"]["content"]
-    assert set(content) == {fmt.media_type for fmt in FORMATS.values()}
-    names = {p["name"] for p in operation["parameters"]}
-    assert {"frames", "fps", "seconds"} <= names
+    extra = {"png": set(), "svg": set(), "pdf": set(), "csv": set(), "apng": {"frames", "fps"},
+             "gif": {"frames", "fps"}, "stream": {"fps", "seconds"}}
+    assert set(extra) == set(FORMATS)
+    for fmt in FORMATS.values():
+        operation = doc["paths"][f"/plot/normal.{fmt.name}"]["get"]
+        assert set(operation["responses"]["200"]["content"]) == {fmt.media_type}
+        names = {p["name"] for p in operation["parameters"]}
+        assert names - {"mean", "var", "n"} == {"dpi", "size", "seed", "theme", "transparent"} | extra[fmt.name]
+    fps = {fmt: next(p for p in doc["paths"][f"/plot/normal.{fmt}"]["get"]["parameters"] if p["name"] == "fps")
+           for fmt in ("gif", "stream")}
+    assert fps["gif"]["schema"]["maximum"] == 50 and fps["stream"]["schema"]["maximum"] == 30
 
 
 def test_animation_by_post_gives_the_bytes_of_the_get(client):

@@ -168,7 +168,7 @@ def test_image_routes_allow_post(client):
 
 def test_openapi_documents_the_body(client):
     doc = client.get("/openapi.json").get_json()
-    operation = doc["paths"]["/plot/line.{format}"]["post"]
+    operation = doc["paths"]["/plot/line.png"]["post"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["required"] == ["y"] and schema["additionalProperties"] is False
     one, several = schema["properties"]["y"]["anyOf"]  # one series, or an array of them
@@ -179,7 +179,7 @@ def test_openapi_documents_the_body(client):
     assert schema["properties"]["dpi"]["type"] == "integer"
     assert set(operation["responses"]) == {"200", "400", "404", "413", "415", "503"}
     assert "10000 bytes" in operation["requestBody"]["description"]
-    query = {p["name"]: p for p in doc["paths"]["/plot/line.{format}"]["get"]["parameters"]}
+    query = {p["name"]: p for p in doc["paths"]["/plot/line.png"]["get"]["parameters"]}
     assert query["y"]["required"] is True and query["y"]["style"] == "form" and query["y"]["explode"] is True  # y repeated
     assert query["x"]["style"] == "form" and query["x"]["explode"] is False  # comma-separated
     assert query["title"]["schema"]["maxLength"] == 80

@@ -125,8 +125,8 @@ def test_the_look_keys_the_pool_and_the_fast_path_stays(client):
     assert (light[0, 0] == [255, 255, 255, 255]).all() and (dark[0, 0] == [0, 0, 0, 255]).all()
 
 
-@pytest.mark.parametrize("query, message", [("theme=blue", "theme: unknown theme 'blue'"),
-                                            ("transparent=maybe", "transparent: expected true or false")])
+@pytest.mark.parametrize("query, message", [("theme=blue", "theme: unknown value 'blue'; choose one of light, dark"),
+                                            ("transparent=maybe", "transparent: expected true/false")])
 def test_bad_looks_are_400s_naming_them(client, query, message):
     response = client.get(f"/plot/line.png?y=1&{query}")
     assert response.status_code == 400 and message in response.get_data(as_text=True)

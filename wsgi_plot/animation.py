@@ -1,4 +1,4 @@
-"""Plots that move: the frame loop, and the options and limits of animations and streams.
+"""Plots that move: the frame loop and the deadline of animations and streams (their options: options.py).
 
 A frame is one ``update`` of a pooled figure drawn by the fast path, as
 matplotlib's ``FuncAnimation`` calls its ``func`` once per frame. A plot
@@ -14,13 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ParameterError, PixelBudgetExceeded
-from .params import parse_int
+from .options import DEFAULT_FRAMES, MIN_FRAMES, AnimationOptions
 from .pipeline import RenderTimeout, draw_frame
-
-MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES = 2, 600, 30  # 600: a minute at 10 fps
-MAX_ANIMATION_FPS, DEFAULT_ANIMATION_FPS = 50, 10  # 50: GIF delays are hundredths; browsers clamp faster ones
-MAX_STREAM_FPS, DEFAULT_STREAM_FPS = 30, 2  # each frame is a full PNG sent to each client
+from .settings import Settings
 
 #: An animation's render deadline is ``render_timeout`` per started group of this many frames: the
 #: default animation (30 frames of the default 1200x900 image) gets one render_timeout, like one image.
@@ -35,49 +31,7 @@ class Frame:
     count: int
 
 
-@dataclass(frozen=True)
-class AnimationOptions:
-    frames: int
-    fps: int
-
-
-@dataclass(frozen=True)
-class StreamOptions:
-    fps: int
-    seconds: int
-
-    @property
-    def frames(self) -> int:
-        return self.fps * self.seconds
-
-
-def _bounded_int(args, name: str, default: int, low: int, high: int) -> int:
-    if name not in args:
-        return default
-    value = parse_int(name, args[name])
-    if not low <= value <= high:
-        raise ParameterError(name, f"must lie in [{low}, {high}], got {value}")
-    return value
-
-
-def parse_animation_options(args, settings, pixels: tuple[int, int]) -> AnimationOptions:
-    """``frames`` and ``fps`` from the query, and the budget of ``frames x width x height``.
-
-    Checked before anything is drawn: the pixels drawn and encoded, the CPU time and the memory
-    of the frames kept until the file is written all grow with that product.
-    """
-    frames = _bounded_int(args, "frames", DEFAULT_FRAMES, MIN_FRAMES, MAX_FRAMES)
-    fps = _bounded_int(args, "fps", DEFAULT_ANIMATION_FPS, 1, MAX_ANIMATION_FPS)
-    width, height = pixels
-    if frames * width * height > settings.max_animation_pixels:
-        most = max(settings.max_animation_pixels // (width * height), 0)
-        raise PixelBudgetExceeded(
-            "frames", f"{frames} frames of {width}x{height} px exceed the budget of {settings.max_animation_pixels} "
-                      f"pixels (max_animation_pixels); at this size at most {most} frames")
-    return AnimationOptions(frames, fps)
-
-
-def frames_that_fit(settings, pixels: tuple[int, int]) -> int | None:
+def frames_that_fit(settings: Settings, pixels: tuple[int, int]) -> int | None:
     """The default frame count, or fewer so that the budget holds at this size; None when not even two fit.
 
     What a page links to: an animation of the picture it shows that the server will draw.
@@ -85,12 +39,6 @@ def frames_that_fit(settings, pixels: tuple[int, int]) -> int | None:
     width, height = pixels
     frames = min(DEFAULT_FRAMES, settings.max_animation_pixels // (width * height))
     return frames if frames >= MIN_FRAMES else None
-
-
-def parse_stream_options(args, settings) -> StreamOptions:
-    fps = _bounded_int(args, "fps", DEFAULT_STREAM_FPS, 1, MAX_STREAM_FPS)
-    seconds = _bounded_int(args, "seconds", settings.max_stream_seconds, 1, settings.max_stream_seconds)
-    return StreamOptions(fps, seconds)
 
 
 def animation_deadline(settings, frames: int, now: float | None = None) -> float:

@@ -17,12 +17,11 @@ from werkzeug.wrappers import Request, Response
 from . import health
 from .animation import frames_that_fit
 from .errors import MethodNotAllowedHere, ParameterError, PathNotFound, error_response, one_line
-from .formats import FORMAT_OPTION_NAMES, FORMATS, parse_format
+from .formats import FORMATS, parse_format
 from .images import Images
 from .metrics import create_metrics
 from .middleware import NoCacheMiddleware
 from .openapi import openapi_document
-from .options import OPTION_NAMES
 from .pages import (CONTENT_SECURITY_POLICY, LIVE_CONTENT_SECURITY_POLICY, index_page, plot_fields,
                     plot_list_page, plot_page)
 from .params import format_number
@@ -46,10 +45,6 @@ ALIAS_EXAMPLE = {"mean": "5", "var": "2"}
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 _FORMAT_SUFFIX_RE = re.compile(r"(.*)\.([A-Za-z][A-Za-z0-9]*)\Z")
 _THUMBNAIL = {"dpi": "75", "size": "3.2x2.4"}  # 240x180 px; 75 dpi keeps tick labels legible (10 pt = 10 px)
-
-#: Options of the image routes that may not repeat: every plot's, and those some format takes.
-SINGLE_OPTIONS = OPTION_NAMES + FORMAT_OPTION_NAMES
-
 
 class PlotApp:
     """Serves a registry's plots as images and pages: the WSGI application :func:`create_app` returns.
@@ -193,17 +188,17 @@ class PlotApp:
     def on_fig(self, request, spec):
         mean, var, fmt = _parse_alias_spec(spec, allow_format=True)
         plot = self._plot(ALIAS_PLOT)
-        args = query_args(request, {"mean": mean, "var": var}, SINGLE_OPTIONS)
+        args = query_args(request, {"mean": mean, "var": var})
         return self.images.respond(request, plot, args, fmt or FORMATS["png"])
 
     def on_plot_image(self, request, name, fmt):
         plot, fmt = self._plot(name), parse_format(fmt)
-        return self.images.respond(request, plot, image_args(request, self.settings.max_body_bytes, SINGLE_OPTIONS), fmt)
+        return self.images.respond(request, plot, image_args(request, self.settings.max_body_bytes), fmt)
 
     def on_normal_page(self, request, spec):
         mean, var, _ = _parse_alias_spec(spec, allow_format=False)
         plot = self._plot(ALIAS_PLOT)
-        args = query_args(request, {"mean": mean, "var": var}, SINGLE_OPTIONS + (REFRESH_KEY,))
+        args = query_args(request, {"mean": mean, "var": var})
         refresh = pop_refresh(args)
         values, options = self.images.parse(plot, args)
         path = {"spec": f"{format_number(values.mean)}_{format_number(values.var)}"}
@@ -219,7 +214,7 @@ class PlotApp:
 
     def on_plot_page(self, request, name):
         plot = self._plot(name)
-        args = query_args(request, single=SINGLE_OPTIONS + (REFRESH_KEY,))
+        args = query_args(request)
         refresh = pop_refresh(args)
         values, options = self.images.parse(plot, args)
 
@@ -267,7 +262,8 @@ class PlotApp:
             image_url=image_url("png", **query), links=links, new_sample_url=new_sample_url,
             index_url=request.url_adapter.build("plot_list"),
             form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
-            fields=plot_fields(plot, values, options), display_width=width, display_height=height,
+            fields=plot_fields(plot, values, options, self.settings, refresh),
+            display_width=width, display_height=height,
             refresh=refresh, alt=self.images.describe(plot, values, options, title),
             # A live page's script reloads the one <img>: it keeps the theme asked for.
             dark_image_url=None if refresh is not None else image_url("png", **{**query, "theme": "dark"}),

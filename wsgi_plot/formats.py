@@ -23,6 +23,7 @@ from .apng import ApngWriter
 from .data_csv import encode_csv
 from .errors import ParameterError
 from .gif import GifWriter
+from .options import OptionParams, animation_option_params, picture_option_params, stream_option_params
 from .png import DEFAULT_COMPRESSION, encode_png
 from .stream import CONTENT_TYPE as STREAM_CONTENT_TYPE
 
@@ -37,7 +38,8 @@ class Format:
     encode: Callable | None = None  # still raster, or each stream frame: encode(rgba pixels, dpi) -> bytes;
     # data: encode(columns, rows) -> bytes
     writer: Callable | None = None  # animation: writer(frames, fps, dpi) with add(pixels) and finish() -> bytes
-    options: tuple = ()  # query options it takes beyond dpi, size and seed
+    #: The options it takes (options.py), declared once: parsing, pages and OpenAPI read them.
+    options: OptionParams = picture_option_params
     linked: bool = True  # offered as a link on plot pages
     description: str = ""
 
@@ -51,17 +53,17 @@ def build_formats(png_compression: str = DEFAULT_COMPRESSION) -> dict[str, Forma
         # SVG is image/svg+xml (the recipe's image/svg is not a type).
         Format("svg", "image/svg+xml", "SVG", "still", description="SVG drawing"),
         Format("pdf", "application/pdf", "PDF", "still", description="PDF document"),
-        Format("apng", "image/apng", "APNG", "animation", raster=True, options=("frames", "fps"),
+        Format("apng", "image/apng", "APNG", "animation", raster=True, options=animation_option_params,
                writer=lambda frames, fps, dpi: ApngWriter(frames, fps, dpi, png_compression),
                description="animated PNG, looping forever: frames successive updates at fps"),
-        Format("gif", "image/gif", "GIF", "animation", raster=True, options=("frames", "fps"),
+        Format("gif", "image/gif", "GIF", "animation", raster=True, options=animation_option_params,
                writer=lambda frames, fps, dpi: GifWriter(frames, fps),
                description="animated GIF, looping forever: frames successive updates at fps"),
         Format("csv", "text/csv", "data (CSV)", "data", encode=encode_csv,
                description="the data drawn, as CSV with a header row (plots with a data hook)"),
         # Not linked from pages: under the default sync workers it answers 503 (it needs threads).
         Format("stream", STREAM_CONTENT_TYPE, "live stream", "stream", raster=True, encode=png,
-               options=("fps", "seconds"), linked=False,
+               options=stream_option_params, linked=False,
                description="live stream of PNG frames (multipart/x-mixed-replace), paced by the server"),
     )}
 
@@ -69,10 +71,6 @@ def build_formats(png_compression: str = DEFAULT_COMPRESSION) -> dict[str, Forma
 #: The registry at the default compression: what routes, pages and OpenAPI read (names, media types,
 #: options), and what code outside an app encodes with.
 FORMATS = build_formats()
-
-#: Every option some format takes, so that a plot parameter of that name is never mistaken for one.
-FORMAT_OPTION_NAMES = tuple(dict.fromkeys(name for fmt in FORMATS.values() for name in fmt.options))
-
 
 def parse_format(text: str) -> Format:
     fmt = FORMATS.get(text.lower())

@@ -13,12 +13,11 @@ from contextlib import contextmanager
 import numpy as np
 from werkzeug.wrappers import Response
 
-from .animation import (CannotFinish, Frame, FrameSource, animate, animation_deadline, parse_animation_options,
-                        parse_stream_options)
+from .animation import CannotFinish, Frame, FrameSource, animate, animation_deadline
 from .describe import describe_figure
 from .errors import FormatNotFound, Overloaded, StreamsNeedThreads, TooMuchWork
 from .formats import FORMATS, build_formats
-from .options import OPTION_NAMES, parse_render_options
+from .options import option_names, parse_options
 from .pool import FigurePool, PoolExhausted
 from .mpl_compat import DRAW_LOCK
 from .pipeline import FigurePipeline, RenderTimeout, draw_frame
@@ -58,9 +57,10 @@ class Images:
         self.streams.limit = limits.stream_limit(self.settings.max_streams)
 
     def parse(self, plot, args, fmt=FORMATS["png"]):
-        """The plot's values and the options of ``fmt``: the options of other formats are unknown parameters."""
-        values = plot.parse(args, reserved=OPTION_NAMES + fmt.options, from_json=args.from_json)
-        return values, parse_render_options(args, self.settings, fmt.name)
+        """The plot's values and the options of ``fmt`` (an animation's and a stream's too, held to their
+        budgets: 413 before anything is drawn); the options of other formats are unknown parameters."""
+        values = plot.parse(args, reserved=option_names(self.settings, fmt), from_json=args.from_json)
+        return values, parse_options(args, self.settings, fmt)
 
     def respond(self, request, plot, args, fmt):
         """The response for an image route: drawn as the format's kind says."""
@@ -117,7 +117,7 @@ class Images:
         by then, it is refused (413 naming ``frames``) instead of being killed by the server.
         """
         values, options = self.parse(plot, args, fmt)
-        animation = parse_animation_options(args, self.settings, options.pixels)  # 413 before any drawing
+        animation = options.animation  # parsed and held to its budget with the other options
         self.shed_if_queued_too_long(request)
         source = FrameSource(plot, options.seed)
         started = time.monotonic()
@@ -148,7 +148,7 @@ class Images:
             self.metrics.rejected("stream_needs_threads")
             raise StreamsNeedThreads(self.server.threads)
         values, options = self.parse(plot, args, fmt)
-        stream = parse_stream_options(args, self.settings)
+        stream = options.stream
         self.shed_if_queued_too_long(request)
         if not self.streams.try_take():
             self.metrics.rejected("max_streams")

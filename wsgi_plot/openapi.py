@@ -1,22 +1,22 @@
-"""The app's OpenAPI 3.1 description, generated from the plots' Param declarations and Settings.
+"""The app's OpenAPI 3.1 description, generated from the plots' and the options' Param declarations.
 
 Nothing here is written twice: a parameter's type, bounds, default and help come from its
-``Param``, the option bounds from ``Settings``, so the document cannot drift from validation.
+``Param``, the options of each format from its declarations (options.py), whose bounds come from
+``Settings``, so the document cannot drift from validation. Formats take different options (an
+animation's ``fps`` is not a stream's), which one path with a ``{format}`` parameter cannot say:
+each format has its own path (``/plot/NAME.png``, ``/plot/NAME.gif``, ...) with exactly its options.
 """
 
-from .animation import (DEFAULT_ANIMATION_FPS, DEFAULT_FRAMES, DEFAULT_STREAM_FPS, MAX_ANIMATION_FPS, MAX_FRAMES,
-                        MAX_STREAM_FPS, MIN_FRAMES)
-from .formats import FORMATS
-from .theme import DEFAULT_THEME, THEMES
-from .options import MAX_SEED
+from typing import Any
+from collections.abc import Iterable, Sequence
+
+from .formats import FORMATS, Format
+from .options import page_option_params
 from .params import Param
-from .refresh import MAX_REFRESH, MIN_REFRESH, REFRESH_KEY
 from .request_args import JSON_MEDIA_TYPE
+from .settings import Settings
 
 OPENAPI_VERSION = "3.1.0"
-
-#: The number syntax every numeric parameter accepts (no NaN, inf, hex or underscores).
-_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 
 _ERROR_SCHEMA = {
     "type": "object",
@@ -50,8 +50,8 @@ _ERRORS = {
 }
 
 
-def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metrics: bool = True,
-                     prefix: str = "") -> dict:
+def openapi_document(plots: Iterable[Any], settings: Settings, *, alias_plot: str | None = None,
+                     alias_params: Sequence[str] = (), metrics: bool = True, prefix: str = "") -> dict:
     """The document for an app serving ``plots`` (as served: counts capped) under ``settings``.
 
     ``prefix``: where the app is mounted (SCRIPT_NAME), the one ``servers`` entry, so that a
@@ -62,36 +62,40 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
     """
     from . import __version__
 
-    options = _option_parameters(settings)
+    page_options = [_query_parameter(p) for p in page_option_params(settings)]
     paths = {
         "/": {"get": _operation("index", "Index: every URL, option and plot parameter", [], _html())},
         "/plots/": {"get": _operation("plot_list", "Every registered plot with a thumbnail", [], _html())},
     }
     for plot in plots:
-        query = [_query_parameter(p) for p in plot.params] + options
+        query = [_query_parameter(p) for p in plot.params]
         summary = plot.description or plot.name
         paths[f"/plot/{plot.name}"] = {"get": _operation(
-            f"page_{plot.name}", f"Page of {plot.name!r}: {summary}", query + [_REFRESH], _html(400, 413))}
-        paths[f"/plot/{plot.name}.{{format}}"] = {
-            "get": _operation(f"image_{plot.name}", f"{plot.name!r} in any format ({', '.join(FORMATS)}): {summary}",
-                              [_format_parameter()] + query + _format_option_parameters(settings),
-                              _image(list(FORMATS))),
-            "post": _operation(f"image_{plot.name}_post", f"{plot.name!r} from a JSON body: the same values as the "
-                               "query, lists as arrays; the same bytes as the GET", [_format_parameter()],
-                               _image(list(FORMATS), 415), _request_body(plot, settings)),
-        }
+            f"page_{plot.name}", f"Page of {plot.name!r}: {summary}", query + page_options, _html(400, 413))}
+        for fmt in _formats_of(plot):
+            options = fmt.options(settings)
+            paths[f"/plot/{plot.name}.{fmt.name}"] = {
+                "get": _operation(f"image_{plot.name}_{fmt.name}", f"{plot.name!r} as {fmt.description}: {summary}",
+                                  query + _option_parameters(options), _image([fmt])),
+                "post": _operation(f"image_{plot.name}_{fmt.name}_post",
+                                   f"{plot.name!r} as {fmt.description}, from a JSON body: the same values as the "
+                                   "query, lists as arrays; the same bytes as the GET", [],
+                                   _image([fmt], 415), _request_body(plot.params, options, settings)),
+            }
         if plot.name == alias_plot:
             first, second = (plot.param(name) for name in alias_params)
             in_path = [_path_parameter(first), _path_parameter(second)]
-            rest = [_query_parameter(p) for p in plot.params if p.name not in alias_params] + options
+            rest = [_query_parameter(p) for p in plot.params if p.name not in alias_params]
             template = f"{{{first.name}}}_{{{second.name}}}"
             paths[f"/fig/{template}"] = {"get": _operation(
-                "fig", f"PNG of {plot.name!r}, the recipe's URL", in_path + rest, _image(["png"]))}
-            paths[f"/fig/{template}.{{format}}"] = {"get": _operation(
-                "fig_format", f"{plot.name!r} in any format", in_path + [_format_parameter()] + rest
-                + _format_option_parameters(settings), _image(list(FORMATS)))}
+                "fig", f"PNG of {plot.name!r}, the recipe's URL", in_path + rest
+                + _option_parameters(FORMATS["png"].options(settings)), _image([FORMATS["png"]]))}
+            for fmt in _formats_of(plot):
+                paths[f"/fig/{template}.{fmt.name}"] = {"get": _operation(
+                    f"fig_{fmt.name}", f"{plot.name!r} as {fmt.description}, the recipe's URL",
+                    in_path + rest + _option_parameters(fmt.options(settings)), _image([fmt]))}
             paths[f"/normal/{template}"] = {"get": _operation(
-                "normal_page", f"Page of {plot.name!r}, the recipe's URL", in_path + rest + [_REFRESH],
+                "normal_page", f"Page of {plot.name!r}, the recipe's URL", in_path + rest + page_options,
                 _html(400, 404, 413))}
     paths["/healthz"] = {"get": _operation("healthz", "Liveness: answers without drawing", [], {
         "200": _response("alive", "application/json", {"type": "object", "required": ["status"],
@@ -120,12 +124,6 @@ def openapi_document(plots, settings, *, alias_plot=None, alias_params=(), metri
     }
 
 
-#: Pages only: a live page reloads its image in place every so many seconds.
-_REFRESH = {"name": REFRESH_KEY, "in": "query", "required": False, "allowEmptyValue": True,
-            "description": "seconds between reloads of the image in place; the page itself stays",
-            "schema": {"type": "integer", "minimum": MIN_REFRESH, "maximum": MAX_REFRESH}}
-
-
 def _operation(operation_id: str, summary: str, parameters: list, responses: dict, body=None) -> dict:
     operation = {"operationId": operation_id, "summary": summary, "responses": responses}
     if parameters:
@@ -150,64 +148,25 @@ def _path_parameter(param: Param) -> dict:
             "schema": param.kind.query_schema(param)}
 
 
-def _request_body(plot, settings) -> dict:
-    """The JSON object a POST sends: each parameter in its JSON form, and the options."""
-    options = {option["name"]: {**option["schema"], "description": option["description"]}
-               for option in _option_parameters(settings) + _format_option_parameters(settings)}
-    properties = {p.name: {**p.schema(), "description": p.help} if p.help else p.schema() for p in plot.params}
-    schema = {"type": "object", "properties": {**properties, **options}, "additionalProperties": False}
-    required = [p.name for p in plot.params if p.required]
+def _formats_of(plot: Any) -> list[Format]:
+    """The formats a plot is served in: CSV only for a plot with a data hook (any other answers 404)."""
+    return [fmt for fmt in FORMATS.values() if fmt.kind != "data" or plot.data is not None]
+
+
+def _option_parameters(options: Sequence[Param]) -> list[dict]:
+    return [_query_parameter(option) for option in options]
+
+
+def _request_body(params: Sequence[Param], options: Sequence[Param], settings: Settings) -> dict:
+    """The JSON object a POST sends: each parameter and option in its JSON form."""
+    properties = {p.name: {**p.schema(), "description": p.help} if p.help else p.schema()
+                  for p in (*params, *options)}
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    required = [p.name for p in params if p.required]
     if required:
         schema["required"] = required
     return {"required": True, "description": f"at most {settings.max_body_bytes} bytes (max_body_bytes)",
             "content": {JSON_MEDIA_TYPE: {"schema": schema}}}
-
-
-def _format_parameter() -> dict:
-    return {"name": "format", "in": "path", "required": True, "schema": {"type": "string", "enum": list(FORMATS)}}
-
-
-def _format_option_parameters(settings) -> list:
-    """The options only some formats take (the registry says which); any other format refuses them with 400."""
-    def takers(name):
-        return ", ".join(fmt.name for fmt in FORMATS.values() if name in fmt.options)
-
-    def integer(name, description, minimum, maximum, default=None):
-        schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
-        if default is not None:
-            schema["default"] = default
-        return {"name": name, "in": "query", "required": False, "allowEmptyValue": True,
-                "description": f"{description} (formats {takers(name)} only)", "schema": schema}
-
-    return [
-        integer("frames", f"number of frames; frames x width x height at most {settings.max_animation_pixels} "
-                          "pixels (max_animation_pixels), else 413", MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES),
-        integer("fps", f"frames per second: an animation's playback ({DEFAULT_ANIMATION_FPS} by default), a "
-                       f"stream's pace (1 to {MAX_STREAM_FPS}, {DEFAULT_STREAM_FPS} by default)", 1, MAX_ANIMATION_FPS),
-        integer("seconds", "how long a stream runs", 1, settings.max_stream_seconds, settings.max_stream_seconds),
-    ]
-
-
-def _option_parameters(settings) -> list:
-    # allowEmptyValue: an empty value (?dpi=) means the default, as HTML forms send it.
-    return [
-        {"name": "dpi", "in": "query", "required": False, "allowEmptyValue": True, "description": "dots per inch",
-         "schema": {"type": "integer", "minimum": settings.min_dpi, "maximum": settings.max_dpi,
-                    "default": settings.default_dpi}},
-        {"name": "size", "in": "query", "required": False, "allowEmptyValue": True,
-         "description": f"figure size in inches, WIDTHxHEIGHT, each side in [{settings.min_inches:g}, "
-                        f"{settings.max_inches:g}]; width x height x dpi^2 at most {settings.max_pixels} pixels",
-         "schema": {"type": "string", "pattern": f"^{_NUMBER}[xX]{_NUMBER}$", "default": settings.default_size}},
-        {"name": "seed", "in": "query", "required": False, "allowEmptyValue": True,
-         "description": "the same seed gives the same image; random when left out",
-         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SEED}},
-        {"name": "theme", "in": "query", "required": False, "allowEmptyValue": True,
-         "description": "light: matplotlib's default style; dark: its dark_background style",
-         "schema": {"type": "string", "enum": list(THEMES), "default": DEFAULT_THEME}},
-        {"name": "transparent", "in": "query", "required": False, "allowEmptyValue": True,
-         "description": "no background: PNG alpha 0, SVG and PDF without a background rectangle",
-         "schema": {"type": "boolean", "default": False}},
-    ]
 
 
 def _response(description: str, media_type: str, schema: dict, headers=None) -> dict:
@@ -231,13 +190,14 @@ def _html(*errors) -> dict:
     return {"200": _response("an HTML page", "text/html", {"type": "string"}), **_error_responses(*errors)}
 
 
-def _image(formats, *more_errors) -> dict:
-    formats = [FORMATS[name] for name in formats]
+def _image(formats: Sequence[Format], *more_errors: int) -> dict:
     streams = any(fmt.kind == "stream" for fmt in formats)
+    # Drawn pictures say what their drawing cost; a stream's headers leave before any frame, CSV draws nothing.
+    timed = all(fmt.kind in ("still", "animation") for fmt in formats)
     ok = {"description": "the image; Server-Timing gives checkout, draw and encode milliseconds"
                          + ("; a stream's parts are PNGs, each with Content-Type and Content-Length"
                             if streams else ""),
-          "headers": {**_REQUEST_ID, "Server-Timing": {"required": not streams, "schema": {"type": "string"}}},
+          "headers": {**_REQUEST_ID, "Server-Timing": {"required": timed, "schema": {"type": "string"}}},
           "content": {fmt.media_type: {"schema": {"type": "string", "contentEncoding": "binary"}} for fmt in formats}}
     responses = {"200": ok, **_error_responses(400, 404, 413, *more_errors, 503)}
     if streams:

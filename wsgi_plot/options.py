@@ -1,39 +1,89 @@
-"""Options every plot accepts: dpi, size, seed, theme, transparent; bounds come from Settings.
-Formats are in formats.py."""
+"""The options of a request besides its plot's parameters, declared once, per format, as ``Param``s.
 
-import re
+Every format takes the picture's options: ``dpi``, ``size``, ``seed``, ``theme`` and
+``transparent``. An animation (APNG, GIF) adds ``frames`` and ``fps``; a live stream adds its
+own ``fps`` (a slower maximum: each frame is a full PNG sent to each client) and ``seconds``; a
+page adds ``refresh`` (refresh.py). Each format's ``options`` (formats.py) is one of the
+``*_option_params`` functions below. Parsing (query text and JSON bodies alike), the page form,
+the index page and the OpenAPI document all read these declarations, so the bounds documented
+for a format are the bounds enforced for it; they come from ``Settings``.
+
+Two checks span several values and are made here, after each value is checked on its own; each
+declaration's help states the one it takes part in:
+
+* the pixel budget: width x height x dpi² at most ``max_pixels`` (413 naming ``size``);
+* an animation's budget: frames x width x height in pixels at most ``max_animation_pixels``
+  (413 naming ``frames``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
 
 from .errors import ParameterError, PixelBudgetExceeded
-from .params import format_number, parse_float, parse_int
-from .params.kinds import BoolKind
+from .params import Param, format_number
+from .params.kinds import Size
+from .refresh import REFRESH
 from .settings import Settings, parse_size_text
 from .theme import DEFAULT_THEME, THEMES, Look
 
-OPTION_NAMES = ("dpi", "size", "seed", "theme", "transparent")
+if TYPE_CHECKING:
+    from .formats import Format
 
 MAX_SEED = 2**63 - 1  # numpy accepts any non-negative int; this keeps URLs sane
 
-_SIZE_RE = re.compile(r"([^x]+)x([^x]+)\Z")
+MIN_FRAMES, MAX_FRAMES, DEFAULT_FRAMES = 2, 600, 30  # 600: a minute at 10 fps
+MAX_ANIMATION_FPS, DEFAULT_ANIMATION_FPS = 50, 10  # 50: GIF delays are hundredths; browsers clamp faster ones
+MAX_STREAM_FPS, DEFAULT_STREAM_FPS = 30, 2  # each frame is a full PNG sent to each client
+
+
+@dataclass(frozen=True)
+class AnimationOptions:
+    frames: int
+    fps: int
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    fps: int
+    seconds: int
+
+    @property
+    def frames(self) -> int:
+        return self.fps * self.seconds
 
 
 @dataclass(frozen=True)
 class RenderOptions:
+    """A request's options, parsed for its format: the picture's, and an animation's or a stream's."""
+
     fmt: str
     dpi: int
     width: float  # inches
     height: float  # inches
     seed: int | None
     look: Look = Look()
+    animation: AnimationOptions | None = None  # formats of kind "animation" only
+    stream: StreamOptions | None = None  # the "stream" format only
 
     @property
     def pixels(self) -> tuple[int, int]:
         """Canvas size as Agg allocates it."""
         return int(self.width * self.dpi), int(self.height * self.dpi)
 
-    def query(self) -> dict:
-        """The options as URL query values (seed only when one was given)."""
-        values = {"dpi": self.dpi, "size": f"{format_number(self.width)}x{format_number(self.height)}"}
+    def values(self) -> dict[str, Any]:
+        """The picture's options by their declared names (picture_option_params), as parsed."""
+        return {"dpi": self.dpi, "size": Size(self.width, self.height), "seed": self.seed,
+                "theme": self.look.theme, "transparent": self.look.transparent}
+
+    def query(self) -> dict[str, Any]:
+        """The picture's options as URL query values (seed only when one was given)."""
+        values: dict[str, Any] = {"dpi": self.dpi,
+                                  "size": f"{format_number(self.width)}x{format_number(self.height)}"}
         if self.seed is not None:
             values["seed"] = self.seed
         if self.look.theme != DEFAULT_THEME:
@@ -43,65 +93,119 @@ class RenderOptions:
         return values
 
 
-def json_option_text(name: str, value) -> str:
-    """An option from a JSON body as the query would write it: size as text, the others integers (dpi, seed, frames)."""
-    if name in ("size", "theme"):
-        if not isinstance(value, str):
-            raise ParameterError(name, "expected a string WIDTHxHEIGHT such as \"4x3\"" if name == "size"
-                                 else "expected a string: light or dark")
-        return value
-    if name == "transparent":
-        if not isinstance(value, bool):
-            raise ParameterError(name, "expected true or false")
-        return "true" if value else "false"
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterError(name, "expected a whole number")
-    return str(value)
+# -- the declarations, per format ------------------------------------------------------------------
+# Cached per Settings (a frozen dataclass): they are read on every request.
+
+@functools.lru_cache(maxsize=32)
+def picture_option_params(settings: Settings) -> tuple[Param, ...]:
+    """What every format takes: stills, CSV (the same request's numbers), animations and streams."""
+    return (
+        Param("dpi", int, settings.default_dpi, minimum=settings.min_dpi, maximum=settings.max_dpi,
+              help="dots per inch"),
+        Param("size", Size, parse_size_text(settings.default_size), minimum=settings.min_inches,
+              maximum=settings.max_inches,
+              help=f"figure size in inches, WIDTHxHEIGHT, each side in [{format_number(settings.min_inches)}, "
+                   f"{format_number(settings.max_inches)}]; width x height x dpi^2 at most {settings.max_pixels} "
+                   "pixels (max_pixels), else 413 naming size"),
+        Param("seed", int, optional=True, minimum=0, maximum=MAX_SEED,
+              help="the same seed gives the same image; random when left out"),
+        Param("theme", str, DEFAULT_THEME, choices=tuple(THEMES),
+              help="light: matplotlib's default style; dark: its dark_background style"),
+        Param("transparent", bool, False,
+              help="no background: PNG alpha 0, SVG and PDF without a background rectangle"),
+    )
 
 
-def parse_render_options(args, settings: Settings, fmt: str = "png") -> RenderOptions:
-    """Read dpi, size, seed, theme and transparent from the query; check bounds and the pixel budget."""
-    dpi = settings.default_dpi
-    if "dpi" in args:
-        dpi = parse_int("dpi", args["dpi"])
-        if not settings.min_dpi <= dpi <= settings.max_dpi:
-            raise ParameterError("dpi", f"must lie in [{settings.min_dpi}, {settings.max_dpi}], got {dpi}")
+@functools.lru_cache(maxsize=32)
+def animation_option_params(settings: Settings) -> tuple[Param, ...]:
+    """An APNG's or GIF's: the picture's, and how many frames at what pace."""
+    return picture_option_params(settings) + (
+        Param("frames", int, DEFAULT_FRAMES, minimum=MIN_FRAMES, maximum=MAX_FRAMES,
+              help=f"number of frames; frames x width x height at most {settings.max_animation_pixels} pixels "
+                   "(max_animation_pixels), and drawn within the time the server allows, else 413 naming frames"),
+        Param("fps", int, DEFAULT_ANIMATION_FPS, minimum=1, maximum=MAX_ANIMATION_FPS,
+              help="frames per second of playback"),
+    )
 
-    width, height = parse_size_text(settings.default_size)
-    if "size" in args:
-        match = _SIZE_RE.match(args["size"].lower())
-        if not match:
-            raise ParameterError("size", f"expected WIDTHxHEIGHT in inches such as 4x3, got {args['size']!r}")
-        width, height = (parse_float("size", part) for part in match.groups())
-        low, high = settings.min_inches, settings.max_inches
-        if not (low <= width <= high and low <= height <= high):
-            raise ParameterError(
-                "size", f"each side must lie in [{format_number(low)}, {format_number(high)}] inches, got {args['size']!r}"
-            )
 
-    seed = None
-    if "seed" in args:
-        seed = parse_int("seed", args["seed"])
-        if not 0 <= seed <= MAX_SEED:
-            raise ParameterError("seed", f"must lie in [0, 2**63-1], got {seed}")
+@functools.lru_cache(maxsize=32)
+def stream_option_params(settings: Settings) -> tuple[Param, ...]:
+    """A live stream's: the picture's, the pace the server sends frames at, and for how long."""
+    return picture_option_params(settings) + (
+        Param("fps", int, DEFAULT_STREAM_FPS, minimum=1, maximum=MAX_STREAM_FPS,
+              help="frames per second the server draws and sends"),
+        Param("seconds", int, settings.max_stream_seconds, minimum=1, maximum=settings.max_stream_seconds,
+              help="how long the stream runs (max_stream_seconds at most)"),
+    )
 
-    theme = args.get("theme", DEFAULT_THEME)
-    if theme not in THEMES:
-        raise ParameterError("theme", f"unknown theme {theme[:40]!r}; choose one of {', '.join(THEMES)}")
-    transparent = False
-    if "transparent" in args:
-        text = args["transparent"].lower()
-        if text not in BoolKind.TRUE | BoolKind.FALSE:
-            raise ParameterError("transparent", f"expected true or false, got {args['transparent'][:40]!r}")
-        transparent = text in BoolKind.TRUE
 
-    options = RenderOptions(fmt, dpi, width, height, seed, Look(theme, transparent))
-    pixel_width, pixel_height = options.pixels
-    if pixel_width * pixel_height > settings.max_pixels:
-        raise PixelBudgetExceeded(
-            "size",
-            f"{pixel_width}x{pixel_height} px at dpi {dpi} exceeds the budget of {settings.max_pixels} pixels",
-        )
-    if pixel_width < 1 or pixel_height < 1:
-        raise ParameterError("size", f"{pixel_width}x{pixel_height} px at dpi {dpi} is empty")
+@functools.lru_cache(maxsize=32)
+def page_option_params(settings: Settings) -> tuple[Param, ...]:
+    """A plot page's: the picture's (its image is a PNG of them), and ``refresh``."""
+    return picture_option_params(settings) + (REFRESH,)
+
+
+#: A format's declarations: one of the functions above (``Format.options``).
+OptionParams = Callable[[Settings], tuple[Param, ...]]
+
+
+def option_names(settings: Settings, fmt: Format) -> tuple[str, ...]:
+    """The names ``fmt`` takes as options: none of them is a plot parameter, any other is unknown."""
+    return tuple(param.name for param in fmt.options(settings))
+
+
+# -- parsing ----------------------------------------------------------------------------------------
+
+def parse_params(args: Mapping[str, Any], params: tuple[Param, ...], from_json: bool = False) -> dict[str, Any]:
+    """Each declared value from ``args`` (query text, or JSON values when ``from_json``), else its default."""
+    values = {}
+    for param in params:
+        raw = args.get(param.name)
+        if raw is None:
+            values[param.name] = param.default
+        else:
+            values[param.name] = param.parse_json(raw) if from_json else param.parse(raw)
+    return values
+
+
+def parse_options(args: Mapping[str, Any], settings: Settings, fmt: Format) -> RenderOptions:
+    """The options ``fmt`` declares, read from ``args`` and checked, then held to the budgets.
+
+    ``args``: a ``RequestArgs`` (query text, or a JSON body's values when its ``from_json``).
+    Keys that are not options (the plot's parameters) are left to ``Plot.parse``.
+    """
+    given = parse_params(args, fmt.options(settings), getattr(args, "from_json", False))
+    size = given["size"]
+    options = RenderOptions(fmt.name, given["dpi"], size.width, size.height, given["seed"],
+                            Look(given["theme"], given["transparent"]))
+    _check_pixels(options, settings)
+    if fmt.kind == "animation":
+        animation = AnimationOptions(given["frames"], given["fps"])
+        _check_animation_pixels(animation, settings, options.pixels)
+        options = dataclasses.replace(options, animation=animation)
+    elif fmt.kind == "stream":
+        options = dataclasses.replace(options, stream=StreamOptions(given["fps"], given["seconds"]))
     return options
+
+
+def _check_pixels(options: RenderOptions, settings: Settings) -> None:
+    """width x height x dpi² within ``max_pixels`` (413), and not empty (400): checked before any canvas."""
+    width, height = options.pixels
+    if width * height > settings.max_pixels:
+        raise PixelBudgetExceeded(
+            "size", f"{width}x{height} px at dpi {options.dpi} exceeds the budget of {settings.max_pixels} pixels")
+    if width < 1 or height < 1:
+        raise ParameterError("size", f"{width}x{height} px at dpi {options.dpi} is empty")
+
+
+def _check_animation_pixels(animation: AnimationOptions, settings: Settings, pixels: tuple[int, int]) -> None:
+    """The budget of ``frames x width x height``, checked before anything is drawn: the pixels drawn
+    and encoded, the CPU time and the memory of the frames kept until the file is written all grow
+    with that product."""
+    width, height = pixels
+    if animation.frames * width * height > settings.max_animation_pixels:
+        most = max(settings.max_animation_pixels // (width * height), 0)
+        raise PixelBudgetExceeded(
+            "frames", f"{animation.frames} frames of {width}x{height} px exceed the budget of "
+                      f"{settings.max_animation_pixels} pixels (max_animation_pixels); "
+                      f"at this size at most {most} frames")

@@ -10,8 +10,13 @@ from html import escape
 from string import Template
 from urllib.parse import quote
 
+from typing import Any
+
 from .formats import FORMATS
-from .refresh import MAX_REFRESH, MIN_REFRESH, SCRIPT, SCRIPT_HASH
+from .options import RenderOptions, page_option_params, picture_option_params
+from .params import Param
+from .refresh import SCRIPT, SCRIPT_HASH
+from .settings import Settings
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
@@ -81,30 +86,35 @@ _PLOT_PAGE = Template("""<h2>$heading</h2>
 $links &middot; <a href="$index_url">all plots</a></p>
 <form method="get" action="$form_action">
 $fields
-<label>refresh (seconds, blank: off) <input name="refresh" type="number" value="$refresh" min="$min_refresh" max="$max_refresh" step="1"></label>
 <button type="submit">draw</button>
 </form>
 $script""")
 
-_FIELD = Template("""<label>$label <input name="$name" type="$type" value="$value"$attrs></label>
-""")
 _PARAM_FIELD = Template("""<label>$label $control</label>
 """)
 
 
-def plot_fields(plot, values, options) -> Safe:
-    """Form controls from the plot's parameter declarations (each kind says which), then dpi, size and seed."""
+#: The page options its form offers, with their labels; the controls come from their declarations
+#: (options.page_option_params). theme and transparent stay URL options: a page follows the reader's
+#: colour scheme itself (dark_source), and a transparent picture is for embedding, not for the page.
+FORM_OPTIONS = {"dpi": "dpi", "size": "size (inches)", "seed": "seed (blank: random)",
+                "refresh": "refresh (seconds, blank: off)"}
+
+
+def plot_fields(plot: Any, values: Any, options: RenderOptions, settings: Settings,
+                refresh: int | None = None) -> Safe:
+    """Form controls from the plot's parameter declarations (each kind says which), then from the
+    declarations of the page's options in ``FORM_OPTIONS``: the bounds a form states are those enforced."""
     fields = []
     for param in plot.params:
         label = f"{param.name} ({param.help})" if param.help else param.name
         control = control_html(param.name, param.control(getattr(values, param.name)))
         fields.append(_fill(_PARAM_FIELD, label=label, control=control))
-    query = options.query()
-    fields.append(_fill(_FIELD, label="dpi", name="dpi", type="number", value=query["dpi"], attrs=Safe(' step="1"')))
-    fields.append(_fill(_FIELD, label="size (inches)", name="size", type="text", value=query["size"],
-                        attrs=Safe(' pattern="[0-9.]+x[0-9.]+"')))
-    fields.append(_fill(_FIELD, label="seed (blank: random)", name="seed", type="number",
-                        value=query.get("seed", ""), attrs=Safe(' min="0" step="1"')))
+    chosen = {**options.values(), "refresh": refresh}
+    for param in page_option_params(settings):
+        if param.name in FORM_OPTIONS:
+            control = control_html(param.name, param.control(chosen[param.name]))
+            fields.append(_fill(_PARAM_FIELD, label=FORM_OPTIONS[param.name], control=control))
     return _join(fields)
 
 
@@ -145,8 +155,7 @@ def plot_page(*, title: str, heading: str, description: str, image_url: str, lin
                  alt=alt or heading, dark_source=dark_source(dark_image_url),
                  links=format_links, new_sample_url=new_sample_url, index_url=index_url,
                  form_action=form_action, fields=fields, width=display_width, height=display_height,
-                 refresh_attr=Safe(f' data-refresh="{int(refresh)}"' if live else ""), refresh=refresh or "",
-                 min_refresh=MIN_REFRESH, max_refresh=MAX_REFRESH,
+                 refresh_attr=Safe(f' data-refresh="{int(refresh)}"' if live else ""),
                  script=Safe(f"<script>{SCRIPT}</script>\n" if live else ""))
     return layout(title, Safe(body))
 
@@ -179,14 +188,10 @@ or browse <a href="$plots_url">all plots</a>.</p>
 <tr><td><code>/healthz</code>, <code>/readyz</code></td><td>liveness and readiness probes (JSON)</td></tr>
 <tr><td><code>/metrics</code></td><td>Prometheus metrics, unless turned off</td></tr>
 </table>
-<h2>Options (query string, every plot)</h2>
+<h2>Options (query string or JSON body, every plot)</h2>
 <table>
-<tr><td><code>dpi</code></td><td>dots per inch, $min_dpi to $max_dpi (default $default_dpi)</td></tr>
-<tr><td><code>size</code></td><td>figure size in inches, <code>WIDTHxHEIGHT</code> (default $default_size)</td></tr>
-<tr><td><code>seed</code></td><td>integer; the same seed gives the same image</td></tr>
-<tr><td><code>theme</code></td><td><code>light</code> (matplotlib's default style) or <code>dark</code></td></tr>
-<tr><td><code>transparent</code></td><td><code>true</code>: no background</td></tr>
-</table>
+<tr><th>option</th><th>accepted</th><th>default</th><th>taken by</th><th>what</th></tr>
+$options</table>
 <p>Images may have at most $max_pixels pixels (width &times; height).</p>
 <h2>Formats</h2>
 <table>
@@ -196,16 +201,36 @@ $plots
 """)
 
 
-def _format_rows() -> Safe:
-    rows = []
+def _option_rows(settings: Settings) -> Safe:
+    """A row per option declaration, saying which formats (and pages) take it: an option declared
+    differently for different formats (an animation's fps, a stream's) has a row for each."""
+    takers: dict[Param, list[str]] = {}
     for fmt in FORMATS.values():
-        options = ", ".join(f"<code>{escape(name)}</code>" for name in fmt.options)
+        for param in fmt.options(settings):
+            takers.setdefault(param, []).append(f".{fmt.name}")
+    for param in page_option_params(settings):
+        takers.setdefault(param, []).append("pages")
+    every = len(FORMATS) + 1
+    rows = []
+    for param, where in takers.items():
+        default = "blank: none" if param.default is None else param.text(param.default)
+        taken_by = "every format and page" if len(where) == every else ", ".join(where)
+        rows.append(f"<tr><td><code>{escape(param.name)}</code></td><td>{escape(param.describe_bounds())}</td>"
+                    f"<td>{escape(default)}</td><td>{escape(taken_by)}</td><td>{escape(param.help)}</td></tr>\n")
+    return _join(rows)
+
+
+def _format_rows(settings: Settings) -> Safe:
+    rows = []
+    picture = picture_option_params(settings)
+    for fmt in FORMATS.values():
+        options = ", ".join(f"<code>{escape(p.name)}</code>" for p in fmt.options(settings) if p not in picture)
         rows.append(f"<tr><td><code>.{escape(fmt.name)}</code></td><td>{escape(fmt.media_type)}</td>"
                     f"<td>{escape(fmt.description)}</td><td>{options}</td></tr>\n")
     return _join(rows)
 
 
-def index_page(*, example_url: str, plots_url: str, settings, plot_rows) -> str:
+def index_page(*, example_url: str, plots_url: str, settings: Settings, plot_rows: Any) -> str:
     """``plot_rows``: ``(name, page_url, [(param, bounds, "default 5" or "required", static, help)])`` per plot."""
     rows = []
     for name, page_url, params in plot_rows:
@@ -215,7 +240,6 @@ def index_page(*, example_url: str, plots_url: str, settings, plot_rows) -> str:
             for p, bounds, default, static, help_ in params
         )
         rows.append(f'<h3><a href="{escape(page_url)}">{escape(name)}</a></h3>\n<table>\n{cells}</table>\n')
-    body = _fill(_INDEX, example_url=example_url, plots_url=plots_url, min_dpi=settings.min_dpi,
-                 max_dpi=settings.max_dpi, default_dpi=settings.default_dpi, default_size=settings.default_size,
-                 max_pixels=settings.max_pixels, plots=_join(rows), formats=_format_rows())
+    body = _fill(_INDEX, example_url=example_url, plots_url=plots_url, options=_option_rows(settings),
+                 max_pixels=settings.max_pixels, plots=_join(rows), formats=_format_rows(settings))
     return layout("wsgi_plot", Safe(body))

@@ -14,8 +14,7 @@ same as a user pressing reload; the server holds nothing between ticks.
 import base64
 import hashlib
 
-from .errors import ParameterError
-from .params import parse_int
+from .params import Param
 
 MIN_REFRESH = 1  # seconds; faster than this is load, not a dashboard
 MAX_REFRESH = 3600  # seconds; an hour, beyond which a page is better reloaded by hand
@@ -49,12 +48,14 @@ SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode()).diges
 REFRESH_KEY = "refresh"
 
 
+#: Its declaration: pages take it beside the picture's options (options.page_option_params).
+REFRESH = Param(REFRESH_KEY, int, optional=True, minimum=MIN_REFRESH, maximum=MAX_REFRESH,
+                help="seconds between reloads of the image in place; the page itself stays (blank: off)")
+
+
 def pop_refresh(args: dict) -> int | None:
     """Remove ``refresh`` from a page's query and return it in seconds (None: a still page)."""
     if REFRESH_KEY not in args:
         return None
-    text = args.pop(REFRESH_KEY)
-    seconds = parse_int(REFRESH_KEY, text)
-    if not MIN_REFRESH <= seconds <= MAX_REFRESH:
-        raise ParameterError(REFRESH_KEY, f"must lie in [{MIN_REFRESH}, {MAX_REFRESH}] seconds, got {seconds}")
+    seconds: int = REFRESH.parse(args.pop(REFRESH_KEY))
     return seconds

@@ -2,7 +2,8 @@
 
 An image can be asked for with ``GET /plot/NAME.FMT?y=1,4,9`` or with ``POST`` and the JSON
 object ``{"y": [1, 4, 9]}``: data outgrows a URL (gunicorn refuses request lines over 4 KiB).
-Both end here as a dict that ``Plot.parse`` and ``parse_render_options`` read.
+Both end here as a dict that ``Plot.parse`` and ``options.parse_options`` read, each value by its
+declaration (``Param.parse`` for query text, ``Param.parse_json`` for a JSON value).
 
 Worst case of a body: ``max_body_bytes`` read into memory (default 1 MiB), refused with 413
 before any of it is read when ``Content-Length`` says it is larger, and as soon as it passes the
@@ -12,9 +13,9 @@ limit when it is sent chunked; parsing it is linear in its size.
 import json
 
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.wrappers import Request
 
 from .errors import ParameterError, PlotError, one_line
-from .options import json_option_text
 
 #: What a POST body must be.
 JSON_MEDIA_TYPE = "application/json"
@@ -47,17 +48,18 @@ class BodyEncoded(PlotError, UnsupportedMediaType):
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def image_args(request, max_body_bytes: int, options=()) -> RequestArgs:
+def image_args(request: Request, max_body_bytes: int) -> RequestArgs:
     """An image request's values: the JSON body of a POST, else the query."""
     if request.method == "POST":
-        return json_body_args(request, max_body_bytes, options)
-    return query_args(request, single=options)
+        return json_body_args(request, max_body_bytes)
+    return query_args(request)
 
 
-def query_args(request, path_values=None, single=()) -> RequestArgs:
+def query_args(request: Request, path_values: dict | None = None) -> RequestArgs:
     """The query as a dict: one text per key (a list where a key repeats), blanks meaning "default".
 
-    ``single`` names keys that may never repeat (the options). Values taken from the path
+    A repeated key is a list of its texts: each declared value's kind says whether it may repeat
+    (``Param.parse`` of a list), as for the plot's parameters. Values taken from the path
     (``/fig/MEAN_VAR``) must not appear in the query as well.
     """
     args = RequestArgs()
@@ -65,8 +67,6 @@ def query_args(request, path_values=None, single=()) -> RequestArgs:
         if not key:  # "?=5": there is no parameter name to report, so name the query
             raise ParameterError("query", "a parameter has no name")
         values = [v for v in values if v != ""]
-        if len(values) > 1 and key in single:
-            raise ParameterError(key[:40], "given more than once")
         if values:
             args[key] = values[0] if len(values) == 1 else values
     for key, value in (path_values or {}).items():
@@ -76,8 +76,8 @@ def query_args(request, path_values=None, single=()) -> RequestArgs:
     return args
 
 
-def json_body_args(request, max_body_bytes: int, options=()) -> RequestArgs:
-    """The JSON object in a POST body, its ``options`` (dpi, size, seed) as query text.
+def json_body_args(request: Request, max_body_bytes: int) -> RequestArgs:
+    """The JSON object in a POST body, its values as JSON gives them (``from_json``).
 
     415 for another content type, 413 past ``max_body_bytes``, 400 naming ``body`` for anything
     that is not one JSON object, and naming ``query`` when the URL has a query as well.
@@ -110,9 +110,6 @@ def json_body_args(request, max_body_bytes: int, options=()) -> RequestArgs:
         if value is None:  # not "the default": a client that means the default leaves the key out
             raise ParameterError(key[:40], "is null; leave it out to get its default")
     args = RequestArgs(body)
-    for name in options:
-        if name in args:
-            args[name] = json_option_text(name, args[name])
     args.from_json = True
     return args
 

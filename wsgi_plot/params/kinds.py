@@ -753,18 +753,88 @@ class SeriesKind(ParamKind):
                 f"({series}{total})" + (f", each {each}" if each else ""))
 
 
+class Size(typing.NamedTuple):
+    """A figure's size in inches, as ``size=WIDTHxHEIGHT`` gives it."""
+
+    width: float
+    height: float
+
+
+class SizeKind(ParamKind):
+    """``WIDTHxHEIGHT`` in inches (``4x3``, ``2.5X1``), in the query and in JSON alike: a string.
+    ``minimum`` and ``maximum`` bound each side; the value is a :class:`Size`."""
+
+    name = "size"
+    fields = frozenset({"minimum", "maximum"})
+    _SIDES_RE = re.compile(r"([^xX]+)[xX]([^xX]+)\Z")
+    #: The syntax as OpenAPI and forms state it: two numbers of the one number syntax, joined by x.
+    #: "-" escaped in its class: browsers compile a form's pattern with the v flag, which requires it.
+    _NUMBER = r"[+\-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+\-]?[0-9]+)?"
+    PATTERN = f"{_NUMBER}[xX]{_NUMBER}"
+
+    def __init__(self) -> None:
+        self.side = NumberKind(float)
+
+    def declare(self, param: typing.Any) -> dict:
+        return self.side.declare(param)
+
+    def normalize(self, param: typing.Any, value: typing.Any) -> Size:
+        if isinstance(value, (str, bytes)) or not isinstance(value, typing.Sequence) or len(value) != 2:
+            raise TypeError(f"Param {param.name!r}: {value!r} is not a (width, height) pair")
+        return Size(*(float(self.side.normalize(param, side)) for side in value))
+
+    def parse(self, param: typing.Any, text: str) -> Size:
+        match = self._SIDES_RE.match(text)
+        if not match:
+            _fail(param, f"expected WIDTHxHEIGHT in inches such as 4x3, got {_shown(text)}")
+        width, height = (parse_float(param.name, side) for side in match.groups())
+        return self.check(param, Size(width, height))
+
+    def from_json(self, param: typing.Any, value: typing.Any) -> Size:
+        _expect_json(param, value, (str,), 'a string WIDTHxHEIGHT such as "4x3"')
+        return self.parse(param, value)
+
+    def check(self, param: typing.Any, value: Size) -> Size:
+        low, high = param.minimum, param.maximum
+        if (low is not None and min(value) < low) or (high is not None and max(value) > high):
+            _fail(param, f"each side must lie in [{format_number(low)}, {format_number(high)}] inches, "
+                         f"got {self.text(value)}")
+        return value
+
+    def text(self, value: Size) -> str:
+        return f"{format_number(value.width)}x{format_number(value.height)}"
+
+    def key(self, value: Size) -> tuple:
+        return tuple(value)
+
+    def to_json(self, value: Size) -> str:
+        return self.text(value)
+
+    def schema(self, param: typing.Any) -> dict:
+        return {"type": "string", "pattern": f"^{self.PATTERN}$"}
+
+    def control(self, param: typing.Any, value: Size) -> Control:
+        attrs = (("type", "text"), ("value", param.text(value)), ("pattern", self.PATTERN))
+        return Control("input", attrs + _required(param))
+
+    def describe(self, param: typing.Any) -> str:
+        return (f"WIDTHxHEIGHT in inches, each side in [{format_number(param.minimum)}, "
+                f"{format_number(param.maximum)}]")
+
+
 def _required(param) -> tuple:
     # A form always shows a value for a parameter with a default, so only an optional one may be blank.
     return () if param.optional else (("required", True),)
 
 
 _SCALARS = {int: NumberKind(int), float: NumberKind(float), bool: BoolKind(), dt.date: DateKind(),
-            dt.datetime: DateTimeKind()}
+            dt.datetime: DateTimeKind(), Size: SizeKind()}
 _TEXT, _CHOICE, _COORDINATE = TextKind(), ChoiceKind(), CoordinateKind()
 _LISTS = {}
 
 SUPPORTED = ("int, float, bool, str, datetime.date, datetime.datetime, list[int], list[float], list[str], "
-             "list[float | datetime.datetime] (x coordinates) or list[list[float]] (several series)")
+             "list[float | datetime.datetime] (x coordinates), list[list[float]] (several series) "
+             "or Size (WIDTHxHEIGHT)")
 
 
 def kind_of(param_type, has_choices: bool) -> ParamKind:
