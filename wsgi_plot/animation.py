@@ -124,6 +124,7 @@ def draw_frame(prepared, values, rng, frame: Frame, deadline: float | None = Non
 
     The array is a view of the figure's canvas: read it before the figure is drawn again.
     """
+    prepared.load(values)
     with DRAW_LOCK:
         if deadline is not None and time.monotonic() > deadline:
             raise RenderTimeout(f"animation passed its deadline before frame {frame.number}")

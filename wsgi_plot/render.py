@@ -187,6 +187,12 @@ class PreparedFigure:
         self.background = None
         self.svg_static = None
 
+    def load(self, values) -> None:
+        """Run the plot's ``load`` hook (a query), if it has one: before ``update`` and outside
+        DRAW_LOCK, so a slow read stalls no other thread's draw. The figure is this request's alone."""
+        if self.plot.load is not None:
+            self.plot.load(self.artists, values)
+
     def update(self, values, rng, frame=None):
         """Put a request's data in; a full-draw plot is drawn from scratch.
 
@@ -537,6 +543,7 @@ def render(prepared: PreparedFigure, values, rng, fmt, deadline: float | None = 
     fmt = _still_format(fmt)
     timings = Timings()
     start = time.perf_counter()
+    prepared.load(values)
     with DRAW_LOCK:
         # The lock may have been held long (a host app's draw, a queue of renders): a request
         # already past its deadline is not drawn at all.
@@ -565,6 +572,7 @@ def render_unpooled(plot, values, rng, fmt: str, width: float, height: float, dp
     path must equal (tests compare both with plain matplotlib too)."""
     fmt = _still_format(fmt)
     prepared = PreparedFigure(plot, plot.static_values(values), width, height, dpi, reusable=False, look=look)
+    prepared.load(values)
     with DRAW_LOCK:
         prepared.update(values, rng, frame)
         if not fmt.raster:
