@@ -124,10 +124,16 @@ _INJECTED: dict[Any, str] = {matplotlib.figure.Figure: "fig", np.random.Generato
 def _param(plot: str, name: str, annotation: Any, default: Any, *, allow_static: bool) -> Param:
     """The Param an annotated parameter declares; TypeError or ValueError naming it if it cannot be one."""
     where = f"plot {plot!r}, parameter {name!r}"
-    base, markers = annotation, ()
-    if typing.get_origin(base) is typing.Annotated:
-        base, *rest = typing.get_args(base)
-        markers = tuple(rest)
+    base, markers, optional = annotation, [], False
+    while True:  # Annotated[X | None, ...] and Annotated[X, ...] | None alike
+        if typing.get_origin(base) is typing.Annotated:
+            base, *rest = typing.get_args(base)
+            markers += rest
+            continue
+        base, without_none = _without_none(base)
+        if not without_none:
+            break
+        optional = True
     fields: dict[str, Any] = {}
     seen: set[Any] = set()
     for marker in markers:
@@ -144,7 +150,6 @@ def _param(plot: str, name: str, annotation: Any, default: Any, *, allow_static:
         elif type(marker) in _FIELDS:
             fields.update(_FIELDS[type(marker)](marker))
         # Other metadata belongs to other tools (PEP 593): left alone.
-    base, optional = _without_none(base)
     if optional:
         if default is not None:
             raise ValueError(f"{where}: an optional parameter (X | None) has the default None, not {default!r}")
@@ -217,8 +222,9 @@ def _signature(plot: str, function: Callable[..., Any], *, method: bool, allowed
             raise TypeError(f"{what}: argument {argument.name!r} has no annotation; annotate it with its type "
                             "(Figure, Generator, Frame, or a parameter type)")
         hint = hints[argument.name]
-        if hint in _INJECTED:
-            kind = _INJECTED[hint]
+        bare, _ = _without_none(hint)  # Frame | None: None for a still image
+        if bare in _INJECTED:
+            kind = _INJECTED[bare]
             if kind not in allowed:
                 raise TypeError(f"{what}: argument {argument.name!r}: a {kind} is not given here")
             if kind in injected.values():
