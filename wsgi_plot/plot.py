@@ -190,7 +190,7 @@ class PlotRegistry:
 
         def register(target: T) -> T:
             if params is None and (isinstance(target, type) or is_typed(target)):
-                self.add(typed_plot(name, target, options))
+                self.add(typed_plot(name, target, **options))
             else:
                 self.add(Plot(name, params or (), draw=target, **options))
             return target

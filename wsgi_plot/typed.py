@@ -414,8 +414,9 @@ def _doc(obj: Any) -> str:
 # -- registration ------------------------------------------------------------------------------
 
 
-def typed_plot(name: str, target: Any, options: dict[str, Any]) -> Plot:
-    """The Plot an annotated function or class declares, with ``options`` (Plot's fields) on top."""
+def typed_plot(name: str, target: Any, **options: Any) -> Plot:
+    """The Plot an annotated function or class declares, with ``options`` (Plot's fields) on top:
+    what ``registry.plot(name, **options)`` registers, for code that builds a Plot to add later."""
     wrong = {"params", "init", "update", "draw", "load"} & set(options)
     if wrong:
         raise TypeError(f"plot {name!r}: {', '.join(sorted(wrong))} come from the annotated function or class")
