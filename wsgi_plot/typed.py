@@ -393,7 +393,12 @@ def _artists_of(instance: Any, names: list[str]) -> list[Any]:
     for attribute, value in vars(instance).items():
         if attribute in names or attribute.startswith("_"):
             continue
-        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
+        if isinstance(value, dict):
+            items = list(value.values())
+        elif isinstance(value, (list, tuple)) and not isinstance(value, matplotlib.container.Container):
+            items = list(value)
+        else:  # one artist, or a container of them (bars), kept whole as init would return it
+            items = [value]
         found.extend(item for item in items if _changing(item))
     return found
 

@@ -32,17 +32,18 @@ class Normal:
         ax.set_ylim(low, high)
         self.points = ax.scatter([], [], s=100, marker="h", color="red", alpha=0.3)
 
-    def sample(self, rng: Generator) -> np.ndarray:
-        """The points, drawn in one order for the image and its CSV: the same seed, the same points."""
-        xs = rng.normal(self.mean, self.var, self.n)
-        ys = rng.normal(self.mean, self.var, self.n)
-        return np.column_stack([xs, ys])
-
     def update(self, rng: Generator) -> None:
-        self.points.set_offsets(self.sample(rng))
+        self.points.set_offsets(sample(self, rng))
 
     def data(self, rng: Generator) -> tuple[list[str], list[list[float]]]:
-        return ["x", "y"], self.sample(rng).tolist()
+        return ["x", "y"], sample(self, rng).tolist()
+
+
+def sample(p, rng: Generator) -> np.ndarray:
+    """The points, drawn in one order for the image and its CSV: the same seed, the same points."""
+    xs = rng.normal(p.mean, p.var, p.n)
+    ys = rng.normal(p.mean, p.var, p.n)
+    return np.column_stack([xs, ys])
 
 
 plot = typed_plot("normal", Normal, title="random normal - $mean, $var",

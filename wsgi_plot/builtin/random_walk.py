@@ -28,19 +28,20 @@ class RandomWalk:
         ax.set_xlabel("step")
         (self.line,) = ax.plot([], [], color="tab:green", linewidth=1)
 
-    def walk(self, rng: Generator) -> np.ndarray:
-        """The positions after 0, 1, ... steps: the same seed, the same walk, in the image and its CSV."""
-        return np.concatenate([[0.0], np.cumsum(rng.normal(0, self.step, self.steps))])
-
     def update(self, rng: Generator, frame: Frame | None) -> None:
-        position = self.walk(rng)
+        position = walk(self, rng)
         # Animated, the walk grows: frame k of n shows its first (k + 1) / n of the steps. Every frame
         # gets the same random numbers, so they all show one walk.
         shown = self.steps + 1 if frame is None else 1 + -(-self.steps * (frame.number + 1) // frame.count)
         self.line.set_data(np.arange(shown), position[:shown])
 
     def data(self, rng: Generator) -> tuple[list[str], list[tuple[int, float]]]:
-        return ["step", "position"], list(enumerate(self.walk(rng).tolist()))
+        return ["step", "position"], list(enumerate(walk(self, rng).tolist()))
+
+
+def walk(p, rng: Generator) -> np.ndarray:
+    """The positions after 0, 1, ... steps: the same seed, the same walk, in the image and its CSV."""
+    return np.concatenate([[0.0], np.cumsum(rng.normal(0, p.step, p.steps))])
 
 
 plot = typed_plot("random-walk", RandomWalk, title="random walk of $steps steps",
