@@ -14,8 +14,7 @@ from matplotlib.lines import Line2D
 from numpy.random import Generator
 from werkzeug.test import Client
 
-from wsgi_plot import (Choices, Count, Frame, Help, MaxItems, MaxLength, Pattern, PlotRegistry, Range, Static,
-                       create_app)
+from wsgi_plot import Choices, Count, Frame, Help, MaxItems, MaxLength, Pattern, PlotRegistry, Range, Static, create_app
 from wsgi_plot.application import find_plot_app
 from wsgi_plot.render import DRAW_LOCK, render_unpooled
 

@@ -13,12 +13,15 @@ parameter when the plot is registered, not when a request arrives.
 """
 
 import dataclasses
+import functools
 import inspect
+import operator
 import re
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import matplotlib.artist
 import matplotlib.axes
@@ -179,15 +182,13 @@ def _without_none(annotation: Any) -> tuple[Any, bool]:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if len(args) == len(typing.get_args(annotation)):
         return annotation, False
-    if len(args) != 1:
-        return typing.Union[tuple(args)], True
-    return args[0], True
+    return functools.reduce(operator.or_, args), True
 
 
 def _hints(obj: Any, plot: str) -> dict[str, Any]:
     try:
         return typing.get_type_hints(obj, include_extras=True)
-    except Exception as exc:  # a name the annotation uses is not defined: say which plot
+    except (NameError, AttributeError, TypeError, SyntaxError) as exc:  # a name it uses is not defined: say which plot
         raise TypeError(f"plot {plot!r}: cannot read the annotations of {obj!r}: {exc}") from None
 
 

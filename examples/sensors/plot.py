@@ -12,7 +12,6 @@ moves into the next hour the figure draws its axes once more and keeps them.
 import datetime as dt
 import math
 from contextlib import contextmanager
-
 from typing import Annotated
 
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter

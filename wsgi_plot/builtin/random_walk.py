@@ -11,6 +11,7 @@ from wsgi_plot import Count, Frame, Help, Range, Static
 from wsgi_plot.plot import FOREVER
 from wsgi_plot.typed import typed_plot
 
+
 class RandomWalk:
     """Position of a Gaussian random walk over a number of steps."""
 
