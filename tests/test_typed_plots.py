@@ -397,3 +397,25 @@ def test_a_plot_whose_update_raises_leaves_no_figure_checked_out():
     assert find_plot_app(app).pool.in_use == 0
     assert client.get("/plot/fragile.png").status_code == 200  # the one figure is free again
     assert find_plot_app(app).pool.in_use == 0
+
+
+def test_the_explicit_form_takes_a_load_hook_too():
+    from wsgi_plot import Param, Plot
+
+    loaded = []
+
+    def init(fig, p):
+        return fig.add_subplot().plot([], [])
+
+    def load(artists, p):  # what it reads goes on the request's values, where update finds it
+        loaded.append(_held_by_another_thread_or_this(DRAW_LOCK))
+        p.rows = [0, p.top]
+
+    def update(artists, p, rng):
+        artists[0].set_data([0, 1], p.rows)
+
+    plot = Plot("loaded", [Param("top", float, 1.0, minimum=0, maximum=5)], init=init, update=update, load=load)
+    response = Client(create_app(registry=PlotRegistry([plot]))).get("/plot/loaded.png?top=3&dpi=30")
+    assert response.status_code == 200 and loaded == [False]
+    with pytest.raises(TypeError, match="load needs init and update"):
+        Plot("full", draw=lambda fig, p, rng: None, load=load)

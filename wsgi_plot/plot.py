@@ -57,7 +57,8 @@ class Plot:
     update: Callable | None = None
     draw: Callable | None = None
     #: ``load(artists, params)``: reads what update draws (a query), before it and outside the draw
-    #: lock; ``artists`` is what init returned, where it may keep what it read. Incremental plots only.
+    #: lock, and keeps it on ``params`` (this request's own values: ``params.rows = ...``) for update
+    #: to draw. Incremental plots only.
     load: Callable | None = None
     title: str = ""
     description: str = ""
