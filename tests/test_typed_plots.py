@@ -419,3 +419,33 @@ def test_the_explicit_form_takes_a_load_hook_too():
     assert response.status_code == 200 and loaded == [False]
     with pytest.raises(TypeError, match="load needs init and update"):
         Plot("full", draw=lambda fig, p, rng: None, load=load)
+
+
+def test_a_class_plot_checks_values_together_and_writes_its_alt_text():
+    from wsgi_plot import ParameterError
+
+    registry = PlotRegistry()
+
+    @registry.plot("band")
+    class Band:
+        low: Annotated[float, Range(0, 10)] = 1.0
+        high: Annotated[float, Range(0, 10)] = 2.0
+        line: Line2D
+
+        def check(self) -> None:
+            if self.low >= self.high:
+                raise ParameterError("high", f"must be above low ({self.low:g})")
+
+        def describe(self) -> str:
+            return f"a band from {self.low:g} to {self.high:g}"
+
+        def init(self, fig: Figure) -> None:
+            (self.line,) = fig.add_subplot().plot([], [])
+
+        def update(self) -> None:
+            self.line.set_data([0, 1], [self.low, self.high])
+
+    client = Client(create_app(registry=registry))
+    response = client.get("/plot/band.png?low=5&high=3")
+    assert response.status_code == 400 and response.get_data(as_text=True).startswith("400 Bad Request: high:")
+    assert 'alt="a band from 1 to 4"' in client.get("/plot/band?high=4").get_data(as_text=True)
