@@ -7,16 +7,23 @@ exactly as it would on ``Figure(layout="constrained")``: subplots, a mosaic, col
 axes, an inset, an outside legend, a polar projection, sup-labels. ``tests/test_gallery.py``
 compares every one of them with plain matplotlib drawing the same code.
 
-``heatmap`` is incremental (``init``/``update``): its three panels and colorbar are the static
-part, and each request redraws only the image and the two lines over the saved background.
+Each full draw is a typed function of the Figure and the request's random Generator. ``heatmap``
+is a typed class (``init``/``update``): its three panels and colorbar are the static part, and each
+request redraws only the image and the two lines it keeps over the saved background.
 """
 
+from typing import Annotated
+
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
+from numpy.random import Generator
 
-from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
+from wsgi_plot import PlotRegistry, Range, Static, create_app, default_registry
 
 
-def subplots_grid(fig, p, rng):
+def subplots_grid(fig: Figure, rng: Generator) -> None:
     """A 2x2 grid of different kinds of axes, with sup-labels."""
     axs = fig.subplots(2, 2)
     x = np.linspace(0, 10, 200)
@@ -31,7 +38,7 @@ def subplots_grid(fig, p, rng):
     fig.suptitle("Four kinds of axes")
 
 
-def colorbar_image(fig, p, rng):
+def colorbar_image(fig: Figure, rng: Generator) -> None:
     """An image with a colorbar beside it."""
     ax = fig.add_subplot()
     field = np.cumsum(rng.normal(size=(30, 40)), axis=1)
@@ -40,7 +47,7 @@ def colorbar_image(fig, p, rng):
     ax.set_title("imshow with a colorbar")
 
 
-def twin_axes(fig, p, rng):
+def twin_axes(fig: Figure, rng: Generator) -> None:
     """Two quantities on one time axis, a value axis each (``twinx``)."""
     ax = fig.add_subplot()
     t = np.arange(0.01, 10.0, 0.05)
@@ -52,7 +59,7 @@ def twin_axes(fig, p, rng):
     twin.set_ylabel("sin", color="tab:blue")
 
 
-def mosaic(fig, p, rng):
+def mosaic(fig: Figure, rng: Generator) -> None:
     """``subplot_mosaic("AAB;CCB")``: a wide panel, a tall one, and another wide one."""
     axd = fig.subplot_mosaic("AAB;CCB")
     x = np.arange(50)
@@ -64,7 +71,7 @@ def mosaic(fig, p, rng):
     axd["C"].set_title("C: a sum")
 
 
-def inset(fig, p, rng):
+def inset(fig: Figure, rng: Generator) -> None:
     """A zoomed inset inside the main axes."""
     ax = fig.add_subplot()
     x = np.linspace(0, 4 * np.pi, 400)
@@ -76,7 +83,7 @@ def inset(fig, p, rng):
     ax.indicate_inset_zoom(zoom, edgecolor="black")
 
 
-def outside_legend(fig, p, rng):
+def outside_legend(fig: Figure, rng: Generator) -> None:
     """Three series with the legend outside the axes, at the upper right of the figure."""
     ax = fig.add_subplot()
     x = np.linspace(0, 1, 30)
@@ -86,7 +93,7 @@ def outside_legend(fig, p, rng):
     fig.legend(loc="outside right upper")
 
 
-def polar(fig, p, rng):
+def polar(fig: Figure, rng: Generator) -> None:
     """A polar projection."""
     ax = fig.add_subplot(projection="polar")
     theta = np.linspace(0, 2 * np.pi, 200)
@@ -97,7 +104,7 @@ def polar(fig, p, rng):
     ax.set_title("a five-petalled rose")
 
 
-def loglog_errorbars(fig, p, rng):
+def loglog_errorbars(fig: Figure, rng: Generator) -> None:
     """Log-log axes with error bars."""
     ax = fig.add_subplot()
     x = np.logspace(0, 3, 12)
@@ -110,7 +117,7 @@ def loglog_errorbars(fig, p, rng):
     ax.set_title("log-log with error bars")
 
 
-def contour(fig, p, rng):
+def contour(fig: Figure, rng: Generator) -> None:
     """Filled contours with contour lines and a colorbar."""
     ax = fig.add_subplot()
     x, y = np.meshgrid(np.linspace(-3, 3, 80), np.linspace(-2, 2, 60))
@@ -121,7 +128,7 @@ def contour(fig, p, rng):
     ax.set_title("contourf")
 
 
-def stacked_bars(fig, p, rng):
+def stacked_bars(fig: Figure, rng: Generator) -> None:
     """Stacked bars with their values written on them (``bar_label``)."""
     ax = fig.add_subplot()
     groups = ["north", "south", "east", "west"]
@@ -136,7 +143,7 @@ def stacked_bars(fig, p, rng):
     ax.set_title("harvest by region")
 
 
-def annotated(fig, p, rng):
+def annotated(fig: Figure, rng: Generator) -> None:
     """Annotations with arrows, one pointing from outside the axes."""
     ax = fig.add_subplot()
     t = np.linspace(0, 5, 300)
@@ -149,7 +156,7 @@ def annotated(fig, p, rng):
     ax.set_title("annotations")
 
 
-def shared_axes(fig, p, rng):
+def shared_axes(fig: Figure, rng: Generator) -> None:
     """Three stacked panels sharing x, labelled once with ``supxlabel`` and ``supylabel``."""
     axs = fig.subplots(3, 1, sharex=True)
     t = np.linspace(0, 24, 100)
@@ -161,38 +168,45 @@ def shared_axes(fig, p, rng):
     fig.suptitle("three stations")
 
 
-def heatmap_init(fig, p):
-    """The static part: three panels, their limits and labels, and a colorbar with fixed limits."""
-    axd = fig.subplot_mosaic("IA;IB")
-    image = axd["I"].imshow(np.zeros((p.cells, p.cells)), vmin=-3, vmax=3, cmap="magma")
-    fig.colorbar(image, ax=axd["I"], location="left", label="value")
-    axd["I"].set_title("cells")
-    lines = []
-    for key, title in (("A", "row means"), ("B", "column means")):
-        axd[key].set_xlim(0, p.cells - 1)
-        axd[key].set_ylim(-1.5, 1.5)
-        axd[key].set_title(title)
-        axd[key].grid(True)
-        lines += axd[key].plot([], [], marker=".")
-    fig.suptitle("a heat map with its marginals")
-    return [image, *lines]
+class Heatmap:
+    """Normal noise in cells, with the means of its rows and columns beside it."""
 
+    cells: Annotated[int, Range(2, 60), Static] = 12
+    image: AxesImage
+    rows: Line2D
+    columns: Line2D
 
-def heatmap_update(artists, p, rng):
-    image, rows, columns = artists
-    cells = rng.normal(size=(p.cells, p.cells))
-    image.set_data(cells)
-    rows.set_data(np.arange(p.cells), cells.mean(axis=1))
-    columns.set_data(np.arange(p.cells), cells.mean(axis=0))
+    def init(self, fig: Figure) -> None:
+        """The static part: three panels, their limits and labels, and a colorbar with fixed limits."""
+        axd = fig.subplot_mosaic("IA;IB")
+        self.image = axd["I"].imshow(np.zeros((self.cells, self.cells)), vmin=-3, vmax=3, cmap="magma")
+        fig.colorbar(self.image, ax=axd["I"], location="left", label="value")
+        axd["I"].set_title("cells")
+        lines = []
+        for key, title in (("A", "row means"), ("B", "column means")):
+            axd[key].set_xlim(0, self.cells - 1)
+            axd[key].set_ylim(-1.5, 1.5)
+            axd[key].set_title(title)
+            axd[key].grid(True)
+            lines += axd[key].plot([], [], marker=".")
+        self.rows, self.columns = lines
+        fig.suptitle("a heat map with its marginals")
+
+    def update(self, rng: Generator) -> None:
+        cells = rng.normal(size=(self.cells, self.cells))
+        self.image.set_data(cells)
+        self.rows.set_data(np.arange(self.cells), cells.mean(axis=1))
+        self.columns.set_data(np.arange(self.cells), cells.mean(axis=0))
 
 
 FULL_DRAWS = (subplots_grid, colorbar_image, twin_axes, mosaic, inset, outside_legend, polar, loglog_errorbars,
               contour, stacked_bars, annotated, shared_axes)
 
-PLOTS = [Plot(draw.__name__.replace("_", "-"), draw=draw, title=draw.__doc__.split(".")[0].strip())
-         for draw in FULL_DRAWS]
-PLOTS.append(Plot("heatmap", [Param("cells", int, 12, minimum=2, maximum=60, static=True)],
-                  init=heatmap_init, update=heatmap_update, title="heat map with marginals"))
+GALLERY = PlotRegistry()
+for _draw in FULL_DRAWS:
+    GALLERY.plot(_draw.__name__.replace("_", "-"), title=_draw.__doc__.split(".")[0].strip())(_draw)
+GALLERY.plot("heatmap", title="heat map with marginals")(Heatmap)
+PLOTS = list(GALLERY)
 
 
 def gallery_registry() -> PlotRegistry:

@@ -227,6 +227,9 @@ def test_the_first_frames_predict_the_rest_and_an_animation_that_cannot_finish_s
     class Prepared:  # a figure whose every frame costs 1 s of the clock
         canvas = type("Canvas", (), {"buffer_rgba": lambda self: np.zeros((1, 1, 4), np.uint8)})()
 
+        def load(self, values):
+            pass
+
         def update(self, values, rng, frame):
             drawn.append(frame.number)
 

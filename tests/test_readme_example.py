@@ -1,4 +1,5 @@
-"""The README's "Add your own plot" block, executed as written: a choice, a date and a bool parameter."""
+"""The README's "Add your own plot" blocks, executed as written: a typed function, a typed class with a choice, a date
+and a bool parameter, and the same class in the explicit form."""
 
 import re
 
@@ -8,7 +9,7 @@ from werkzeug.test import Client
 from wsgi_plot.pipeline import render_unpooled
 
 from .conftest import decode_png
-from .readme_app import app, sine
+from .readme_app import app, explicit_app, explicit_sine, heat, sine
 
 
 def test_every_kind_of_the_example_over_http():
@@ -42,3 +43,25 @@ def test_the_fast_path_matches_a_full_draw_with_every_static_kind():
         fast = client.get(f"/plot/sine.png?wave=square&day=2024-03-01&grid=true&amplitude=2&seed={seed}&dpi=60").data
         assert fast == render_unpooled(sine, values, np.random.default_rng(seed), "png", 4, 3, 60)
     assert re.search(r"sine", client.get("/plots/").get_data(as_text=True))
+
+
+def test_the_typed_function_plot_of_the_example():
+    client = Client(app)
+    image = client.get("/plot/heat.png?n=5&cmap=magma&label=noise&smooth=true&seed=2&dpi=50")
+    assert image.status_code == 200 and decode_png(image.data).size == (200, 150)
+    assert image.data == render_unpooled(heat, heat.parse({"n": "5", "cmap": "magma", "label": "noise",
+                                                            "smooth": "true"}), np.random.default_rng(2), "png", 4, 3, 50)
+    for bad, param in [("n=51", "n"), ("cmap=jet", "cmap"), ("label=" + "x" * 21, "label"), ("smooth=2", "smooth")]:
+        response = client.get(f"/plot/heat.png?{bad}")
+        assert response.status_code == 400 and response.get_data(as_text=True).startswith(f"400 Bad Request: {param}:")
+    html = client.get("/plot/heat").get_data(as_text=True)
+    assert '<select name="cmap" required><option value="viridis" selected>viridis</option>' in html
+
+
+def test_the_explicit_form_draws_the_same_bytes_as_the_typed_class():
+    typed, explicit = Client(app), Client(explicit_app)
+    for query in ("seed=3&dpi=50", "amplitude=2&wave=square&day=2024-03-01&grid=on&noise=0.3&points=50&seed=4&dpi=40"):
+        for fmt in ("png", "svg"):
+            assert typed.get(f"/plot/sine.{fmt}?{query}").data == explicit.get(f"/plot/sine.{fmt}?{query}").data
+    assert [p.name for p in sine.params] == [p.name for p in explicit_sine.params]
+    assert sine.params == explicit_sine.params  # the same declarations: the same parsing, forms and schemas

@@ -4,8 +4,10 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotError", "PlotRegistry", "PlotApp",
-           "Settings", "default_registry", "app"]
+__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotError", "PlotRegistry",
+           "PlotApp", "Settings", "default_registry", "app",
+           # the typed plot API's markers (wsgi_plot.typed) and the frame an animated plot may take
+           "Range", "Count", "MaxLength", "Pattern", "MaxItems", "MaxSeries", "Choices", "Help", "Static", "Frame"]
 
 #: Public names and the modules that define them, imported on first use (PEP 562). A server's
 #: master process imports ``wsgi_plot.gunicorn_config``, and the ``wsgi-plot`` command this
@@ -22,6 +24,9 @@ _LAZY = {
     "Plot": "plot",
     "PlotRegistry": "plot",
     "Settings": "settings",
+    **{marker: "typed" for marker in ("Range", "Count", "MaxLength", "Pattern", "MaxItems", "MaxSeries", "Choices",
+                                      "Help", "Static")},
+    "Frame": "animation",
 }
 
 if TYPE_CHECKING:
@@ -31,6 +36,8 @@ if TYPE_CHECKING:
     from .params import Param
     from .plot import Plot, PlotRegistry
     from .settings import Settings
+    from .animation import Frame
+    from .typed import Choices, Count, Help, MaxItems, MaxLength, MaxSeries, Pattern, Range, Static
 
 
 def default_registry():

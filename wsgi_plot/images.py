@@ -217,18 +217,20 @@ class Images:
         if plot.describe is not None:
             return plot.describe(values)
         try:
-            with self.pipeline.lease(plot, values, options) as lease, DRAW_LOCK:
-                rng = np.random.default_rng(options.seed)
-                before = rng.bit_generator.state
-                lease.obj.update(values, rng)
-                # Without a seed the image draws other random numbers than these: say so, not their
-                # values, and describe the axes as the plot sets them, not as this sample widened them.
-                sample = options.seed is None and rng.bit_generator.state != before
-                if sample:
-                    lease.obj.undo_widening()
-                text = describe_figure(lease.obj.figure, fallback, sample=sample)
-                lease.obj.undo_widening()  # nothing is drawn: the figure goes back to the pool as it was
-                return text
+            with self.pipeline.lease(plot, values, options) as lease:
+                lease.obj.load(values)  # outside the draw lock, as for an image
+                with DRAW_LOCK:
+                    rng = np.random.default_rng(options.seed)
+                    before = rng.bit_generator.state
+                    lease.obj.update(values, rng)
+                    # Without a seed the image draws other random numbers than these: say so, not their
+                    # values, and describe the axes as the plot sets them, not as this sample widened them.
+                    sample = options.seed is None and rng.bit_generator.state != before
+                    if sample:
+                        lease.obj.undo_widening()
+                    text = describe_figure(lease.obj.figure, fallback, sample=sample)
+                    lease.obj.undo_widening()  # nothing is drawn: the figure goes back to the pool as it was
+                    return text
         except PoolExhausted:
             return fallback
 

@@ -146,7 +146,10 @@ def pixels(prepared: PreparedFigure) -> np.ndarray:
 def _update_and_draw(prepared: PreparedFigure, values: Any, rng: np.random.Generator, frame: "Frame | None",
                      deadline: float | None, raster: bool) -> Iterator[None]:
     """The one drawing step: under the draw lock, unless past the deadline, update the figure and (for
-    a raster format) draw it into its canvas; the block runs under the lock after that (vector saves)."""
+    a raster format) draw it into its canvas; the block runs under the lock after that (vector saves).
+    The plot's ``load`` runs first, outside the lock: a slow query stalls no other thread's draw."""
+    _check_deadline(deadline, "the start")
+    prepared.load(values)
     with DRAW_LOCK:
         _check_deadline(deadline, "the wait for the draw lock")
         prepared.update(values, rng, frame)

@@ -5,11 +5,14 @@ In the spirit of matplotlib's ``FuncAnimation(fig, func, init_func=...)``:
 * ``init(fig, params)`` makes the axes it needs on the matplotlib ``Figure`` and draws what
   depends only on the *static* parameters (limits, labels, colorbars); it returns the artists
   that change;
+* ``load(artists, params)``, optional, reads the data a request needs (a database query) before
+  ``update``, outside matplotlib's draw lock, so a slow read stalls no other draw;
 * ``update(artists, params, rng)`` puts a request's data into them.
 
 A plot that only has ``draw(fig, params, rng)`` is drawn in full, on a cleared figure, every time.
 The code is what one would write for ``Figure(layout="constrained")``, and what is served is
-what plain matplotlib draws with it.
+what plain matplotlib draws with it. ``PlotRegistry.plot`` writes these for an annotated function
+or class (:mod:`wsgi_plot.typed`).
 
 Every plot is laid out by matplotlib's constrained layout, frozen after ``init``, with the text
 rules of :mod:`wsgi_plot.layout`, unless it is declared with ``layout=False``.
@@ -30,10 +33,12 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from .errors import ParameterError
 from .params import Param, Values
+
+T = TypeVar("T", bound=Callable[..., Any])  # a function or a class
 
 _NAME_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
 
@@ -51,6 +56,10 @@ class Plot:
     init: Callable | None = None
     update: Callable | None = None
     draw: Callable | None = None
+    #: ``load(artists, params)``: reads what update draws (a query), before it and outside the draw
+    #: lock, and keeps it on ``params`` (this request's own values: ``params.rows = ...``) for update
+    #: to draw. Incremental plots only.
+    load: Callable | None = None
     title: str = ""
     description: str = ""
     #: ``check(params)`` raises ParameterError for a combination of values that is wrong as a whole
@@ -83,6 +92,8 @@ class Plot:
             raise TypeError(f"plot {self.name!r}: give init and update, or draw")
         if self.draw is not None and (self.init or self.update):
             raise TypeError(f"plot {self.name!r}: give either init and update, or draw, not both")
+        if self.load is not None and self.draw is not None:
+            raise TypeError(f"plot {self.name!r}: load needs init and update (a full draw keeps nothing to load into)")
         if self.freshness is not None and not (self.freshness > 0):  # also refuses nan
             raise ValueError(f"plot {self.name!r}: freshness must be > 0 seconds (FOREVER for good), or None")
         by_name = {}
@@ -169,12 +180,21 @@ class PlotRegistry:
         self._plots[plot.name] = plot
         return plot
 
-    def plot(self, name: str, params: Sequence[Param] = (), **kwargs):
-        """Decorator: register ``draw(fig, params, rng)`` as a full-draw plot."""
+    def plot(self, name: str, params: Sequence[Param] | None = None, **options: Any) -> Callable[[T], T]:
+        """Decorator: register an annotated function (a full draw) or class (init, load, update) as
+        the plot ``name``; ``options`` are Plot's fields (title, freshness, ...). See :mod:`.typed`.
 
-        def register(draw):
-            self.add(Plot(name, params, draw=draw, **kwargs))
-            return draw
+        With ``params``, or on a function without annotations, the explicit form: register
+        ``draw(fig, params, rng)`` as a full-draw plot with those parameters.
+        """
+        from .typed import is_typed, typed_plot  # it imports matplotlib; this module must not
+
+        def register(target: T) -> T:
+            if params is None and (isinstance(target, type) or is_typed(target)):
+                self.add(typed_plot(name, target, **options))
+            else:
+                self.add(Plot(name, params or (), draw=target, **options))
+            return target
 
         return register
 

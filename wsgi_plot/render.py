@@ -172,6 +172,12 @@ class PreparedFigure:
         self.background = None
         self.svg_static = None
 
+    def load(self, values: "Values") -> None:
+        """Run the plot's ``load`` hook (a query), if it has one: before ``update`` and outside
+        DRAW_LOCK, so a slow read stalls no other thread's draw. The figure is this request's alone."""
+        if self.plot.load is not None:
+            self.plot.load(self.artists, values)
+
     def update(self, values: "Values", rng: np.random.Generator, frame: "Frame | None" = None) -> None:
         """Put a request's data in; a full-draw plot is drawn from scratch.
 

@@ -1,22 +1,27 @@
 """The ``readings`` plot: one sensor's mean per minute, hour or day over a time range, from SQLite.
 
-Static (one pooled figure per sensor, ``every`` and ``grid``): title, labels,
-date ticks, grid, the value axis. Per request: the range is queried and the
-line updated. The time axis spans the range rounded out to whole hours (every
-minute) or days, so while a live page refreshes within the same hour the axes,
-ticks included, stay as drawn and only the line is redrawn; when the range moves
-into the next hour the figure draws its axes once more and keeps them.
+A typed class plot. Static (one pooled figure per sensor, ``every`` and ``grid``):
+title, labels, date ticks, grid, the value axis. Per request: the range is queried
+in ``load``, outside matplotlib's draw lock (a slow query stalls no other draw),
+and the line updated. The time axis spans the range rounded out to whole hours
+(every minute) or days, so while a live page refreshes within the same hour the
+axes, ticks included, stay as drawn and only the line is redrawn; when the range
+moves into the next hour the figure draws its axes once more and keeps them.
 """
 
 import datetime as dt
 import math
 from contextlib import contextmanager
+from typing import Annotated
 
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from werkzeug.exceptions import NotFound
 
-from wsgi_plot import Param, ParameterError, Plot, PlotError
+from wsgi_plot import Choices, Help, Param, ParameterError, Plot, PlotError, Static
 from wsgi_plot.errors import Overloaded
+from wsgi_plot.typed import typed_plot
 
 from .query import BUCKETS, DatabaseBusy, DatabaseUnavailable, TooManyPoints, check_bucket_count
 
@@ -51,79 +56,74 @@ def readings_plot(store, *, max_points: int) -> Plot:
     if not sensors:
         raise ValueError(f"{store.path}: the readings table is empty; there is no sensor to plot")
 
-    params = [
-        Param("sensor", str, sensors[0], choices=sensors, static=True, help="which sensor"),
-        Param("start", dt.datetime, optional=True,
-              help="UTC, or a date; blank: 24 h before end"),
-        Param("end", dt.datetime, optional=True,
-              help="UTC, or a date; blank: 24 h after start, or the newest reading"),
-        Param("every", str, "minute", choices=EVERY, static=True, help="one point per bucket, its mean"),
-        Param("grid", bool, False, static=True, help="draw grid lines"),
-    ]
+    class Readings:
+        """A sensor's readings from the SQLite database, averaged per minute, hour or day."""
 
-    def check(p):
-        # Called when the request is parsed, for pages and images alike, before a figure is taken
-        # from the pool: a bad range costs two index probes, not a figure.
-        if p.start is not None and p.end is not None and p.start > p.end:
-            raise ParameterError("start", f"must not be after end ({_iso(p.start)} > {_iso(p.end)})")
-        with _busy_is_503():
-            start, end = _range(store, p)
-            try:
-                check_bucket_count(start, end, p.every, max_points)
-            except TooManyPoints as exc:
-                raise ParameterError("every", str(exc)) from None
-            if not store.has_readings(p.sensor, start, end):
-                raise NoReadings(p.sensor, start, end)
+        sensor: Annotated[str, Choices(sensors), Static, Help("which sensor")] = sensors[0]
+        start: Annotated[dt.datetime | None, Help("UTC, or a date; blank: 24 h before end")] = None
+        end: Annotated[dt.datetime | None, Help("UTC, or a date; blank: 24 h after start, or the newest reading")] = None
+        every: Annotated[str, Choices(EVERY), Static, Help("one point per bucket, its mean")] = "minute"
+        grid: Annotated[bool, Static, Help("draw grid lines")] = False
+        line: Line2D
 
-    def init(fig, p):
-        ax = fig.add_subplot()
-        ax.set_title(f"{p.sensor}: {EVERY[p.every]}, UTC", parse_math=False)  # a sensor's name is data, not TeX
-        ax.set_ylabel("value")
-        locator = AutoDateLocator(minticks=3, maxticks=8)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        if p.grid:
-            ax.grid(True, color="#dddddd", linewidth=0.6)
-        with _busy_is_503():
-            low, high = store.value_range(p.sensor) or (0.0, 1.0)
-            newest = store.latest(p.sensor) or 0
-        ax.set_ylim(*_padded(low, high))
-        ax.set_xlim(*_axis_span(newest - DEFAULT_SPAN, newest, p.every))
-        (line,) = ax.plot([], [], color="tab:blue", linewidth=1, markersize=3)
-        return [line]
+        def check(self) -> None:
+            # Called when the request is parsed, for pages and images alike, before a figure is taken
+            # from the pool: a bad range costs two index probes, not a figure.
+            if self.start is not None and self.end is not None and self.start > self.end:
+                raise ParameterError("start", f"must not be after end ({_iso(self.start)} > {_iso(self.end)})")
+            with _busy_is_503():
+                start, end = _range(store, self)
+                try:
+                    check_bucket_count(start, end, self.every, max_points)
+                except TooManyPoints as exc:
+                    raise ParameterError("every", str(exc)) from None
+                if not store.has_readings(self.sensor, start, end):
+                    raise NoReadings(self.sensor, start, end)
 
-    def buckets(p):
-        """The range asked for, and its buckets' start times (epoch seconds) and means."""
-        with _busy_is_503():
-            start, end = _range(store, p)
-            try:
-                times, means = store.bucket_means(p.sensor, start, end, p.every, max_points)
-            except TooManyPoints as exc:
-                raise ParameterError("every", str(exc)) from None
-        if not len(times):  # checked when parsed; only a race with a writer deleting rows gets here
-            raise NoReadings(p.sensor, start, end)
-        return start, end, times, means
+        def init(self, fig: Figure) -> None:
+            ax = fig.add_subplot()
+            ax.set_title(f"{self.sensor}: {EVERY[self.every]}, UTC", parse_math=False)  # a name is data, not TeX
+            ax.set_ylabel("value")
+            locator = AutoDateLocator(minticks=3, maxticks=8)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+            if self.grid:
+                ax.grid(True, color="#dddddd", linewidth=0.6)
+            with _busy_is_503():
+                low, high = store.value_range(self.sensor) or (0.0, 1.0)
+                newest = store.latest(self.sensor) or 0
+            ax.set_ylim(*_padded(low, high))
+            ax.set_xlim(*_axis_span(newest - DEFAULT_SPAN, newest, self.every))
+            (self.line,) = ax.plot([], [], color="tab:blue", linewidth=1, markersize=3)
 
-    def update(artists, p, rng):
-        (line,) = artists
-        start, end, times, means = buckets(p)
-        line.set_data(times / DAY, means)  # matplotlib's dates: days since 1970-01-01
-        line.set_marker("o" if len(times) < FEW_POINTS else "None")
-        ax = line.axes
-        ax.set_xlim(*_axis_span(start, end, p.every))
-        low, high = ax.get_ylim()
-        if means.min() < low or means.max() > high:  # new extremes: grow the value axis for good
-            ax.set_ylim(*_padded(min(low, means.min()), max(high, means.max())))
+        def load(self) -> None:
+            """The range asked for, and its buckets' start times (epoch seconds) and means: the query,
+            run outside matplotlib's draw lock so that a slow one stalls no other draw."""
+            with _busy_is_503():
+                self.start_s, self.end_s = _range(store, self)
+                try:
+                    self.times, self.means = store.bucket_means(self.sensor, self.start_s, self.end_s, self.every,
+                                                                max_points)
+                except TooManyPoints as exc:
+                    raise ParameterError("every", str(exc)) from None
+            if not len(self.times):  # checked when parsed; only a race with a writer deleting rows gets here
+                raise NoReadings(self.sensor, self.start_s, self.end_s)
 
-    def data(p, rng):
-        _, _, times, means = buckets(p)
-        instants = [dt.datetime.fromtimestamp(int(t), dt.timezone.utc) for t in times]
-        return ["time", f"{p.sensor} ({EVERY[p.every]})"], list(zip(instants, means.tolist()))
+        def update(self) -> None:
+            times, means = self.times, self.means
+            self.line.set_data(times / DAY, means)  # matplotlib's dates: days since 1970-01-01
+            self.line.set_marker("o" if len(times) < FEW_POINTS else "None")
+            ax = self.line.axes
+            ax.set_xlim(*_axis_span(self.start_s, self.end_s, self.every))
+            low, high = ax.get_ylim()
+            if means.min() < low or means.max() > high:  # new extremes: grow the value axis for good
+                ax.set_ylim(*_padded(min(low, means.min()), max(high, means.max())))
 
-    return Plot("readings", params, init=init, update=update, check=check, data=data,
-                freshness=FRESHNESS, random=False,
-                title="$sensor readings",
-                description="A sensor's readings from the SQLite database, averaged per minute, hour or day.")
+        def data(self) -> tuple[list[str], list[tuple[dt.datetime, float]]]:
+            instants = [dt.datetime.fromtimestamp(int(t), dt.timezone.utc) for t in self.times]
+            return ["time", f"{self.sensor} ({EVERY[self.every]})"], list(zip(instants, self.means.tolist()))
+
+    return typed_plot("readings", Readings, freshness=FRESHNESS, title="$sensor readings")
 
 
 #: Seconds a client waits before asking again of a database that is gone: someone must restore it.

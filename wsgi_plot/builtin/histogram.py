@@ -1,25 +1,58 @@
-"""A histogram of normal samples: fixed bins, bar heights updated per request."""
+"""A histogram of normal samples (a typed class): fixed bins, bar heights updated per request."""
 
 import math
+from typing import Annotated, Any
 
 import numpy as np
+from matplotlib.container import BarContainer
+from matplotlib.figure import Figure
 from matplotlib.ticker import AutoLocator
+from numpy.random import Generator
 
-from wsgi_plot import Param, Plot
+from wsgi_plot import Count, Help, Range, Static
 from wsgi_plot.plot import FOREVER
+from wsgi_plot.typed import typed_plot
 
 SPREAD = 4  # bins cover mean +- 4 standard deviations
 #: The static density limit over the tallest bar's expected height: the default n=1000 samples
 #: pass it in under 1 % of requests (those widen the limit), smaller n more often.
 HEADROOM = 1.25
 
-PARAMS = [
-    Param("mean", float, 0.0, minimum=-1e9, maximum=1e9, static=True, help="centre of the distribution"),
-    Param("var", float, 1.0, minimum=0.0, exclusive_minimum=True, maximum=1e9, static=True,
-          help="standard deviation (numpy's scale)"),
-    Param("bins", int, 30, minimum=1, maximum=500, static=True, help="number of bins"),
-    Param("n", int, 1000, minimum=1, maximum=1_000_000, count=True, help="number of samples"),
-]
+
+class Histogram:
+    """Histogram of n samples from Normal(mean, var); bar heights are densities."""
+
+    mean: Annotated[float, Range(-1e9, 1e9), Static, Help("centre of the distribution")] = 0.0
+    var: Annotated[float, Range(0.0, 1e9, exclusive_minimum=True), Static,
+                   Help("standard deviation (numpy's scale)")] = 1.0
+    bins: Annotated[int, Range(1, 500), Static, Help("number of bins")] = 30
+    n: Annotated[int, Range(1, 1_000_000), Count, Help("number of samples")] = 1000
+    bars: BarContainer
+
+    def init(self, fig: Figure) -> None:
+        ax = fig.add_subplot()
+        edges = bin_edges(self)
+        # A bar only a few pixels or points wide gets an outline of its own colour, one pixel wide,
+        # instead of a white one (which would cover it), and no pixel snapping (which rounds a bar
+        # narrower than a pixel to nothing): each bar stays visible, however many bins.
+        narrow = fig.get_figwidth() * min(72, fig.dpi) / self.bins < 4
+        outline: dict[str, Any] = {"edgecolor": "tab:blue", "linewidth": 72 / fig.dpi, "snap": False} if narrow \
+            else {"edgecolor": "white", "linewidth": 0.5}
+        self.bars = ax.bar(edges[:-1], np.zeros(self.bins), width=np.diff(edges), align="edge", color="tab:blue",
+                           **outline)
+        ax.set_xlim(edges[0], edges[-1])
+        ax.set_ylim(0, HEADROOM * expected_peak(edges, self.mean, self.var))
+        ax.set_ylabel("density")
+
+    def update(self, rng: Generator) -> None:
+        low, high = self.bars[0].get_x(), self.bars[-1].get_x() + self.bars[-1].get_width()
+        for bar, height in zip(self.bars, densities(self, rng, low, high)):
+            bar.set_height(height)
+
+    def data(self, rng: Generator) -> tuple[list[str], list[list[float]]]:
+        edges = bin_edges(self)
+        heights = densities(self, rng, edges[0], edges[-1])
+        return ["bin_start", "bin_end", "density"], np.column_stack([edges[:-1], edges[1:], heights]).tolist()
 
 
 def bin_edges(p) -> np.ndarray:
@@ -38,22 +71,6 @@ def bin_edges(p) -> np.ndarray:
         shift = (low + high) / 2 - p.mean + ((high - low) / p.bins / 2 if p.bins % 2 == 0 else 0)
         low, high = low - shift, high - shift
     return np.linspace(low, high, p.bins + 1)
-
-
-def init(fig, p):
-    ax = fig.add_subplot()
-    edges = bin_edges(p)
-    # A bar only a few pixels or points wide gets an outline of its own colour, one pixel wide,
-    # instead of a white one (which would cover it), and no pixel snapping (which rounds a bar
-    # narrower than a pixel to nothing): each bar stays visible, however many bins.
-    narrow = fig.get_figwidth() * min(72, fig.dpi) / p.bins < 4
-    outline = {"edgecolor": "tab:blue", "linewidth": 72 / fig.dpi, "snap": False} if narrow else \
-        {"edgecolor": "white", "linewidth": 0.5}
-    bars = ax.bar(edges[:-1], np.zeros(p.bins), width=np.diff(edges), align="edge", color="tab:blue", **outline)
-    ax.set_xlim(edges[0], edges[-1])
-    ax.set_ylim(0, HEADROOM * expected_peak(edges, p.mean, p.var))
-    ax.set_ylabel("density")
-    return [bars]
 
 
 def expected_peak(edges, mean, var) -> float:
@@ -75,22 +92,5 @@ def densities(p, rng, low, high):
     return counts / (p.n * np.diff(edges))
 
 
-def update(artists, p, rng):
-    (bars,) = artists
-    low, high = bars[0].get_x(), bars[-1].get_x() + bars[-1].get_width()
-    for bar, height in zip(bars, densities(p, rng, low, high)):
-        bar.set_height(height)
-
-
-def data(p, rng):
-    edges = bin_edges(p)
-    heights = densities(p, rng, edges[0], edges[-1])
-    return ["bin_start", "bin_end", "density"], np.column_stack([edges[:-1], edges[1:], heights]).tolist()
-
-
-plot = Plot(
-    "histogram", PARAMS, init=init, update=update, data=data,
-    title="histogram of $n normal samples",
-    description="Histogram of n samples from Normal(mean, var); bar heights are densities.",
-    freshness=FOREVER,  # the same seed, the same sample
-)
+plot = typed_plot("histogram", Histogram, title="histogram of $n normal samples",
+                  freshness=FOREVER)  # the same seed, the same sample
