@@ -1,13 +1,24 @@
-"""wsgi_plot with one more plot, ``slow``, whose every frame costs ``cost`` seconds of the draw lock.
+"""wsgi_plot with two more plots that cost ``cost`` seconds a frame and draw nothing.
+
+``slow`` spends them in ``update``, under matplotlib's draw lock, as a costly draw does;
+``slow-load`` spends them in ``load``, outside it, as a slow query does.
 
 For tests of time bounds against real servers (``gunicorn tests.slow_app:app``): a frame that
-costs what a costly real plot costs, but the same on a loaded machine as on an idle one. The one
-place such a plot is declared; it draws nothing.
+costs what a costly real plot costs, but the same on a loaded machine as on an idle one. With
+``SLOW_APP_MARKS`` set to a directory, each touches a file named after itself there when its
+cost begins, so a test knows it has begun without guessing how long a request takes to arrive.
 """
 
+import os
 import time
+from pathlib import Path
+from typing import Annotated
 
-from wsgi_plot import Param, Plot, create_app, default_registry
+from matplotlib.figure import Figure
+from numpy.random import Generator
+
+from wsgi_plot import Help, Param, Plot, Range, create_app, default_registry
+from wsgi_plot.typed import typed_plot
 
 MAX_COST = 5.0  # seconds a frame may be asked to cost
 
@@ -16,7 +27,14 @@ def _init(_figure, params):
     return []
 
 
+def _mark(name: str) -> None:
+    marks = os.environ.get("SLOW_APP_MARKS")
+    if marks:
+        (Path(marks) / name).touch()
+
+
 def _update(artists, params, rng):
+    _mark("slow")
     time.sleep(params.cost)  # called under the draw lock, as a real draw is
 
 
@@ -24,9 +42,29 @@ SLOW = Plot("slow", [Param("cost", float, 0.5, minimum=0, maximum=MAX_COST, help
             init=_init, update=_update, description="Costs `cost` seconds a frame; draws nothing.")
 
 
+class SlowLoad:
+    """Costs ``cost`` seconds in ``load``, outside the draw lock; draws one point."""
+
+    cost: Annotated[float, Range(0, MAX_COST), Help("seconds load takes")] = 0.5
+
+    def init(self, fig: Figure) -> None:
+        (self.point,) = fig.add_subplot().plot([], [])
+
+    def load(self) -> None:
+        _mark("slow-load")
+        time.sleep(self.cost)  # a query, say
+
+    def update(self, rng: Generator) -> None:
+        self.point.set_data([0], [0])
+
+
+SLOW_LOAD = typed_plot("slow-load", SlowLoad)
+
+
 def registry():
     plots = default_registry()
     plots.add(SLOW)
+    plots.add(SLOW_LOAD)
     return plots
 
 

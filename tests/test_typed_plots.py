@@ -16,7 +16,8 @@ from werkzeug.test import Client
 
 from wsgi_plot import Choices, Count, Frame, Help, MaxItems, MaxLength, Pattern, PlotRegistry, Range, Static, create_app
 from wsgi_plot.application import find_plot_app
-from wsgi_plot.render import DRAW_LOCK, render_unpooled
+from wsgi_plot.mpl_compat import DRAW_LOCK
+from wsgi_plot.pipeline import render_unpooled
 
 from .conftest import decode_png
 
