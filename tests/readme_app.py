@@ -1,30 +1,34 @@
-"""The README's "Add your own plot" examples, run from the README itself: ``tests.readme_app:app``.
+"""The documented plot examples, run from the documents themselves: ``tests.readme_app:app``.
 
-The first Python block after the heading is the typed plots (``app``, ``sine``, ``heat``); the
-second, the same ``sine`` in the explicit form (``explicit_app``, ``explicit_sine``).
+The README's "Add your own plot" block is the typed plots (``app``, ``sine``, ``heat``);
+docs/plots.md's "The explicit form" block is the same ``sine`` in the explicit form
+(``explicit_app``, ``explicit_sine``).
 """
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PLOTS_DOC = ROOT / "docs" / "plots.md"
 
 
-def example_sources() -> list[str]:
-    """The Python blocks of the section "Add your own plot", in order."""
-    text = README.read_text()
-    section = text[text.index("## Add your own plot"):]
+def example_source(document: Path, heading: str) -> str:
+    """The first Python block of the section under ``heading`` (a "## " heading) of ``document``."""
+    text = document.read_text()
+    section = text[text.index(f"## {heading}\n"):]
     section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    return re.findall(r"```python\n(.*?)```", section, re.S)
+    return re.findall(r"```python\n(.*?)```", section, re.S)[0]
 
 
-def run(source: str, number: int) -> dict:
-    namespace = {"__name__": f"readme_example_{number}"}
-    exec(compile(source, f"{README}:Add your own plot, block {number}", "exec"), namespace)  # noqa: S102 - our README
+def run(document: Path, heading: str) -> dict:
+    namespace = {"__name__": f"example_{document.stem}"}
+    exec(compile(example_source(document, heading), f"{document}:{heading}", "exec"), namespace)  # noqa: S102 - ours
     return namespace
 
 
-_typed, _explicit = (run(source, number) for number, source in enumerate(example_sources()[:2], 1))
+_typed = run(README, "Add your own plot")
+_explicit = run(PLOTS_DOC, "The explicit form")
 app = _typed["app"]
 sine = _typed["registry"].get("sine")
 heat = _typed["registry"].get("heat")

@@ -1,5 +1,5 @@
-"""The README's "Add your own plot" blocks, executed as written: a typed function, a typed class with a choice, a date
-and a bool parameter, and the same class in the explicit form."""
+"""The documented plot examples, executed as written: the README's typed function and typed class (a choice, a
+date and a bool parameter), and the same class in the explicit form from docs/plots.md."""
 
 import re
 
