@@ -32,6 +32,7 @@ import numpy as np
 
 from .animation import Frame
 from .params import Param, Values
+from .params.kinds import Choices as ChoiceList  # this module's Choices is the marker
 from .plot import Plot
 
 #: What a class plot keeps and the pipeline redraws: an artist, or a container of them (bars).
@@ -86,7 +87,7 @@ class Choices:
     """A ``str`` that is one of these: a sequence, a mapping value -> label (the select's text), or a
     callable returning one, called once when the app is built. ``Literal[...]`` is the static spelling."""
 
-    choices: Any
+    choices: ChoiceList
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..errors import ParameterError
-from .kinds import JSON, Control, ParamKind, kind_of
+from .kinds import JSON, Choices, Control, ParamKind, kind_of
 from .numbers import format_number, parse_float, parse_int
 
 __all__ = ["Param", "Values", "Control", "format_number", "parse_float", "parse_int"]
@@ -51,7 +51,7 @@ class Param:
     static: bool = False
     count: bool = False
     help: str = ""
-    choices: Any = None  # str values: a sequence, a mapping value -> label, or a callable returning one
+    choices: Choices | None = None  # pairs (value, label) once declared, unless a callable
     max_length: int | None = None  # free text, or each item of a list[str]
     pattern: str | None = None  # free text: a regular expression the whole value must match
     max_items: int | None = None  # lists; for series, the numbers of all series together

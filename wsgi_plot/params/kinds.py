@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import re
 import typing
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, Protocol, TypeVar
 
@@ -32,6 +32,10 @@ _Out = TypeVar("_Out")
 JSON = Any
 #: Several series of numbers: what ``list[list[float]]`` parses to.
 Series = tuple[tuple[float, ...], ...]
+#: A choice parameter's choices as declared: str values, (value, label) pairs, or a mapping value -> label,
+ChoiceList = Sequence[str | tuple[str, str]] | Mapping[str, str]
+#: or a callable returning one, read once when an app serves the plot.
+Choices = ChoiceList | Callable[[], ChoiceList]
 
 
 class _Comparable(Protocol):
@@ -361,7 +365,7 @@ class ChoiceKind(_StringKind):
     fields = frozenset({"choices"})
 
     def declare(self, param: "Param") -> dict[str, Any]:
-        if callable(param.choices):
+        if param.choices is None or callable(param.choices):  # (never None: kind_of made this a choice for them)
             return {}
         return {"choices": _choice_pairs(param, param.choices)}
 
@@ -373,12 +377,12 @@ class ChoiceKind(_StringKind):
     def check(self, param: "Param", value: str) -> str:
         if callable(param.choices):  # a declaration not yet served: its choices are not known
             return value
-        if value not in dict(param.choices):
+        if value not in dict(_pairs(param)):
             _fail(param, f"unknown value {_shown(value)}; choose one of {self._listed(param)}")
         return value
 
     def _listed(self, param: "Param") -> str:
-        values = [v for v, _ in param.choices]
+        values = [v for v, _ in _pairs(param)]
         listed = ", ".join(values[:MAX_CHOICES_LISTED])
         more = len(values) - MAX_CHOICES_LISTED
         return listed + (f" (and {more} more)" if more > 0 else "")
@@ -386,31 +390,37 @@ class ChoiceKind(_StringKind):
     def schema(self, param: "Param") -> dict[str, JSON]:
         if callable(param.choices):
             return {"type": "string"}
-        return {"type": "string", "enum": [v for v, _ in param.choices]}
+        return {"type": "string", "enum": [v for v, _ in _pairs(param)]}
 
     def control(self, param: "Param", value: str | None) -> Control:
-        options = ((("", ""),) if param.optional else ()) + tuple(param.choices)
+        options = ((("", ""),) if param.optional else ()) + _pairs(param)
         return Control("select", _required(param), options, selected=param.text(value))
 
     def describe(self, param: "Param") -> str:
         return f"one of {self._listed(param)}"
 
 
-def _choice_pairs(param: "Param", choices: Any) -> tuple[tuple[str, str], ...]:
-    if isinstance(choices, typing.Mapping):
-        pairs = tuple(choices.items())
-    else:  # values, or (value, label) pairs
-        pairs = tuple(tuple(v) if isinstance(v, tuple) and len(v) == 2 else (v, v) for v in choices)
-    if not pairs:
-        raise ValueError(f"Param {param.name!r}: choices is empty")
-    for value, label in pairs:
+def _choice_pairs(param: "Param", choices: ChoiceList) -> tuple[tuple[str, str], ...]:
+    # Checked item by item: a caller without a type checker may give anything.
+    items: Iterable[object] = choices.items() if isinstance(choices, Mapping) else choices  # values, or pairs
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        value, label = item if isinstance(item, tuple) and len(item) == 2 else (item, item)
         if not isinstance(value, str) or not isinstance(label, str):
             raise TypeError(f"Param {param.name!r}: choices must be str values (and str labels), got {value!r}")
         if _CONTROL_RE.search(value) or not value or "," in value:
             raise ValueError(f"Param {param.name!r}: choice {value!r} must be non-empty, without commas or controls")
+        pairs.append((value, label))
+    if not pairs:
+        raise ValueError(f"Param {param.name!r}: choices is empty")
     if len(dict(pairs)) != len(pairs):
         raise ValueError(f"Param {param.name!r}: a choice is listed twice")
-    return pairs
+    return tuple(pairs)
+
+
+def _pairs(param: "Param") -> tuple[tuple[str, str], ...]:
+    """A served choice parameter's choices: the (value, label) pairs ``declare`` or ``served`` made of them."""
+    return typing.cast(tuple[tuple[str, str], ...], param.choices)
 
 
 class DateKind(_Ordered[dt.date]):
