@@ -32,13 +32,39 @@ new sample every time, so it is never reused.
 import dataclasses
 import math
 import re
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ParameterError
 from .params import Param, Values
 
+if TYPE_CHECKING:  # for annotations only: this module must not import matplotlib
+    from matplotlib.figure import Figure
+    from numpy.random import Generator
+
 T = TypeVar("T", bound=Callable[..., Any])  # a function or a class
+
+#: What ``init`` returns and ``load`` and ``update`` get back as it was: the plot's own choice (a
+#: list of artists, a tuple, an object), so of any type here.
+Artists = Any
+#: ``init(fig, params) -> artists``
+InitHook = Callable[["Figure", Values], Artists]
+#: ``update(artists, params, rng)``, and ``frame`` after them when ``update_takes_frame``; the
+#: argument count depends on that flag, which a Callable type cannot say.
+UpdateHook = Callable[..., object]
+#: ``draw(fig, params, rng)``, and ``frame`` after them when ``update_takes_frame``.
+DrawHook = Callable[..., object]
+#: ``load(artists, params)``
+LoadHook = Callable[[Artists, Values], object]
+#: ``check(params)``: raises ParameterError; what it returns is ignored.
+CheckHook = Callable[[Values], object]
+#: ``shape(params) -> {name: value}``: static values derived from the request, part of the pool key.
+ShapeHook = Callable[[Values], Mapping[str, Hashable]]
+#: ``data(params, rng) -> (columns, rows)``: CSV cells are numbers, dates, text or None.
+DataHook = Callable[[Values, "Generator"], tuple[Sequence[str], Sequence[Sequence[object]]]]
+#: ``describe(params) -> alt text``
+DescribeHook = Callable[[Values], str]
 
 _NAME_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
 
@@ -53,39 +79,40 @@ IGNORED_QUERY_KEYS = frozenset({"_"})
 class Plot:
     name: str
     params: Sequence[Param] = ()
-    init: Callable | None = None
-    update: Callable | None = None
-    draw: Callable | None = None
+    init: InitHook | None = None
+    update: UpdateHook | None = None
+    draw: DrawHook | None = None
     #: ``load(artists, params)``: reads what update draws (a query), before it and outside the draw
     #: lock, and keeps it on ``params`` (this request's own values: ``params.rows = ...``) for update
     #: to draw. Incremental plots only.
-    load: Callable | None = None
+    load: LoadHook | None = None
     title: str = ""
     description: str = ""
     #: ``check(params)`` raises ParameterError for a combination of values that is wrong as a whole
     #: (``x`` not as long as ``y``); called after each parameter is checked on its own.
-    check: Callable | None = None
+    check: CheckHook | None = None
     #: Query values the gallery and index link to, for a plot whose required parameters have no
     #: default (data charts): ``{"y": "3,1,4"}``.
-    example: Mapping[str, str] = field(default_factory=dict)
+    #: Given as a mapping, kept as its (name, value) pairs: hashable, like the rest.
+    example: Mapping[str, str] | tuple[tuple[str, str], ...] = field(default_factory=dict)
     update_takes_frame: bool = False  # update/draw(..., frame): animations tell it which frame it draws
     layout: bool = True  # fit text inside the figure; False keeps the positions init or draw leaves
     #: ``shape(params)`` -> a dict of values derived from per-request parameters that ``init`` needs
     #: as well (how many series; whether x holds numbers, dates or is the index): they join the static
     #: values ``init`` gets and key the pooled figure, as static parameters do.
-    shape: Callable | None = None
+    shape: ShapeHook | None = None
     #: ``data(params, rng)`` -> ``(column names, rows)``: the numbers drawn, for the ``.csv`` format,
     #: drawing the same random numbers as update/draw. A plot without it has no CSV (404).
-    data: Callable | None = None
+    data: DataHook | None = None
     #: ``describe(params)`` -> the alt text of its image; without it, one is made from the figure.
-    describe: Callable | None = None
+    describe: DescribeHook | None = None
     #: Seconds a response to the same request stays true: FOREVER when the picture depends only on
     #: the request, fewer for data that changes (a database); None (the default): never reused.
     freshness: float | None = None
     random: bool = True  # draws from rng: without a seed, each response is a new sample, never reused
-    _by_name: dict = field(init=False, repr=False, compare=False)
+    _by_name: dict[str, Param] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not _NAME_RE.match(self.name):
             raise ValueError(f"plot name {self.name!r}: use lowercase letters, digits, - and _")
         if self.draw is None and (self.init is None or self.update is None):
@@ -96,7 +123,7 @@ class Plot:
             raise TypeError(f"plot {self.name!r}: load needs init and update (a full draw keeps nothing to load into)")
         if self.freshness is not None and not (self.freshness > 0):  # also refuses nan
             raise ValueError(f"plot {self.name!r}: freshness must be > 0 seconds (FOREVER for good), or None")
-        by_name = {}
+        by_name: dict[str, Param] = {}
         for param in self.params:
             if param.name in by_name:
                 raise ValueError(f"plot {self.name!r}: parameter {param.name!r} declared twice")
@@ -118,7 +145,7 @@ class Plot:
     def param(self, name: str) -> Param:
         return self._by_name[name]
 
-    def parse(self, args, reserved: Sequence[str] = (), *, from_json: bool = False) -> Values:
+    def parse(self, args: Mapping[str, Any], reserved: Sequence[str] = (), *, from_json: bool = False) -> Values:
         """Validate request values: every declared parameter, no unknown ones.
 
         ``args`` maps names to query text (a list of texts where the query repeats a name), or,
@@ -128,16 +155,16 @@ class Plot:
             if key not in self._by_name and key not in reserved and key not in IGNORED_QUERY_KEYS:
                 known = ", ".join([p.name for p in self.params] + list(reserved))
                 raise ParameterError(key[:40], f"unknown parameter for plot {self.name!r}; known: {known}")
-        values = {}
+        parsed: dict[str, Any] = {}
         for param in self.params:
             raw = args.get(param.name)
             if raw is not None:
-                values[param.name] = param.parse_json(raw) if from_json else param.parse(raw)
+                parsed[param.name] = param.parse_json(raw) if from_json else param.parse(raw)
             elif param.required:
                 raise ParameterError(param.name, "is required")
             else:
-                values[param.name] = param.default
-        values = Values(**values)
+                parsed[param.name] = param.default
+        values = Values(**parsed)
         if self.check is not None:
             self.check(values)
         return values
@@ -169,7 +196,7 @@ class Plot:
 class PlotRegistry:
     """The plots an app serves, registered explicitly."""
 
-    def __init__(self, plots: Sequence[Plot] = ()):
+    def __init__(self, plots: Sequence[Plot] = ()) -> None:
         self._plots: dict[str, Plot] = {}
         for plot in plots:
             self.add(plot)
@@ -201,10 +228,10 @@ class PlotRegistry:
     def get(self, name: str) -> Plot | None:
         return self._plots.get(name)
 
-    def __contains__(self, name) -> bool:
+    def __contains__(self, name: object) -> bool:
         return name in self._plots
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Plot]:
         return iter(self._plots.values())
 
     def __len__(self) -> int:

@@ -32,7 +32,11 @@ import numpy as np
 
 from .animation import Frame
 from .params import Param, Values
+from .params.kinds import Choices as ChoiceList  # this module's Choices is the marker
 from .plot import Plot
+
+#: What a class plot keeps and the pipeline redraws: an artist, or a container of them (bars).
+_Artist = matplotlib.artist.Artist | matplotlib.container.Container
 
 __all__ = ["Choices", "Count", "Help", "MaxItems", "MaxLength", "MaxSeries", "Pattern", "Range", "Static",
            "typed_plot"]
@@ -83,7 +87,7 @@ class Choices:
     """A ``str`` that is one of these: a sequence, a mapping value -> label (the select's text), or a
     callable returning one, called once when the app is built. ``Literal[...]`` is the static spelling."""
 
-    choices: Any
+    choices: ChoiceList
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ _FIELDS: dict[type, Callable[[Any], dict[str, Any]]] = {
 }
 
 #: Annotations of the values wsgi_plot passes in, by the name of the keyword that receives them.
-_INJECTED: dict[Any, str] = {matplotlib.figure.Figure: "fig", np.random.Generator: "rng", Frame: "frame"}
+_INJECTED: dict[type, str] = {matplotlib.figure.Figure: "fig", np.random.Generator: "rng", Frame: "frame"}
 
 
 # -- from annotations to Params -------------------------------------------------------------
@@ -199,7 +203,8 @@ class _Signature:
     injected: dict[str, str]  # keyword -> "fig" | "rng" | "frame"
     params: tuple[str, ...]  # keywords that are request parameters, in order
 
-    def kwargs(self, values: Values, fig: Any = None, rng: Any = None, frame: Any = None) -> dict[str, Any]:
+    def kwargs(self, values: Values, fig: matplotlib.figure.Figure | None = None,
+               rng: np.random.Generator | None = None, frame: Frame | None = None) -> dict[str, Any]:
         given = {"fig": fig, "rng": rng, "frame": frame}
         return {**{k: given[v] for k, v in self.injected.items()}, **{p: getattr(values, p) for p in self.params}}
 
@@ -250,7 +255,8 @@ def _function_plot(name: str, function: Callable[..., Any], options: dict[str, A
     if not call.takes("fig"):
         raise TypeError(f"plot {name!r}: {function.__qualname__} takes no Figure argument to draw on")
 
-    def draw(fig: matplotlib.figure.Figure, values: Values, rng: np.random.Generator, frame: Any = None) -> None:
+    def draw(fig: matplotlib.figure.Figure, values: Values, rng: np.random.Generator,
+             frame: Frame | None = None) -> None:
         function(**call.kwargs(values, fig, rng, frame))
 
     defaults = {"random": call.takes("rng"), "update_takes_frame": call.takes("frame"),
@@ -261,11 +267,12 @@ def _function_plot(name: str, function: Callable[..., Any], options: dict[str, A
 # -- the class form: init once per pooled figure, load and update per request -------------------
 
 
-class TypedArtists(list):  # of matplotlib artists
+class TypedArtists(list[_Artist]):
     """What a class plot's ``init`` hands the pipeline: its changing artists, and the instance
     that keeps them (the pipeline passes this back to load and update)."""
 
-    def __init__(self, instance: Any, artists: list[Any]) -> None:
+    # instance: of the user's class, whose methods are called by name.
+    def __init__(self, instance: Any, artists: list[_Artist]) -> None:
         super().__init__(artists)
         self.instance = instance
 
@@ -335,7 +342,7 @@ def _class_plot(name: str, cls: type, options: dict[str, Any]) -> Plot:
             made.init(**calls["init"].kwargs(Values(), fig))
             return TypedArtists(made, _artists_of(made, names))
 
-        def update(artists: TypedArtists, values: Values, rng: np.random.Generator, frame: Any = None) -> None:
+        def update(artists: TypedArtists, values: Values, rng: np.random.Generator, frame: Frame | None = None) -> None:
             made = with_values(artists.instance, values)
             made.update(**calls["update"].kwargs(Values(), rng=rng, frame=frame))
 
@@ -346,7 +353,8 @@ def _class_plot(name: str, cls: type, options: dict[str, Any]) -> Plot:
 
             hooks["load"] = load
     else:
-        def draw(fig: matplotlib.figure.Figure, values: Values, rng: np.random.Generator, frame: Any = None) -> None:
+        def draw(fig: matplotlib.figure.Figure, values: Values, rng: np.random.Generator,
+                 frame: Frame | None = None) -> None:
             instance(values).draw(**calls["draw"].kwargs(Values(), fig, rng, frame))
 
         hooks.update(draw=draw, update_takes_frame=calls["draw"].takes("frame"))
@@ -387,10 +395,10 @@ def _holds_artists(hint: Any) -> bool:
     return isinstance(hint, type) and issubclass(hint, (matplotlib.artist.Artist, matplotlib.container.Container))
 
 
-def _artists_of(instance: Any, names: list[str]) -> list[Any]:
+def _artists_of(instance: Any, names: list[str]) -> list[_Artist]:
     """The changing artists ``init`` kept on the instance: attributes (not parameters, not ``_private``)
     holding an artist, or a list, tuple or dict of them; axes and figures are the static part."""
-    found: list[Any] = []
+    found: list[_Artist] = []
     for attribute, value in vars(instance).items():
         if attribute in names or attribute.startswith("_"):
             continue
@@ -404,7 +412,7 @@ def _artists_of(instance: Any, names: list[str]) -> list[Any]:
     return found
 
 
-def _changing(item: Any) -> bool:
+def _changing(item: object) -> bool:
     if isinstance(item, matplotlib.container.Container):
         return True  # bars: _flatten opens it
     return isinstance(item, matplotlib.artist.Artist) and not isinstance(

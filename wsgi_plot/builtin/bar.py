@@ -8,9 +8,15 @@ are both signs are the static part (a pooled figure for each); each request sets
 value axis follows them. No randomness: the same request gives the same bytes.
 """
 
+from typing import TypedDict
+
 import numpy as np
+from matplotlib.container import BarContainer
+from matplotlib.figure import Figure
+from numpy.random import Generator
 
 from wsgi_plot import Param, ParameterError, Plot
+from wsgi_plot.params import Values
 from wsgi_plot.plot import FOREVER
 
 from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, add_legend, check_names, follow_data, series_names,
@@ -27,6 +33,14 @@ UPRIGHT_LABELS = 6
 #: The share of each label's slot the bars fill, as matplotlib's default bar width.
 GROUP_WIDTH = 0.8
 
+class TurnedLabels(TypedDict, total=False):
+    """Tick label options for labels turned 45 degrees."""
+
+    rotation: float
+    ha: str
+    rotation_mode: str
+
+
 PARAMS = [
     Param("labels", list[str], max_length=40, max_items=MAX_BARS, static=True, help="bar labels, comma-separated"),
     y_param("values", help="bar heights, as many as labels; several series: repeat values"),
@@ -37,7 +51,7 @@ PARAMS = [
 ]
 
 
-def check(p):
+def check(p: Values) -> None:
     for number, series in enumerate(p.values, 1):
         if len(series) != len(p.labels):
             which = f"series {number} of values" if len(p.values) > 1 else "values"
@@ -50,17 +64,17 @@ def check(p):
     check_names(p, "values")
 
 
-def shape(p) -> dict:
+def shape(p: Values) -> dict[str, int | bool]:
     every = [v for series in p.values for v in series]
     return {"series": len(p.values), "both_signs": min(every) < 0 < max(every)}
 
 
-def init(fig, p):
+def init(fig: Figure, p: Values) -> list[BarContainer]:
     ax = fig.add_subplot()
     positions = np.arange(len(p.labels))
     draw_bars = ax.barh if p.horizontal else ax.bar
     width = GROUP_WIDTH if p.stacked else GROUP_WIDTH / p.series
-    containers = []
+    containers: list[BarContainer] = []
     for number in range(p.series):  # colours from the theme's cycle, one per series
         offset = 0 if p.stacked else (number - (p.series - 1) / 2) * width
         containers.append(draw_bars(positions + offset, np.zeros(len(positions)), width))
@@ -70,14 +84,15 @@ def init(fig, p):
         ax.set_yticks(positions, p.labels, **LITERAL)
         ax.invert_yaxis()  # read top to bottom, in the order given
     else:
-        turned = {"rotation": 45, "ha": "right", "rotation_mode": "anchor"} if len(p.labels) > UPRIGHT_LABELS else {}
+        turned: TurnedLabels = ({"rotation": 45, "ha": "right", "rotation_mode": "anchor"}
+                                if len(p.labels) > UPRIGHT_LABELS else {})
         ax.set_xticks(positions, p.labels, **LITERAL, **turned)
     ax.set_title(p.title, **LITERAL)
     add_legend(fig, containers, p.names)
     return containers
 
 
-def update(artists, p, rng):
+def update(artists: list[BarContainer], p: Values, rng: Generator) -> None:
     above = np.zeros(len(p.labels))  # stacked: where the next positive and negative bars start
     below = np.zeros(len(p.labels))
     for bars, series in zip(artists, p.values):
@@ -93,10 +108,10 @@ def update(artists, p, rng):
         if p.stacked:
             above += np.where(values >= 0, values, 0)
             below += np.where(values < 0, values, 0)
-    follow_data(artists[0][0].axes)
+    follow_data(artists[0][0])  # a bar
 
 
-def data(p, rng):
+def data(p: Values, rng: Generator) -> tuple[list[str], list[list[object]]]:
     columns = ["label"] + series_names(p, "values")
     return columns, [[label] + [series[i] for series in p.values] for i, label in enumerate(p.labels)]
 

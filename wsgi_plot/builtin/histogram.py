@@ -55,7 +55,7 @@ class Histogram:
         return ["bin_start", "bin_end", "density"], np.column_stack([edges[:-1], edges[1:], heights]).tolist()
 
 
-def bin_edges(p) -> np.ndarray:
+def bin_edges(p: Histogram) -> np.ndarray:
     """The bins, fixed by the static parameters: the image's bars and its CSV's rows."""
     # The locator widens limits that a var too small to change mean's float made equal, which
     # would give bins of zero width (an axis' default locator is an AutoLocator).
@@ -73,7 +73,7 @@ def bin_edges(p) -> np.ndarray:
     return np.linspace(low, high, p.bins + 1)
 
 
-def expected_peak(edges, mean, var) -> float:
+def expected_peak(edges: np.ndarray, mean: float, var: float) -> float:
     """The expected density of the tallest bar: the static y-limit follows the distribution.
 
     Where var is far below the bin width (the bins were widened around mean), every sample
@@ -85,7 +85,7 @@ def expected_peak(edges, mean, var) -> float:
     return float(np.max(np.diff(cdf) / np.diff(edges)))
 
 
-def densities(p, rng, low, high):
+def densities(p: Histogram, rng: Generator, low: float, high: float) -> np.ndarray:
     """The bars' heights for the samples this seed draws: the image's and its CSV's."""
     counts, edges = np.histogram(rng.normal(p.mean, p.var, p.n), bins=p.bins, range=(low, high))
     # True densities (not scaled by var: a var of 1e-14 made every bar 1e-14 tall, invisible).

@@ -7,8 +7,13 @@ them, so the axes are drawn again at the new limits, in the frozen layout (laid 
 when the new tick labels change the margins). No randomness: the same request gives the same bytes.
 """
 
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from numpy.random import Generator
+
 from wsgi_plot import Param, Plot
 
+from wsgi_plot.params import Values
 from wsgi_plot.plot import FOREVER
 
 from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, follow_data, set_x_axis,
@@ -26,7 +31,7 @@ PARAMS = [
 ]
 
 
-def init(fig, p):
+def init(fig: Figure, p: Values) -> list[Line2D]:
     ax = fig.add_subplot()
     ax.set_title(p.title, **LITERAL)
     ax.grid(p.grid)
@@ -36,13 +41,13 @@ def init(fig, p):
     return lines
 
 
-def update(artists, p, rng):
+def update(artists: list[Line2D], p: Values, rng: Generator) -> None:
     for line, series in zip(artists, p.y):
         # A single point is invisible as a line: mark it.
         marker = "o" if p.marker == "none" and len(series) == 1 else ("None" if p.marker == "none" else p.marker)
         line.set_data(x_values(p, series), series)
         line.set_marker(marker)
-    follow_data(artists[0].axes)
+    follow_data(artists[0])
 
 
 plot = Plot(

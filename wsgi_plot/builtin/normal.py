@@ -39,7 +39,7 @@ class Normal:
         return ["x", "y"], sample(self, rng).tolist()
 
 
-def sample(p, rng: Generator) -> np.ndarray:
+def sample(p: Normal, rng: Generator) -> np.ndarray:
     """The points, drawn in one order for the image and its CSV: the same seed, the same points."""
     xs = rng.normal(p.mean, p.var, p.n)
     ys = rng.normal(p.mean, p.var, p.n)

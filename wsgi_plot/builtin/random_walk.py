@@ -40,7 +40,7 @@ class RandomWalk:
         return ["step", "position"], list(enumerate(walk(self, rng).tolist()))
 
 
-def walk(p, rng: Generator) -> np.ndarray:
+def walk(p: RandomWalk, rng: Generator) -> np.ndarray:
     """The positions after 0, 1, ... steps: the same seed, the same walk, in the image and its CSV."""
     return np.concatenate([[0.0], np.cumsum(rng.normal(0, p.step, p.steps))])
 

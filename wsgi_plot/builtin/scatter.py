@@ -5,7 +5,12 @@ of a line without its segments, as matplotlib's own guide draws a fast scatter: 
 the data with ``relim``, which a scatter collection escapes.
 """
 
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from numpy.random import Generator
+
 from wsgi_plot import Plot
+from wsgi_plot.params import Values
 from wsgi_plot.plot import FOREVER
 
 from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, follow_data, set_x_axis,
@@ -14,7 +19,7 @@ from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, che
 PARAMS = [y_param(), X_PARAM, NAMES_PARAM, TITLE_PARAM]
 
 
-def init(fig, p):
+def init(fig: Figure, p: Values) -> list[Line2D]:
     ax = fig.add_subplot()
     ax.set_title(p.title, **LITERAL)
     set_x_axis(ax, p.x_axis)
@@ -23,10 +28,10 @@ def init(fig, p):
     return points
 
 
-def update(artists, p, rng):
+def update(artists: list[Line2D], p: Values, rng: Generator) -> None:
     for points, series in zip(artists, p.y):
         points.set_data(x_values(p, series), series)
-    follow_data(artists[0].axes)
+    follow_data(artists[0])
 
 
 plot = Plot(

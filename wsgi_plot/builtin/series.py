@@ -7,14 +7,22 @@ numbers together by ``max_points``.
 """
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TypedDict
 
 import matplotlib
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.container import Container
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
+from numpy.random import Generator
 
 from wsgi_plot import Param, ParameterError
+from wsgi_plot.params import Values
 
 #: matplotlib's autoscaling and tick locators overflow near the float maximum (1e308); values
 #: within 1e100 keep every step finite.
@@ -29,10 +37,17 @@ _AUTO_STEPS = [1, 2, 2.5, 5, 10]
 #: Pixels between a legend and the figure's edge, at least (wsgi_plot.layout keeps text 2 px off it).
 EDGE_CLEARANCE_PIXELS = 3
 
-LITERAL = {"parse_math": False, "usetex": False}  # the client's text, never mathtext or TeX
+class TextOptions(TypedDict):
+    """Keyword arguments of matplotlib's text functions (typed, so that ``**LITERAL`` checks)."""
+
+    parse_math: bool
+    usetex: bool
 
 
-def y_param(name="y", help="the values, comma-separated; several series: repeat the parameter"):
+LITERAL: TextOptions = {"parse_math": False, "usetex": False}  # the client's text, never mathtext or TeX
+
+
+def y_param(name: str = "y", help: str = "the values, comma-separated; several series: repeat the parameter") -> Param:
     return Param(name, list[list[float]], minimum=-LIMIT, maximum=LIMIT, help=help)
 
 
@@ -44,14 +59,14 @@ NAMES_PARAM = Param("names", list[str], max_length=40, max_items=MAX_NAMES, opti
 TITLE_PARAM = Param("title", str, "", max_length=80, static=True, help="drawn as written")
 
 
-def check_names(p, series_param="y"):
+def check_names(p: Values, series_param: str = "y") -> None:
     series = getattr(p, series_param)
     if p.names is not None and len(p.names) != len(series):
         raise ParameterError("names", f"has {len(p.names)} names, but {series_param} has {len(series)} series; "
                                       "give one per series")
 
 
-def check_xy(p):
+def check_xy(p: Values) -> None:
     if p.x is not None:
         for number, series in enumerate(p.y, 1):
             if len(series) != len(p.x):
@@ -60,18 +75,18 @@ def check_xy(p):
     check_names(p)
 
 
-def x_axis_kind(x) -> str:
+def x_axis_kind(x: Sequence[float | dt.datetime] | None) -> str:
     """How the x axis is drawn: "index" (0, 1, 2, ...: whole-number ticks), "number" or "date"."""
     if x is None:
         return "index"
     return "date" if isinstance(x[0], dt.datetime) else "number"
 
 
-def xy_shape(p) -> dict:
+def xy_shape(p: Values) -> dict[str, int | str]:
     return {"series": len(p.y), "x_axis": x_axis_kind(p.x)}
 
 
-def set_x_axis(axes, kind: str):
+def set_x_axis(axes: Axes, kind: str) -> None:
     """Ticks for the x values: dates as matplotlib's ConciseDateFormatter labels them (in UTC),
     whole numbers for an index."""
     if kind == "date":
@@ -82,7 +97,7 @@ def set_x_axis(axes, kind: str):
         axes.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=_AUTO_STEPS, integer=True))
 
 
-def x_values(p, series) -> np.ndarray:
+def x_values(p: Values, series: Sequence[float]) -> np.ndarray:
     """The x positions of one series, as floats on the axis (dates in matplotlib's days)."""
     if p.x is None:
         return np.arange(len(series))
@@ -91,7 +106,7 @@ def x_values(p, series) -> np.ndarray:
     return np.asarray(p.x, dtype=float)
 
 
-def add_legend(figure, handles, names):
+def add_legend(figure: Figure, handles: Sequence[Artist | Container], names: Sequence[str] | None) -> None:
     """A legend of ``names`` outside the axes, at the right: it never covers data, and stays where
     the static part drew it (matplotlib's "best" place moves with the data)."""
     if names is None:
@@ -99,32 +114,37 @@ def add_legend(figure, handles, names):
     # matplotlib keeps an outside legend half a font size (5 points) from the figure's edge: under
     # 43 dpi that is less than the 3 pixels antialiased text needs to stay off the outermost ones.
     font_pixels = FontProperties(size=matplotlib.rcParams["legend.fontsize"]).get_size_in_points() * figure.dpi / 72
-    legend = figure.legend(handles, list(names), loc="outside right upper",
+    # matplotlib's stubs name Artist handles only; legend takes containers too (a BarContainer is
+    # in its default handler map), as bar charts pass them.
+    legend = figure.legend(handles, list(names), loc="outside right upper",  # type: ignore[call-overload]
                            borderaxespad=max(0.5, EDGE_CLEARANCE_PIXELS / font_pixels))
     for text in legend.get_texts():
         text.set_parse_math(False)
 
 
-def series_names(p, series_param="y") -> list[str]:
+def series_names(p: Values, series_param: str = "y") -> list[str]:
     count = len(getattr(p, series_param))
     if p.names is not None:
         return list(p.names)
     return [series_param] if count == 1 else [f"{series_param}{i}" for i in range(1, count + 1)]
 
 
-def follow_data(axes):
-    """The limits follow this request's data, as a new ``ax.plot`` or ``ax.bar`` would set them."""
+def follow_data(artist: Artist) -> None:
+    """The limits of the axes ``artist`` is on follow this request's data, as a new ``ax.plot``
+    or ``ax.bar`` would set them."""
+    axes = artist.axes
+    assert axes is not None  # init drew it on its axes
     axes.relim()
     axes.autoscale_view()
 
 
-def xy_rows(p, rng=None):
+def xy_rows(p: Values, rng: Generator | None = None) -> tuple[list[str], list[list[object]]]:
     """CSV columns and rows of the x values and every series: the request's data as drawn (the
     ``data`` hook of line and scatter: no random numbers)."""
     columns = ["x"] + series_names(p)
     length = max(len(series) for series in p.y)
     x = range(length) if p.x is None else p.x
-    rows = []
+    rows: list[list[object]] = []
     for i, position in enumerate(x):
         rows.append([position] + [series[i] if i < len(series) else None for series in p.y])
     return columns, rows

@@ -6,12 +6,13 @@ error message, the text and pool-key forms, the HTML form control and the OpenAP
 
 import dataclasses
 import re
-import typing
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 
 from ..errors import ParameterError
-from .kinds import Control, ParamKind, kind_of
+from .kinds import JSON, Choices, Control, ParamKind, kind_of
 from .numbers import format_number, parse_float, parse_int
 
 __all__ = ["Param", "Values", "Control", "format_number", "parse_float", "parse_int"]
@@ -39,24 +40,26 @@ class Param:
     parameter is required, unless ``optional``: then it is None when the request leaves it out.
     """
 
+    # A parameter's values (its default, bounds, parsed values) are of the type it declares at run
+    # time, which the kind checks: Param is not generic over it, so they are Any here.
     name: str
-    type: typing.Any = float
-    default: typing.Any = None
-    minimum: typing.Any = None
-    maximum: typing.Any = None
+    type: Any = float  # a type form (int, list[float], ...): no static type holds them all
+    default: Any = None
+    minimum: Any = None
+    maximum: Any = None
     exclusive_minimum: bool = False
     static: bool = False
     count: bool = False
     help: str = ""
-    choices: typing.Any = None  # str values: a sequence, a mapping value -> label, or a callable returning one
+    choices: Choices | None = None  # pairs (value, label) once declared, unless a callable
     max_length: int | None = None  # free text, or each item of a list[str]
     pattern: str | None = None  # free text: a regular expression the whole value must match
     max_items: int | None = None  # lists; for series, the numbers of all series together
     max_series: int | None = None  # series (list[list[float]]), capped at the app's max_series
     optional: bool = False
-    kind: ParamKind = field(init=False, repr=False, compare=False)
+    kind: ParamKind[Any] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ValueError(f"Param name {self.name!r}: use lowercase letters, digits and _")
         try:
@@ -86,35 +89,35 @@ class Param:
         changes = self.kind.served(self, max_points, max_series)
         return dataclasses.replace(self, **changes) if changes else self
 
-    def parse(self, raw):
+    def parse(self, raw: str | list[str]) -> Any:
         """Query text, or a list of texts when the query repeats the name, to a checked value."""
         if isinstance(raw, list):
             return self.kind.parse_repeated(self, raw)
         return self.kind.parse(self, raw)
 
-    def parse_json(self, value):
+    def parse_json(self, value: JSON) -> Any:
         """A value from a JSON body (not null) to a checked value."""
         return self.kind.from_json(self, value)
 
-    def check(self, value):
+    def check(self, value: Any) -> Any:
         return self.kind.check(self, value)
 
-    def text(self, value) -> str:
+    def text(self, value: Any) -> str:
         """The value as a query writes it; "" for an optional parameter left out."""
         return "" if value is None else self.kind.text(value)
 
-    def key(self, value):
+    def key(self, value: Any) -> Hashable:
         """Hashable form of the value, for the figure pool's key."""
         return None if value is None else self.kind.key(value)
 
-    def schema(self, query: bool = False) -> dict:
+    def schema(self, query: bool = False) -> dict[str, JSON]:
         """JSON Schema of the value in a JSON body, or (``query``) as query text; with the default."""
         schema = self.kind.query_schema(self) if query else self.kind.schema(self)
         if self.default is not None:
             schema["default"] = self.kind.to_json(self.default)
         return schema
 
-    def control(self, value) -> Control:
+    def control(self, value: Any) -> Control:
         return self.kind.control(self, value)
 
     def describe_bounds(self) -> str:

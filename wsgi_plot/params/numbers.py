@@ -39,7 +39,7 @@ def parse_int(param: str, text: str) -> int:
     return int(text)
 
 
-def format_number(value) -> str:
+def format_number(value: float) -> str:
     """Shortest text that parses back to ``value``; ``5.0`` is written ``5``."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
