@@ -124,7 +124,7 @@ def test_a_bad_value_of_the_class_form_is_a_400_naming_it(client, query, param):
 
 def test_openapi_has_the_enums_and_bounds_of_the_types(registry):
     doc = Client(create_app(registry=registry, max_points=500)).get("/openapi.json").json
-    heat = {p["name"]: p for p in doc["paths"]["/plot/heat.{format}"]["get"]["parameters"]}
+    heat = {p["name"]: p for p in doc["paths"]["/plot/heat.png"]["get"]["parameters"]}
     assert heat["n"]["schema"] == {"type": "integer", "minimum": 2, "maximum": 50, "default": 10}
     assert heat["n"]["description"] == "cells a side"
     assert heat["cmap"]["schema"] == {"type": "string", "enum": ["viridis", "magma"], "default": "viridis"}
@@ -134,7 +134,7 @@ def test_openapi_has_the_enums_and_bounds_of_the_types(registry):
     assert heat["day"]["schema"] == {"type": "string", "format": "date", "default": "2024-02-29"}
     assert heat["at"]["required"] is False and heat["at"]["schema"] == {"type": "string", "format": "date-time"}
     assert heat["marks"]["schema"]["maxItems"] == 5
-    wave = {p["name"]: p for p in doc["paths"]["/plot/wave.{format}"]["get"]["parameters"]}
+    wave = {p["name"]: p for p in doc["paths"]["/plot/wave.png"]["get"]["parameters"]}
     assert wave["shape"]["schema"]["enum"] == ["sine", "square"]
     assert wave["points"]["schema"] == {"type": "integer", "minimum": 2, "maximum": 500, "default": 200}  # Count
     assert "static" in wave["amplitude"]["description"]
