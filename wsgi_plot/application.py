@@ -24,9 +24,9 @@ from .images import Images
 from .metrics import Metrics, create_metrics
 from .middleware import NoCacheMiddleware
 from .openapi import openapi_document
+from .options import RenderOptions
 from .pages import (CONTENT_SECURITY_POLICY, LIVE_CONTENT_SECURITY_POLICY, FormatLink, PlotListEntry, PlotRow,
                     index_page, plot_fields, plot_list_page, plot_page)
-from .options import RenderOptions
 from .params import Param, Values, format_number
 from .plot import Plot, PlotRegistry
 from .pool import PoolExhausted
@@ -65,7 +65,7 @@ class PlotRequest(Request):
 
 
 class ImageUrl(Protocol):
-    """A page's image URL, in format ``fmt`` with ``query`` (page.py writes them into the page)."""
+    """A page's image URL, in format ``fmt`` with ``query`` (pages.py writes them into the page)."""
 
     def __call__(self, fmt: str, **query: Any) -> str: ...
 
@@ -103,7 +103,7 @@ class PlotApp:
             Rule("/readyz", endpoint="readyz", methods=["GET"]),
             Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
         ]
-        if isinstance(self.metrics, Metrics):  # settings.metrics
+        if isinstance(self.metrics, Metrics):  # settings.metrics: NoMetrics has no exposition to serve
             rules.append(Rule("/metrics", endpoint="metrics", methods=["GET"]))
         self.url_map = Map(rules, strict_slashes=True)
         self._with_middleware = NoCacheMiddleware(self.wsgi_app)
