@@ -25,8 +25,8 @@ from werkzeug.test import Client  # noqa: E402
 
 from wsgi_plot import create_app  # noqa: E402
 from wsgi_plot.animation import Frame, FrameSource  # noqa: E402
-from wsgi_plot.pipeline import draw_frame  # noqa: E402
 from wsgi_plot.params import Values  # noqa: E402
+from wsgi_plot.pipeline import draw_frame  # noqa: E402
 from wsgi_plot.png import COMPRESSIONS, DEFAULT_COMPRESSION, encode_png  # noqa: E402
 from wsgi_plot.render import PreparedFigure  # noqa: E402
 

@@ -27,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from tests.servers import free_port, running  # noqa: E402
 from workers import rss_mib, worker_pids  # noqa: E402
+
+from tests.servers import free_port, running  # noqa: E402
 
 # The same picture on both sides; pages and vector formats where an app has them.
 SHARED_ROUTES = ["/fig/5_2", "/normal/5_2"]

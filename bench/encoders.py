@@ -33,8 +33,8 @@ from werkzeug.test import Client  # noqa: E402
 
 from wsgi_plot import create_app, default_registry  # noqa: E402
 from wsgi_plot.params import Values  # noqa: E402
-from wsgi_plot.png import COMPRESSIONS, encode_png  # noqa: E402
 from wsgi_plot.pipeline import draw_still  # noqa: E402
+from wsgi_plot.png import COMPRESSIONS, encode_png  # noqa: E402
 from wsgi_plot.render import PreparedFigure  # noqa: E402
 
 SIZES = {"1200x900": "size=4x3&dpi=300", "240x180": "size=3.2x2.4&dpi=75"}

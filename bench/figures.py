@@ -103,7 +103,6 @@ def run(repeat) -> dict:
     from werkzeug.test import Client
 
     from wsgi_plot import create_app, default_registry
-
     from wsgi_plot.settings import Settings
 
     registry = default_registry()

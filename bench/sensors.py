@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from compare import parse_wrk  # noqa: E402
+
 from examples.sensors import db  # noqa: E402
 from examples.sensors.query import ReadingsStore  # noqa: E402
 from tests.servers import free_port, running  # noqa: E402

@@ -29,8 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from tests.servers import free_port  # noqa: E402
 from workers import rss_mib, worker_pids  # noqa: E402
+
+from tests.servers import free_port  # noqa: E402
 
 #: Static parameters (mean, var) of the few "churn" requests: each new combination is a new pool
 #: key, so these make workers build figures and evict others, as unseen URLs do.

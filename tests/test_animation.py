@@ -1,9 +1,9 @@
 """Animated APNG and GIF, in process: decoded with Pillow, reproducible, bounded before drawing."""
 
 import io
-import time
 import math
 import struct
+import time
 
 import numpy as np
 import pytest

@@ -1,8 +1,8 @@
 """The wsgi-plot command from the checkout; tests/test_wheel.py runs it installed from the wheel."""
 
 import subprocess
-import urllib.request
 import sys
+import urllib.request
 
 import pytest
 

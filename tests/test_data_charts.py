@@ -14,6 +14,7 @@ from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
 
 from .conftest import border, decode_png, reference_png
 
+
 @pytest.fixture(scope="module")
 def client():
     return Client(create_app(pool_size=2))

@@ -9,9 +9,9 @@ import re
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
+import matplotlib.text
 import numpy as np
 import pytest
-import matplotlib.text
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry

@@ -9,14 +9,11 @@ from matplotlib.artist import Artist
 from matplotlib.axis import Tick
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from werkzeug.test import Client
 
-from wsgi_plot import Plot, PlotRegistry, create_app
-from matplotlib.text import Text
-
-from wsgi_plot import mpl_compat
-from wsgi_plot.mpl_compat import LAYOUT_COLLAPSED_WARNING, forget_renderer
-from wsgi_plot.mpl_compat import DRAW_LOCK
+from wsgi_plot import Plot, PlotRegistry, create_app, mpl_compat
+from wsgi_plot.mpl_compat import DRAW_LOCK, LAYOUT_COLLAPSED_WARNING, forget_renderer
 from wsgi_plot.render import _above, _svg_layer
 
 

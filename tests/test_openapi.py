@@ -3,9 +3,9 @@
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from openapi_spec_validator import validate
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app

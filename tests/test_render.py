@@ -5,8 +5,8 @@ import re
 import subprocess
 import sys
 import threading
-import xml.etree.ElementTree as ET
 import urllib.request
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest

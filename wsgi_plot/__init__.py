@@ -30,24 +30,31 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from .animation import Frame
     from .application import PlotApp, create_app, warm
     from .errors import ParameterError, PlotError
     from .middleware import NoCacheMiddleware
     from .params import Param
     from .plot import Plot, PlotRegistry
     from .settings import Settings
-    from .animation import Frame
     from .typed import Choices, Count, Help, MaxItems, MaxLength, MaxSeries, Pattern, Range, Static
 
+    #: Built on first access (``_lazy_attribute``, below).
+    app: PlotApp
 
-def default_registry():
+
+def default_registry() -> "PlotRegistry":
     """A new registry holding the built-in plots (normal, histogram, random-walk, line, bar)."""
     from .builtin import default_registry as _default_registry
 
     return _default_registry()
 
 
-def __getattr__(name):
+def _lazy_attribute(name: str) -> object:
+    """The module's ``__getattr__`` (PEP 562): a name of ``_LAZY``, imported on first use, or the app.
+
+    Each name it gives is declared under TYPE_CHECKING above, with its type: that is what a type
+    checker reads. It is not told of this hook, which would make any misspelt name valid there."""
     if name in _LAZY:
         import importlib
 
@@ -60,11 +67,17 @@ def __getattr__(name):
     # environment when first imported (matplotlib MPLCONFIGDIR, prometheus_client
     # PROMETHEUS_MULTIPROC_DIR), so servers set those before the app is built.
     if name == "app":
+        from .application import create_app as create
+
         global app
-        app = __getattr__("create_app")()
+        app = create()
         return app
     raise AttributeError(name)
 
 
-def __dir__():
+if not TYPE_CHECKING:
+    __getattr__ = _lazy_attribute
+
+
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))

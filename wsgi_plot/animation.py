@@ -10,13 +10,21 @@ draws a new sample per frame from one generator, so a seed fixes them all.
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .options import DEFAULT_FRAMES, MIN_FRAMES, AnimationOptions
+from .params import Values
 from .pipeline import RenderTimeout, draw_frame
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .formats import FrameWriter
+    from .plot import Plot
+    from .render import PreparedFigure
 
 #: An animation's render deadline is ``render_timeout`` per started group of this many frames: the
 #: default animation (30 frames of the default 1200x900 image) gets one render_timeout, like one image.
@@ -41,7 +49,7 @@ def frames_that_fit(settings: Settings, pixels: tuple[int, int]) -> int | None:
     return frames if frames >= MIN_FRAMES else None
 
 
-def animation_deadline(settings, frames: int, now: float | None = None) -> float:
+def animation_deadline(settings: Settings, frames: int, now: float | None = None) -> float:
     """The ``time.monotonic()`` by which an animation of ``frames`` frames must be drawn and encoded,
     by ``render_timeout`` alone (the server's own timeout may set an earlier one: server_limits.py)."""
     now = time.monotonic() if now is None else now
@@ -56,7 +64,7 @@ class FrameSource:
     the same starting state for every frame.
     """
 
-    def __init__(self, plot, seed: int | None):
+    def __init__(self, plot: "Plot", seed: int | None):
         self.takes_frame = getattr(plot, "update_takes_frame", False)
         self._rng = np.random.default_rng(seed)
         self._start = self._rng.bit_generator.state
@@ -81,8 +89,8 @@ class CannotFinish(Exception):
 FRAMES_MEASURED = 2
 
 
-def animate(prepared, values, source: FrameSource, options: AnimationOptions, writer, deadline: float,
-            clock=time.monotonic) -> bytes:
+def animate(prepared: "PreparedFigure", values: Values, source: FrameSource, options: AnimationOptions,
+            writer: "FrameWriter", deadline: float, clock: Callable[[], float] = time.monotonic) -> bytes:
     """Draw ``options.frames`` frames into ``writer`` (an ApngWriter or GifWriter) and return the file.
 
     Each frame is encoded while the next waits for the draw lock, outside it, so other

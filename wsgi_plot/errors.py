@@ -9,8 +9,14 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from werkzeug.exceptions import (BadRequest, HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge,
-                                 ServiceUnavailable)
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+)
 from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:

@@ -16,8 +16,12 @@ Adding a format is adding an entry here (and, for a new kind, its drawing).
 """
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from .apng import ApngWriter
 from .data_csv import encode_csv
@@ -28,6 +32,14 @@ from .png import DEFAULT_COMPRESSION, encode_png
 from .stream import CONTENT_TYPE as STREAM_CONTENT_TYPE
 
 
+class FrameWriter(Protocol):
+    """An animation's file being written (apng.ApngWriter, gif.GifWriter): one ``add`` per frame."""
+
+    def add(self, rgba: npt.NDArray[np.uint8]) -> None: ...
+
+    def finish(self) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class Format:
     name: str  # the URL suffix: /plot/normal.<name>
@@ -35,9 +47,10 @@ class Format:
     label: str  # link text on pages
     kind: str  # "still", "animation", "stream" or "data": how it is drawn and sent
     raster: bool = False  # drawn into the Agg canvas (a still's pixels, or every frame)
-    encode: Callable | None = None  # still raster, or each stream frame: encode(rgba pixels, dpi) -> bytes;
+    # Two signatures, as the kind says: still raster, or each stream frame: encode(rgba pixels, dpi) -> bytes;
     # data: encode(columns, rows) -> bytes
-    writer: Callable | None = None  # animation: writer(frames, fps, dpi) with add(pixels) and finish() -> bytes
+    encode: Callable[..., bytes] | None = None
+    writer: Callable[[int, int, int], FrameWriter] | None = None  # animation: writer(frames, fps, dpi)
     #: The options it takes (options.py), declared once: parsing, pages and OpenAPI read them.
     options: OptionParams = picture_option_params
     linked: bool = True  # offered as a link on plot pages

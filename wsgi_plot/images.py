@@ -8,24 +8,42 @@ Retry-After), counted by its reason, and decided before anything is drawn where 
 
 import logging
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from .animation import CannotFinish, Frame, FrameSource, animate, animation_deadline
 from .describe import describe_figure
 from .errors import FormatNotFound, Overloaded, StreamsNeedThreads, TooMuchWork
-from .formats import FORMATS, build_formats
-from .options import option_names, parse_options
-from .pool import FigurePool, PoolExhausted
+from .formats import FORMATS, Format, build_formats
+from .metrics import Metrics, NoMetrics
 from .mpl_compat import DRAW_LOCK
+from .options import RenderOptions, option_names, parse_options
+from .params import Values
 from .pipeline import FigurePipeline, RenderTimeout, draw_frame
-from .request_start import HEADER as REQUEST_START_HEADER, queued_seconds
-from .response_cache import (KEY_ONLY_HEADER, ResponseCache, cache_headers, cache_key, expiry, key_only_response,
-                             reusable_seconds)
+from .plot import Plot
+from .pool import FigurePool, PoolExhausted
+from .request_args import RequestArgs
+from .request_start import HEADER as REQUEST_START_HEADER
+from .request_start import queued_seconds
+from .response_cache import (
+    KEY_ONLY_HEADER,
+    ResponseCache,
+    cache_headers,
+    cache_key,
+    expiry,
+    key_only_response,
+    reusable_seconds,
+)
 from .server_limits import ServerLimits
+from .settings import Settings
 from .stream import ClientWatch, FrameStream, StreamSlots
+
+if TYPE_CHECKING:
+    from .render import PreparedFigure
 
 log = logging.getLogger("wsgi_plot")
 
@@ -36,7 +54,7 @@ STREAM_RETRY_AFTER = 5
 class Images:
     """Draws the images of one process's requests through its pool of prepared figures."""
 
-    def __init__(self, settings, metrics):
+    def __init__(self, settings: Settings, metrics: Metrics | NoMetrics) -> None:
         self.settings = settings
         self.metrics = metrics
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
@@ -51,27 +69,28 @@ class Images:
             settings.response_cache_bytes, on_hit=metrics.cache_hit, on_miss=metrics.cache_miss,
             on_joined=metrics.cache_joined_render, on_evicted=metrics.cache_evicted, on_bytes=metrics.set_cache_bytes)
 
-    def fit_to_server(self, limits: ServerLimits):
+    def fit_to_server(self, limits: ServerLimits) -> None:
         """The server's threads bound the streams, its worker timeout the animations."""
         self.server = limits
         self.streams.limit = limits.stream_limit(self.settings.max_streams)
 
-    def parse(self, plot, args, fmt=FORMATS["png"]):
+    def parse(self, plot: Plot, args: RequestArgs, fmt: Format = FORMATS["png"]) -> tuple[Values, RenderOptions]:
         """The plot's values and the options of ``fmt`` (an animation's and a stream's too, held to their
         budgets: 413 before anything is drawn); the options of other formats are unknown parameters."""
         values = plot.parse(args, reserved=option_names(self.settings, fmt), from_json=args.from_json)
         return values, parse_options(args, self.settings, fmt)
 
-    def respond(self, request, plot, args, fmt):
+    def respond(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
         """The response for an image route: drawn as the format's kind says."""
         fmt = self.formats[fmt.name]
         if fmt.kind != "still" and request.headers.get(KEY_ONLY_HEADER):
             return key_only_response(None)  # animations and streams are never reused
-        return getattr(self, fmt.kind)(request, plot, args, fmt)
+        kind: Callable[[Request, Plot, RequestArgs, Format], Response] = getattr(self, fmt.kind)
+        return kind(request, plot, args, fmt)
 
     # -- the four kinds --------------------------------------------------------------
 
-    def still(self, request, plot, args, fmt):
+    def still(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
         """One image; reused from the response cache when its plot allows (response_cache.py).
 
         With ``X-Cache-Key-Only`` (nginx asking how to key the request), only the key: 204, nothing drawn.
@@ -82,7 +101,7 @@ class Images:
         if request.headers.get(KEY_ONLY_HEADER):
             return key_only_response(key)
 
-        def render():
+        def render() -> tuple[bytes, str]:
             self.shed_if_queued_too_long(request)  # only before drawing: a stored image costs nothing to send
             return self.render(plot, values, options)
 
@@ -100,16 +119,16 @@ class Images:
         return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": timing,
                                                                 **cache_headers(key, expires, now)})
 
-    def data(self, request, plot, args, fmt):
+    def data(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
         """The numbers the image of the same request draws, from the plot's data hook: no figure is
         taken. The same seed draws the same random numbers as the image's update does."""
         if plot.data is None:
             raise FormatNotFound(fmt.name, plot.name, "has no data hook, so no CSV; ask for an image format")
         values, options = self.parse(plot, args, fmt)
         columns, rows = plot.data(values, np.random.default_rng(options.seed))
-        return Response(fmt.encode(columns, rows), mimetype=fmt.media_type)  # text/csv; charset=utf-8
+        return Response(_encoder(fmt)(columns, rows), mimetype=fmt.media_type)  # text/csv; charset=utf-8
 
-    def animation(self, request, plot, args, fmt):
+    def animation(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation.
 
         Its deadline is the animation's share of ``render_timeout``, and never later than the
@@ -118,6 +137,8 @@ class Images:
         """
         values, options = self.parse(plot, args, fmt)
         animation = options.animation  # parsed and held to its budget with the other options
+        if animation is None or fmt.writer is None:
+            raise TypeError(f"format {fmt.name!r} of kind animation has no animation options or no writer")
         self.shed_if_queued_too_long(request)
         source = FrameSource(plot, options.seed)
         started = time.monotonic()
@@ -138,7 +159,7 @@ class Images:
         self.metrics.rendered(fmt.name, elapsed)
         return Response(data, mimetype=fmt.media_type, headers={"Server-Timing": f"render;dur={elapsed * 1000:.1f}"})
 
-    def stream(self, request, plot, args, fmt):
+    def stream(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
         """A live stream: PNG frames paced by the clock, one thread held per stream, never the last one."""
         if not request.environ.get("wsgi.multithread"):
             # A sync worker would be held for the whole stream, refusing every other request.
@@ -149,23 +170,26 @@ class Images:
             raise StreamsNeedThreads(self.server.threads)
         values, options = self.parse(plot, args, fmt)
         stream = options.stream
+        if stream is None:
+            raise TypeError(f"format {fmt.name!r} of kind stream has no stream options")
+        encode = _encoder(fmt)
         self.shed_if_queued_too_long(request)
         if not self.streams.try_take():
             self.metrics.rejected("max_streams")
             raise Overloaded(f"already {self.streams.limit} live streams in this process (max_streams, and one "
                              "thread kept for other requests); retry later", retry_after=STREAM_RETRY_AFTER)
-        watch = None
+        watch: ClientWatch | None = None
         try:
             watch = ClientWatch(request.environ, self.settings.stream_send_timeout)  # 503 where it cannot watch
             source = FrameSource(plot, options.seed)
 
-            def render_frame(number):
+            def render_frame(number: int) -> bytes:
                 deadline = time.monotonic() + self.settings.render_timeout
                 started = time.perf_counter()
                 with self.pipeline.lease(plot, values, options) as lease:  # held for one frame only
                     self.metrics.waited_for_figure(lease.waited)
                     pixels = draw_frame(lease.obj, values, source.rng(), Frame(number, stream.frames), deadline)
-                    png = fmt.encode(pixels, options.dpi)
+                    png = encode(pixels, options.dpi)
                 self.metrics.rendered(fmt.name, time.perf_counter() - started)
                 return png
 
@@ -173,14 +197,14 @@ class Images:
             with self.overload_as_503("the first frame"):
                 first = render_frame(0)
 
-            def later_frame(number):
+            def later_frame(number: int) -> bytes | None:
                 try:
                     return render_frame(number)
                 except (PoolExhausted, RenderTimeout) as exc:
                     log.warning("stream of %s ended at frame %d: %s", plot.name, number, exc)
                     return None
 
-            def closed():
+            def closed() -> None:
                 watch.close()
                 self.streams.give_back()
 
@@ -196,7 +220,7 @@ class Images:
 
     # -- what they share ----------------------------------------------------------------
 
-    def render(self, plot, values, options, record=True):
+    def render(self, plot: Plot, values: Values, options: RenderOptions, record: bool = True) -> tuple[bytes, str]:
         """Draw through the pool: the image's bytes and its Server-Timing header.
 
         ``record=False`` leaves the metrics alone: warming up serves no request."""
@@ -210,7 +234,7 @@ class Images:
         checkout_ms = (time.perf_counter() - started) * 1000 - timings.draw - timings.encode
         return data, f"checkout;dur={checkout_ms:.1f}, draw;dur={timings.draw:.1f}, encode;dur={timings.encode:.1f}"
 
-    def describe(self, plot, values, options, fallback: str) -> str:
+    def describe(self, plot: Plot, values: Values, options: RenderOptions, fallback: str) -> str:
         """The alt text of the image these values and options draw: the plot's own, else read from
         its pooled figure after update (nothing drawn; the image request that follows finds the
         figure prepared). ``fallback`` when no figure is free."""
@@ -218,24 +242,25 @@ class Images:
             return plot.describe(values)
         try:
             with self.pipeline.lease(plot, values, options) as lease:
-                lease.obj.load(values)  # outside the draw lock, as for an image
+                prepared: PreparedFigure = lease.obj
+                prepared.load(values)  # outside the draw lock, as for an image
                 with DRAW_LOCK:
                     rng = np.random.default_rng(options.seed)
                     before = rng.bit_generator.state
-                    lease.obj.update(values, rng)
+                    prepared.update(values, rng)
                     # Without a seed the image draws other random numbers than these: say so, not their
                     # values, and describe the axes as the plot sets them, not as this sample widened them.
                     sample = options.seed is None and rng.bit_generator.state != before
                     if sample:
-                        lease.obj.undo_widening()
-                    text = describe_figure(lease.obj.figure, fallback, sample=sample)
-                    lease.obj.undo_widening()  # nothing is drawn: the figure goes back to the pool as it was
+                        prepared.undo_widening()
+                    text = describe_figure(prepared.figure, fallback, sample=sample)
+                    prepared.undo_widening()  # nothing is drawn: the figure goes back to the pool as it was
                     return text
         except PoolExhausted:
             return fallback
 
     @contextmanager
-    def overload_as_503(self, what: str):
+    def overload_as_503(self, what: str) -> Iterator[None]:
         """No free figure, or a render past its deadline: a counted 503 with Retry-After."""
         try:
             yield
@@ -246,7 +271,7 @@ class Images:
             self.metrics.rejected("render_timeout")
             raise Overloaded(f"{what} took too long and was abandoned") from None
 
-    def shed_if_queued_too_long(self, request):
+    def shed_if_queued_too_long(self, request: Request) -> None:
         """503 at once, before any drawing, for a request that waited past ``queue_timeout``.
 
         The wait is the time since the proxy in front stamped ``X-Request-Start``: spent in its
@@ -261,3 +286,10 @@ class Images:
             self.metrics.rejected("queue_timeout")
             raise Overloaded(f"the request waited {queued:.1f} s before reaching the server "
                              f"(over {limit:g} s): the server is at capacity, retry shortly")
+
+
+def _encoder(fmt: Format) -> Callable[..., bytes]:
+    """What makes ``fmt``'s bytes from pixels (a stream's frames) or rows (CSV): every such format has one."""
+    if fmt.encode is None:
+        raise TypeError(f"format {fmt.name!r} has no encoder")
+    return fmt.encode

@@ -42,8 +42,16 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
 from matplotlib.transforms import Bbox
 
-from .mpl_compat import (LAYOUT_COLLAPSED_WARNING, NO_GRIDSPEC_WARNING, axes_titles, figure_texts, renderer_asked_for,
-                         sup_labels, suptitle, ticks_drawn)
+from .mpl_compat import (
+    LAYOUT_COLLAPSED_WARNING,
+    NO_GRIDSPEC_WARNING,
+    axes_titles,
+    figure_texts,
+    renderer_asked_for,
+    sup_labels,
+    suptitle,
+    ticks_drawn,
+)
 
 #: The axes keep at least this share of the figure's width and height (all axes together) before
 #: tick labels are shortened and decorations dropped: a plot that is all labels shows no data.

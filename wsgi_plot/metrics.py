@@ -82,7 +82,7 @@ class Metrics:
     def set_streams(self, count: int) -> None:
         self.streams.set(count)
 
-    def set_pool_bytes(self, count: int) -> None:
+    def set_pool_bytes(self, count: float) -> None:
         self.pool_bytes.set(count)
 
     def evicted_figure(self) -> None:
@@ -132,7 +132,7 @@ class NoMetrics:
     def set_streams(self, count: int) -> None:
         pass
 
-    def set_pool_bytes(self, count: int) -> None:
+    def set_pool_bytes(self, count: float) -> None:
         pass
 
     def evicted_figure(self) -> None:

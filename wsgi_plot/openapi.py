@@ -7,14 +7,20 @@ animation's ``fps`` is not a stream's), which one path with a ``{format}`` param
 each format has its own path (``/plot/NAME.png``, ``/plot/NAME.gif``, ...) with exactly its options.
 """
 
-from typing import Any
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .formats import FORMATS, Format
 from .options import page_option_params
 from .params import Param
 from .request_args import JSON_MEDIA_TYPE
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .plot import Plot
+
+#: A piece of the document: a JSON object.
+JSONObject = dict[str, Any]
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -50,8 +56,8 @@ _ERRORS = {
 }
 
 
-def openapi_document(plots: Iterable[Any], settings: Settings, *, alias_plot: str | None = None,
-                     alias_params: Sequence[str] = (), metrics: bool = True, prefix: str = "") -> dict:
+def openapi_document(plots: Iterable["Plot"], settings: Settings, *, alias_plot: str | None = None,
+                     alias_params: Sequence[str] = (), metrics: bool = True, prefix: str = "") -> JSONObject:
     """The document for an app serving ``plots`` (as served: counts capped) under ``settings``.
 
     ``prefix``: where the app is mounted (SCRIPT_NAME), the one ``servers`` entry, so that a
@@ -63,7 +69,7 @@ def openapi_document(plots: Iterable[Any], settings: Settings, *, alias_plot: st
     from . import __version__
 
     page_options = [_query_parameter(p) for p in page_option_params(settings)]
-    paths = {
+    paths: dict[str, JSONObject] = {
         "/": {"get": _operation("index", "Index: every URL, option and plot parameter", [], _html())},
         "/plots/": {"get": _operation("plot_list", "Every registered plot with a thumbnail", [], _html())},
     }
@@ -124,8 +130,9 @@ def openapi_document(plots: Iterable[Any], settings: Settings, *, alias_plot: st
     }
 
 
-def _operation(operation_id: str, summary: str, parameters: list, responses: dict, body=None) -> dict:
-    operation = {"operationId": operation_id, "summary": summary, "responses": responses}
+def _operation(operation_id: str, summary: str, parameters: list[JSONObject], responses: JSONObject,
+               body: JSONObject | None = None) -> JSONObject:
+    operation: JSONObject = {"operationId": operation_id, "summary": summary, "responses": responses}
     if parameters:
         operation["parameters"] = parameters
     if body:
@@ -133,35 +140,35 @@ def _operation(operation_id: str, summary: str, parameters: list, responses: dic
     return operation
 
 
-def _query_parameter(param: Param) -> dict:
+def _query_parameter(param: Param) -> JSONObject:
     """An optional parameter may be sent empty (``?n=``), meaning its default, as HTML forms send it."""
     description = param.help + (" (static: fixed per pooled figure)" if param.static else "")
-    parameter = {"name": param.name, "in": "query", "required": param.required}
+    parameter: JSONObject = {"name": param.name, "in": "query", "required": param.required}
     if not param.required:
         parameter["allowEmptyValue"] = True
     return {**parameter, **param.kind.query_style(), "description": description.strip(),
             "schema": param.schema(query=True)}
 
 
-def _path_parameter(param: Param) -> dict:
+def _path_parameter(param: Param) -> JSONObject:
     return {"name": param.name, "in": "path", "required": True, "description": param.help,
             "schema": param.kind.query_schema(param)}
 
 
-def _formats_of(plot: Any) -> list[Format]:
+def _formats_of(plot: "Plot") -> list[Format]:
     """The formats a plot is served in: CSV only for a plot with a data hook (any other answers 404)."""
     return [fmt for fmt in FORMATS.values() if fmt.kind != "data" or plot.data is not None]
 
 
-def _option_parameters(options: Sequence[Param]) -> list[dict]:
+def _option_parameters(options: Sequence[Param]) -> list[JSONObject]:
     return [_query_parameter(option) for option in options]
 
 
-def _request_body(params: Sequence[Param], options: Sequence[Param], settings: Settings) -> dict:
+def _request_body(params: Sequence[Param], options: Sequence[Param], settings: Settings) -> JSONObject:
     """The JSON object a POST sends: each parameter and option in its JSON form."""
     properties = {p.name: {**p.schema(), "description": p.help} if p.help else p.schema()
                   for p in (*params, *options)}
-    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    schema: JSONObject = {"type": "object", "properties": properties, "additionalProperties": False}
     required = [p.name for p in params if p.required]
     if required:
         schema["required"] = required
@@ -169,13 +176,13 @@ def _request_body(params: Sequence[Param], options: Sequence[Param], settings: S
             "content": {JSON_MEDIA_TYPE: {"schema": schema}}}
 
 
-def _response(description: str, media_type: str, schema: dict, headers=None) -> dict:
+def _response(description: str, media_type: str, schema: JSONObject, headers: JSONObject | None = None) -> JSONObject:
     return {"description": description, "headers": {**_REQUEST_ID, **(headers or {})},
             "content": {media_type: {"schema": schema}}}
 
 
-def _error_responses(*codes) -> dict:
-    responses = {}
+def _error_responses(*codes: int) -> JSONObject:
+    responses: JSONObject = {}
     for code in codes:
         responses[str(code)] = {
             "description": _ERRORS[code],
@@ -186,15 +193,15 @@ def _error_responses(*codes) -> dict:
     return responses
 
 
-def _html(*errors) -> dict:
+def _html(*errors: int) -> JSONObject:
     return {"200": _response("an HTML page", "text/html", {"type": "string"}), **_error_responses(*errors)}
 
 
-def _image(formats: Sequence[Format], *more_errors: int) -> dict:
+def _image(formats: Sequence[Format], *more_errors: int) -> JSONObject:
     streams = any(fmt.kind == "stream" for fmt in formats)
     # Drawn pictures say what their drawing cost; a stream's headers leave before any frame, CSV draws nothing.
     timed = all(fmt.kind in ("still", "animation") for fmt in formats)
-    ok = {"description": "the image; Server-Timing gives checkout, draw and encode milliseconds"
+    ok: JSONObject = {"description": "the image; Server-Timing gives checkout, draw and encode milliseconds"
                          + ("; a stream's parts are PNGs, each with Content-Type and Content-Length"
                             if streams else ""),
           "headers": {**_REQUEST_ID, "Server-Timing": {"required": timed, "schema": {"type": "string"}}},

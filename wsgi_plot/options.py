@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Mapping
 
 from .errors import ParameterError, PixelBudgetExceeded
 from .params import Param, format_number

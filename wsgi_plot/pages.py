@@ -6,17 +6,29 @@ return the page as ``str``, so they are testable without WSGI.
 
 import base64
 import hashlib
+from collections.abc import Iterable
 from html import escape
 from string import Template
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from typing import Any
 
 from .formats import FORMATS
 from .options import RenderOptions, page_option_params, picture_option_params
-from .params import Param
+from .params import Control, Param, Values
 from .refresh import SCRIPT, SCRIPT_HASH
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .plot import Plot
+
+#: A format link of a plot page: ``(format name, label, url)``.
+FormatLink = tuple[str, str, str]
+#: A plot in the list: ``(name, description, page_url, thumb_url, dark_thumb_url, alt)``.
+PlotListEntry = tuple[str, str, str, str, str | None, str]
+#: A parameter's row on the index: ``(name, bounds, "default 5" or "required", static, help)``.
+ParamRow = tuple[str, str, str, bool, str]
+#: A plot's section of the index: ``(name, page_url, its parameters' rows)``.
+PlotRow = tuple[str, str, Iterable[ParamRow]]
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
@@ -51,11 +63,11 @@ class Safe(str):
     """Markup built here from escaped parts; interpolated as is."""
 
 
-def _fill(template: Template, **values) -> str:
+def _fill(template: Template, **values: object) -> str:
     return template.substitute({k: v if isinstance(v, Safe) else escape(str(v)) for k, v in values.items()})
 
 
-def _join(parts) -> Safe:
+def _join(parts: Iterable[str]) -> Safe:
     return Safe("".join(parts))
 
 
@@ -101,7 +113,7 @@ FORM_OPTIONS = {"dpi": "dpi", "size": "size (inches)", "seed": "seed (blank: ran
                 "refresh": "refresh (seconds, blank: off)"}
 
 
-def plot_fields(plot: Any, values: Any, options: RenderOptions, settings: Settings,
+def plot_fields(plot: "Plot", values: Values, options: RenderOptions, settings: Settings,
                 refresh: int | None = None) -> Safe:
     """Form controls from the plot's parameter declarations (each kind says which), then from the
     declarations of the page's options in ``FORM_OPTIONS``: the bounds a form states are those enforced."""
@@ -118,9 +130,16 @@ def plot_fields(plot: Any, values: Any, options: RenderOptions, settings: Settin
     return _join(fields)
 
 
-def control_html(name: str, control) -> Safe:
+def _attribute(name: str, value: str | bool) -> str:
+    """`` name="value"``; True: the bare attribute (``required``); False: none."""
+    if isinstance(value, bool):
+        return f" {name}" if value else ""
+    return f' {name}="{escape(value)}"'
+
+
+def control_html(name: str, control: Control) -> Safe:
     """A ``Control`` (see ``wsgi_plot.params.kinds``) as HTML; every value escaped."""
-    attrs = "".join(f" {attr}" if value is True else f' {attr}="{escape(value)}"' for attr, value in control.attrs)
+    attrs = "".join(_attribute(attr, value) for attr, value in control.attrs)
     if control.element == "select":
         options = "".join(
             f'<option value="{escape(value)}"{" selected" if value == control.selected else ""}>{escape(label)}</option>'
@@ -143,20 +162,20 @@ _FORMAT_LINK = Template(""" &middot; <a id="$id" href="$url">$label</a>
 """)
 
 
-def plot_page(*, title: str, heading: str, description: str, image_url: str, links, new_sample_url: str,
+def plot_page(*, title: str, heading: str, description: str, image_url: str, links: Iterable[FormatLink],
+              new_sample_url: str,
               index_url: str, form_action: str, fields: Safe, display_width: int, display_height: int,
               refresh: int | None = None, alt: str = "", dark_image_url: str | None = None) -> str:
     """``links``: ``(format name, label, url)`` per format offered; the name is the link's id.
     ``refresh``: seconds between image reloads in place (a live page, see ``refresh.py``), or None.
     ``alt``: what the image shows, in words; ``dark_image_url``: the image for a dark colour scheme."""
-    live = refresh is not None
     format_links = _join(_fill(_FORMAT_LINK, id=name, label=label, url=url) for name, label, url in links)
     body = _fill(_PLOT_PAGE, heading=heading, description=description, image_url=image_url,
                  alt=alt or heading, dark_source=dark_source(dark_image_url),
                  links=format_links, new_sample_url=new_sample_url, index_url=index_url,
                  form_action=form_action, fields=fields, width=display_width, height=display_height,
-                 refresh_attr=Safe(f' data-refresh="{int(refresh)}"' if live else ""),
-                 script=Safe(f"<script>{SCRIPT}</script>\n" if live else ""))
+                 refresh_attr=Safe("" if refresh is None else f' data-refresh="{int(refresh)}"'),
+                 script=Safe("" if refresh is None else f"<script>{SCRIPT}</script>\n"))
     return layout(title, Safe(body))
 
 
@@ -165,7 +184,7 @@ _LIST_ITEM = Template("""<li><a href="$page_url"><picture>$dark_source<img src="
 """)
 
 
-def plot_list_page(entries) -> str:
+def plot_list_page(entries: Iterable[PlotListEntry]) -> str:
     """``entries``: ``(name, description, page_url, thumb_url, dark_thumb_url, alt)`` per plot."""
     items = [_fill(_LIST_ITEM, name=n, description=d, page_url=p, thumb_url=t, dark_source=dark_source(dt), alt=a)
              for n, d, p, t, dt, a in entries]
@@ -230,7 +249,7 @@ def _format_rows(settings: Settings) -> Safe:
     return _join(rows)
 
 
-def index_page(*, example_url: str, plots_url: str, settings: Settings, plot_rows: Any) -> str:
+def index_page(*, example_url: str, plots_url: str, settings: Settings, plot_rows: Iterable[PlotRow]) -> str:
     """``plot_rows``: ``(name, page_url, [(param, bounds, "default 5" or "required", static, help)])`` per plot."""
     rows = []
     for name, page_url, params in plot_rows:

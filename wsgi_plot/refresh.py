@@ -13,6 +13,8 @@ same as a user pressing reload; the server holds nothing between ticks.
 
 import base64
 import hashlib
+from collections.abc import MutableMapping
+from typing import Any
 
 from .params import Param
 
@@ -53,7 +55,7 @@ REFRESH = Param(REFRESH_KEY, int, optional=True, minimum=MIN_REFRESH, maximum=MA
                 help="seconds between reloads of the image in place; the page itself stays (blank: off)")
 
 
-def pop_refresh(args: dict) -> int | None:
+def pop_refresh(args: MutableMapping[str, Any]) -> int | None:
     """Remove ``refresh`` from a page's query and return it in seconds (None: a still page)."""
     if REFRESH_KEY not in args:
         return None

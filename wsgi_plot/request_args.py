@@ -11,6 +11,7 @@ limit when it is sent chunked; parsing it is linear in its size.
 """
 
 import json
+from typing import Any, NoReturn
 
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.wrappers import Request
@@ -21,8 +22,11 @@ from .errors import ParameterError, PlotError, one_line
 JSON_MEDIA_TYPE = "application/json"
 
 
-class RequestArgs(dict):
-    """Raw values by name; ``from_json`` tells Plot.parse which parser applies."""
+class RequestArgs(dict[str, Any]):
+    """Raw values by name; ``from_json`` tells Plot.parse which parser applies.
+
+    A query's values are texts (a list of them where a key repeats); a JSON body's are whatever JSON
+    value the client sent, which each declaration's ``parse_json`` checks."""
 
     from_json = False
 
@@ -55,7 +59,7 @@ def image_args(request: Request, max_body_bytes: int) -> RequestArgs:
     return query_args(request)
 
 
-def query_args(request: Request, path_values: dict | None = None) -> RequestArgs:
+def query_args(request: Request, path_values: dict[str, str] | None = None) -> RequestArgs:
     """The query as a dict: one text per key (a list where a key repeats), blanks meaning "default".
 
     A repeated key is a list of its texts: each declared value's kind says whether it may repeat
@@ -63,10 +67,10 @@ def query_args(request: Request, path_values: dict | None = None) -> RequestArgs
     (``/fig/MEAN_VAR``) must not appear in the query as well.
     """
     args = RequestArgs()
-    for key, values in request.args.lists():
+    for key, texts in request.args.lists():
         if not key:  # "?=5": there is no parameter name to report, so name the query
             raise ParameterError("query", "a parameter has no name")
-        values = [v for v in values if v != ""]
+        values = [v for v in texts if v != ""]
         if values:
             args[key] = values[0] if len(values) == 1 else values
     for key, value in (path_values or {}).items():
@@ -114,7 +118,7 @@ def json_body_args(request: Request, max_body_bytes: int) -> RequestArgs:
     return args
 
 
-def _read_body(request, limit: int) -> bytes:
+def _read_body(request: Request, limit: int) -> bytes:
     """At most ``limit`` bytes of the body; a larger one is refused before it is read whole."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge(limit)  # nothing read: the worker is free at once
@@ -140,8 +144,8 @@ class _DuplicateKey(ValueError):
     pass
 
 
-def _unique_keys(pairs):
-    keys = set()
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys: set[str] = set()
     for key, _ in pairs:
         if key in keys:
             raise _DuplicateKey(f"key {key[:40]!r} given more than once")
@@ -149,5 +153,5 @@ def _unique_keys(pairs):
     return dict(pairs)
 
 
-def _no_constant(name):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number JSON allows")

@@ -19,8 +19,8 @@ import operator
 import re
 import types
 import typing
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import matplotlib.artist

@@ -19,8 +19,7 @@ from wsgi_plot import Param, ParameterError, Plot
 from wsgi_plot.params import Values
 from wsgi_plot.plot import FOREVER
 
-from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, add_legend, check_names, follow_data, series_names,
-                     y_param)
+from .series import LITERAL, NAMES_PARAM, TITLE_PARAM, add_legend, check_names, follow_data, series_names, y_param
 
 #: Each bar is a patch and each label a text, drawn one by one: 1,000 bars took 6-8 s to draw
 #: here, 200 about 1 s. The bound is on the bars of all series together; more labels than this

@@ -12,12 +12,23 @@ from matplotlib.lines import Line2D
 from numpy.random import Generator
 
 from wsgi_plot import Param, Plot
-
 from wsgi_plot.params import Values
 from wsgi_plot.plot import FOREVER
 
-from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, follow_data, set_x_axis,
-                     x_values, xy_rows, xy_shape, y_param)
+from .series import (
+    LITERAL,
+    NAMES_PARAM,
+    TITLE_PARAM,
+    X_PARAM,
+    add_legend,
+    check_xy,
+    follow_data,
+    set_x_axis,
+    x_values,
+    xy_rows,
+    xy_shape,
+    y_param,
+)
 
 MARKERS = {"none": "no marker", "o": "circle", "s": "square", "^": "triangle", ".": "point"}
 

@@ -13,8 +13,20 @@ from wsgi_plot import Plot
 from wsgi_plot.params import Values
 from wsgi_plot.plot import FOREVER
 
-from .series import (LITERAL, NAMES_PARAM, TITLE_PARAM, X_PARAM, add_legend, check_xy, follow_data, set_x_axis,
-                     x_values, xy_rows, xy_shape, y_param)
+from .series import (
+    LITERAL,
+    NAMES_PARAM,
+    TITLE_PARAM,
+    X_PARAM,
+    add_legend,
+    check_xy,
+    follow_data,
+    set_x_axis,
+    x_values,
+    xy_rows,
+    xy_shape,
+    y_param,
+)
 
 PARAMS = [y_param(), X_PARAM, NAMES_PARAM, TITLE_PARAM]
 
