@@ -91,7 +91,7 @@ def main(argv=None):
                 raise SystemExit(f"{fmt}: {frames} frames decoded, {args.frames} asked for")
 
     width, height = (float(part) for part in args.size.split("x"))
-    frame_ms = stream_frame_ms(app.app.registry.get(args.plot), (width, height), args.dpi, 60, args.png_compression)
+    frame_ms = stream_frame_ms(app.registry.get(args.plot), (width, height), args.dpi, 60, args.png_compression)
     medians = {kind: statistics.median(samples) for kind, samples in rows.items()}
     result = {
         "plot": args.plot, "png_compression": args.png_compression, "frames": args.frames, "pixels": f"{int(width * args.dpi)}x{int(height * args.dpi)}",

@@ -69,7 +69,7 @@ def main():
     report["cpu_ms_per_fig_5_2"] = round((cpu_seconds() - started) / max(args.ordinary, 1) * 1000, 2)
     report["rss_mib"]["after_ordinary"] = status_mib("VmRSS")
     report["peak_mib"] = status_mib("VmHWM")
-    report["pool_mib"] = round(app.app.pool.nbytes / 2**20, 1)
+    report["pool_mib"] = round(app.pool.nbytes / 2**20, 1)
     print(json.dumps(report))
 
 
