@@ -6,7 +6,8 @@
 For tests of time bounds against real servers (``gunicorn tests.slow_app:app``): a frame that
 costs what a costly real plot costs, but the same on a loaded machine as on an idle one. With
 ``SLOW_APP_MARKS`` set to a directory, each touches a file named after itself there when its
-cost begins, so a test knows it has begun without guessing how long a request takes to arrive.
+cost begins, and NAME.done when it ends, so a test knows where a request is without guessing how
+long anything takes.
 """
 
 import os
@@ -36,6 +37,7 @@ def _mark(name: str) -> None:
 def _update(artists, params, rng):
     _mark("slow")
     time.sleep(params.cost)  # called under the draw lock, as a real draw is
+    _mark("slow.done")
 
 
 SLOW = Plot("slow", [Param("cost", float, 0.5, minimum=0, maximum=MAX_COST, help="seconds a frame costs")],
@@ -53,6 +55,7 @@ class SlowLoad:
     def load(self) -> None:
         _mark("slow-load")
         time.sleep(self.cost)  # a query, say
+        _mark("slow-load.done")
 
     def update(self, rng: Generator) -> None:
         self.point.set_data([0], [0])

@@ -28,7 +28,7 @@ from .errors import ParameterError, PixelBudgetExceeded
 from .params import Param, format_number
 from .params.kinds import Size
 from .refresh import REFRESH
-from .settings import Settings, parse_size_text
+from .settings import Settings
 from .theme import DEFAULT_THEME, THEMES, Look
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def picture_option_params(settings: Settings) -> tuple[Param, ...]:
     return (
         Param("dpi", int, settings.default_dpi, minimum=settings.min_dpi, maximum=settings.max_dpi,
               help="dots per inch"),
-        Param("size", Size, parse_size_text(settings.default_size), minimum=settings.min_inches,
+        Param("size", Size, settings.default_size_inches, minimum=settings.min_inches,
               maximum=settings.max_inches,
               help=f"figure size in inches, WIDTHxHEIGHT, each side in [{format_number(settings.min_inches)}, "
                    f"{format_number(settings.max_inches)}]; width x height x dpi^2 at most {settings.max_pixels} "

@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import ParameterError
+from .params import Param
+from .params.kinds import Size
 from .png import check_compression
 
 ENV_PREFIX = "WSGI_PLOT_"
@@ -90,16 +93,21 @@ class Settings:
         for ok, name, message in checks:
             if not ok:
                 raise SettingsError(f"{name}: {message}")
-        try:
-            width, height = parse_size_text(self.default_size)
-        except ValueError as exc:
-            raise SettingsError(f"default_size: {exc}") from None
-        if not (self.min_inches <= width <= self.max_inches and self.min_inches <= height <= self.max_inches):
-            raise SettingsError("default_size: each side must lie in [min_inches, max_inches]")
+        self.default_size_inches  # noqa: B018 (parsed by the size option's own kind: SettingsError if wrong)
         try:
             check_compression(self.png_compression)
         except ValueError as exc:
             raise SettingsError(f"png_compression: {exc}") from None
+
+    @property
+    def default_size_inches(self) -> Size:
+        """``default_size`` read by the kind that reads a request's ``size``: one syntax, one parser."""
+        size = Param("default_size", Size, minimum=self.min_inches, maximum=self.max_inches)
+        try:
+            value: Size = size.parse(self.default_size)
+        except ParameterError as exc:
+            raise SettingsError(exc.description or str(exc)) from None
+        return value
 
     @classmethod
     def from_environ(cls, given: Mapping[str, object], environ: Mapping[str, str] | None = None) -> "Settings":
@@ -135,13 +143,6 @@ def warn_unknown_variables(environ: Iterable[str], fields: Iterable[str]) -> lis
         hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(known)}"
         log.warning("%s is not a wsgi_plot setting and is ignored; %s", name, hint)
     return unknown
-
-
-def parse_size_text(text: str) -> tuple[float, float]:
-    width, sep, height = text.lower().partition("x")
-    if not sep:
-        raise ValueError(f"expected WIDTHxHEIGHT in inches, got {text!r}")
-    return float(width), float(height)
 
 
 #: Each field's type, resolved once (a field's own ``type`` is a string under postponed annotations).
