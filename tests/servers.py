@@ -1,6 +1,7 @@
 """Start real servers on loopback ports for end-to-end tests."""
 
 import contextlib
+import itertools
 import os
 import re
 import signal
@@ -22,10 +23,30 @@ BIN = Path(sys.executable).parent
 NGINX_CONFIG = ROOT / "deploy" / "nginx.conf"
 
 
+#: Under pytest-xdist each worker takes its servers' ports from a range of its own: a port that
+#: another worker's server holds could otherwise be handed out here too, and a test would then
+#: talk to that server. Without xdist, the kernel picks any free port.
+_PORTS_PER_WORKER = 2000
+_FIRST_WORKER_PORT = 20000
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+    if not worker.startswith("gw"):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    first = _FIRST_WORKER_PORT + int(worker[2:]) * _PORTS_PER_WORKER
+    for _ in range(_PORTS_PER_WORKER):
+        port = first + next(_next_port) % _PORTS_PER_WORKER
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (by this worker's earlier server, or anything else)
+            return port
+    raise RuntimeError(f"no free port in {first}..{first + _PORTS_PER_WORKER - 1}")
 
 
 def wait_for_http(url: str, timeout: float = 60.0, proc=None):
