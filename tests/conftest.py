@@ -1,3 +1,4 @@
+import fcntl
 import io
 import os
 import subprocess
@@ -148,3 +149,22 @@ def live(tmp_path_factory):
         writer.terminate()
         _, errors = writer.communicate(timeout=30)
     assert writer.returncode == 0, errors
+
+
+@pytest.fixture(autouse=True)
+def _alone_when_exclusive(request, tmp_path_factory):
+    """Under pytest-xdist, a test marked ``exclusive`` (throughput, pacing, overload) runs while no
+    other worker runs a test: its figures compare rates measured seconds apart, and another worker's
+    renders would take CPU from one phase and not the other. A lock file shared by the workers:
+    every test holds it shared, an exclusive one holds it alone."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    lock_path = tmp_path_factory.getbasetemp().parent / "wsgi_plot-exclusive.lock"  # the run's, all workers'
+    with open(lock_path, "a") as lock:
+        exclusive = request.node.get_closest_marker("exclusive") is not None
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

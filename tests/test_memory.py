@@ -14,7 +14,7 @@ import pytest
 
 from . import servers
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.exclusive]
 
 #: Limits from the issue: with pool_max_bytes at its default (128 MiB) a worker peaks near 200 MiB.
 MAX_PEAK_MIB = 450

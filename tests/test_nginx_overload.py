@@ -24,7 +24,7 @@ from . import servers
 from .metrics_text import samples
 from .servers import config_for
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.exclusive]
 
 #: 800x600 px with 10,000 markers: ~0.08 s of CPU on the development VM, so that a few seconds
 #: give enough images to count, and a 503 (a millisecond) is clearly told from a render.

@@ -13,6 +13,8 @@ from wsgi_plot import Plot, PlotRegistry, create_app, default_registry
 from .metrics_text import samples, value
 from .servers import threaded_server
 
+pytestmark = pytest.mark.exclusive  # waits measured against the pool and render timeouts: alone (conftest.py)
+
 
 class SlowPlot:
     """A full-draw plot that takes ``seconds`` or, if ``hold`` is set, until ``release()``."""

@@ -9,7 +9,7 @@ import pytest
 
 from . import servers
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.exclusive]
 
 WORKERS = 2
 #: ~0.2 s of drawing on the development VM (1600x1200 px, 10,000 markers): long enough that the

@@ -14,7 +14,7 @@ from wsgi_plot.request_start import queued_seconds
 from . import servers
 from .metrics_text import samples, value
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.exclusive]
 
 NOW = 1_800_000_000.0  # epoch seconds, a date in 2027
 

@@ -8,7 +8,7 @@ import pytest
 
 from . import servers
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.exclusive]
 
 
 def test_a_short_soak_finds_no_errors_and_reports_rss_per_worker():

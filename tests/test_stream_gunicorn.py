@@ -16,7 +16,7 @@ from . import servers
 from .conftest import decode_png
 from .metrics_text import samples, value
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.exclusive]
 
 STREAM = "/plot/normal.stream?fps=5&seconds=30&size=2x1.5&dpi=50"
 
