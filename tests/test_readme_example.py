@@ -1,5 +1,5 @@
 """The documented plot examples, executed as written: the README's typed function and typed class (a choice, a
-date and a bool parameter), and the same class in the explicit form from docs/plots.md."""
+date and a bool parameter), and the same class in the explicit form after them."""
 
 import re
 
