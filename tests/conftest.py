@@ -1,10 +1,7 @@
 import fcntl
 import io
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -136,19 +133,11 @@ def live(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sensors-live")
     path = folder / "s.db"
     db.create(path, sensors=3, days=2, seed=4)
-    started = int(time.time())
-    writer = subprocess.Popen([sys.executable, "-m", "examples.sensors", "append", "--db", str(path),
-                               "--interval", "1", "--seconds", "300"], cwd=servers.ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        with servers.gunicorn(workers=2, app="examples.sensors:app", env={"SENSORS_DB": str(path)},
-                              log_path=folder / "gunicorn.log", extra=("--preload",)) as server:
-            servers.wait_for_a_reading_after(path, started)  # the writer's start-up (imports) can take seconds on a busy machine
-            yield server, path
-    finally:
-        writer.terminate()
-        _, errors = writer.communicate(timeout=30)
-    assert writer.returncode == 0, errors
+    with servers.sensors_writer(path, seconds=300) as started, \
+            servers.gunicorn(workers=2, app="examples.sensors:app", env={"SENSORS_DB": str(path)},
+                             log_path=folder / "gunicorn.log", extra=("--preload",)) as server:
+        servers.wait_for_a_reading_after(path, started)  # the writer's start-up (imports) can take seconds on a busy machine
+        yield server, path
 
 
 @pytest.fixture(autouse=True)

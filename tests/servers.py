@@ -216,3 +216,20 @@ def wait_for_a_reading_after(path, stamp: int, timeout: float = 60.0):
                 return
         time.sleep(0.1)
     raise AssertionError(f"the writer appended nothing in {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def sensors_writer(path: Path, seconds: int):
+    """The sensors example's writer appending a reading every second to ``path`` for at most
+    ``seconds``; yields the time it started (epoch seconds). Its exit status is checked at the end."""
+    started = int(time.time())
+    writer = subprocess.Popen([sys.executable, "-m", "examples.sensors", "append", "--db", str(path),
+                               "--interval", "1", "--seconds", str(seconds)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield started
+    finally:
+        writer.terminate()
+        _, errors = writer.communicate(timeout=30)
+    assert writer.returncode == 0, errors  # SIGTERM ends its loop after the commit in progress
+

@@ -36,17 +36,17 @@ def show(page, url):
 
 
 @pytest.mark.parametrize("fmt", ["apng", "gif"])
-def test_an_animation_moves_on_screen(page, base_url, fmt):  # noqa: F811
+def test_an_animation_moves_on_screen(page, base_url, fmt):
     show(page, f"{base_url}/plot/normal.{fmt}?frames=10&fps=4&size=4x3&dpi=75")
     assert screenshots_differ(page)
 
 
-def test_a_still_png_does_not(page, base_url):  # noqa: F811
+def test_a_still_png_does_not(page, base_url):
     """The control: the same polling sees no change in an image that does not move."""
     show(page, f"{base_url}/plot/normal.png?size=4x3&dpi=75")
     assert not screenshots_differ(page, timeout=2.0)
 
 
-def test_a_stream_updates_in_a_plain_img(page, base_url):  # noqa: F811
+def test_a_stream_updates_in_a_plain_img(page, base_url):
     show(page, f"{base_url}/plot/normal.stream?fps=5&seconds=20&size=4x3&dpi=75")
     assert screenshots_differ(page)

@@ -38,7 +38,7 @@ def submit(page):
     return parse_qs(urlsplit(page.url).query), body, pixels
 
 
-def test_select_date_and_checkbox_submit_and_the_image_follows(page, server, tmp_path):  # noqa: F811
+def test_select_date_and_checkbox_submit_and_the_image_follows(page, server, tmp_path):
     page.goto(server.base_url + "/plot/sine")
     page.wait_for_function(IMAGE_DECODED)
     page.select_option("select[name=wave]", "square")

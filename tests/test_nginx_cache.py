@@ -9,8 +9,6 @@ nginx asked for.
 import concurrent.futures
 import contextlib
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -40,7 +38,7 @@ def metric(port, name, labels='format="png"') -> float:
 
 
 @pytest.fixture(scope="module")
-def front(nginx_executable):  # noqa: F811 (fixture imported above)
+def front(nginx_executable):
     """nginx from deploy/nginx.conf in front of one gunicorn of 2 workers, its probes' address too,
     the app's own cache off; yields nginx's port."""
     with tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-cache-") as directory:
@@ -140,28 +138,21 @@ def test_a_post_is_passed_on_not_kept(front):
 
 
 @pytest.fixture(scope="module")
-def sensors_front(nginx_executable, tmp_path_factory):  # noqa: F811
+def sensors_front(nginx_executable, tmp_path_factory):
     """The sensors example (2 workers, app cache on) behind the front while the writer appends every second."""
     folder = tmp_path_factory.mktemp("sensors-front")
     path = folder / "s.db"
     db.create(path, sensors=2, days=1, seed=5)
-    started = int(time.time())
-    writer = subprocess.Popen([sys.executable, "-m", "examples.sensors", "append", "--db", str(path),
-                               "--interval", "1", "--seconds", "120"], cwd=servers.ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     listen, backend, probe = servers.free_port(), servers.free_port(), servers.free_port()
-    try:
-        # nginx's workers (another user) must reach its prefix: not under pytest's private tmp_path.
-        with tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-cache-") as directory, \
-                servers.gunicorn(port=backend, workers=2, probe_port=probe, app="examples.sensors:app",
-                                 env={"SENSORS_DB": str(path)}, log_path=folder / "gunicorn.log"), \
-                servers.nginx(nginx_executable, config_for(listen, [backend], probe_ports=[probe]),
-                              _shared(Path(directory)), listen):
-            wait_for_a_reading_after(path, started)
-            yield listen, path
-    finally:
-        writer.terminate()
-        writer.communicate(timeout=30)
+    # nginx's workers (another user) must reach its prefix: not under pytest's private tmp_path.
+    with servers.sensors_writer(path, seconds=120) as started, \
+            tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-cache-") as directory, \
+            servers.gunicorn(port=backend, workers=2, probe_port=probe, app="examples.sensors:app",
+                             env={"SENSORS_DB": str(path)}, log_path=folder / "gunicorn.log"), \
+            servers.nginx(nginx_executable, config_for(listen, [backend], probe_ports=[probe]),
+                          _shared(Path(directory)), listen):
+        wait_for_a_reading_after(path, started)
+        yield listen, path
 
 
 def test_the_live_readings_image_is_drawn_about_once_a_second_and_shows_a_new_row_within_its_period(sensors_front):

@@ -147,7 +147,7 @@ def echo_headers(environ, start_response):
     return [body]
 
 
-def test_the_instance_gets_the_headers_it_reads_and_a_request_start_in_milliseconds(nginx_executable, nginx_prefix):  # noqa: F811
+def test_the_instance_gets_the_headers_it_reads_and_a_request_start_in_milliseconds(nginx_executable, nginx_prefix):
     with servers.threaded_server(echo_headers) as backend:
         listen = servers.free_port()
         with servers.nginx(nginx_executable, config_for(listen, [int(backend.rsplit(":", 1)[1])]), nginx_prefix, listen):
@@ -166,7 +166,7 @@ def test_the_instance_gets_the_headers_it_reads_and_a_request_start_in_milliseco
     assert abs(int(start[2:]) / 1000 - seen["received-at"]) < 5
 
 
-def test_with_every_instance_down_requests_get_503_and_probes_fail(nginx_executable, nginx_prefix):  # noqa: F811
+def test_with_every_instance_down_requests_get_503_and_probes_fail(nginx_executable, nginx_prefix):
     listen = servers.free_port()
     instance = servers.threaded_server(echo_headers)  # up while nginx starts (it waits for a 200), then gone
     port = int(instance.__enter__().rsplit(":", 1)[1])
@@ -186,7 +186,7 @@ def test_with_every_instance_down_requests_get_503_and_probes_fail(nginx_executa
     assert error == {"status": 502, "message": "no instance could answer; retry shortly", "param": None}
 
 
-def test_refusals_to_a_connection_that_asks_again_at_once_are_paced(nginx_executable, nginx_prefix):  # noqa: F811
+def test_refusals_to_a_connection_that_asks_again_at_once_are_paced(nginx_executable, nginx_prefix):
     """deploy/nginx.conf's limit_req_zone wsgi_plot_refusals: at most 4 refusals a second per connection."""
     listen = servers.free_port()
     instance = servers.threaded_server(echo_headers)

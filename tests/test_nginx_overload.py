@@ -119,7 +119,7 @@ def rendered(instances) -> float:
 
 
 @pytest.fixture
-def cluster(nginx_executable, nginx_prefix, tmp_path):  # noqa: F811 (fixtures imported above)
+def cluster(nginx_executable, nginx_prefix, tmp_path):
     """nginx from deploy/nginx.conf in front of two gunicorns, each with its probe address as there;
     yields (nginx's port, instances, prefix)."""
     ports = set()

@@ -31,7 +31,7 @@ def watch(page):
     return navigations, errors, images
 
 
-def test_live_page_reloads_its_image_in_place(page, live):  # noqa: F811
+def test_live_page_reloads_its_image_in_place(page, live):
     server, _ = live
     navigations, errors, images = watch(page)
     url = server.base_url + "/plot/readings?refresh=1&dpi=50"
@@ -48,7 +48,7 @@ def test_live_page_reloads_its_image_in_place(page, live):  # noqa: F811
     assert page.evaluate("() => document.querySelectorAll('img#plot').length") == 1  # replaced, not added
 
 
-def test_a_failed_load_is_retried_at_the_next_tick(page, live):  # noqa: F811
+def test_a_failed_load_is_retried_at_the_next_tick(page, live):
     server, _ = live
     navigations, _, images = watch(page)
     refused = []
@@ -73,7 +73,7 @@ def test_a_failed_load_is_retried_at_the_next_tick(page, live):  # noqa: F811
     assert page.evaluate("() => window.__violations") == []
 
 
-def test_sensor_select_and_date_inputs_submit(page, live):  # noqa: F811
+def test_sensor_select_and_date_inputs_submit(page, live):
     server, _ = live
     navigations, errors, images = watch(page)
     page.goto(server.base_url + "/plot/readings?dpi=50")
