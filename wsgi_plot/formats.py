@@ -56,6 +56,13 @@ class Format:
     linked: bool = True  # offered as a link on plot pages
     description: str = ""
 
+    def encoder(self) -> Callable[..., bytes]:
+        """``encode``, for the formats that make their bytes from pixels (raster stills, stream frames)
+        or rows (CSV); the others are saved by matplotlib, or written frame by frame."""
+        if self.encode is None:
+            raise TypeError(f"format {self.name!r} is not encoded from pixels or rows")
+        return self.encode
+
 
 def build_formats(png_compression: str = DEFAULT_COMPRESSION) -> dict[str, Format]:
     """The registry, with every PNG its formats write (stills, APNG frames, stream frames) deflated by

@@ -126,7 +126,7 @@ class Images:
             raise FormatNotFound(fmt.name, plot.name, "has no data hook, so no CSV; ask for an image format")
         values, options = self.parse(plot, args, fmt)
         columns, rows = plot.data(values, np.random.default_rng(options.seed))
-        return Response(_encoder(fmt)(columns, rows), mimetype=fmt.media_type)  # text/csv; charset=utf-8
+        return Response(fmt.encoder()(columns, rows), mimetype=fmt.media_type)  # text/csv; charset=utf-8
 
     def animation(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation.
@@ -172,7 +172,7 @@ class Images:
         stream = options.stream
         if stream is None:
             raise TypeError(f"format {fmt.name!r} of kind stream has no stream options")
-        encode = _encoder(fmt)
+        encode = fmt.encoder()
         self.shed_if_queued_too_long(request)
         if not self.streams.try_take():
             self.metrics.rejected("max_streams")
@@ -286,10 +286,3 @@ class Images:
             self.metrics.rejected("queue_timeout")
             raise Overloaded(f"the request waited {queued:.1f} s before reaching the server "
                              f"(over {limit:g} s): the server is at capacity, retry shortly")
-
-
-def _encoder(fmt: Format) -> Callable[..., bytes]:
-    """What makes ``fmt``'s bytes from pixels (a stream's frames) or rows (CSV): every such format has one."""
-    if fmt.encode is None:
-        raise TypeError(f"format {fmt.name!r} has no encoder")
-    return fmt.encode

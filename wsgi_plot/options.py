@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import ParameterError, PixelBudgetExceeded
-from .params import Param, format_number
+from .params import Param, format_number, parse_values
 from .params.kinds import Size
 from .refresh import REFRESH
 from .settings import Settings
@@ -156,25 +156,13 @@ def option_names(settings: Settings, fmt: Format) -> tuple[str, ...]:
 
 # -- parsing ----------------------------------------------------------------------------------------
 
-def parse_params(args: Mapping[str, Any], params: tuple[Param, ...], from_json: bool = False) -> dict[str, Any]:
-    """Each declared value from ``args`` (query text, or JSON values when ``from_json``), else its default."""
-    values = {}
-    for param in params:
-        raw = args.get(param.name)
-        if raw is None:
-            values[param.name] = param.default
-        else:
-            values[param.name] = param.parse_json(raw) if from_json else param.parse(raw)
-    return values
-
-
 def parse_options(args: Mapping[str, Any], settings: Settings, fmt: Format) -> RenderOptions:
     """The options ``fmt`` declares, read from ``args`` and checked, then held to the budgets.
 
     ``args``: a ``RequestArgs`` (query text, or a JSON body's values when its ``from_json``).
     Keys that are not options (the plot's parameters) are left to ``Plot.parse``.
     """
-    given = parse_params(args, fmt.options(settings), getattr(args, "from_json", False))
+    given = parse_values(args, fmt.options(settings), from_json=getattr(args, "from_json", False))
     size = given["size"]
     options = RenderOptions(fmt.name, given["dpi"], size.width, size.height, given["seed"],
                             Look(given["theme"], given["transparent"]))

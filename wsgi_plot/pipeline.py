@@ -108,7 +108,7 @@ def draw_still(prepared: PreparedFigure, values: Any, rng: np.random.Generator, 
     if fmt.raster:
         # Outside the lock: the figure is ours until it goes back to the pool.
         start = time.perf_counter()
-        data = _encoder(fmt)(pixels(prepared), prepared.figure.dpi)
+        data = fmt.encoder()(pixels(prepared), prepared.figure.dpi)
         timings.encode = _ms_since(start)
     _check_deadline(deadline, "encode")
     return data, timings
@@ -134,7 +134,7 @@ def render_unpooled(plot: "Plot", values: Any, rng: np.random.Generator, fmt: st
     with _update_and_draw(prepared, values, rng, frame, None, raster=still.raster):
         if not still.raster:
             return prepared.encode_vector(still.name)
-    return _encoder(still)(pixels(prepared), prepared.figure.dpi)
+    return still.encoder()(pixels(prepared), prepared.figure.dpi)
 
 
 def pixels(prepared: PreparedFigure) -> np.ndarray:
@@ -164,12 +164,6 @@ def _still_format(fmt: Format | str) -> Format:
     if fmt.kind != "still":
         raise ValueError(f"{fmt.name} is not a still image; animations and streams draw frames")
     return fmt
-
-
-def _encoder(fmt: Format) -> Callable[[np.ndarray, float], bytes]:
-    if fmt.encode is None:
-        raise ValueError(f"{fmt.name} is drawn by matplotlib's savefig, not encoded from pixels")
-    return fmt.encode
 
 
 def _ms_since(start: float) -> float:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ParameterError
-from .params import Param, Values
+from .params import Param, Values, parse_values
 
 if TYPE_CHECKING:  # for annotations only: this module must not import matplotlib
     from matplotlib.figure import Figure
@@ -155,16 +155,7 @@ class Plot:
             if key not in self._by_name and key not in reserved and key not in IGNORED_QUERY_KEYS:
                 known = ", ".join([p.name for p in self.params] + list(reserved))
                 raise ParameterError(key[:40], f"unknown parameter for plot {self.name!r}; known: {known}")
-        parsed: dict[str, Any] = {}
-        for param in self.params:
-            raw = args.get(param.name)
-            if raw is not None:
-                parsed[param.name] = param.parse_json(raw) if from_json else param.parse(raw)
-            elif param.required:
-                raise ParameterError(param.name, "is required")
-            else:
-                parsed[param.name] = param.default
-        values = Values(**parsed)
+        values = Values(**parse_values(args, self.params, from_json=from_json))
         if self.check is not None:
             self.check(values)
         return values

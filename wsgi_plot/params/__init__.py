@@ -6,7 +6,7 @@ error message, the text and pool-key forms, the HTML form control and the OpenAP
 
 import dataclasses
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +15,7 @@ from ..errors import ParameterError
 from .kinds import JSON, Choices, Control, ParamKind, kind_of
 from .numbers import format_number, parse_float, parse_int
 
-__all__ = ["Param", "Values", "Control", "format_number", "parse_float", "parse_int"]
+__all__ = ["Param", "Values", "Control", "format_number", "parse_float", "parse_int", "parse_values"]
 
 #: Declaration fields that only some kinds use, with their "not given" values.
 _KIND_FIELDS = {"minimum": None, "maximum": None, "exclusive_minimum": False, "count": False, "choices": None,
@@ -126,3 +126,20 @@ class Param:
 
 class Values(SimpleNamespace):
     """Parsed parameter values, read as attributes: ``p.mean``."""
+
+
+def parse_values(args: Mapping[str, Any], params: Iterable[Param], *, from_json: bool = False) -> dict[str, Any]:
+    """Each of ``params`` read from ``args`` (query text, or a JSON body's values when ``from_json``):
+    checked, its default where left out (None counts as left out), a 400 naming a required one left
+    out. What a plot's parameters and a format's options are both parsed by."""
+    values = {}
+    for param in params:
+        raw = args.get(param.name)
+        if raw is not None:
+            values[param.name] = param.parse_json(raw) if from_json else param.parse(raw)
+        elif param.required:
+            raise ParameterError(param.name, "is required")
+        else:
+            values[param.name] = param.default
+    return values
+
