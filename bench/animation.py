@@ -24,11 +24,12 @@ from PIL import Image  # noqa: E402
 from werkzeug.test import Client  # noqa: E402
 
 from wsgi_plot import create_app  # noqa: E402
-from wsgi_plot.animation import Frame, FrameSource  # noqa: E402
-from wsgi_plot.params import Values  # noqa: E402
-from wsgi_plot.pipeline import draw_frame  # noqa: E402
-from wsgi_plot.png import COMPRESSIONS, DEFAULT_COMPRESSION, encode_png  # noqa: E402
-from wsgi_plot.render import PreparedFigure  # noqa: E402
+from wsgi_plot.core.frame import Frame
+from wsgi_plot.declare.params import Values  # noqa: E402
+from wsgi_plot.encode.png import COMPRESSIONS, DEFAULT_COMPRESSION, encode_png  # noqa: E402
+from wsgi_plot.figures.animation import FrameSource  # noqa: E402
+from wsgi_plot.figures.pipeline import draw_frame  # noqa: E402
+from wsgi_plot.figures.render import PreparedFigure  # noqa: E402
 
 
 def timed_get(client, url) -> tuple[float, bytes]:

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from werkzeug.test import Client  # noqa: E402
 
 from wsgi_plot import create_app, default_registry  # noqa: E402
-from wsgi_plot.params import Values  # noqa: E402
-from wsgi_plot.pipeline import draw_still  # noqa: E402
-from wsgi_plot.png import COMPRESSIONS, encode_png  # noqa: E402
-from wsgi_plot.render import PreparedFigure  # noqa: E402
+from wsgi_plot.declare.params import Values  # noqa: E402
+from wsgi_plot.encode.png import COMPRESSIONS, encode_png  # noqa: E402
+from wsgi_plot.figures.pipeline import draw_still  # noqa: E402
+from wsgi_plot.figures.render import PreparedFigure  # noqa: E402
 
 SIZES = {"1200x900": "size=4x3&dpi=300", "240x180": "size=3.2x2.4&dpi=75"}
 
@@ -117,7 +117,7 @@ def pillow(mode, level):
 
 
 def scanline_png(compress, channels=4):
-    """Filter type 0 scanlines, as wsgi_plot.png writes them, with a pluggable compressor."""
+    """Filter type 0 scanlines, as wsgi_plot.encode.png writes them, with a pluggable compressor."""
     def encode(rgba):
         height, width, _ = rgba.shape
         rows = np.empty((height, 1 + width * channels), np.uint8)

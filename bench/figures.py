@@ -46,7 +46,7 @@ def heatmap_plot():
 
 def _takes_figure() -> bool:
     """Whether this checkout hands plots the Figure (issue 20) rather than one Axes."""
-    from wsgi_plot import render
+    from wsgi_plot.figures import render
 
     return hasattr(render, "_painted")
 
@@ -103,7 +103,7 @@ def run(repeat) -> dict:
     from werkzeug.test import Client
 
     from wsgi_plot import create_app, default_registry
-    from wsgi_plot.settings import Settings
+    from wsgi_plot.declare.settings import Settings
 
     registry = default_registry()
     registry.add(heatmap_plot())

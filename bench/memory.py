@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wsgi_plot.memory import M_MMAP_THRESHOLD, M_TRIM_THRESHOLD  # noqa: E402
+from wsgi_plot.serve.memory import M_MMAP_THRESHOLD, M_TRIM_THRESHOLD  # noqa: E402
 
 
 def status_mib(key: str) -> float:

@@ -23,13 +23,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wsgi_plot import default_registry  # noqa: E402
-from wsgi_plot.formats import build_formats  # noqa: E402
-from wsgi_plot.params import Values  # noqa: E402
-from wsgi_plot.pipeline import draw_still, render_unpooled  # noqa: E402
-from wsgi_plot.png import COMPRESSIONS, DEFAULT_COMPRESSION, encode_png  # noqa: E402
-from wsgi_plot.pool import FigurePool  # noqa: E402
-from wsgi_plot.render import PreparedFigure  # noqa: E402
-from wsgi_plot.theme import Look  # noqa: E402
+from wsgi_plot.declare.formats import build_formats  # noqa: E402
+from wsgi_plot.declare.looks import Look  # noqa: E402
+from wsgi_plot.declare.params import Values  # noqa: E402
+from wsgi_plot.encode.png import COMPRESSIONS, DEFAULT_COMPRESSION, encode_png  # noqa: E402
+from wsgi_plot.figures.pipeline import draw_still, render_unpooled  # noqa: E402
+from wsgi_plot.figures.pool import FigurePool  # noqa: E402
+from wsgi_plot.figures.render import PreparedFigure  # noqa: E402
 
 DEFAULT_LOOK = Look()  # frozen: one instance serves every call
 

@@ -14,7 +14,7 @@ settings do.
 
 Live streams (``/plots/plot/NAME.stream``) run on those threads too: wsgi_plot is told how many
 there are, so streams leave one free, and it watches a2wsgi's ASGI messages so that a stream whose
-client left ends within a frame or two (wsgi_plot/host_compat.py). A client that stops reading
+client left ends within a frame or two (wsgi_plot/web/host_compat.py). A client that stops reading
 without leaving is not bounded here: a2wsgi's sends never time out.
 """
 
@@ -26,7 +26,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 import wsgi_plot
-from wsgi_plot.server_limits import ServerLimits, fit_to_server
+from wsgi_plot.serve.fitting import fit_to_server
+from wsgi_plot.web.server_limits import ServerLimits
 
 #: Where wsgi_plot lives inside the host.
 PLOTS_PREFIX = "/plots"

@@ -13,7 +13,7 @@ from PIL import Image
 from werkzeug.test import Client
 
 from wsgi_plot import create_app
-from wsgi_plot.stream import BOUNDARY
+from wsgi_plot.encode.multipart import BOUNDARY
 
 from . import servers, tools
 from .browsers import CHROMIUM, LAUNCH_ARGS

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from numpy.random import Generator
 
 from wsgi_plot import Help, Param, Plot, Range, create_app, default_registry
-from wsgi_plot.typed import typed_plot
+from wsgi_plot.declare.typed import typed_plot
 
 MAX_COST = 5.0  # seconds a frame may be asked to cost
 

@@ -11,12 +11,11 @@ from PIL import Image, ImageSequence
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, Settings, create_app
-from wsgi_plot.animation import FRAMES_PER_RENDER_TIMEOUT, animation_deadline
-from wsgi_plot.apng import ApngWriter
-from wsgi_plot.errors import ParameterError, PixelBudgetExceeded
-from wsgi_plot.formats import FORMATS
-from wsgi_plot.gif import GifWriter
-from wsgi_plot.options import parse_options
+from wsgi_plot.core.errors import ParameterError, PixelBudgetExceeded
+from wsgi_plot.declare.formats import FORMATS
+from wsgi_plot.encode.apng import ApngWriter
+from wsgi_plot.encode.gif import GifWriter
+from wsgi_plot.figures.animation import FRAMES_PER_RENDER_TIMEOUT, animation_deadline
 
 SMALL = "size=2x1.5&dpi=50"  # 100x75 px: cheap frames
 MEDIA_TYPES = {"apng": "image/apng", "gif": "image/gif"}
@@ -82,9 +81,9 @@ def _draw_steps(fig, p, rng, frame):
 
 
 def _steps_still(number, count):
-    from wsgi_plot.animation import Frame
-    from wsgi_plot.params import Values
-    from wsgi_plot.pipeline import render_unpooled
+    from wsgi_plot.core.frame import Frame
+    from wsgi_plot.declare.params import Values
+    from wsgi_plot.figures.pipeline import render_unpooled
 
     plot = Plot("steps", [Param("k", float, 1.0)], draw=_draw_steps, update_takes_frame=True)
     return render_unpooled(plot, Values(k=1.0), np.random.default_rng(0), "png", 2, 1.5, 50, Frame(number, count))
@@ -170,15 +169,15 @@ def test_budget_at_its_bound():
     """Exactly max_animation_pixels passes; one frame more is 413, before anything is drawn."""
     settings, gif = Settings(max_animation_pixels=3 * 100 * 75), FORMATS["gif"]
     small = {"size": "1x0.75", "dpi": "100"}  # 100x75 px
-    assert parse_options({"frames": "3", **small}, settings, gif).animation.frames == 3
+    assert gif.parse_options({"frames": "3", **small}, settings).animation.frames == 3
     with pytest.raises(PixelBudgetExceeded, match="at most 3 frames"):
-        parse_options({"frames": "4", **small}, settings, gif)
+        gif.parse_options({"frames": "4", **small}, settings)
     default = Settings()  # 1200x900 px
-    assert parse_options({"frames": "30"}, default, gif).animation.frames == 30
+    assert gif.parse_options({"frames": "30"}, default).animation.frames == 30
     with pytest.raises(PixelBudgetExceeded):
-        parse_options({"frames": "31"}, default, gif)
+        gif.parse_options({"frames": "31"}, default)
     with pytest.raises(ParameterError):
-        parse_options({"fps": "51", "size": "1x1", "dpi": "10"}, default, gif)
+        gif.parse_options({"fps": "51", "size": "1x1", "dpi": "10"}, default)
 
     app = create_app(max_animation_pixels=3 * 100 * 75)
     client = Client(app)
@@ -219,7 +218,7 @@ def test_frames_that_do_not_change_stay_the_same():
 
 
 def test_the_first_frames_predict_the_rest_and_an_animation_that_cannot_finish_stops_at_once():
-    from wsgi_plot.animation import FRAMES_MEASURED, AnimationOptions, CannotFinish, FrameSource, animate
+    from wsgi_plot.figures.animation import FRAMES_MEASURED, AnimationOptions, CannotFinish, FrameSource, animate
 
     now = [0.0]
     drawn = []
@@ -262,7 +261,8 @@ def test_the_first_frames_predict_the_rest_and_an_animation_that_cannot_finish_s
 
 def test_an_animation_the_worker_timeout_cannot_hold_is_413_naming_frames_at_once():
     """The deadline by render_timeout alone would be 600 / 30 x 10 s = 200 s; the server allows 30."""
-    from wsgi_plot.server_limits import ServerLimits, fit_to_server
+    from wsgi_plot.serve.fitting import fit_to_server
+    from wsgi_plot.web.server_limits import ServerLimits
 
     from .slow_app import build_app
 

@@ -275,7 +275,7 @@ def test_mounted_under_a_prefix():
 @pytest.mark.parametrize("url", ["/", "/plots/", "/plot/normal", "/normal/5_2", "/plot/normal?refresh=5"])
 def test_every_page_declares_its_icon_and_its_policy_allows_it(url):
     """Without an icon a browser asks for /favicon.ico on the first load: a 404 in its console."""
-    from wsgi_plot.pages import ICON_URL
+    from wsgi_plot.web.pages import ICON_URL
 
     response = Client(create_app()).get(url)
     icons = re.findall(r'<link rel="icon" href="([^"]*)"', response.get_data(as_text=True))

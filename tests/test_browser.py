@@ -16,8 +16,8 @@ from PIL import Image
 from werkzeug.test import Client
 
 from wsgi_plot import create_app, default_registry
-from wsgi_plot.params import Values
-from wsgi_plot.pipeline import render_unpooled
+from wsgi_plot.declare.params import Values
+from wsgi_plot.figures.pipeline import render_unpooled
 
 from . import servers, tools
 from .browsers import IMAGE_DECODED, IMAGE_PIXELS

@@ -7,8 +7,8 @@ import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import create_app, default_registry
-from wsgi_plot.pipeline import draw_still
-from wsgi_plot.render import PreparedFigure
+from wsgi_plot.figures.pipeline import draw_still
+from wsgi_plot.figures.render import PreparedFigure
 
 from .conftest import decode_png
 

@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from wsgi_plot import cli
+from wsgi_plot.serve import cli
 
 from . import servers
 
@@ -41,8 +41,8 @@ def test_check_builds_another_module_s_app_and_prints_its_settings():
 
 
 def test_the_repository_uwsgi_ini_includes_the_packaged_one():
-    assert run_cli("uwsgi-ini").stdout.strip() == str(servers.ROOT / "wsgi_plot" / "uwsgi.ini")
-    assert "ini = %dwsgi_plot/uwsgi.ini" in (servers.ROOT / "uwsgi.ini").read_text().splitlines()
+    assert run_cli("uwsgi-ini").stdout.strip() == str(servers.ROOT / "wsgi_plot" / "serve" / "uwsgi.ini")
+    assert "ini = %dwsgi_plot/serve/uwsgi.ini" in (servers.ROOT / "uwsgi.ini").read_text().splitlines()
 
 
 @pytest.mark.server

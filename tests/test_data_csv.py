@@ -1,4 +1,4 @@
-"""The .csv format (wsgi_plot/data_csv.py): the data drawn, read back as a client would."""
+"""The .csv format (wsgi_plot/encode/data_csv.py): the data drawn, read back as a client would."""
 
 import csv
 import io

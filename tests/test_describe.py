@@ -1,4 +1,4 @@
-"""Alt text (wsgi_plot/describe.py): what a reader who cannot see the picture is told."""
+"""Alt text (wsgi_plot/figures/describe.py): what a reader who cannot see the picture is told."""
 
 import re
 from html import unescape

@@ -10,8 +10,8 @@ from werkzeug.test import Client
 
 from wsgi_plot import create_app
 from wsgi_plot.builtin import default_registry
-from wsgi_plot.pipeline import draw_still, render_unpooled
-from wsgi_plot.render import FIGURE_OBJECT_BYTES, PreparedFigure, prepared_figure_bytes
+from wsgi_plot.figures.pipeline import draw_still, render_unpooled
+from wsgi_plot.figures.render import FIGURE_OBJECT_BYTES, PreparedFigure, prepared_figure_bytes
 
 from .conftest import assert_same_picture, decode_png
 

@@ -6,8 +6,8 @@ import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import create_app
-from wsgi_plot.errors import ParameterError
-from wsgi_plot.formats import FORMATS, parse_format
+from wsgi_plot.core.errors import ParameterError
+from wsgi_plot.declare.formats import FORMATS, parse_format
 
 SMALL = "size=2x1.5&dpi=50"
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from wsgi_plot import create_app
-from wsgi_plot.errors import one_line
+from wsgi_plot.core.errors import one_line
 
 #: Small limits so that the requests which do render stay cheap on a 2-core machine.
 APP = validator(create_app(max_dpi=60, default_dpi=20, max_pixels=60_000, max_points=500, pool_size=2,

@@ -15,7 +15,7 @@ import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
-from wsgi_plot.settings import Settings
+from wsgi_plot.declare.settings import Settings
 
 from .conftest import border, decode_png
 
@@ -191,8 +191,8 @@ def test_wider_limits_lay_out_again_for_that_draw_only(tmp_path, monkeypatch):
     assert client.get(url + "5").data == static  # back on the frozen layout and background
 
     plot = registry.get("labelled")
-    from wsgi_plot.params import Values  # noqa: PLC0415
-    from wsgi_plot.pipeline import render_unpooled  # noqa: PLC0415
+    from wsgi_plot.declare.params import Values  # noqa: PLC0415
+    from wsgi_plot.figures.pipeline import render_unpooled  # noqa: PLC0415
 
     reference = render_unpooled(plot, Values(peak=99999.0), np.random.default_rng(1), "png", 4, 3, 100)
     assert_same_picture(client.get(url + "99999").data, reference, tmp_path)
@@ -208,7 +208,7 @@ def test_the_same_request_gets_the_same_picture_whatever_the_pooled_figure_drew_
 
 
 def test_new_data_whose_labels_keep_the_margins_is_not_laid_out_again(monkeypatch):
-    from wsgi_plot import render  # noqa: PLC0415
+    from wsgi_plot.figures import render  # noqa: PLC0415
 
     client = Client(create_app(pool_size=1))
     assert client.get("/plot/line.png?y=1,5,3&dpi=100").status_code == 200

@@ -12,9 +12,10 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from werkzeug.test import Client
 
-from wsgi_plot import Plot, PlotRegistry, create_app, mpl_compat
-from wsgi_plot.mpl_compat import DRAW_LOCK, LAYOUT_COLLAPSED_WARNING, forget_renderer
-from wsgi_plot.render import _above, _svg_layer
+from wsgi_plot import Plot, PlotRegistry, create_app
+from wsgi_plot.figures import mpl_compat
+from wsgi_plot.figures.mpl_compat import DRAW_LOCK, LAYOUT_COLLAPSED_WARNING, forget_renderer
+from wsgi_plot.figures.render import _above, _svg_layer
 
 
 def test_draw_lock_is_the_lock_figure_draw_takes():

@@ -94,6 +94,6 @@ def test_malloc_thresholds_are_set_in_a_glibc_process():
 
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt thresholds are glibc's")
-    code = "from wsgi_plot.memory import set_malloc_thresholds; print(set_malloc_thresholds())"
+    code = "from wsgi_plot.serve.memory import set_malloc_thresholds; print(set_malloc_thresholds())"
     run = subprocess.run([sys.executable, "-c", code], cwd=servers.ROOT, capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "True", run.stderr

@@ -1,6 +1,6 @@
 from werkzeug.test import Client
 
-from wsgi_plot.middleware import NoCacheMiddleware
+from wsgi_plot.web.middleware import NoCacheMiddleware
 
 
 def caching_app(environ, start_response):

@@ -139,7 +139,7 @@ def test_a_request_past_its_deadline_before_drawing_is_not_drawn_and_keeps_its_f
     """Waiting for the draw lock past the deadline: 503 without drawing; the untouched figure goes back to the pool."""
     from werkzeug.test import Client
 
-    from wsgi_plot.mpl_compat import DRAW_LOCK
+    from wsgi_plot.figures.mpl_compat import DRAW_LOCK
 
     draws = []
     plot = Plot("counted", draw=lambda fig, p, rng: draws.append(1))

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wsgi_plot import Param, Plot
-from wsgi_plot.errors import ParameterError
-from wsgi_plot.params import parse_float, parse_int
+from wsgi_plot.core.errors import ParameterError
+from wsgi_plot.declare.params import parse_float, parse_int
 
 UTC = dt.timezone.utc
 

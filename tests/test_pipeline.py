@@ -7,7 +7,7 @@ from pathlib import Path
 from werkzeug.test import Client
 
 from wsgi_plot import Plot, PlotRegistry, create_app, default_registry
-from wsgi_plot.pool import FigurePool
+from wsgi_plot.figures.pool import FigurePool
 
 
 def test_every_route_that_draws_leases_through_the_pipeline(monkeypatch):
@@ -69,7 +69,7 @@ def test_rc_params_and_warning_filters_change_only_under_the_draw_lock(monkeypat
 
     import matplotlib
 
-    from wsgi_plot.mpl_compat import DRAW_LOCK
+    from wsgi_plot.figures.mpl_compat import DRAW_LOCK
 
     outside = []
     set_item = matplotlib.RcParams.__setitem__

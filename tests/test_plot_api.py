@@ -7,8 +7,8 @@ import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
-from wsgi_plot.params import Values
-from wsgi_plot.pipeline import render_unpooled
+from wsgi_plot.declare.params import Values
+from wsgi_plot.figures.pipeline import render_unpooled
 
 from .conftest import decode_png
 

@@ -9,7 +9,7 @@ from PIL import Image, ImageSequence
 from werkzeug.test import Client
 
 from wsgi_plot import create_app, default_registry
-from wsgi_plot.png import COMPRESSIONS, encode_png
+from wsgi_plot.encode.png import COMPRESSIONS, encode_png
 
 from .conftest import decode_png, split_parts
 

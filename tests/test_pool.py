@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from wsgi_plot import pool as pool_module
-from wsgi_plot.pool import FigurePool, PoolExhausted
+from wsgi_plot.figures import pool as pool_module
+from wsgi_plot.figures.pool import FigurePool, PoolExhausted
 
 
 def test_reuses_an_idle_object_for_the_same_key():

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from wsgi_plot.pool import FigurePool, PoolExhausted
+from wsgi_plot.figures.pool import FigurePool, PoolExhausted
 
 
 class Blob:

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from wsgi_plot.request_start import queued_seconds
+from wsgi_plot.web.request_start import queued_seconds
 
 from . import servers
 from .metrics_text import samples, value

@@ -6,7 +6,7 @@ import re
 import numpy as np
 from werkzeug.test import Client
 
-from wsgi_plot.pipeline import render_unpooled
+from wsgi_plot.figures.pipeline import render_unpooled
 
 from .conftest import decode_png
 from .readme_app import app, explicit_app, explicit_sine, heat, sine

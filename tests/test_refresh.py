@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from wsgi_plot.refresh import MAX_REFRESH, MIN_REFRESH, SCRIPT
+from wsgi_plot.declare.options import MAX_REFRESH, MIN_REFRESH
+from wsgi_plot.web.refresh import SCRIPT
 
 from .http_checks import csp_directives
 

@@ -14,8 +14,8 @@ from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
 from wsgi_plot.builtin import normal
-from wsgi_plot.params import Values
-from wsgi_plot.pipeline import render_unpooled
+from wsgi_plot.declare.params import Values
+from wsgi_plot.figures.pipeline import render_unpooled
 
 from .conftest import assert_same_picture, decode_png
 from .servers import threaded_server
@@ -198,7 +198,7 @@ def test_threads_never_mix_figures():
 
 def test_widening_for_an_outlier_keeps_the_pooled_figure(monkeypatch):
     """An outlier costs one full draw, not a new figure: rebuilding figures grew RSS by ~50 MiB."""
-    from wsgi_plot.render import PreparedFigure
+    from wsgi_plot.figures.render import PreparedFigure
 
     builds = []
     original = PreparedFigure.__init__

@@ -8,8 +8,8 @@ import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
-from wsgi_plot.plot import FOREVER
-from wsgi_plot.response_cache import ENTRY_OVERHEAD, ResponseCache, accel_expires, expiry
+from wsgi_plot.declare.plot import FOREVER
+from wsgi_plot.web.response_cache import ENTRY_OVERHEAD, ResponseCache, accel_expires, expiry
 
 from .conftest import decode_png
 
@@ -215,7 +215,7 @@ def test_key_only_requests_draw_nothing_and_bad_ones_get_no_key(app):
 
 
 def test_settings_name_a_bad_bound():
-    from wsgi_plot.settings import Settings, SettingsError
+    from wsgi_plot.declare.settings import Settings, SettingsError
 
     with pytest.raises(SettingsError, match="WSGI_PLOT_RESPONSE_CACHE_BYTES"):
         Settings.from_environ({}, {"WSGI_PLOT_RESPONSE_CACHE_BYTES": "-1"})

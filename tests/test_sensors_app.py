@@ -11,9 +11,9 @@ from werkzeug.test import Client
 
 from examples.sensors import build_app, db
 from examples.sensors.app import SensorsConfigError
-from wsgi_plot.layout import _drawn_tick_labels
-from wsgi_plot.pipeline import draw_still
-from wsgi_plot.render import PreparedFigure
+from wsgi_plot.figures.layout import _drawn_tick_labels
+from wsgi_plot.figures.pipeline import draw_still
+from wsgi_plot.figures.render import PreparedFigure
 
 from .clocks import FakeClock
 from .conftest import decode_png
@@ -284,7 +284,7 @@ def test_pooled_figure_matches_a_full_draw_as_its_time_axis_moves(app):
 
 
 def test_same_window_takes_the_fast_path(app, client, monkeypatch):
-    from wsgi_plot import render
+    from wsgi_plot.figures import render
 
     saves = []
     original = render.PreparedFigure._forget_static_part

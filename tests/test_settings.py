@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client
 
-from wsgi_plot import Param, Plot, PlotRegistry, create_app, png
-from wsgi_plot.settings import Settings, SettingsError
+from wsgi_plot import Param, Plot, PlotRegistry, create_app
+from wsgi_plot.declare.settings import Settings, SettingsError
+from wsgi_plot.encode import png
 
 
 def test_environment_fills_settings_not_given():

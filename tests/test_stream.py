@@ -6,7 +6,8 @@ import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import create_app
-from wsgi_plot.stream import BOUNDARY, FrameStream, StreamSlots, part
+from wsgi_plot.encode.multipart import BOUNDARY, part
+from wsgi_plot.web.stream import FrameStream, StreamSlots
 
 from .conftest import decode_png, split_parts
 
@@ -215,7 +216,7 @@ def test_under_an_asgi_host_a_stream_ends_when_the_client_leaves():
     import asyncio
     import threading
 
-    from wsgi_plot.host_compat import disconnect_future
+    from wsgi_plot.web.host_compat import disconnect_future
 
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -254,7 +255,8 @@ def test_an_asgi_host_that_cannot_tell_of_a_client_leaving_gets_503_saying_so():
 
 @pytest.mark.parametrize("threads, admitted", [(1, 0), (2, 1), (4, 3), (8, 4)])
 def test_streams_never_take_the_last_thread(threads, admitted):
-    from wsgi_plot.server_limits import ServerLimits, fit_to_server
+    from wsgi_plot.serve.fitting import fit_to_server
+    from wsgi_plot.web.server_limits import ServerLimits
 
     app = create_app(max_streams=4)
     fit_to_server(app, ServerLimits(threads=threads))

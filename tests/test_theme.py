@@ -14,7 +14,7 @@ from matplotlib.testing.compare import compare_images
 from werkzeug.test import Client
 
 from wsgi_plot import create_app, default_registry
-from wsgi_plot.theme import FONT_FALLBACK, Fonts, installed_fonts
+from wsgi_plot.figures.theme import FONT_FALLBACK, Fonts, installed_fonts
 
 from .conftest import decode_png, reference_png
 
@@ -135,7 +135,7 @@ def test_bad_looks_are_400s_naming_them(client, query, message):
 
 
 def test_without_the_fonts_the_app_starts_says_so_once_and_no_request_warns(monkeypatch, caplog):
-    from wsgi_plot import theme
+    from wsgi_plot.figures import theme
 
     monkeypatch.setattr(theme, "_fonts", Fonts(installed=["DejaVu Sans"]))
     with warnings.catch_warnings():  # the filter report_missing adds goes with this block

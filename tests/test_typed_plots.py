@@ -1,4 +1,4 @@
-"""Plots declared by type hints (wsgi_plot.typed): a function drawn in full and a class drawn by the
+"""Plots declared by type hints (wsgi_plot.declare.typed): a function drawn in full and a class drawn by the
 fast path, end to end through create_app; declarations refused at registration; load outside the
 draw lock."""
 
@@ -15,9 +15,9 @@ from numpy.random import Generator
 from werkzeug.test import Client
 
 from wsgi_plot import Choices, Count, Frame, Help, MaxItems, MaxLength, Pattern, PlotRegistry, Range, Static, create_app
-from wsgi_plot.application import find_plot_app
-from wsgi_plot.mpl_compat import DRAW_LOCK
-from wsgi_plot.pipeline import render_unpooled
+from wsgi_plot.figures.mpl_compat import DRAW_LOCK
+from wsgi_plot.figures.pipeline import render_unpooled
+from wsgi_plot.web.application import find_plot_app
 
 from .conftest import decode_png
 

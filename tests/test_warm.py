@@ -7,7 +7,7 @@ import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, warm
-from wsgi_plot.middleware import NoCacheMiddleware
+from wsgi_plot.web.middleware import NoCacheMiddleware
 
 from . import servers
 

@@ -88,23 +88,23 @@ def test_the_wheel_holds_the_package_its_settings_licence_and_readme(dist):
         info = next(n for n in names if n.endswith(".dist-info/METADATA")).rpartition("/")[0]
         metadata = email.message_from_string(archive.read(f"{info}/METADATA").decode())
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
-    assert {"wsgi_plot/gunicorn_config.py", "wsgi_plot/uwsgi.ini", "wsgi_plot/cli.py", "wsgi_plot/__main__.py",
+    assert {"wsgi_plot/serve/gunicorn_config.py", "wsgi_plot/serve/uwsgi.ini", "wsgi_plot/serve/cli.py", "wsgi_plot/__main__.py",
             "wsgi_plot/py.typed", f"{info}/LICENSE"} <= names
     assert not any(name.startswith(("tests/", "examples/", "bench/")) for name in names)
-    assert "wsgi-plot = wsgi_plot.cli:main" in entry_points
+    assert "wsgi-plot = wsgi_plot.serve.cli:main" in entry_points
     assert metadata["License"] == "MIT" and metadata["Description-Content-Type"] == "text/markdown"
     readme = (servers.ROOT / "README.md").read_text()
     assert metadata.get_payload().strip() == readme.strip()
     with tarfile.open(sdist) as archive:
         members = {name.partition("/")[2] for name in archive.getnames()}
-    assert {"LICENSE", "README.md", "gunicorn.conf.py", "uwsgi.ini", "wsgi_plot/uwsgi.ini", "wsgi_plot/py.typed",
+    assert {"LICENSE", "README.md", "gunicorn.conf.py", "uwsgi.ini", "wsgi_plot/serve/uwsgi.ini", "wsgi_plot/py.typed",
             "ruff.toml", "setup.cfg", "examples/django_host/wsgi.py", "tests/test_wheel.py", "docs/plots.md",
             "docs/operations.md"} <= members
 
 
 def test_installed_from_the_wheel_not_the_checkout(user, dist):
     user_run, _, venv = user
-    where = user_run(str(venv / "bin" / "python"), "-c", "import wsgi_plot, wsgi_plot.cli as c; "
+    where = user_run(str(venv / "bin" / "python"), "-c", "import wsgi_plot, wsgi_plot.serve.cli as c; "
                      "print(wsgi_plot.__file__); print(c.uwsgi_ini_path())")
     assert where.returncode == 0, where.stderr
     package, ini = where.stdout.split()

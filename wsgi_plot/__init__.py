@@ -6,38 +6,39 @@ __version__ = "0.1.0"
 
 __all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotError", "PlotRegistry",
            "PlotApp", "Settings", "default_registry", "app",
-           # the typed plot API's markers (wsgi_plot.typed) and the frame an animated plot may take
+           # the typed plot API's markers (wsgi_plot.declare.typed) and the frame an animated plot may take
            "Range", "Count", "MaxLength", "Pattern", "MaxItems", "MaxSeries", "Choices", "Help", "Static", "Frame"]
 
 #: Public names and the modules that define them, imported on first use (PEP 562). A server's
-#: master process imports ``wsgi_plot.gunicorn_config``, and the ``wsgi-plot`` command this
+#: master process imports ``wsgi_plot.serve.gunicorn_config``, and the ``wsgi-plot`` command this
 #: package: neither may load prometheus_client before the config has set
 #: PROMETHEUS_MULTIPROC_DIR, and neither needs matplotlib, which each worker imports itself.
 _LAZY = {
-    "create_app": "application",
-    "warm": "application",
-    "PlotApp": "application",
-    "NoCacheMiddleware": "middleware",
-    "Param": "params",
-    "ParameterError": "errors",
-    "PlotError": "errors",
-    "Plot": "plot",
-    "PlotRegistry": "plot",
-    "Settings": "settings",
-    **{marker: "typed" for marker in ("Range", "Count", "MaxLength", "Pattern", "MaxItems", "MaxSeries", "Choices",
-                                      "Help", "Static")},
-    "Frame": "animation",
+    "create_app": "web.application",
+    "warm": "web.application",
+    "PlotApp": "web.application",
+    "NoCacheMiddleware": "web.middleware",
+    "Param": "declare.params",
+    "ParameterError": "core.errors",
+    "PlotError": "core.errors",
+    "Plot": "declare.plot",
+    "PlotRegistry": "declare.registry",
+    "Settings": "declare.settings",
+    **{marker: "declare.typed" for marker in ("Range", "Count", "MaxLength", "Pattern", "MaxItems", "MaxSeries",
+                                              "Choices", "Help", "Static")},
+    "Frame": "core.frame",
 }
 
 if TYPE_CHECKING:
-    from .animation import Frame
-    from .application import PlotApp, create_app, warm
-    from .errors import ParameterError, PlotError
-    from .middleware import NoCacheMiddleware
-    from .params import Param
-    from .plot import Plot, PlotRegistry
-    from .settings import Settings
-    from .typed import Choices, Count, Help, MaxItems, MaxLength, MaxSeries, Pattern, Range, Static
+    from .core.errors import ParameterError, PlotError
+    from .core.frame import Frame
+    from .declare.params import Param
+    from .declare.plot import Plot
+    from .declare.registry import PlotRegistry
+    from .declare.settings import Settings
+    from .declare.typed import Choices, Count, Help, MaxItems, MaxLength, MaxSeries, Pattern, Range, Static
+    from .web.application import PlotApp, create_app, warm
+    from .web.middleware import NoCacheMiddleware
 
     #: Built on first access (``_lazy_attribute``, below).
     app: PlotApp
@@ -67,7 +68,7 @@ def _lazy_attribute(name: str) -> object:
     # environment when first imported (matplotlib MPLCONFIGDIR, prometheus_client
     # PROMETHEUS_MULTIPROC_DIR), so servers set those before the app is built.
     if name == "app":
-        from .application import create_app as create
+        from .web.application import create_app as create
 
         global app
         app = create()

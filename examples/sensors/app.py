@@ -3,7 +3,7 @@
 import os
 
 from wsgi_plot import create_app, default_registry
-from wsgi_plot.settings import Settings
+from wsgi_plot.declare.settings import Settings
 
 from .db import NotASensorsDatabase, check
 from .plot import readings_plot

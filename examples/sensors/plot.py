@@ -20,8 +20,8 @@ from matplotlib.lines import Line2D
 from werkzeug.exceptions import NotFound
 
 from wsgi_plot import Choices, Help, Param, ParameterError, Plot, PlotError, Static
-from wsgi_plot.errors import Overloaded
-from wsgi_plot.typed import typed_plot
+from wsgi_plot.core.errors import Overloaded
+from wsgi_plot.declare.typed import typed_plot
 
 from .query import BUCKETS, DatabaseBusy, DatabaseUnavailable, TooManyPoints, check_bucket_count
 

@@ -1,6 +1,6 @@
 """Plots wsgi_plot serves out of the box, defined through the public plot API."""
 
-from wsgi_plot.plot import PlotRegistry
+from ..declare.registry import PlotRegistry
 
 
 def default_registry() -> PlotRegistry:

@@ -15,10 +15,9 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from numpy.random import Generator
 
-from wsgi_plot import Param, ParameterError, Plot
-from wsgi_plot.params import Values
-from wsgi_plot.plot import FOREVER
-
+from ..core.errors import ParameterError
+from ..declare.params import Param, Values
+from ..declare.plot import FOREVER, Plot
 from .series import LITERAL, NAMES_PARAM, TITLE_PARAM, add_legend, check_names, follow_data, series_names, y_param
 
 #: Each bar is a patch and each label a text, drawn one by one: 1,000 bars took 6-8 s to draw

@@ -9,9 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import AutoLocator
 from numpy.random import Generator
 
-from wsgi_plot import Count, Help, Range, Static
-from wsgi_plot.plot import FOREVER
-from wsgi_plot.typed import typed_plot
+from ..declare.plot import FOREVER
+from ..declare.typed import Count, Help, Range, Static, typed_plot
 
 SPREAD = 4  # bins cover mean +- 4 standard deviations
 #: The static density limit over the tallest bar's expected height: the default n=1000 samples

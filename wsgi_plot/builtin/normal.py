@@ -7,9 +7,8 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from numpy.random import Generator
 
-from wsgi_plot import Count, Help, Range, Static
-from wsgi_plot.plot import FOREVER
-from wsgi_plot.typed import typed_plot
+from ..declare.plot import FOREVER
+from ..declare.typed import Count, Help, Range, Static, typed_plot
 
 SPREAD = 4  # static limits at mean +- 4 standard deviations; rarer outliers widen them
 

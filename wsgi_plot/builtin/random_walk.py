@@ -7,9 +7,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.random import Generator
 
-from wsgi_plot import Count, Frame, Help, Range, Static
-from wsgi_plot.plot import FOREVER
-from wsgi_plot.typed import typed_plot
+from ..core.frame import Frame
+from ..declare.plot import FOREVER
+from ..declare.typed import Count, Help, Range, Static, typed_plot
 
 
 class RandomWalk:

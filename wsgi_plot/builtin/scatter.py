@@ -9,10 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.random import Generator
 
-from wsgi_plot import Plot
-from wsgi_plot.params import Values
-from wsgi_plot.plot import FOREVER
-
+from ..declare.params import Values
+from ..declare.plot import FOREVER, Plot
 from .series import (
     LITERAL,
     NAMES_PARAM,

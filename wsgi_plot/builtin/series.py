@@ -21,8 +21,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 from numpy.random import Generator
 
-from wsgi_plot import Param, ParameterError
-from wsgi_plot.params import Values
+from ..core.errors import ParameterError
+from ..declare.params import Param, Values
 
 #: matplotlib's autoscaling and tick locators overflow near the float maximum (1e308); values
 #: within 1e100 keep every step finite.
@@ -34,7 +34,7 @@ MAX_NAMES = 100
 #: Tick steps as matplotlib's AutoLocator takes them; an index axis keeps them whole numbers.
 _AUTO_STEPS = [1, 2, 2.5, 5, 10]
 
-#: Pixels between a legend and the figure's edge, at least (wsgi_plot.layout keeps text 2 px off it).
+#: Pixels between a legend and the figure's edge, at least (wsgi_plot.figures.layout keeps text 2 px off it).
 EDGE_CLEARANCE_PIXELS = 3
 
 class TextOptions(TypedDict):

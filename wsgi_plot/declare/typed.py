@@ -1,0 +1,454 @@
+"""Plots declared by type hints: an annotated function (a full draw) or class (init, load, update).
+
+Each parameter's annotation is read once, at registration, into a :class:`~wsgi_plot.declare.params.Param`,
+so parsing, the page form, the OpenAPI schema, the pool key and the fast path are those of the
+explicit ``Plot(name, params, ...)`` form, which this module only writes for the user::
+
+    @registry.plot("heat", title="Heat map")
+    def heat(fig: Figure, rng: Generator, n: Annotated[int, Range(2, 50)] = 10) -> None: ...
+
+Arguments annotated ``Figure``, ``Generator`` or ``Frame`` are injected; every other one is a
+request parameter. A wrong declaration raises TypeError or ValueError naming the plot and the
+parameter when the plot is registered, not when a request arrives.
+"""
+
+import dataclasses
+import functools
+import inspect
+import operator
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import matplotlib.artist
+import matplotlib.axes
+import matplotlib.axis
+import matplotlib.container
+import matplotlib.figure
+import numpy as np
+
+from ..core.frame import Frame
+from .kinds import Choices as ChoiceList  # this module's Choices is the marker
+from .params import Param, Values
+from .plot import Plot
+
+#: What a class plot keeps and the pipeline redraws: an artist, or a container of them (bars).
+_Artist = matplotlib.artist.Artist | matplotlib.container.Container
+
+__all__ = ["Choices", "Count", "Help", "MaxItems", "MaxLength", "MaxSeries", "Pattern", "Range", "Static",
+           "typed_plot"]
+
+
+# -- markers: what a type alone cannot say, written in Annotated[...] -------------------------
+
+
+@dataclass(frozen=True)
+class Range:
+    """Inclusive bounds of a number, date or datetime; ``exclusive_minimum`` refuses ``minimum`` itself."""
+
+    minimum: Any = None
+    maximum: Any = None
+    exclusive_minimum: bool = False
+
+
+@dataclass(frozen=True)
+class MaxLength:
+    """Free text (or each item of a ``list[str]``): at most ``length`` characters (required for text)."""
+
+    length: int
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """Free text must match this regular expression, as a whole."""
+
+    regex: str
+
+
+@dataclass(frozen=True)
+class MaxItems:
+    """A list: at most ``count`` items (the app caps it at its ``max_points`` anyway)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class MaxSeries:
+    """Several series (``list[list[float]]``): at most ``count`` of them (capped at the app's ``max_series``)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A ``str`` that is one of these: a sequence, a mapping value -> label (the select's text), or a
+    callable returning one, called once when the app is built. ``Literal[...]`` is the static spelling."""
+
+    choices: ChoiceList
+
+
+@dataclass(frozen=True)
+class Help:
+    """The parameter's description, shown beside its form control and in OpenAPI."""
+
+    text: str
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+#: A class plot's parameter that ``init`` depends on: part of the pooled figure's key.
+Static = _Marker("Static")
+#: An int that counts points, samples or steps: capped at the app's ``max_points``.
+Count = _Marker("Count")
+
+#: Marker type -> the Param fields it sets.
+_FIELDS: dict[type, Callable[[Any], dict[str, Any]]] = {
+    Range: lambda m: {"minimum": m.minimum, "maximum": m.maximum, "exclusive_minimum": m.exclusive_minimum},
+    MaxLength: lambda m: {"max_length": m.length},
+    Pattern: lambda m: {"pattern": m.regex},
+    MaxItems: lambda m: {"max_items": m.count},
+    MaxSeries: lambda m: {"max_series": m.count},
+    Choices: lambda m: {"choices": m.choices},
+    Help: lambda m: {"help": m.text},
+}
+
+#: Annotations of the values wsgi_plot passes in, by the name of the keyword that receives them.
+_INJECTED: dict[type, str] = {matplotlib.figure.Figure: "fig", np.random.Generator: "rng", Frame: "frame"}
+
+
+# -- from annotations to Params -------------------------------------------------------------
+
+
+def _param(plot: str, name: str, annotation: Any, default: Any, *, allow_static: bool) -> Param:
+    """The Param an annotated parameter declares; TypeError or ValueError naming it if it cannot be one."""
+    where = f"plot {plot!r}, parameter {name!r}"
+    base, markers, optional = annotation, [], False
+    while True:  # Annotated[X | None, ...] and Annotated[X, ...] | None alike
+        if typing.get_origin(base) is typing.Annotated:
+            base, *rest = typing.get_args(base)
+            markers += rest
+            continue
+        base, without_none = _without_none(base)
+        if not without_none:
+            break
+        optional = True
+    fields: dict[str, Any] = {}
+    seen: set[Any] = set()
+    for marker in markers:
+        key = marker if isinstance(marker, _Marker) else type(marker)
+        if key in seen:
+            raise TypeError(f"{where}: {key!r} given twice")
+        seen.add(key)
+        if marker is Static:
+            if not allow_static:
+                raise TypeError(f"{where}: Static applies to a class plot's attributes (a function is drawn in full)")
+            fields["static"] = True
+        elif marker is Count:
+            fields["count"] = True
+        elif type(marker) in _FIELDS:
+            fields.update(_FIELDS[type(marker)](marker))
+        # Other metadata belongs to other tools (PEP 593): left alone.
+    if optional:
+        if default is not None:
+            raise ValueError(f"{where}: an optional parameter (X | None) has the default None, not {default!r}")
+        fields["optional"] = True
+    if typing.get_origin(base) is Literal:
+        values = typing.get_args(base)
+        if not all(isinstance(v, str) for v in values):
+            raise TypeError(f"{where}: Literal choices must be str, got {values!r}")
+        if "choices" in fields:
+            raise TypeError(f"{where}: give Literal[...] or Choices(...), not both")
+        base, fields["choices"] = str, values
+    if base in _INJECTED:
+        raise TypeError(f"{where}: a {_INJECTED[base]} is not a request parameter")
+    if base is str and "choices" not in fields and "max_length" not in fields:
+        raise TypeError(f"{where}: free text needs Annotated[str, MaxLength(n)] (or Literal[...] / Choices(...))")
+    try:
+        return Param(name, base, default, **fields)
+    except (TypeError, ValueError) as exc:
+        message = str(exc).removeprefix(f"Param {name!r}: ")
+        raise type(exc)(f"{where}: {message}") from None
+
+
+def _without_none(annotation: Any) -> tuple[Any, bool]:
+    """``(X, True)`` for ``X | None`` or ``Optional[X]``; ``(annotation, False)`` otherwise."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return annotation, False
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if len(args) == len(typing.get_args(annotation)):
+        return annotation, False
+    return functools.reduce(operator.or_, args), True
+
+
+def _hints(obj: Any, plot: str) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(obj, include_extras=True)
+    except (NameError, AttributeError, TypeError, SyntaxError) as exc:  # a name it uses is not defined: say which plot
+        raise TypeError(f"plot {plot!r}: cannot read the annotations of {obj!r}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class _Signature:
+    """How to call a function or method: which keyword gets which injected value, which are parameters."""
+
+    injected: dict[str, str]  # keyword -> "fig" | "rng" | "frame"
+    params: tuple[str, ...]  # keywords that are request parameters, in order
+
+    def kwargs(self, values: Values, fig: matplotlib.figure.Figure | None = None,
+               rng: np.random.Generator | None = None, frame: Frame | None = None) -> dict[str, Any]:
+        given = {"fig": fig, "rng": rng, "frame": frame}
+        return {**{k: given[v] for k, v in self.injected.items()}, **{p: getattr(values, p) for p in self.params}}
+
+    def takes(self, what: str) -> bool:
+        return what in self.injected.values()
+
+
+def _signature(plot: str, function: Callable[..., Any], *, method: bool, allowed: frozenset[str],
+               params: list[Param] | None = None) -> _Signature:
+    """Read ``function``'s arguments: injected ones (only ``allowed`` kinds) and, given ``params``,
+    request parameters appended to it; a method's arguments are all injected."""
+    hints = _hints(function, plot)
+    what = f"plot {plot!r}, {function.__qualname__}"
+    injected: dict[str, str] = {}
+    names: list[str] = []
+    arguments = list(inspect.signature(function).parameters.values())[1 if method else 0:]
+    for argument in arguments:
+        if argument.kind in (argument.VAR_POSITIONAL, argument.VAR_KEYWORD, argument.POSITIONAL_ONLY):
+            raise TypeError(f"{what}: argument {argument.name!r} must be a plain named argument")
+        if argument.name not in hints:
+            raise TypeError(f"{what}: argument {argument.name!r} has no annotation; annotate it with its type "
+                            "(Figure, Generator, Frame, or a parameter type)")
+        hint = hints[argument.name]
+        bare, _ = _without_none(hint)  # Frame | None: None for a still image
+        if bare in _INJECTED:
+            kind = _INJECTED[bare]
+            if kind not in allowed:
+                raise TypeError(f"{what}: argument {argument.name!r}: a {kind} is not given here")
+            if kind in injected.values():
+                raise TypeError(f"{what}: argument {argument.name!r}: a second {kind}")
+            injected[argument.name] = kind
+        elif params is None:
+            raise TypeError(f"{what}: argument {argument.name!r}: only Figure, Generator or Frame are given here; "
+                            "parameters are the class's annotated attributes")
+        else:
+            default = None if argument.default is argument.empty else argument.default
+            params.append(_param(plot, argument.name, hint, default, allow_static=False))
+            names.append(argument.name)
+    return _Signature(injected, tuple(names))
+
+
+# -- the function form: a full draw -----------------------------------------------------------
+
+
+def _function_plot(name: str, function: Callable[..., Any], options: dict[str, Any]) -> Plot:
+    params: list[Param] = []
+    call = _signature(name, function, method=False, allowed=frozenset({"fig", "rng", "frame"}), params=params)
+    if not call.takes("fig"):
+        raise TypeError(f"plot {name!r}: {function.__qualname__} takes no Figure argument to draw on")
+
+    def draw(fig: matplotlib.figure.Figure, values: Values, rng: np.random.Generator,
+             frame: Frame | None = None) -> None:
+        function(**call.kwargs(values, fig, rng, frame))
+
+    defaults = {"random": call.takes("rng"), "update_takes_frame": call.takes("frame"),
+                "description": _doc(function)}
+    return Plot(name, params, draw=draw, **{**defaults, **options})
+
+
+# -- the class form: init once per pooled figure, load and update per request -------------------
+
+
+class TypedArtists(list[_Artist]):
+    """What a class plot's ``init`` hands the pipeline: its changing artists, and the instance
+    that keeps them (the pipeline passes this back to load and update)."""
+
+    # instance: of the user's class, whose methods are called by name.
+    def __init__(self, instance: Any, artists: list[_Artist]) -> None:
+        super().__init__(artists)
+        self.instance = instance
+
+
+class _NotYet:
+    """A request parameter of a class plot: read in ``init`` (before any request set it) it raises,
+    instead of quietly giving the class default that the next request may change."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        try:
+            return instance.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(f"{self.name!r} is not known yet: init sees the Static parameters only; mark it "
+                                 f"Static, or read it in load or update") from None
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.name] = value
+
+
+#: Methods a class plot may define, and the injected values each may take.
+_METHODS = {"init": frozenset({"fig"}), "load": frozenset(), "update": frozenset({"rng", "frame"}),
+            "draw": frozenset({"fig", "rng", "frame"}), "check": frozenset(), "data": frozenset({"rng"}),
+            "describe": frozenset()}
+
+
+def _class_plot(name: str, cls: type, options: dict[str, Any]) -> Plot:
+    incremental = callable(getattr(cls, "init", None)) or callable(getattr(cls, "update", None))
+    if incremental == callable(getattr(cls, "draw", None)):
+        raise TypeError(f"plot {name!r}: class {cls.__qualname__} needs init and update, or draw (not both)")
+    if incremental and not (callable(getattr(cls, "init", None)) and callable(getattr(cls, "update", None))):
+        raise TypeError(f"plot {name!r}: class {cls.__qualname__} needs both init and update")
+    if not incremental and callable(getattr(cls, "load", None)):
+        raise TypeError(f"plot {name!r}: load needs init and update (a full draw keeps nothing between requests)")
+    params = _class_params(name, cls)
+    if not incremental and any(p.static for p in params):
+        raise TypeError(f"plot {name!r}: Static applies to init; a class with draw is drawn in full")
+    calls = {method: _signature(name, getattr(cls, method), method=True, allowed=allowed)
+             for method, allowed in _METHODS.items() if callable(getattr(cls, method, None))}
+    if incremental and not calls["init"].takes("fig"):
+        raise TypeError(f"plot {name!r}: {cls.__qualname__}.init takes no Figure argument to draw on")
+    names = [p.name for p in params]
+    static = [p.name for p in params if p.static]
+    # Non-static parameters become descriptors: read in init they raise instead of giving the class default.
+    served = type(cls.__name__, (cls,), {n: _NotYet(n) for n in names if n not in static})
+    served.__qualname__ = cls.__qualname__
+
+    def instance(values: Values, only: list[str] | None = None) -> Any:
+        made = served()
+        for key in (only if only is not None else names):
+            setattr(made, key, getattr(values, key))
+        return made
+
+    def with_values(made: Any, values: Values) -> Any:
+        for key in names:
+            setattr(made, key, getattr(values, key))
+        return made
+
+    hooks: dict[str, Any] = {}
+    if incremental:
+        def init(fig: matplotlib.figure.Figure, static_values: Values) -> TypedArtists:
+            made = instance(static_values, list(vars(static_values)))  # static parameters and the shape
+            made.init(**calls["init"].kwargs(Values(), fig))
+            return TypedArtists(made, _artists_of(made, names))
+
+        def update(artists: TypedArtists, values: Values, rng: np.random.Generator, frame: Frame | None = None) -> None:
+            made = with_values(artists.instance, values)
+            made.update(**calls["update"].kwargs(Values(), rng=rng, frame=frame))
+
+        hooks.update(init=init, update=update, update_takes_frame=calls["update"].takes("frame"))
+        if "load" in calls:
+            def load(artists: TypedArtists, values: Values) -> None:
+                with_values(artists.instance, values).load()
+
+            hooks["load"] = load
+    else:
+        def draw(fig: matplotlib.figure.Figure, values: Values, rng: np.random.Generator,
+                 frame: Frame | None = None) -> None:
+            instance(values).draw(**calls["draw"].kwargs(Values(), fig, rng, frame))
+
+        hooks.update(draw=draw, update_takes_frame=calls["draw"].takes("frame"))
+    if "check" in calls:
+        hooks["check"] = lambda values: instance(values).check()
+    if "describe" in calls:
+        hooks["describe"] = lambda values: instance(values).describe()
+    if "data" in calls:
+        def data(values: Values, rng: np.random.Generator) -> Any:
+            made = instance(values)
+            if "load" in calls:  # the same rows the image draws, read the same way
+                made.load()
+            return made.data(**calls["data"].kwargs(Values(), rng=rng))
+
+        hooks["data"] = data
+    takes_rng = any(call.takes("rng") for call in calls.values())
+    defaults = {"random": takes_rng, "description": _doc(cls)}
+    return Plot(name, params, **{**defaults, **hooks, **options})
+
+
+def _class_params(name: str, cls: type) -> list[Param]:
+    params = []
+    for attribute, hint in _hints(cls, name).items():
+        if typing.get_origin(hint) is typing.ClassVar or attribute.startswith("_") or _holds_artists(hint):
+            continue  # class constants, private state and the artists init keeps are not request parameters
+        if attribute in _METHODS:
+            raise TypeError(f"plot {name!r}, parameter {attribute!r}: the name of a plot method")
+        default = getattr(cls, attribute, None)
+        params.append(_param(name, attribute, hint, default, allow_static=True))
+    return params
+
+
+def _holds_artists(hint: Any) -> bool:
+    """Whether an annotation is of matplotlib artists (``line: Line2D``, ``bars: list[Rectangle]``)."""
+    hint, _ = _without_none(hint)
+    if typing.get_origin(hint) in (list, tuple, dict):
+        return any(_holds_artists(arg) for arg in typing.get_args(hint) if arg is not Ellipsis)
+    return isinstance(hint, type) and issubclass(hint, (matplotlib.artist.Artist, matplotlib.container.Container))
+
+
+def _artists_of(instance: Any, names: list[str]) -> list[_Artist]:
+    """The changing artists ``init`` kept on the instance: attributes (not parameters, not ``_private``)
+    holding an artist, or a list, tuple or dict of them; axes and figures are the static part."""
+    found: list[_Artist] = []
+    for attribute, value in vars(instance).items():
+        if attribute in names or attribute.startswith("_"):
+            continue
+        if isinstance(value, dict):
+            items = list(value.values())
+        elif isinstance(value, (list, tuple)) and not isinstance(value, matplotlib.container.Container):
+            items = list(value)
+        else:  # one artist, or a container of them (bars), kept whole as init would return it
+            items = [value]
+        found.extend(item for item in items if _changing(item))
+    return found
+
+
+def _changing(item: object) -> bool:
+    if isinstance(item, matplotlib.container.Container):
+        return True  # bars: _flatten opens it
+    return isinstance(item, matplotlib.artist.Artist) and not isinstance(
+        item, (matplotlib.axes.Axes, matplotlib.axis.Axis, matplotlib.figure.FigureBase))
+
+
+def _doc(obj: Any) -> str:
+    """The first paragraph of a docstring, on one line: a plot's description unless given."""
+    doc = inspect.getdoc(obj) or ""
+    return re.sub(r"\s+", " ", doc.split("\n\n")[0]).strip()
+
+
+# -- registration ------------------------------------------------------------------------------
+
+
+def typed_plot(name: str, target: Any, **options: Any) -> Plot:
+    """The Plot an annotated function or class declares, with ``options`` (Plot's fields) on top:
+    what ``registry.plot(name, **options)`` registers, for code that builds a Plot to add later."""
+    wrong = {"params", "init", "update", "draw", "load"} & set(options)
+    if wrong:
+        raise TypeError(f"plot {name!r}: {', '.join(sorted(wrong))} come from the annotated function or class")
+    unknown = set(options) - {f.name for f in dataclasses.fields(Plot) if f.init}
+    if unknown:
+        raise TypeError(f"plot {name!r}: unknown options {', '.join(sorted(unknown))}")
+    if isinstance(target, type):
+        return _class_plot(name, target, options)
+    if callable(target):
+        return _function_plot(name, target, options)
+    raise TypeError(f"plot {name!r}: decorate a function or a class, not {target!r}")
+
+
+def is_typed(function: Callable[..., Any]) -> bool:
+    """Whether a decorated function is annotated (typed form) rather than ``draw(fig, params, rng)``."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.annotation is not inspect.Parameter.empty for p in parameters)
+

@@ -1,0 +1,434 @@
+"""The WSGI application: URL map, request validation, pages; images.py draws the images."""
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from http import HTTPStatus
+from string import Template
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+from werkzeug.exceptions import BadHost, HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.routing import Map, MapAdapter, RequestRedirect, Rule
+from werkzeug.wrappers import Request, Response
+
+from ..core.errors import MethodNotAllowedHere, ParameterError, PathNotFound, error_response, one_line
+from ..declare.formats import FORMATS, Format, parse_format
+from ..declare.options import REFRESH_KEY, RenderOptions, pop_refresh
+from ..declare.params import Param, Values, format_number
+from ..declare.plot import Plot
+from ..declare.registry import PlotRegistry
+from ..declare.settings import Settings
+from ..figures.animation import frames_that_fit
+from ..figures.pipeline import RenderTimeout
+from ..figures.pool import PoolExhausted
+from ..figures.render import prepared_figure_bytes
+from ..figures.theme import fonts
+from . import health
+from .images import Images
+from .metrics import Metrics, create_metrics
+from .middleware import NoCacheMiddleware
+from .openapi import openapi_document
+from .pages import (
+    CONTENT_SECURITY_POLICY,
+    LIVE_CONTENT_SECURITY_POLICY,
+    FormatLink,
+    PlotListEntry,
+    PlotRow,
+    index_page,
+    plot_fields,
+    plot_list_page,
+    plot_page,
+)
+from .request_args import RequestArgs, image_args, query_args
+from .response_cache import KEY_ONLY_HEADER, key_only_response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+log = logging.getLogger("wsgi_plot")
+
+#: The recipe's URLs are aliases of this plot's generic routes.
+ALIAS_PLOT = "normal"
+ALIAS_PARAMS = ("mean", "var")
+#: The recipe's example URL, /fig/5_2: the one its users have. Prepared at start with the defaults.
+ALIAS_EXAMPLE = {"mean": "5", "var": "2"}
+
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
+_FORMAT_SUFFIX_RE = re.compile(r"(.*)\.([A-Za-z][A-Za-z0-9]*)\Z")
+_THUMBNAIL = {"dpi": "75", "size": "3.2x2.4"}  # 240x180 px; 75 dpi keeps tick labels legible (10 pt = 10 px)
+
+#: A readiness check (``create_app(ready_checks=...)``): raises, with the reason, when not ready.
+ReadyCheck = Callable[[], object]
+
+
+class PlotRequest(Request):
+    """A request as the endpoints get it: with the URL adapter that matched it, to build URLs, and its route."""
+
+    url_adapter: MapAdapter
+    route: str = "unmatched"  # the rule it matched, for metrics; bounded, unlike the path
+
+
+class ImageUrl(Protocol):
+    """A page's image URL, in format ``fmt`` with ``query`` (pages.py writes them into the page)."""
+
+    def __call__(self, fmt: str, **query: Any) -> str: ...
+
+
+class PlotApp:
+    """Serves a registry's plots as images and pages: the WSGI application :func:`create_app` returns.
+
+    Its middleware is inside it, as a Starlette app's is: calling it runs
+    :class:`NoCacheMiddleware` around :meth:`wsgi_app`, the app alone (which, as in Flask, is
+    what to call to serve without the middleware, or to wrap with another).
+    """
+
+    def __init__(self, registry: PlotRegistry, settings: Settings, ready_checks: Iterable[ReadyCheck] = ()) -> None:
+        self.registry = registry
+        self.settings = settings
+        #: Callables /readyz runs after its own probe; one that raises makes it 503 with its message
+        #: (the sensors example: its database file is there and readable).
+        self.ready_checks = list(ready_checks)
+        self.metrics = create_metrics(settings.metrics)
+        self.images = Images(settings, self.metrics)
+        self.pool = self.images.pool  # for health checks and warm-up, and for those who inspect it
+        self._warm_lock = threading.Lock()
+        self.warmed = not settings.warm  # True once the default figures are prepared
+        self._capped: dict[Plot, Plot] = {}  # plot -> the plot with its counts capped at max_points
+        self.plots()  # a plot the cap makes unusable stops start-up here
+        fonts().report_missing()  # once per process: scripts without a font are drawn as boxes
+        rules = [
+            Rule("/", endpoint="index", methods=["GET"]),
+            Rule("/fig/<spec>", endpoint="fig", methods=["GET"]),
+            Rule("/normal/<spec>", endpoint="normal_page", methods=["GET"]),
+            Rule("/plots/", endpoint="plot_list", methods=["GET"]),
+            Rule("/plot/<name>", endpoint="plot_page", methods=["GET"]),
+            Rule("/plot/<name>.<fmt>", endpoint="plot_image", methods=["GET", "POST"]),  # POST: a JSON body
+            Rule("/healthz", endpoint="healthz", methods=["GET"]),
+            Rule("/readyz", endpoint="readyz", methods=["GET"]),
+            Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
+        ]
+        if isinstance(self.metrics, Metrics):  # settings.metrics: NoMetrics has no exposition to serve
+            rules.append(Rule("/metrics", endpoint="metrics", methods=["GET"]))
+        self.url_map = Map(rules, strict_slashes=True)
+        self._with_middleware = NoCacheMiddleware(self.wsgi_app)
+
+    # -- WSGI ---------------------------------------------------------------
+
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
+        return self._with_middleware(environ, start_response)
+
+    def wsgi_app(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
+        request = PlotRequest(environ)
+        request_id = request.headers.get("X-Request-Id", "")
+        if not _REQUEST_ID_RE.match(request_id):
+            request_id = uuid.uuid4().hex
+        response = self.dispatch(request, request_id)
+        if response.status_code != 204 and request.headers.get(KEY_ONLY_HEADER):
+            # nginx asked for a key (deploy/nginx.conf): a bad request has none, and its 4xx comes to the
+            # request itself; nginx takes any answer but 2xx to its key request as a failure (500).
+            response = key_only_response(None, keep_seconds=0)
+        self.metrics.count_request(request.route, response.status_code)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Request-Id"] = request_id
+        return response(environ, start_response)
+
+    def dispatch(self, request: PlotRequest, request_id: str) -> Response:
+        try:
+            try:
+                adapter = self.url_map.bind_to_environ(request.environ)
+            except BadHost:  # a Host that IDNA cannot encode: werkzeug 3.1.0 raises this, later ones do not
+                raise ParameterError("Host", "not a valid host name") from None
+            try:
+                rule, values = adapter.match(return_rule=True)
+            except RequestRedirect as exc:  # /plots -> /plots/
+                return _relative_redirect(exc.new_url, exc.code)
+            except HTTPException as exc:
+                if exc.code == 404:
+                    raise PathNotFound(request.path[:100]) from None
+                if isinstance(exc, MethodNotAllowed):
+                    raise MethodNotAllowedHere(request.method, list(exc.valid_methods or ())) from None
+                raise
+            request.url_adapter = adapter
+            request.route = rule.rule  # the metrics label: bounded, unlike the path
+            endpoint: Callable[..., Response] = getattr(self, f"on_{rule.endpoint}")
+            return endpoint(request, **values)
+        except HTTPException as exc:
+            return error_response(exc, request.environ, request)
+        except Exception:
+            log.exception("error serving %s %s (request id %s)", request.method, request.path, request_id)
+            return error_response(InternalServerError("the server failed to draw this; it has been logged"),
+                                  request.environ, request)
+
+    # -- endpoints ------------------------------------------------------------
+
+    def on_index(self, request: PlotRequest) -> Response:
+        url = request.url_adapter.build
+        rows: list[PlotRow] = [
+            (plot.name, url("plot_page", {"name": plot.name, **dict(plot.example)}),
+             [(p.name, p.describe_bounds(), _default_text(p), p.static, p.help) for p in plot.params])
+            for plot in self.plots()
+        ]
+        example = url("normal_page", {"spec": "5_2"}) if ALIAS_PLOT in self.registry else url("plot_list")
+        html = index_page(example_url=example, plots_url=url("plot_list"), settings=self.settings, plot_rows=rows)
+        return _html_response(html)
+
+    def on_plot_list(self, request: PlotRequest) -> Response:
+        url = request.url_adapter.build
+        entries: list[PlotListEntry] = []
+        for plot in self.plots():
+            thumbnail = {**dict(plot.example), **_THUMBNAIL}
+            values, options = self.images.parse(plot, RequestArgs(thumbnail))
+            entries.append((plot.name, plot.description, url("plot_page", {"name": plot.name, **dict(plot.example)}),
+                            url("plot_image", {"name": plot.name, "fmt": "png", **thumbnail}),
+                            url("plot_image", {"name": plot.name, "fmt": "png", **thumbnail, "theme": "dark"}),
+                            self.images.describe(plot, values, options, plot.name)))
+        return _html_response(plot_list_page(entries))
+
+    def on_healthz(self, request: PlotRequest) -> Response:
+        return _json_response(health.liveness())
+
+    def _readiness(self) -> dict[str, Any]:
+        """The probe's render, through this app's pool and PNG encoder, within one render_timeout."""
+        return health.readiness(self.images.pipeline, time.monotonic() + self.settings.render_timeout)
+
+    def on_readyz(self, request: PlotRequest) -> Response:
+        self.warm()  # ready means warm: a server's start-up hook has usually done it already
+        try:
+            ready = self._readiness()
+        except (PoolExhausted, RenderTimeout) as exc:
+            return _not_ready(str(exc))
+        for check in self.ready_checks:
+            try:
+                check()
+            except Exception as exc:  # whatever the check's own failure is, it is the reason, not a 500
+                return _not_ready(str(exc))
+        return _json_response(ready)
+
+    def on_openapi(self, request: PlotRequest) -> Response:
+        alias = ALIAS_PLOT if ALIAS_PLOT in self.registry else None
+        return _json_response(openapi_document(self.plots(), self.settings, alias_plot=alias,
+                                               alias_params=ALIAS_PARAMS, metrics=self.settings.metrics,
+                                               prefix=request.script_root))
+
+    def on_metrics(self, request: PlotRequest) -> Response:
+        if not isinstance(self.metrics, Metrics):  # the route is made only when metrics are on
+            raise PathNotFound(request.path[:100])
+        data, content_type = self.metrics.exposition()
+        return Response(data, content_type=content_type)
+
+    def on_fig(self, request: PlotRequest, spec: str) -> Response:
+        mean, var, fmt = _parse_alias_spec(spec, allow_format=True)
+        plot = self._plot(ALIAS_PLOT)
+        args = query_args(request, {"mean": mean, "var": var})
+        return self.images.respond(request, plot, args, fmt or FORMATS["png"])
+
+    def on_plot_image(self, request: PlotRequest, name: str, fmt: str) -> Response:
+        plot, image_format = self._plot(name), parse_format(fmt)
+        return self.images.respond(request, plot, image_args(request, self.settings.max_body_bytes), image_format)
+
+    def on_normal_page(self, request: PlotRequest, spec: str) -> Response:
+        mean, var, _ = _parse_alias_spec(spec, allow_format=False)
+        plot = self._plot(ALIAS_PLOT)
+        args = query_args(request, {"mean": mean, "var": var})
+        refresh = pop_refresh(args)
+        values, options = self.images.parse(plot, args)
+        path = {"spec": f"{format_number(values.mean)}_{format_number(values.var)}"}
+        extra = {k: v for k, v in args.items() if k not in ALIAS_PARAMS}
+
+        def image_url(fmt: str, **query: Any) -> str:
+            suffix = "" if fmt == "png" else f".{fmt}"
+            return request.url_adapter.build("fig", {"spec": path["spec"] + suffix, **query})
+
+        return self._page(request, plot, values, options, image_url,
+                          request.url_adapter.build("normal_page", {**path, **_without_seed(extra), **_live(refresh)}),
+                          extra, refresh)
+
+    def on_plot_page(self, request: PlotRequest, name: str) -> Response:
+        plot = self._plot(name)
+        args = query_args(request)
+        refresh = pop_refresh(args)
+        values, options = self.images.parse(plot, args)
+
+        def image_url(fmt: str, **query: Any) -> str:
+            return request.url_adapter.build("plot_image", {"name": name, "fmt": fmt, **query})
+
+        return self._page(request, plot, values, options, image_url,
+                          request.url_adapter.build("plot_page", {"name": name, **_without_seed(args), **_live(refresh)}),
+                          args, refresh)
+
+    # -- helpers ----------------------------------------------------------------
+
+    def plots(self) -> list[Plot]:
+        """The registry's plots as served: count parameters capped at ``max_points``."""
+        return [self._served(plot) for plot in self.registry]
+
+    def _served(self, plot: Plot) -> Plot:
+        # Looked up per request, so plots added to the registry later are capped too.
+        if plot not in self._capped:
+            self._capped[plot] = plot.capped(self.settings.max_points, self.settings.max_series)
+        return self._capped[plot]
+
+    def _plot(self, name: str) -> Plot:
+        plot = self.registry.get(name)
+        if plot is None:
+            raise PathNotFound(f"/plot/{name}"[:80], "no plot of that name")
+        return self._served(plot)
+
+    def _page(self, request: PlotRequest, plot: Plot, values: Values, options: RenderOptions, image_url: ImageUrl,
+              new_sample_url: str, query: Mapping[str, Any], refresh: int | None = None) -> Response:
+        fill = {p.name: p.text(getattr(values, p.name)) for p in plot.params}
+        title = Template(plot.title or plot.name).safe_substitute(fill)
+        width, height = 800, round(800 * options.height / options.width)
+        links: list[FormatLink] = []  # every format a page offers, as the registry lists them
+        for fmt in FORMATS.values():
+            if not fmt.linked or (fmt.kind == "data" and plot.data is None):
+                continue
+            extra: dict[str, int] = {}
+            if fmt.kind == "animation":  # as many frames as the budget allows at this size, up to the default
+                frames = frames_that_fit(self.settings, options.pixels)
+                if frames is None:
+                    continue
+                extra["frames"] = frames
+            links.append((fmt.name, fmt.label, image_url(fmt.name, **query, **extra)))
+        html = plot_page(
+            title=title, heading=title, description=plot.description,
+            image_url=image_url("png", **query), links=links, new_sample_url=new_sample_url,
+            index_url=request.url_adapter.build("plot_list"),
+            form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
+            fields=plot_fields(plot, values, options, self.settings, refresh),
+            display_width=width, display_height=height,
+            refresh=refresh, alt=self.images.describe(plot, values, options, title),
+            # A live page's script reloads the one <img>: it keeps the theme asked for.
+            dark_image_url=None if refresh is not None else image_url("png", **{**query, "theme": "dark"}),
+        )
+        return _html_response(html, live=refresh is not None)
+
+    # -- warm start ---------------------------------------------------------------
+
+    def warm(self) -> None:
+        """Prepare the default figures, once: each plot's at its defaults and the recipe's /fig/5_2, as PNGs.
+
+        Only while they fit the pool without dropping a figure, so at most ``pool_size`` figures and
+        ``pool_max_bytes``; a few hundred milliseconds at the defaults. Called by the servers'
+        start-up hooks (see :func:`warm`) before a worker takes requests, else by the first /readyz.
+        """
+        with self._warm_lock:
+            if self.warmed:
+                return
+            try:
+                self._readiness()  # its figure too
+            except (PoolExhausted, RenderTimeout):
+                pass  # busy: /readyz reports that itself
+            for plot, args in self._default_images():
+                try:
+                    values, options = self.images.parse(plot, args)
+                    if not self.pool.has_room(prepared_figure_bytes(plot, *options.pixels)):
+                        break
+                    self.images.render(plot, values, options, record=False)
+                except Exception:  # a plot broken at its defaults fails its own requests, not start-up
+                    log.exception("could not prepare plot %r at %s", plot.name, args)
+            self.warmed = True
+
+    def _default_images(self) -> Iterator[tuple[Plot, RequestArgs]]:
+        served = {plot.name: plot for plot in self.plots()}
+        if ALIAS_PLOT in served:
+            yield served[ALIAS_PLOT], RequestArgs(ALIAS_EXAMPLE)
+        for plot in served.values():
+            if not any(param.required for param in plot.params):
+                yield plot, RequestArgs()
+            elif plot.example:
+                yield plot, RequestArgs(plot.example)
+
+
+def find_plot_app(application: object) -> PlotApp | None:
+    """The :class:`PlotApp` in ``application``: :func:`create_app`'s result, or a middleware
+    wrapping one as ``.app`` (as werkzeug's and ours keep it); None when there is none."""
+    for _ in range(10):  # a few middleware layers at most; never loop on a cycle
+        if isinstance(application, PlotApp):
+            return application
+        application = getattr(application, "app", None)
+    return None
+
+
+def warm(application: object) -> bool:
+    """Prepare the default figures of the wsgi_plot app inside ``application`` before it serves.
+
+    ``application`` as for :func:`find_plot_app`. False when there is no wsgi_plot app in it (nothing to do).
+    """
+    plot_app = find_plot_app(application)
+    if plot_app is None:
+        return False
+    plot_app.warm()
+    return True
+
+
+def create_app(*, registry: PlotRegistry | None = None, ready_checks: Iterable[ReadyCheck] = (),
+               **settings: object) -> PlotApp:
+    """The wsgi_plot WSGI application (a :class:`PlotApp`, its no-cache middleware inside).
+
+    ``settings`` are :class:`Settings` fields; those not given are read from
+    ``WSGI_PLOT_<NAME>`` environment variables, then defaults. ``ready_checks``: callables
+    that /readyz runs, each raising with the reason when what it checks is not ready.
+    """
+    if registry is None:
+        from ..builtin import default_registry
+
+        registry = default_registry()
+    return PlotApp(registry, Settings.from_environ(settings), ready_checks)
+
+
+def _html_response(html: str, live: bool = False) -> Response:
+    """A page; a live one (``?refresh=``) may run its one hashed script, the others none."""
+    policy = LIVE_CONTENT_SECURITY_POLICY if live else CONTENT_SECURITY_POLICY
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": policy})
+
+
+def _relative_redirect(new_url: str, code: int) -> Response:
+    """Redirect to ``new_url``'s path only, so the Location never echoes the Host header or the query.
+
+    The one redirect is ``/plots`` -> ``/plots/``, a page that takes no query: copying the
+    client's query would put raw input of any length into a header.
+    """
+    location = urlsplit(new_url).path
+    return Response(f"{code} {HTTPStatus(code).phrase}: {location}\n", code, {"Location": location}, mimetype="text/plain")
+
+
+def _not_ready(reason: str) -> Response:
+    return _json_response({"status": "unavailable", "reason": one_line(reason)[:300]}, 503, {"Retry-After": "1"})
+
+
+def _json_response(body: Mapping[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body) + "\n", status, headers, mimetype="application/json")
+
+
+def _default_text(param: Param) -> str:
+    if param.required:
+        return "required"
+    return "optional" if param.default is None else f"default {param.text(param.default)}"
+
+
+def _live(refresh: int | None) -> dict[str, int]:
+    return {} if refresh is None else {REFRESH_KEY: refresh}
+
+
+def _without_seed(args: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in args.items() if k != "seed"}
+
+
+def _parse_alias_spec(spec: str, allow_format: bool) -> tuple[str, str, Format | None]:
+    """``MEAN_VAR`` with an optional ``.png``/``.svg``/``.pdf`` suffix, unparsed numbers."""
+    fmt = None
+    match = _FORMAT_SUFFIX_RE.match(spec)
+    if match:
+        if not allow_format:
+            raise ParameterError("format", "pages have no format suffix; use /fig/MEAN_VAR.FORMAT for images")
+        spec, fmt = match.group(1), parse_format(match.group(2))
+    mean, sep, var = spec.partition("_")
+    if not sep or "_" in var:
+        raise ParameterError("path", f"expected MEAN_VAR such as 5_2, got {spec[:40]!r}")
+    return mean, var, fmt

@@ -1,0 +1,225 @@
+"""Reusing encoded images: which responses may be reused, under which key, and a per-process cache.
+
+A still image depends only on its request when its plot draws no random numbers or a ``seed``
+is given, and for as long as its plot's ``freshness`` says (:mod:`wsgi_plot.declare.plot`). Such a
+response is keyed by the request *as parsed*: the plot, every parsed option and every parameter
+value, defaults filled in, so that parameter order, a default written out or left out, the
+ignored ``_`` cache buster, ``1`` or ``1.0``, a query or the same values as a JSON body all give
+one key. No header is part of it, and none can change an image.
+
+The same rule and key serve two caches: nginx's (deploy/nginx.conf asks the app for a request's
+key and keeps the image as long as ``X-Accel-Expires`` says) and :class:`ResponseCache`, one per
+process, for an app served without that front.
+
+Worst case of :class:`ResponseCache`: ``max_bytes`` of images plus about ``ENTRY_OVERHEAD``
+each (so at most ``max_bytes / ENTRY_OVERHEAD`` entries however small), plus the images being
+drawn at that moment (bounded by the pool); a lookup is a dict access under a lock, an
+eviction O(1). A flood of distinct requests only evicts. Identical requests that arrive
+together wait for one render (single-flight), each for at most the render's own deadline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import matplotlib
+from werkzeug.wrappers import Response
+
+from .. import __version__
+
+if TYPE_CHECKING:
+    from ..declare.options import RenderOptions
+    from ..declare.params import Values
+    from ..declare.plot import Plot
+
+#: Bytes an entry costs besides its image: the key (64 hex chars), the entry and its dict slots.
+#: Counted so that a flood of tiny images is bounded by count as well as bytes.
+ENTRY_OVERHEAD = 512
+
+#: One entry may take at most this share of the cache: a few large PDFs must not evict everything.
+LARGEST_SHARE = 4
+
+#: The request header with which deploy/nginx.conf asks for a request's key: the answer is 204 with
+#: ``X-Cache-Key`` (none when the response may not be reused, or the request is bad), nothing drawn.
+KEY_ONLY_HEADER = "X-Cache-Key-Only"
+
+#: Seconds nginx may keep a URL's key answer: the key of a URL never changes while the app runs,
+#: but a new version may parse it differently. A key answer for a bad request is never kept.
+KEY_ANSWER_SECONDS = 60
+
+#: What X-Accel-Expires says for FOREVER: a year; nginx's `inactive` drops what nobody asks for.
+FOREVER_SECONDS = 365 * 86400
+
+
+def reusable_seconds(plot: Plot, options: RenderOptions) -> float:
+    """Seconds a response to this request may be reused; 0 when never (a new sample every time)."""
+    if plot.freshness is None:
+        return 0.0
+    if plot.random and options.seed is None:
+        return 0.0
+    return plot.freshness
+
+
+def cache_key(plot: Plot, values: Values, options: RenderOptions) -> str:
+    """The request as the app understands it, hashed: plot, options and values, parsed and defaulted.
+
+    Derived from the parsed objects, not from a list of names, so an option added to the render
+    options is part of the key without a change here. The versions of wsgi_plot and matplotlib
+    are in it too: an upgrade draws differently, and nginx's cache outlives a restart.
+    """
+    option_items = sorted(dataclasses.asdict(options).items())
+    param_items = tuple((p.name, p.key(getattr(values, p.name))) for p in plot.params)
+    text = repr((__version__, matplotlib.__version__, plot.name, option_items, param_items))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def expiry(now: float, fresh_for: float) -> float:
+    """When an image made at ``now`` (epoch seconds) stops being served: ``now + fresh_for`` rounded
+    down to a whole second, the unit nginx keeps time in, so that the app's copy and nginx's expire
+    together and a picture is never older than its freshness. A freshness under a second that
+    reaches no whole second is kept by the app alone."""
+    if fresh_for == math.inf:
+        return math.inf
+    whole = math.floor(now + fresh_for)
+    return whole if whole > now else now + fresh_for
+
+
+def accel_expires(expires: float, now: float) -> str:
+    """X-Accel-Expires for an image served until ``expires``: "@T" keeps it while nginx's clock reads
+    second T or earlier (so until ``expires`` when that is whole), 0 not at all."""
+    if expires == math.inf:
+        return str(FOREVER_SECONDS)
+    if expires != int(expires) or expires <= now:
+        return "0"
+    return f"@{int(expires) - 1}"
+
+
+def cache_headers(key: str | None, expires: float, now: float) -> dict[str, str]:
+    """What an image response tells a caching proxy: its key, and until when it may keep it."""
+    headers = {"X-Accel-Expires": accel_expires(expires, now) if key else "0"}
+    if key:
+        headers["X-Cache-Key"] = key
+    return headers
+
+
+def key_only_response(key: str | None, keep_seconds: int = KEY_ANSWER_SECONDS) -> Response:
+    """The answer to a request sent with KEY_ONLY_HEADER: 204, its key if it has one."""
+    headers = {"X-Accel-Expires": str(keep_seconds)}
+    if key:
+        headers["X-Cache-Key"] = key
+    return Response(status=204, headers=headers)
+
+
+@dataclass(frozen=True)
+class CachedImage:
+    data: bytes
+    timing: str  # the Server-Timing of the render that made it
+    expires: float  # epoch seconds (the cache's clock) from which it is not served
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data) + ENTRY_OVERHEAD
+
+
+def _nothing(*args: object) -> None:
+    """A callback no one asked for."""
+
+
+class _Flight:
+    """A render in progress that identical requests wait for."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.image: CachedImage | None = None  # set by the request that renders, unless it failed
+
+
+class ResponseCache:
+    """Encoded images of one process, least recently used dropped first, at most ``max_bytes``."""
+
+    def __init__(self, max_bytes: int, *, clock: Callable[[], float] = time.time,
+                 on_hit: Callable[[], object] | None = None, on_miss: Callable[[], object] | None = None,
+                 on_joined: Callable[[], object] | None = None, on_evicted: Callable[[], object] | None = None,
+                 on_bytes: Callable[[int], object] | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self.nbytes = 0
+        self._entries: OrderedDict[str, CachedImage] = OrderedDict()  # least recently used first
+        self._flights: dict[str, _Flight] = {}
+        self._lock = threading.Lock()
+        self._on_hit, self._on_miss, self._on_joined = on_hit or _nothing, on_miss or _nothing, on_joined or _nothing
+        self._on_evicted, self._on_bytes = on_evicted or _nothing, on_bytes or _nothing
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lookup(self, key: str, fresh_for: float, render: Callable[[], tuple[bytes, str]],
+               wait: float) -> tuple[CachedImage, bool]:
+        """``(image, hit)``: the stored image for ``key``, else the one ``render()`` makes, kept for ``fresh_for`` s.
+
+        ``render()`` returns ``(data, timing)``. While one request renders a key, identical ones wait
+        up to ``wait`` seconds for its image; if it fails or takes longer they render themselves.
+        """
+        with self._lock:
+            image = self._fresh(key)
+            if image is not None:
+                self._on_hit()
+                return image, True
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            if flight.done.wait(wait) and flight.image is not None:
+                self._on_joined()
+                return flight.image, True
+            # The render failed or is late: draw for this request, storing nothing (the leader does).
+            self._on_miss()
+            data, timing = render()
+            return CachedImage(data, timing, expiry(self.clock(), fresh_for)), False
+        try:
+            self._on_miss()
+            data, timing = render()
+            image = CachedImage(data, timing, expiry(self.clock(), fresh_for))
+            flight.image = image
+            self._store(key, image)
+            return image, False
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+
+    def _fresh(self, key: str) -> CachedImage | None:
+        """The entry for ``key`` if it has not expired (an expired one is dropped); under the lock."""
+        image = self._entries.get(key)
+        if image is None:
+            return None
+        if self.clock() >= image.expires:
+            self._drop(key)
+            return None
+        self._entries.move_to_end(key)
+        return image
+
+    def _store(self, key: str, image: CachedImage) -> None:
+        if image.nbytes > self.max_bytes // LARGEST_SHARE:
+            return
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            while self._entries and self.nbytes + image.nbytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+                self._on_evicted()
+            self._entries[key] = image
+            self.nbytes += image.nbytes
+            self._on_bytes(self.nbytes)
+
+    def _drop(self, key: str) -> None:
+        self.nbytes -= self._entries.pop(key).nbytes
+        self._on_bytes(self.nbytes)
