@@ -13,6 +13,7 @@ readings/fig (target: >= 0.5), and the rows the writer added meanwhile.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -42,7 +43,7 @@ def wrk(url, args, duration):
 
 
 def count_rows(path) -> int:
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         return conn.execute("SELECT count(*) FROM readings").fetchone()[0]
 
 

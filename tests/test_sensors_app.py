@@ -1,6 +1,7 @@
 """The sensors example served in process: start-up checks, every readings parameter and error, the row cap,
 the pooled figure against a full draw while its time axis moves, live data (real SQLite files)."""
 
+import contextlib
 import datetime as dt
 import sqlite3
 from html.parser import HTMLParser
@@ -311,7 +312,7 @@ def test_the_picture_follows_rows_as_they_arrive(tmp_path):
     db.append(path, seconds=2.5, seed=1, clock=FakeClock())  # three readings, a second apart
     # The writer's random walk moves 0.05 a step: at 160x120 px that may move no pixel. One more
     # reading, far off, makes the newest bucket's mean move for sure.
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         (sensor, value, stamp), = conn.execute("SELECT sensor, value, max(timestamp) FROM readings")
         conn.execute("INSERT OR REPLACE INTO readings VALUES (?, ?, ?)", (sensor, stamp, value + 100))
     second = get(client, f"/plot/readings.png?{SMALL}").data

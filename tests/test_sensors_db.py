@@ -1,5 +1,6 @@
 """The sensors example's database: init, CSV import, the live writer, read-only queries (real SQLite files)."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -27,7 +28,7 @@ def cli(*args, timeout=60):
 
 
 def rows(path, sql="SELECT sensor, timestamp, value FROM readings ORDER BY sensor, timestamp"):
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         return conn.execute(sql).fetchall()
 
 
@@ -42,7 +43,7 @@ def test_init_writes_one_reading_per_minute_per_sensor_in_wal_mode(tmp_path):
     path = tmp_path / "s.db"
     result = cli("init", "--db", path, "--sensors", 3, "--days", 2, "--seed", 1, "--now", NOW)
     assert result.returncode == 0, result.stderr
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         per_sensor = conn.execute("SELECT sensor, count(*), min(timestamp), max(timestamp) FROM readings"
                                   " GROUP BY sensor ORDER BY sensor").fetchall()

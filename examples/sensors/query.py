@@ -11,6 +11,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 
 import numpy as np
 
@@ -45,6 +46,49 @@ class DatabaseUnavailable(RuntimeError):
     """The database file is gone (deleted, moved) or cannot be opened: no query can be answered."""
 
 
+class _Opened:
+    """The connections one process opened, each with its thread, closed once nothing can use them.
+
+    A thread that ends takes its thread-local with it: its connection is closed on the next open
+    (or by ``close_all``) instead of waiting for the garbage collector with its file handle.
+    Connections a fork copied are never closed by the child: SQLite's locks belong to the parent.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
+
+    def add(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            self._own_process()
+            self._connections.append((threading.current_thread(), conn))
+
+    def close(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            self._connections = [(thread, c) for thread, c in self._connections if c is not conn]
+        conn.close()
+
+    def close_ended(self) -> None:
+        with self._lock:
+            self._own_process()
+            ended = [c for thread, c in self._connections if not thread.is_alive()]
+            self._connections = [(thread, c) for thread, c in self._connections if thread.is_alive()]
+        for conn in ended:
+            conn.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            self._own_process()
+            opened, self._connections = [c for _, c in self._connections], []
+        for conn in opened:
+            conn.close()
+
+    def _own_process(self) -> None:
+        if self._pid != os.getpid():  # after a fork, the parent's connections are left alone
+            self._pid, self._connections = os.getpid(), []
+
+
 class ReadingsStore:
     """Queries of one database file, each worker process and thread on its own connection."""
 
@@ -56,6 +100,8 @@ class ReadingsStore:
         self.query_timeout = query_timeout
         self._local = threading.local()
         self._inherited = []  # connections a fork copied: kept, never used or closed in the child
+        self._opened = _Opened()
+        weakref.finalize(self, self._opened.close_all)  # a store dropped without close() closes its own
 
     def connection(self) -> sqlite3.Connection:
         """This process's and thread's connection to the file now at ``path``.
@@ -74,14 +120,18 @@ class ReadingsStore:
                 self._inherited.append(local.conn)
             local.conn = None
         elif getattr(local, "inode", None) != inode and local.conn is not None:
-            local.conn.close()  # our own, opened in this process and thread, on the file that was there
+            self._opened.close(local.conn)  # our own, opened in this process and thread, on the file that was there
             local.conn = None
         if getattr(local, "conn", None) is None:
+            self._opened.close_ended()
             try:
-                local.conn = sqlite3.connect(self.uri, uri=True, timeout=self.busy_timeout)
+                # Used only by the thread that opened it; check_same_thread=False lets another
+                # thread close it once that thread has ended.
+                local.conn = sqlite3.connect(self.uri, uri=True, timeout=self.busy_timeout, check_same_thread=False)
             except sqlite3.OperationalError as exc:
                 raise DatabaseUnavailable(f"{self.path}: cannot be opened ({exc})") from None
             local.pid, local.inode = os.getpid(), inode
+            self._opened.add(local.conn)
         return local.conn
 
     def check_available(self):
@@ -94,10 +144,8 @@ class ReadingsStore:
             raise DatabaseUnavailable(f"{self.path}: cannot be read ({exc})") from None
 
     def close(self):
-        """Close this process's and thread's connection; the next query opens a new one."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            conn.close()
+        """Close every connection this process opened; the next query opens a new one."""
+        self._opened.close_all()
         self._local = threading.local()
 
     def _rows(self, sql: str, args=()) -> list:
