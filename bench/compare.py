@@ -1,7 +1,7 @@
 """Side-by-side HTTP benchmark: wsgi_plot against a baseline WSGI app, both under gunicorn.
 
     .venv/bin/pip install '.[bench]'
-    .venv/bin/python bench/compare.py --baseline ../shared/baseline/seed_app --baseline-app hello3:app
+    .venv/bin/python bench/compare.py
 
 Both apps run under the same gunicorn command (sync workers, same count,
 ``max_requests`` off, no access log), are warmed up, then loaded by the same
@@ -208,7 +208,7 @@ def chart(results, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default=str(ROOT.parent / "shared" / "baseline" / "seed_app"),
+    parser.add_argument("--baseline", default=str(ROOT / "bench" / "recipe"),
                         help="directory of the baseline WSGI app")
     parser.add_argument("--baseline-app", default="hello3:app", help="module:callable in that directory")
     parser.add_argument("--workers", type=int, default=os.cpu_count())

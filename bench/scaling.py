@@ -23,7 +23,7 @@ from compare import ROOT, Server, body_bytes, wrk  # noqa: E402
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default=str(ROOT.parent / "shared" / "baseline" / "seed_app"))
+    parser.add_argument("--baseline", default=str(ROOT / "bench" / "recipe"))
     parser.add_argument("--baseline-app", default="hello3:app")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--threads", type=int, default=4, help="wrk threads")
