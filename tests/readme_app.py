@@ -1,7 +1,8 @@
 """The documented plot examples, run from the documents themselves: ``tests.readme_app:app``.
 
-The README's "Add your own plot" section has two blocks: the typed plots (``app``, ``sine``,
-``heat``), then the same ``sine`` in the explicit form (``explicit_app``, ``explicit_sine``).
+The README's "Add your own plot" section has three blocks: a five-line function (``first_app``,
+``wave``), the typed plots (``app``, ``sine``, ``heat``), then the same ``sine`` in the explicit form
+(``explicit_app``, ``explicit_sine``).
 """
 
 import re
@@ -26,8 +27,11 @@ def run(document: Path, heading: str, number: int) -> dict:
     return namespace
 
 
-_typed = run(README, "Add your own plot", 0)
-_explicit = run(README, "Add your own plot", 1)
+_first = run(README, "Add your own plot", 0)
+_typed = run(README, "Add your own plot", 1)
+_explicit = run(README, "Add your own plot", 2)
+first_app = _first["app"]
+wave = _first["registry"].get("wave")
 app = _typed["app"]
 sine = _typed["registry"].get("sine")
 heat = _typed["registry"].get("heat")

@@ -1,15 +1,28 @@
-"""The documented plot examples, executed as written: the README's typed function and typed class (a choice, a
+"""The documented plot examples, executed as written: the README's first five-line function, its typed function and class (a choice, a
 date and a bool parameter), and the same class in the explicit form after them."""
 
 import re
 
 import numpy as np
+from matplotlib.testing.compare import compare_images
 from werkzeug.test import Client
 
 from wsgi_plot.figures.pipeline import render_unpooled
 
-from .conftest import decode_png
-from .readme_app import app, explicit_app, explicit_sine, heat, sine
+from .conftest import decode_png, reference_png
+from .readme_app import app, explicit_app, explicit_sine, first_app, heat, sine, wave
+
+
+def test_the_first_example_is_what_plain_matplotlib_draws(tmp_path):
+    client = Client(first_app)
+    served = client.get("/plot/wave.png?cycles=3&size=4x3&dpi=100")
+    assert served.status_code == 200
+    (tmp_path / "served.png").write_bytes(served.data)
+    (tmp_path / "expected.png").write_bytes(reference_png(wave, wave.parse({"cycles": "3"}), 0, 4, 3, 100))
+    assert compare_images(str(tmp_path / "expected.png"), str(tmp_path / "served.png"), tol=1) is None
+    refused = client.get("/plot/wave.png?cycles=abc")
+    assert refused.status_code == 400 and refused.get_data(as_text=True).startswith("400 Bad Request: cycles:")
+    assert '<input name="cycles"' in client.get("/plot/wave").get_data(as_text=True)
 
 
 def test_every_kind_of_the_example_over_http():
