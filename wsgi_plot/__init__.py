@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 
 def default_registry() -> "PlotRegistry":
-    """A new registry holding the built-in plots (normal, histogram, random-walk, line, bar)."""
+    """A new registry holding the built-in plots (normal, histogram, random-walk, line, scatter, bar)."""
     from .builtin import default_registry as _default_registry
 
     return _default_registry()

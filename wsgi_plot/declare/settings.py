@@ -42,7 +42,7 @@ class Settings:
     # 4 Mpx) is drawn for its request and dropped; 0 keeps none.
     pool_max_bytes: int = 128 * 2**20
     pool_timeout: float = 5.0  # seconds a request waits for a free figure before 503
-    render_timeout: float = 10.0  # seconds; a render past it ends with 503 and its figure is dropped
+    render_timeout: float = 10.0  # seconds; a render past it ends with 503, its figure back in the pool whole
     queue_timeout: float = 10.0  # seconds an image request may have waited since X-Request-Start; older: 503, undrawn; 0: off
     metrics: bool = True  # serve /metrics and count requests
     max_body_bytes: int = 1_048_576  # bytes of a POST's JSON body (1 MiB: ~140,000 short numbers); larger is 413, unread
