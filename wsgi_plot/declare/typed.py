@@ -431,7 +431,6 @@ def _hooks(plot: str, options: dict[str, Any], params: list[Param]) -> dict[str,
 
 def _typed_hook(function: Callable[..., Any], names: list[str], rng: str | None) -> Callable[..., Any]:
     """A hook that takes parameters by name, as Plot calls it: ``(values)`` or, with ``rng``, ``(values, rng)``."""
-    @functools.wraps(function)
     def hook(values: Values, generator: np.random.Generator | None = None) -> Any:
         return function(**{n: getattr(values, n) for n in names}, **({rng: generator} if rng else {}))
 

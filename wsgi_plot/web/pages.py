@@ -133,11 +133,11 @@ def plot_fields(plot: "Plot", values: Values, options: RenderOptions, settings: 
     missing = set(missing)
     for param in plot.params:
         label = f"{param.name} ({param.help})" if param.help else param.name
-        control = param.control(getattr(values, param.name))
+        given = param.control(getattr(values, param.name))
         if param.name in missing:
-            control = dataclasses.replace(control, attrs=control.attrs + (("aria-invalid", "true"),))
+            given = dataclasses.replace(given, attrs=given.attrs + (("aria-invalid", "true"),))
         fields.append(_fill(_MISSING_FIELD if param.name in missing else _PARAM_FIELD, label=label,
-                            control=control_html(param.name, control)))
+                            control=control_html(param.name, given)))
     chosen = {**options.values(), "refresh": refresh}
     for param in page_option_params(settings):
         if param.name == "seed" and not plot.random:
