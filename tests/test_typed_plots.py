@@ -838,6 +838,7 @@ def test_a_plot_with_required_parameters_shows_its_form_with_them_marked():
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert _images(page) == [] and '<p id="missing">Fill in points to draw the plot.</p>' in page
+    assert "<h2>fit of \u2026</h2>" in page
     form = _form(page)
     assert form["points"]["label"][:3] == ["missing", "points", "(required)"] and "required" in form["points"]
     assert form["points"]["aria-invalid"] == "true" and form["points"]["value"] == ""

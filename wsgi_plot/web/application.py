@@ -291,7 +291,7 @@ class PlotApp:
         blank = tuple(dataclasses.replace(p, optional=True) if p.name in missing else p for p in plot.params)
         values, options = self.images.parse(dataclasses.replace(plot, params=blank, check=None, example={}), args)
         title = Template(plot.title or plot.name).safe_substitute(
-            {p.name: p.text(getattr(values, p.name)) for p in plot.params})
+            {p.name: "\u2026" if p.name in missing else p.text(getattr(values, p.name)) for p in plot.params})
         html = plot_page(
             title=title, heading=title, description=plot.description, image_url=None, links=(),
             new_sample_url=None, index_url=request.url_adapter.build("plot_list"),
