@@ -9,12 +9,14 @@ import re
 import threading
 from typing import Annotated, Literal
 
+import annotated_types as at
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.random import Generator
+from openapi_spec_validator import validate
 from werkzeug.test import Client
 
 from wsgi_plot import Choices, Count, Frame, Help, MaxItems, MaxLength, Pattern, PlotRegistry, Range, Static, create_app
@@ -257,6 +259,11 @@ def _function(annotation, default=None):
     (Annotated[int, Range(0, 1), Range(0, 2)], 0, TypeError, "given twice"),
     (Annotated[int, Static], 1, TypeError, "Static applies to a class plot's attributes"),
     (Annotated[Figure, Help("x")], None, TypeError, "a fig is not a request parameter"),
+    (Annotated[float, at.MultipleOf(2)], 2.0, TypeError, "multiple_of does not apply to a float parameter"),
+    (Annotated[int, Range(0, 10), at.Ge(1)], 1, TypeError, "minimum given twice"),
+    (Annotated[str, MaxLength(5), at.MaxLen(4)], "a", TypeError, "max_length given twice"),
+    (Annotated[int, at.Interval(ge=0, le=10)], 11, ValueError, "the default must be <= 10, got 11"),
+    (Annotated[int, at.MinLen(2)], 1, TypeError, "min_length does not apply to a int parameter"),
 ])
 def test_a_wrong_declaration_fails_at_registration_naming_the_parameter(annotation, default, error, message):
     with pytest.raises(error) as raised:
@@ -594,6 +601,7 @@ def test_annotated_types_bounds_are_in_openapi_and_the_form():
     assert schema["step"] == {"type": "integer", "exclusiveMinimum": 0, "multipleOf": 5, "default": 10}
     assert schema["label"]["minLength"] == 2 and schema["label"]["maxLength"] == 8
     assert schema["marks"]["minItems"] == 2 and schema["marks"]["maxItems"] == 3
+    validate(doc)
     form = _form(client.get("/plot/bounded").get_data(as_text=True))
     assert (form["k"]["min"], form["k"]["max"]) == ("1", "10") and form["step"]["step"] == "5"
     assert (form["label"]["minlength"], form["label"]["maxlength"]) == ("2", "8")
@@ -683,6 +691,7 @@ def test_an_enum_parameter_is_a_select_and_an_openapi_enum():
     assert schema["metric"] == {"type": "string", "enum": ["mean", "median", "max"], "default": "mean"}
     assert schema["level"] == {"type": "integer", "enum": [1, 3], "default": 1}
     assert schema["pick"] == {"type": "string", "enum": ["mean", "max"], "default": "max"}
+    validate(doc)
 
 
 def test_wrong_enum_declarations_fail_at_registration_with_the_way_out():
@@ -830,7 +839,7 @@ def test_a_plot_with_required_parameters_shows_its_form_with_them_marked():
 
     @registry.plot("fit", title="fit of $points")
     def fit(fig: Figure, points: Annotated[list[float], MaxItems(50)], degree: Annotated[int, Range(1, 5)],
-            label: Annotated[str, MaxLength(10)] = "fit") -> None:
+            label: Annotated[str, MaxLength(10)] = "fit", note: Annotated[str, MaxLength(10)] = "") -> None:
         fig.add_subplot().plot(points)
 
     client = Client(create_app(registry=registry))
@@ -843,7 +852,8 @@ def test_a_plot_with_required_parameters_shows_its_form_with_them_marked():
     assert form["points"]["label"][:3] == ["missing", "points", "(required)"] and "required" in form["points"]
     assert form["points"]["aria-invalid"] == "true" and form["points"]["value"] == ""
     assert form["degree"]["value"] == "2" and form["degree"]["label"][0] == "" and "aria-invalid" not in form["degree"]
-    assert form["label"]["value"] == "fit"
+    assert form["label"]["value"] == "fit" and "required" in form["label"]
+    assert "required" not in form["note"]  # blank sends nothing, which is its default: the browser may send it so
     blank = _form(client.get("/plot/fit").get_data(as_text=True))
     assert [name for name, control in blank.items() if control["label"][0] == "missing"] == ["points", "degree"]
     assert client.get("/plot/fit?degree=9").status_code == 400  # what is given is checked all the same

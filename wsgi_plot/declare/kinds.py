@@ -1016,8 +1016,9 @@ class SizeKind(ParamKind[Size]):
 
 
 def _required(param: Declaration) -> tuple[tuple[str, bool], ...]:
-    # A form always shows a value for a parameter with a default, so only an optional one may be blank.
-    return () if param.optional else (("required", True),)
+    # A form shows a parameter's default, so only an optional one, or one whose default is blank text
+    # (a blank field sends nothing: the default), may be left blank.
+    return () if param.optional or (isinstance(param.default, str) and not param.default) else (("required", True),)
 
 
 _SCALARS: dict[object, ParamKind[Any]] = {int: NumberKind(int), float: NumberKind(float), bool: BoolKind(),
