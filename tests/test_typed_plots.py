@@ -214,6 +214,17 @@ def test_reading_a_request_parameter_in_init_is_refused_at_registration():
                                         r"Static, or read it in load or update"):
         _registering(Wrong)
 
+    class RequiredData:
+        y: Annotated[list[float], MaxItems(10)]  # required, and not Static: init runs all the same
+
+        def init(self, fig: Figure) -> None:
+            fig.add_subplot().set_ylim(0, max(self.y))
+
+        def update(self) -> None: ...
+
+    with pytest.raises(TypeError, match=r"RequiredData.init reads 'y'"):
+        _registering(RequiredData)
+
 
 def test_an_init_that_needs_a_required_static_value_is_not_run_at_registration():
     ran = []

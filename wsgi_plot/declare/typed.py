@@ -32,7 +32,6 @@ import matplotlib.container
 import matplotlib.figure
 import numpy as np
 
-from ..core.errors import ParameterError
 from ..core.frame import Frame
 from .kinds import Choices as ChoiceList  # this module's Choices is the marker
 from .params import Param, Values
@@ -127,8 +126,9 @@ _FIELDS: dict[type, Callable[[Any], dict[str, Any]]] = {
 }
 
 #: annotated-types markers (what pydantic and FastAPI build on) by class name -> the Param fields they
-#: set. ``MinLen`` and ``MaxLen`` bound a text's characters or a list's items: "length" is resolved
-#: once the type is known. Recognised when a plot's module imported them; wsgi_plot needs no import.
+#: set. ``MinLen`` and ``MaxLen`` bound a text's characters or a list's items: which of the two
+#: (``_LENGTHS``) once the type is known. Recognised by their module wherever a plot's code imported
+#: them: wsgi_plot does not depend on annotated-types.
 _ANNOTATED_TYPES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "Ge": lambda m: {"minimum": m.ge},
     "Gt": lambda m: {"minimum": m.gt, "exclusive_minimum": True},
@@ -564,15 +564,14 @@ def _dry_run(plot: Plot, cls: type) -> None:
     not ``Static`` is refused now, not on every request. Skipped where a static parameter (or the
     shape's input) has no default; any other failure is left for a request to report, with its plot
     and request id (init may need what only a running app has, a database)."""
-    try:
-        values = plot.parse({})
-    except ParameterError:  # a required parameter: nothing to run it with
-        return
+    if any(p.required for p in plot.params if p.static or plot.shape is not None):
+        return  # nothing to run it with
     assert plot.init is not None  # an incremental plot
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            plot.init(matplotlib.figure.Figure(), plot.static_values(values))
+            static = plot.static_values(Values(**{p.name: p.default for p in plot.params}))
+            plot.init(matplotlib.figure.Figure(), static)
     except _NotKnownYet as exc:
         raise TypeError(f"plot {plot.name!r}: {cls.__qualname__}.init reads {exc.name!r}, a request parameter that "
                         f"init cannot know (it runs once per pooled figure); mark it Static, or read it in load "
