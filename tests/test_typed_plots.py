@@ -783,6 +783,10 @@ def hooked_registry() -> PlotRegistry:
               end: dt.date = dt.date(2024, 1, 4)) -> None:
         fig.add_subplot().plot(*zip(*rows(start, end, rng)[1]))
 
+    @registry.plot("constant", describe=lambda: "two points")
+    def constant(fig: Figure) -> None:
+        fig.add_subplot().plot([0, 1])
+
     @registry.plot("explicit", data=lambda params, rng: (["n"], [(params.n,)]), check=lambda params: None)
     def explicit(fig: Figure, n: int = 2) -> None:
         fig.add_subplot().plot([0, n])
@@ -800,6 +804,7 @@ def test_typed_hooks_of_a_function_plot_take_its_parameters_by_name():
     assert bad.status_code == 400 and bad.get_data(as_text=True).strip() == "400 Bad Request: end: must be after start"
     assert 'alt="days from 2024-01-01 to 2024-01-04"' in client.get("/plot/daily").get_data(as_text=True)
     assert client.get("/plot/explicit.csv?n=5").get_data(as_text=True).splitlines() == ["n", "5"]
+    assert 'alt="two points"' in client.get("/plot/constant").get_data(as_text=True)
 
 
 def _dated(fig: Figure, start: dt.date = dt.date(2024, 1, 1)) -> None: ...

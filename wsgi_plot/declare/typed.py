@@ -410,7 +410,7 @@ def _hooks(plot: str, options: dict[str, Any], params: list[Param]) -> dict[str,
         by_name = [n for n in takes if n in names]
         rng = [n for n in takes if hook == "data" and n not in names and
                (n == "rng" or _injected(_hints(function, plot).get(n)) == "rng")]
-        if by_name or (takes and len(rng) == len(takes)):
+        if by_name or len(rng) == len(takes):  # by name (or nothing at all: a constant alt text, say)
             unknown = [n for n in takes if n not in names and n not in rng]
             if unknown:
                 raise TypeError(f"plot {plot!r}: {what} takes {', '.join(map(repr, unknown))}, not a parameter of "
