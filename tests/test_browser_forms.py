@@ -70,3 +70,21 @@ def test_select_date_and_checkbox_submit_and_the_image_follows(page, server, tmp
     assert query["wave"] == ["sine"] and query["day"] == ["2025-12-31"]
     assert sine_pixels != unticked_pixels
     assert page.eval_on_selector("select[name=wave]", "e => e.value") == "sine"
+
+
+def test_a_plot_with_a_required_parameter_asks_for_it_before_any_image(page, server, tmp_path):
+    images = []
+    page.on("request", lambda request: images.append(request.url) if request.resource_type == "image" else None)
+    page.goto(server.base_url + "/plot/line")  # y is required and has no default
+    assert page.inner_text("#missing") == "Fill in y to draw the plot."
+    assert page.eval_on_selector("input[name=y]", "e => e.validity.valueMissing") is True
+    page.click("button[type=submit]")  # the browser keeps the form: y is required
+    assert page.evaluate("() => document.querySelector('form').checkValidity()") is False
+    assert page.evaluate("() => [...document.querySelectorAll('input:invalid, select:invalid')].map(e => e.name)") == ["y"]
+    assert urlsplit(page.url).query == "" and [url for url in images if "/plot/line" in url] == []
+    page.screenshot(path=str(tmp_path / "line_form.png"), full_page=True)
+    page.fill("input[name=y]", "3,1,4,1,5")
+    page.fill("input[name=dpi]", "50")
+    query, body, _ = submit(page)
+    assert query["y"] == ["3,1,4,1,5"] and page.query_selector("#missing") is None
+    assert decode_png(body).size == (200, 150)

@@ -3,15 +3,20 @@ fast path, end to end through create_app; declarations refused at registration; 
 draw lock."""
 
 import datetime as dt
+import enum
+import inspect
+import re
 import threading
 from typing import Annotated, Literal
 
+import annotated_types as at
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.random import Generator
+from openapi_spec_validator import validate
 from werkzeug.test import Client
 
 from wsgi_plot import Choices, Count, Frame, Help, MaxItems, MaxLength, Pattern, PlotRegistry, Range, Static, create_app
@@ -192,23 +197,53 @@ def test_a_class_plot_finds_its_artists_on_self_and_its_animation_takes_the_fram
     assert response.status_code == 200 and response.mimetype == "image/apng"
 
 
-def test_reading_a_request_parameter_in_init_says_to_mark_it_static():
-    registry = PlotRegistry()
-
-    @registry.plot("wrong")
+def test_reading_a_request_parameter_in_init_is_refused_at_registration():
     class Wrong:
         level: Annotated[float, Range(0, 1)] = 0.5
 
         def init(self, fig: Figure) -> None:
-            fig.add_subplot().set_ylim(0, self.level)
+            fig.add_subplot().set_ylim(0, self._top())
+
+        def _top(self) -> float:  # read through a helper: the dry run sees it all the same
+            return self.level
 
         def update(self) -> None:
             pass
 
-    wrong = registry.get("wrong")
-    assert wrong.random is False  # no Generator taken
+    with pytest.raises(TypeError, match=r"plot 'bad': .*Wrong.init reads 'level', a request parameter .* mark it "
+                                        r"Static, or read it in load or update"):
+        _registering(Wrong)
+
+    class RequiredData:
+        y: Annotated[list[float], MaxItems(10)]  # required, and not Static: init runs all the same
+
+        def init(self, fig: Figure) -> None:
+            fig.add_subplot().set_ylim(0, max(self.y))
+
+        def update(self) -> None: ...
+
+    with pytest.raises(TypeError, match=r"RequiredData.init reads 'y'"):
+        _registering(RequiredData)
+
+
+def test_an_init_that_needs_a_required_static_value_is_not_run_at_registration():
+    ran = []
+
+    class Sized:
+        side: Annotated[int, Range(1, 9), Static]  # required: nothing to run init with
+        level: Annotated[float, Range(0, 1)] = 0.5
+
+        def init(self, fig: Figure) -> None:
+            ran.append(self.level)
+
+        def update(self) -> None: ...
+
+    registry = PlotRegistry()
+    registry.plot("sized")(Sized)
+    assert ran == []
+    sized = registry.get("sized")
     with pytest.raises(AttributeError, match="'level' is not known yet: init sees the Static parameters only"):
-        wrong.init(Figure(), wrong.static_values(wrong.parse({})))
+        sized.init(Figure(), sized.static_values(sized.parse({"side": "2"})))
 
 
 def _registering(target, **options):
@@ -235,6 +270,11 @@ def _function(annotation, default=None):
     (Annotated[int, Range(0, 1), Range(0, 2)], 0, TypeError, "given twice"),
     (Annotated[int, Static], 1, TypeError, "Static applies to a class plot's attributes"),
     (Annotated[Figure, Help("x")], None, TypeError, "a fig is not a request parameter"),
+    (Annotated[float, at.MultipleOf(2)], 2.0, TypeError, "multiple_of does not apply to a float parameter"),
+    (Annotated[int, Range(0, 10), at.Ge(1)], 1, TypeError, "minimum given twice"),
+    (Annotated[str, MaxLength(5), at.MaxLen(4)], "a", TypeError, "max_length given twice"),
+    (Annotated[int, at.Interval(ge=0, le=10)], 11, ValueError, "the default must be <= 10, got 11"),
+    (Annotated[int, at.MinLen(2)], 1, TypeError, "min_length does not apply to a int parameter"),
 ])
 def test_a_wrong_declaration_fails_at_registration_naming_the_parameter(annotation, default, error, message):
     with pytest.raises(error) as raised:
@@ -450,3 +490,455 @@ def test_a_class_plot_checks_values_together_and_writes_its_alt_text():
     response = client.get("/plot/band.png?low=5&high=3")
     assert response.status_code == 400 and response.get_data(as_text=True).startswith("400 Bad Request: high:")
     assert 'alt="a band from 1 to 4"' in client.get("/plot/band?high=4").get_data(as_text=True)
+
+
+# -- the habits of FastAPI users: each works as they expect, or is refused at registration --------
+
+
+def _form(html: str) -> dict[str, dict]:
+    """A page's form as parsed HTML: each control by name -> its attributes, its label's text, its
+    select's options (the checkbox's hidden twin left out)."""
+    from html.parser import HTMLParser
+
+    class Form(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.controls: dict[str, dict] = {}
+            self.label: list[str] | None = None
+            self.select: dict | None = None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "label":
+                self.label = [attrs.get("class") or ""]
+            elif tag in ("input", "select") and attrs.get("type") != "hidden":
+                control = {**attrs, "tag": tag, "label": self.label, "options": []}
+                self.controls[attrs["name"]] = control
+                self.select = control if tag == "select" else None
+            elif tag == "option" and self.select is not None:
+                self.select["options"].append(attrs["value"])
+
+        def handle_data(self, data):
+            if self.label is not None:
+                self.label.append(data.strip())
+
+        def handle_endtag(self, tag):
+            if tag == "label":
+                self.label = None
+
+    parser = Form()
+    parser.feed(html)
+    return parser.controls
+
+
+def _images(html: str) -> list[str]:
+    return re.findall(r'<img [^>]*src="([^"]*)"', html)
+
+
+# 1. async def
+
+
+def test_an_async_plot_method_or_hook_is_refused_at_registration():
+    async def drawn(fig: Figure, k: int = 1) -> None: ...
+
+    with pytest.raises(TypeError, match=r"plot 'bad': .*drawn is async; .*write def, not async def"):
+        _registering(drawn)
+
+    class Loaded:
+        k: int = 1
+        line: Line2D
+
+        def init(self, fig: Figure) -> None: ...
+        async def load(self) -> None: ...
+        def update(self) -> None: ...
+
+    with pytest.raises(TypeError, match=r"plot 'bad': .*Loaded.load is async"):
+        _registering(Loaded)
+
+    async def data(k: int) -> None: ...
+
+    with pytest.raises(TypeError, match=r"plot 'bad': its data hook .* is async"):
+        _registering(_function(int, 1), data=data)
+    from wsgi_plot import Plot
+
+    async def draw(fig, params, rng): ...
+
+    with pytest.raises(TypeError, match=r"plot 'explicit': draw is async"):
+        Plot("explicit", draw=draw)
+
+
+# 2. annotated-types markers; FastAPI's and pydantic's refused with their equivalent
+
+
+def annotated_registry() -> PlotRegistry:
+    from annotated_types import Ge, Gt, Interval, Le, Len, Lt, MaxLen, MinLen, MultipleOf
+
+    registry = PlotRegistry()
+
+    @registry.plot("bounded", random=False)
+    def bounded(fig: Figure,
+                k: Annotated[int, Ge(1), Le(10)] = 5,
+                share: Annotated[float, Interval(gt=0, lt=1)] = 0.5,
+                step: Annotated[int, MultipleOf(5), Gt(0)] = 10,
+                label: Annotated[str, MinLen(2), MaxLen(8), "a note for another tool"] = "ab",
+                marks: Annotated[list[float], Len(2, 3)] = (1.0, 2.0),
+                since: Annotated[dt.date, Lt(dt.date(2030, 1, 1))] = dt.date(2024, 1, 1)) -> None:
+        fig.add_subplot().plot([0, k], [0, share])
+
+    return registry
+
+
+@pytest.mark.parametrize("query, message", [
+    ("k=11", "k: must be <= 10, got 11"), ("k=0", "k: must be >= 1, got 0"),
+    ("share=0", "share: must be > 0, got 0"), ("share=1", "share: must be < 1, got 1"),
+    ("step=12", "step: must be a multiple of 5, got 12"), ("step=0", "step: must be > 0, got 0"),
+    ("label=a", "label: at least 2 characters, got 1"), ("label=abcdefghi", "label: at most 8 characters, got 9"),
+    ("marks=1", "marks: needs at least 2 items, got 1"), ("marks=1,2,3,4", "marks: at most 3 items, got 4"),
+    ("since=2030-01-01", "since: must be < 2030-01-01, got 2030-01-01"),
+])
+def test_annotated_types_bounds_are_enforced_with_a_400(query, message):
+    client = Client(create_app(registry=annotated_registry()))
+    assert client.get("/plot/bounded.png?dpi=20").status_code == 200
+    response = client.get(f"/plot/bounded.png?{query}&dpi=20")
+    assert response.status_code == 400 and response.get_data(as_text=True).strip() == f"400 Bad Request: {message}"
+
+
+def test_annotated_types_bounds_are_in_openapi_and_the_form():
+    client = Client(create_app(registry=annotated_registry()))
+    doc = client.get("/openapi.json").json
+    schema = {p["name"]: p["schema"] for p in doc["paths"]["/plot/bounded.png"]["get"]["parameters"]}
+    assert schema["k"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 5}
+    assert schema["share"] == {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.5}
+    assert schema["step"] == {"type": "integer", "exclusiveMinimum": 0, "multipleOf": 5, "default": 10}
+    assert schema["label"]["minLength"] == 2 and schema["label"]["maxLength"] == 8
+    assert schema["marks"]["minItems"] == 2 and schema["marks"]["maxItems"] == 3
+    validate(doc)
+    form = _form(client.get("/plot/bounded").get_data(as_text=True))
+    assert (form["k"]["min"], form["k"]["max"]) == ("1", "10") and form["step"]["step"] == "5"
+    assert (form["label"]["minlength"], form["label"]["maxlength"]) == ("2", "8")
+
+
+@pytest.mark.parametrize("marker, equivalent", [
+    ("Query(ge=1, le=10)", "Annotated[..., Ge(ge=1), Le(le=10)]"),
+    ("Query(max_length=5, description='how many')", "MaxLen(max_length=5), Help('how many')"),
+    ("Field(gt=0, multiple_of=2)", "Gt(gt=0), MultipleOf(multiple_of=2)"),
+])
+def test_a_fastapi_or_pydantic_marker_is_refused_naming_its_equivalent(marker, equivalent):
+    from fastapi import Query  # noqa: F401 - for eval
+    from pydantic import Field  # noqa: F401 - for eval
+
+    with pytest.raises(TypeError) as raised:
+        _registering(_function(Annotated[int, eval(marker)], 3))
+    message = str(raised.value)
+    assert message.startswith("plot 'bad', parameter 'value': ") and "is not read by wsgi_plot" in message
+    assert equivalent in message and "annotated_types' Ge, Gt, Le, Lt" in message
+
+
+def test_unknown_metadata_with_constraints_is_refused_and_plain_metadata_left_alone():
+    from annotated_types import Predicate
+
+    class Meta:  # as msgspec.Meta or another library would say it
+        def __init__(self, **constraints):
+            self.__dict__.update(constraints)
+
+    with pytest.raises(TypeError, match=r"plot 'bad', parameter 'value': .*Meta constrains the value \(le\)"):
+        _registering(_function(Annotated[int, Meta(le=0)], -1))
+    with pytest.raises(TypeError, match=r"plot 'bad', parameter 'value': Predicate\(.*cannot enforce"):
+        _registering(_function(Annotated[int, Predicate(bool)], 1))
+    plot = _registering(_function(Annotated[int, "a note", Meta(title="no constraint")], 1))
+    assert plot is not None
+
+
+# 3. Enum parameters (and Literal of their members); Choices(Enum) refused with the fix
+
+
+class Metric(str, enum.Enum):
+    mean = "mean"
+    median = "median"
+    peak = "max"
+
+
+class Level(enum.IntEnum):
+    low = 1
+    high = 3
+
+
+def enum_registry(seen: list) -> PlotRegistry:
+    registry = PlotRegistry()
+
+    @registry.plot("ranked", title="$metric at $level", random=False)
+    def ranked(fig: Figure, metric: Metric = Metric.mean, level: Level = Level.low,
+               pick: Literal[Metric.mean, Metric.peak] = Metric.peak) -> None:
+        seen.append((metric, level, pick))
+        fig.add_subplot().bar([metric.value, pick.value], [level, 1])
+
+    return registry
+
+
+def test_an_enum_parameter_is_given_to_the_plot_as_its_member():
+    seen: list = []
+    client = Client(create_app(registry=enum_registry(seen)))
+    assert client.get("/plot/ranked.png?metric=max&level=3&pick=mean&dpi=20").status_code == 200
+    assert seen[-1] == (Metric.peak, Level.high, Metric.mean) and type(seen[-1][2]) is Metric
+    body = client.post("/plot/ranked.png", json={"metric": "median", "level": 1, "dpi": 20})
+    assert body.status_code == 200 and seen[-1] == (Metric.median, Level.low, Metric.peak)
+    for query, message in (("metric=peak", "metric: unknown value 'peak'; choose one of mean, median, max"),
+                           ("level=2", "level: unknown value '2'; choose one of 1, 3"),
+                           ("pick=median", "pick: unknown value 'median'; choose one of mean, max")):
+        response = client.get(f"/plot/ranked.png?{query}")
+        assert response.status_code == 400 and response.get_data(as_text=True).strip() == f"400 Bad Request: {message}"
+
+
+def test_an_enum_parameter_is_a_select_and_an_openapi_enum():
+    client = Client(create_app(registry=enum_registry([])))
+    page = client.get("/plot/ranked?level=3").get_data(as_text=True)
+    assert "<title>mean at 3</title>" in page
+    form = _form(page)
+    assert form["metric"]["tag"] == "select" and form["metric"]["options"] == ["mean", "median", "max"]
+    assert form["level"]["options"] == ["1", "3"] and '<option value="3" selected>high (3)</option>' in page
+    assert form["pick"]["options"] == ["mean", "max"]
+    doc = client.get("/openapi.json").json
+    schema = {p["name"]: p["schema"] for p in doc["paths"]["/plot/ranked.png"]["get"]["parameters"]}
+    assert schema["metric"] == {"type": "string", "enum": ["mean", "median", "max"], "default": "mean"}
+    assert schema["level"] == {"type": "integer", "enum": [1, 3], "default": 1}
+    assert schema["pick"] == {"type": "string", "enum": ["mean", "max"], "default": "max"}
+    validate(doc)
+
+
+def test_wrong_enum_declarations_fail_at_registration_with_the_way_out():
+    with pytest.raises(TypeError, match=r"plot 'bad', parameter 'value': annotate it with the Enum itself "
+                                        r"\(Metric\), not Choices\(Metric\)"):
+        _registering(_function(Annotated[str, Choices(Metric)], "mean"))
+
+    class Mixed(enum.Enum):
+        a = "a"
+        b = 2
+
+    with pytest.raises(TypeError, match=r"plot 'bad', parameter 'value': .*values must be all str or all int"):
+        _registering(_function(Mixed, Mixed.a))
+    with pytest.raises(TypeError, match=r"plot 'bad', parameter 'value': .*'mean' is not a member of Level"):
+        _registering(_function(Level, "mean"))
+    with pytest.raises(TypeError) as raised:
+        _registering(_function(set, None))
+    assert "an Enum of str or int values" in str(raised.value)
+    assert "for one of a few values, Literal[...], Choices(...) or an Enum" in str(raised.value)
+
+
+# 4. Choices of any sequence or mapping, in both forms
+
+
+@pytest.mark.parametrize("choices", [["a", "b"], ("a", "b"), {"a": "Alpha", "b": "Beta"}, [("a", "Alpha"), ("b", "B")],
+                                     lambda: ["a", "b"]])
+def test_choices_of_any_sequence_or_mapping_work_in_both_forms(choices):
+    registry = PlotRegistry()
+
+    @registry.plot("fn", random=False)
+    def fn(fig: Figure, pick: Annotated[str, Choices(choices)] = "a") -> None:
+        fig.add_subplot().set_title(pick)
+
+    @registry.plot("cls", random=False)
+    class Cls:
+        pick: Annotated[str, Choices(choices)] = "a"
+
+        def draw(self, fig: Figure) -> None:
+            fig.add_subplot().set_title(self.pick)
+
+    client = Client(create_app(registry=registry))
+    for name in ("fn", "cls"):
+        assert client.get(f"/plot/{name}.png?pick=b&dpi=20").status_code == 200
+        assert client.get(f"/plot/{name}.png?pick=c&dpi=20").status_code == 400
+        assert _form(client.get(f"/plot/{name}").get_data(as_text=True))["pick"]["options"] == ["a", "b"]
+
+
+@pytest.mark.parametrize("choices, message", [
+    ("ab", "Choices takes a list or tuple of str, a mapping value -> label, or a callable returning one; got str"),
+    ({"a", "b"}, "Choices takes a list or tuple of str, .*; got set"),
+    ([1, 2], "choices must be str values"),
+    ({"a": 1}, "choices must be str values"),
+])
+def test_choices_that_cannot_work_fail_at_registration_naming_the_parameter(choices, message):
+    with pytest.raises((TypeError, ValueError), match=r"plot 'bad', parameter 'value': " + message):
+        _registering(_function(Annotated[str, Choices(choices)], "a"))
+
+
+# 5. hooks of a function plot: typed, by the plot's parameter names, or the explicit form
+
+
+def hooked_registry() -> PlotRegistry:
+    registry = PlotRegistry()
+
+    def rows(start: dt.date, end: dt.date, rng: Generator):
+        days = (end - start).days
+        return ["day", "value"], [(start + dt.timedelta(days=i), round(float(v), 3))
+                                  for i, v in enumerate(rng.normal(size=days))]
+
+    def check(start: dt.date, end: dt.date) -> None:
+        from wsgi_plot import ParameterError
+
+        if end <= start:
+            raise ParameterError("end", "must be after start")
+
+    @registry.plot("daily", data=rows, check=check, describe=lambda start, end: f"days from {start} to {end}")
+    def daily(fig: Figure, rng: Generator, start: dt.date = dt.date(2024, 1, 1),
+              end: dt.date = dt.date(2024, 1, 4)) -> None:
+        fig.add_subplot().plot(*zip(*rows(start, end, rng)[1]))
+
+    @registry.plot("constant", describe=lambda: "two points")
+    def constant(fig: Figure) -> None:
+        fig.add_subplot().plot([0, 1])
+
+    @registry.plot("explicit", data=lambda params, rng: (["n"], [(params.n,)]), check=lambda params: None)
+    def explicit(fig: Figure, n: int = 2) -> None:
+        fig.add_subplot().plot([0, n])
+
+    return registry
+
+
+def test_typed_hooks_of_a_function_plot_take_its_parameters_by_name():
+    client = Client(create_app(registry=hooked_registry()))
+    csv = client.get("/plot/daily.csv?start=2024-03-01&end=2024-03-03&seed=7").get_data(as_text=True)
+    expected = np.random.default_rng(7).normal(size=2)
+    assert csv.splitlines() == ["day,value", f"2024-03-01,{round(expected[0], 3)}",
+                                f"2024-03-02,{round(expected[1], 3)}"]
+    bad = client.get("/plot/daily.png?start=2024-03-03&end=2024-03-01")
+    assert bad.status_code == 400 and bad.get_data(as_text=True).strip() == "400 Bad Request: end: must be after start"
+    assert 'alt="days from 2024-01-01 to 2024-01-04"' in client.get("/plot/daily").get_data(as_text=True)
+    assert client.get("/plot/explicit.csv?n=5").get_data(as_text=True).splitlines() == ["n", "5"]
+    assert 'alt="two points"' in client.get("/plot/constant").get_data(as_text=True)
+
+
+def _dated(fig: Figure, start: dt.date = dt.date(2024, 1, 1)) -> None: ...
+
+
+def test_hooks_whose_signature_does_not_fit_fail_at_registration():
+    def rows(start, stop): ...  # "stop": not a parameter of the plot
+
+    with pytest.raises(TypeError, match=r"plot 'bad': its data hook .*rows' takes 'stop', not a parameter of the "
+                                        r"plot; its parameters are start, and rng: Generator"):
+        PlotRegistry().plot("bad", data=rows)(_dated)
+    with pytest.raises(TypeError, match=r"plot 'bad': its check hook .* takes \(a, b\); give it the plot's "
+                                        r"parameters by name \(value\), or the explicit form check\(params\)"):
+        _registering(_function(int, 1), check=lambda a, b: None)
+    from wsgi_plot import Plot
+
+    with pytest.raises(TypeError, match=r"plot 'explicit': describe \(\) cannot take the 1 values it is given "
+                                        r"\(params\)"):
+        Plot("explicit", draw=lambda fig, params, rng: None, describe=lambda: "")
+
+
+# 6. helpers annotated on a class plot: the error says _name or ClassVar
+
+
+@pytest.mark.parametrize("annotation", ["Colorbar", "dict[str, float]"])
+def test_a_helper_attribute_of_a_class_plot_is_told_to_be_private_or_a_classvar(annotation):
+    from matplotlib.colorbar import Colorbar
+
+    class Heat:
+        __annotations__ = {"helper": eval(annotation, {"Colorbar": Colorbar})}
+
+        def init(self, fig: Figure) -> None: ...
+        def update(self) -> None: ...
+
+    with pytest.raises(TypeError) as raised:
+        _registering(Heat)
+    message = str(raised.value)
+    assert message.startswith("plot 'bad', parameter 'helper': type ")
+    assert "for state that is not a request parameter, name it _helper or annotate it ClassVar[...]" in message
+    assert "Literal[...], Choices(...) or an Enum" in message
+
+
+# 8. required parameters: the page is the form, the missing fields marked, and no image until given
+
+
+def test_a_plot_with_required_parameters_shows_its_form_with_them_marked():
+    registry = PlotRegistry()
+
+    @registry.plot("fit", title="fit of $points")
+    def fit(fig: Figure, points: Annotated[list[float], MaxItems(50)], degree: Annotated[int, Range(1, 5)],
+            label: Annotated[str, MaxLength(10)] = "fit", note: Annotated[str, MaxLength(10)] = "") -> None:
+        fig.add_subplot().plot(points)
+
+    client = Client(create_app(registry=registry))
+    response = client.get("/plot/fit?degree=2")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert _images(page) == [] and '<p id="missing">Fill in points to draw the plot.</p>' in page
+    assert "<h2>fit of \u2026</h2>" in page
+    form = _form(page)
+    assert form["points"]["label"][:3] == ["missing", "points", "(required)"] and "required" in form["points"]
+    assert form["points"]["aria-invalid"] == "true" and form["points"]["value"] == ""
+    assert form["degree"]["value"] == "2" and form["degree"]["label"][0] == "" and "aria-invalid" not in form["degree"]
+    assert form["label"]["value"] == "fit" and "required" in form["label"]
+    assert "required" not in form["note"]  # blank sends nothing, which is its default: the browser may send it so
+    blank = _form(client.get("/plot/fit").get_data(as_text=True))
+    assert [name for name, control in blank.items() if control["label"][0] == "missing"] == ["points", "degree"]
+    assert client.get("/plot/fit?degree=9").status_code == 400  # what is given is checked all the same
+    filled = client.get("/plot/fit?degree=2&points=1,3,2").get_data(as_text=True)
+    assert len(_images(filled)) == 1 and "/plot/fit.png?" in _images(filled)[0] and 'id="missing"' not in filled
+    image = client.get(_images(filled)[0].replace("&amp;", "&"))
+    assert image.status_code == 200 and decode_png(image.data).size == (1200, 900)
+
+
+# 9. a plot that draws no random numbers offers no new sample and no seed
+
+
+def test_a_plot_without_a_generator_shows_no_new_sample_and_no_seed():
+    registry = PlotRegistry()
+
+    @registry.plot("fixed")
+    def fixed(fig: Figure, k: Annotated[int, Range(1, 5)] = 2) -> None:
+        fig.add_subplot().plot([0, k])
+
+    @registry.plot("noisy")
+    def noisy(fig: Figure, rng: Generator, k: Annotated[int, Range(1, 5)] = 2) -> None:
+        fig.add_subplot().plot(rng.normal(size=k))
+
+    client = Client(create_app(registry=registry))
+    fixed_page = client.get("/plot/fixed?k=3").get_data(as_text=True)
+    assert registry.get("fixed").random is False
+    assert 'id="new-sample"' not in fixed_page and "seed" not in _form(fixed_page)
+    assert 'id="png"' in fixed_page and "k" in _form(fixed_page)
+    noisy_page = client.get("/plot/noisy?k=3").get_data(as_text=True)
+    assert 'id="new-sample"' in noisy_page and "seed" in _form(noisy_page)
+
+
+# 10. alt text reads a date axis as dates, whatever its formatter
+
+
+@pytest.mark.parametrize("days", [
+    [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(100)],
+    np.arange("2024-01-01", "2024-04-10", dtype="datetime64[D]"),
+    [dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=i) for i in range(100)],
+])
+def test_the_alt_text_reads_a_date_axis_as_dates(days):
+    registry = PlotRegistry()
+
+    @registry.plot("dated", random=False)
+    def dated(fig: Figure) -> None:
+        fig.add_subplot().plot(days, np.arange(100))
+
+    page = Client(create_app(registry=registry)).get("/plot/dated").get_data(as_text=True)
+    assert re.search(r'alt="Line chart\. x axis from 2023-12-2\d to 2024-04-1\d\. y axis from -4\.95 to 104\.', page)
+
+
+# issue 31: a parameter named like a request option
+
+
+@pytest.mark.parametrize("option, taker", [("size", "the picture"), ("dpi", "the picture"), ("seed", "the picture"),
+                                           ("theme", "the picture"), ("transparent", "the picture"),
+                                           ("frames", "animations"), ("fps", "animations"),
+                                           ("seconds", "streams"), ("refresh", "pages")])
+def test_a_parameter_named_like_a_request_option_is_refused_at_registration(option, taker):
+    from wsgi_plot import Param, Plot
+
+    def draw(fig: Figure, value: int = 1) -> None: ...
+
+    draw.__annotations__[option] = draw.__annotations__.pop("value")
+    draw.__signature__ = inspect.signature(draw).replace(parameters=[
+        inspect.Parameter("fig", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Figure),
+        inspect.Parameter(option, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1, annotation=int)])
+    message = rf"plot 'bad', parameter '{option}': '{option}' is a request option \(taken by {taker}"
+    with pytest.raises(ValueError, match=message):
+        _registering(draw)
+    with pytest.raises(ValueError, match=message):
+        PlotRegistry([Plot("bad", [Param(option, int, 1)], draw=lambda fig, p, rng: None)])

@@ -10,6 +10,7 @@ Every parse raises ``ParameterError`` naming the parameter; nothing here returns
 """
 
 import datetime as dt
+import enum
 import math
 import re
 import typing
@@ -35,13 +36,21 @@ class Declaration(Protocol):
     @property
     def exclusive_minimum(self) -> bool: ...
     @property
+    def exclusive_maximum(self) -> bool: ...
+    @property
+    def multiple_of(self) -> int | None: ...
+    @property
     def count(self) -> bool: ...
     @property
     def choices(self) -> "Choices | None": ...
     @property
+    def min_length(self) -> int | None: ...
+    @property
     def max_length(self) -> int | None: ...
     @property
     def pattern(self) -> str | None: ...
+    @property
+    def min_items(self) -> int | None: ...
     @property
     def max_items(self) -> int | None: ...
     @property
@@ -203,7 +212,8 @@ def _json_type(value: JSON) -> str:
 
 
 class _Ordered(ParamKind[OrderedT]):
-    """Numbers, dates and times: inclusive bounds (``exclusive_minimum`` makes the minimum itself invalid)."""
+    """Numbers, dates and times: inclusive bounds (``exclusive_minimum`` and ``exclusive_maximum``
+    make the bound itself invalid)."""
 
     def declare(self, param: Declaration) -> dict[str, Any]:
         return {f: self.normalize(param, getattr(param, f)) for f in ("minimum", "maximum")
@@ -216,13 +226,16 @@ class _Ordered(ParamKind[OrderedT]):
                 _fail(param, f"must be > {text(param.minimum)}, got {text(value)}")
             if value < param.minimum:
                 _fail(param, f"must be >= {text(param.minimum)}, got {text(value)}")
-        if param.maximum is not None and value > param.maximum:
-            _fail(param, f"must be <= {text(param.maximum)}, got {text(value)}")
+        if param.maximum is not None:
+            if param.exclusive_maximum and value >= param.maximum:
+                _fail(param, f"must be < {text(param.maximum)}, got {text(value)}")
+            if value > param.maximum:
+                _fail(param, f"must be <= {text(param.maximum)}, got {text(value)}")
         return value
 
     def describe(self, param: Declaration) -> str:
         low = "" if param.minimum is None else f"{'>' if param.exclusive_minimum else '>='} {self.text(param.minimum)}"
-        high = "" if param.maximum is None else f"<= {self.text(param.maximum)}"
+        high = "" if param.maximum is None else f"{'<' if param.exclusive_maximum else '<='} {self.text(param.maximum)}"
         return ", ".join(part for part in (low, high) if part)
 
     def _bound_attrs(self, param: Declaration, form_text: Callable[[OrderedT], str]) -> tuple[tuple[str, str], ...]:
@@ -234,7 +247,20 @@ class NumberKind(_Ordered[float]):
     def __init__(self, number_type: type[float]) -> None:
         self.type = number_type
         self.name = "int" if number_type is int else "float"
-        self.fields = frozenset({"minimum", "maximum", "exclusive_minimum"} | ({"count"} if number_type is int else set()))
+        self.fields = frozenset({"minimum", "maximum", "exclusive_minimum", "exclusive_maximum"}
+                                | ({"count", "multiple_of"} if number_type is int else set()))
+
+    def declare(self, param: Declaration) -> dict[str, Any]:
+        step = param.multiple_of
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
+            raise ValueError(f"Param {param.name!r}: multiple_of must be an int >= 1, got {step!r}")
+        return super().declare(param)
+
+    def check(self, param: Declaration, value: float) -> float:
+        super().check(param, value)
+        if param.multiple_of is not None and value % param.multiple_of:
+            _fail(param, f"must be a multiple of {param.multiple_of}, got {format_number(value)}")
+        return value
 
     def normalize(self, param: Declaration, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float) if self.type is float else int):
@@ -273,12 +299,22 @@ class NumberKind(_Ordered[float]):
         if param.minimum is not None:
             schema["exclusiveMinimum" if param.exclusive_minimum else "minimum"] = param.minimum
         if param.maximum is not None:
-            schema["maximum"] = param.maximum
+            schema["exclusiveMaximum" if param.exclusive_maximum else "maximum"] = param.maximum
+        if param.multiple_of is not None:
+            schema["multipleOf"] = param.multiple_of
         return schema
 
     def control(self, param: Declaration, value: float | None) -> Control:
-        attrs = (("type", "number"), ("value", param.text(value)), ("step", "1" if self.type is int else "any"))
+        step = "any" if self.type is float else "1"
+        # A form steps from its min: a multiple_of is the step only where the min is one of its multiples.
+        if param.multiple_of is not None and (param.minimum is None or param.minimum % param.multiple_of == 0):
+            step = str(param.multiple_of)
+        attrs = (("type", "number"), ("value", param.text(value)), ("step", step))
         return Control("input", attrs + self._bound_attrs(param, format_number) + _required(param))
+
+    def describe(self, param: Declaration) -> str:
+        step = "" if param.multiple_of is None else f"a multiple of {param.multiple_of}"
+        return ", ".join(part for part in (super().describe(param), step) if part)
 
 
 class BoolKind(ParamKind[bool]):
@@ -343,14 +379,18 @@ class _StringKind(ParamKind[str]):
 
 
 class TextKind(_StringKind):
-    """Free text: at most ``max_length`` characters (required, <= 200), optionally matching ``pattern``."""
+    """Free text: at most ``max_length`` characters (required, <= 200), at least ``min_length``,
+    optionally matching ``pattern``."""
 
     name = "text"
-    fields = frozenset({"max_length", "pattern"})
+    fields = frozenset({"min_length", "max_length", "pattern"})
 
     def declare(self, param: Declaration) -> dict[str, Any]:
         if not isinstance(param.max_length, int) or not 1 <= param.max_length <= MAX_TEXT_LENGTH:
             raise ValueError(f"Param {param.name!r}: free text needs max_length, 1 to {MAX_TEXT_LENGTH}")
+        if param.min_length is not None and (not isinstance(param.min_length, int)
+                                             or not 0 <= param.min_length <= param.max_length):
+            raise ValueError(f"Param {param.name!r}: min_length must be an int from 0 to max_length")
         if param.pattern is not None:
             re.compile(param.pattern)  # a bad pattern fails here, at definition
         return {}
@@ -359,6 +399,8 @@ class TextKind(_StringKind):
         # max_length is an int once declared (declare refuses None); the test only tells the type checker.
         if param.max_length is not None and len(value) > param.max_length:
             _fail(param, f"at most {param.max_length} characters, got {len(value)}")
+        if param.min_length is not None and len(value) < param.min_length:
+            _fail(param, f"at least {param.min_length} characters, got {len(value)}")
         bad = _CONTROL_RE.search(value)
         if bad:
             _fail(param, f"control character U+{ord(bad.group()):04X} at position {bad.start()} is not allowed")
@@ -368,17 +410,23 @@ class TextKind(_StringKind):
 
     def schema(self, param: Declaration) -> dict[str, JSON]:
         pattern = _NO_CONTROL_PATTERN if param.pattern is None else f"^(?:{param.pattern})$"
-        return {"type": "string", "maxLength": param.max_length, "pattern": pattern}
+        schema: dict[str, JSON] = {"type": "string", "maxLength": param.max_length, "pattern": pattern}
+        if param.min_length:
+            schema["minLength"] = param.min_length
+        return schema
 
     def control(self, param: Declaration, value: str | None) -> Control:
         attrs: tuple[tuple[str, str], ...] = (("type", "text"), ("value", param.text(value)),
                                               ("maxlength", str(param.max_length)))
+        if param.min_length:
+            attrs += (("minlength", str(param.min_length)),)
         if param.pattern is not None:
             attrs += (("pattern", param.pattern),)
         return Control("input", attrs + _required(param))
 
     def describe(self, param: Declaration) -> str:
-        described = f"text, at most {param.max_length} characters"
+        least = f"at least {param.min_length} and " if param.min_length else ""
+        described = f"text, {least}at most {param.max_length} characters"
         return described + (f", matching {param.pattern}" if param.pattern is not None else "")
 
 
@@ -451,11 +499,83 @@ def _pairs(param: Declaration) -> tuple[tuple[str, str], ...]:
     return typing.cast(tuple[tuple[str, str], ...], param.choices)
 
 
+class EnumKind(ParamKind[enum.Enum]):
+    """A member of an ``Enum`` whose values are all str or all int, chosen by its value (``metric=mean``,
+    ``level=2``); the plot gets the member. ``members``: the whole Enum, or the members a ``Literal`` names."""
+
+    def __init__(self, members: tuple[enum.Enum, ...]) -> None:
+        self.members = members
+        self.integer = isinstance(members[0].value, int)
+        self.name = f"{type(members[0]).__name__} member"
+        self.by_text = {self.text(member): member for member in members}
+
+    def normalize(self, param: Declaration, value: Any) -> enum.Enum:
+        if not isinstance(value, type(self.members[0])):
+            raise TypeError(f"Param {param.name!r}: {value!r} is not a member of {type(self.members[0]).__name__}")
+        return value
+
+    def parse(self, param: Declaration, text: str) -> enum.Enum:
+        try:
+            return self.by_text[text]
+        except KeyError:
+            _fail(param, f"unknown value {_shown(text)}; choose one of {self._listed()}")
+
+    def from_json(self, param: Declaration, value: JSON) -> enum.Enum:
+        if self.integer and isinstance(value, int) and not isinstance(value, bool):
+            return self.parse(param, str(value))
+        _expect_json(param, value, (str,), "a number or a string" if self.integer else "a string")
+        return self.parse(param, value)
+
+    def check(self, param: Declaration, value: enum.Enum) -> enum.Enum:
+        if value not in self.members:
+            _fail(param, f"unknown value {_shown(self.text(value))}; choose one of {self._listed()}")
+        return value
+
+    def _listed(self) -> str:
+        values = list(self.by_text)
+        more = len(values) - MAX_CHOICES_LISTED
+        return ", ".join(values[:MAX_CHOICES_LISTED]) + (f" (and {more} more)" if more > 0 else "")
+
+    def text(self, value: enum.Enum) -> str:
+        return str(value.value)
+
+    def to_json(self, value: enum.Enum) -> JSON:
+        return value.value
+
+    def schema(self, param: Declaration) -> dict[str, JSON]:
+        return {"type": "integer" if self.integer else "string", "enum": [m.value for m in self.members]}
+
+    def control(self, param: Declaration, value: enum.Enum | None) -> Control:
+        # An int's value says little on its own: its member's name beside it.
+        options = tuple((text, f"{m.name} ({text})" if self.integer else text) for text, m in self.by_text.items())
+        return Control("select", _required(param), ((("", ""),) if param.optional else ()) + options,
+                       selected=param.text(value))
+
+    def describe(self, param: Declaration) -> str:
+        return f"one of {self._listed()}"
+
+
+def _enum_members(members: tuple[Any, ...], what: object) -> tuple[enum.Enum, ...]:
+    """``members`` checked to be an Enum's, with values all str (choice-like text) or all int."""
+    if not members:
+        raise TypeError(f"type {what!r}: an Enum with no members")
+    if len({type(m) for m in members}) > 1:
+        raise TypeError(f"type {what!r}: members of one Enum, not of several")
+    values = [m.value for m in members]
+    if all(isinstance(v, str) for v in values):
+        for value in values:
+            if _CONTROL_RE.search(value) or not value or "," in value:
+                raise TypeError(f"type {what!r}: value {value!r} must be non-empty, without commas or controls")
+    elif not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"type {what!r}: an Enum's values must be all str or all int, got {values!r}")
+    return members
+
+
 class DateKind(_Ordered[dt.date]):
     """A calendar date, ISO 8601 ``2024-02-29``; bounds are dates."""
 
     name = "date"
-    fields = frozenset({"minimum", "maximum"})
+    fields = frozenset({"minimum", "maximum", "exclusive_minimum", "exclusive_maximum"})
 
     def normalize(self, param: Declaration, value: Any) -> dt.date:
         if type(value) is not dt.date:
@@ -497,7 +617,7 @@ class DateTimeKind(_Ordered[dt.datetime]):
     """
 
     name = "datetime"
-    fields = frozenset({"minimum", "maximum"})
+    fields = frozenset({"minimum", "maximum", "exclusive_minimum", "exclusive_maximum"})
 
     def normalize(self, param: Declaration, value: Any) -> dt.datetime:
         if not isinstance(value, dt.datetime):
@@ -556,17 +676,20 @@ class DateTimeKind(_Ordered[dt.datetime]):
 class ListKind(ParamKind[tuple[ItemT, ...]]):
     """Comma-separated items in a query (``y=1,4,9``), an array in JSON; each item is checked like a scalar.
 
-    At least one item, at most ``max_items``, which the app caps at ``max_points``.
+    At least one item (or ``min_items``), at most ``max_items``, which the app caps at ``max_points``.
     """
 
     def __init__(self, item: ParamKind[ItemT]) -> None:
         self.item = item
         self.name = f"list of {item.name}"
-        self.fields = item.fields - {"count"} | {"max_items"}
+        self.fields = item.fields - {"count", "multiple_of"} | {"min_items", "max_items"}
 
     def declare(self, param: Declaration) -> dict[str, Any]:
         if param.max_items is not None and (not isinstance(param.max_items, int) or param.max_items < 1):
             raise ValueError(f"Param {param.name!r}: max_items must be an int >= 1")
+        if param.min_items is not None and (not isinstance(param.min_items, int) or param.min_items < 1
+                                            or (param.max_items is not None and param.min_items > param.max_items)):
+            raise ValueError(f"Param {param.name!r}: min_items must be an int from 1 to max_items")
         return self.item.declare(param)
 
     def served(self, param: Declaration, max_points: int, max_series: int | None = None) -> dict[str, Any]:
@@ -606,8 +729,9 @@ class ListKind(ParamKind[tuple[ItemT, ...]]):
         return value
 
     def _check_length(self, param: Declaration, count: int) -> None:
-        if count < 1:
-            _fail(param, "needs at least 1 item")
+        least = param.min_items or 1
+        if count < least:
+            _fail(param, f"needs at least {least} item{'s' if least > 1 else ''}, got {count}")
         if param.max_items is not None and count > param.max_items:
             _fail(param, f"at most {param.max_items} items, got {count}")
 
@@ -630,7 +754,7 @@ class ListKind(ParamKind[tuple[ItemT, ...]]):
         return [self.item.to_json(v) for v in value]
 
     def schema(self, param: Declaration) -> dict[str, JSON]:
-        schema: dict[str, JSON] = {"type": "array", "items": self.item.schema(param), "minItems": 1}
+        schema: dict[str, JSON] = {"type": "array", "items": self.item.schema(param), "minItems": param.min_items or 1}
         if param.max_items is not None:
             schema["maxItems"] = param.max_items
         return schema
@@ -648,7 +772,8 @@ class ListKind(ParamKind[tuple[ItemT, ...]]):
         return Control("input", (("type", "text"), ("value", param.text(value))) + _required(param))
 
     def describe(self, param: Declaration) -> str:
-        count = f"1 to {param.max_items} items" if param.max_items is not None else "1 or more items"
+        least = param.min_items or 1
+        count = f"{least} to {param.max_items} items" if param.max_items is not None else f"{least} or more items"
         each = self.item.describe(param)
         return f"comma-separated, {count}" + (f", each {each}" if each else "")
 
@@ -720,7 +845,7 @@ class SeriesKind(ParamKind[Series]):
     def __init__(self, item: ParamKind[float]) -> None:
         self.series = ListKind(item)
         self.name = f"series of {item.name}"
-        self.fields = item.fields - {"count"} | {"max_items", "max_series"}
+        self.fields = item.fields - {"count", "multiple_of"} | {"max_items", "max_series"}
 
     def declare(self, param: Declaration) -> dict[str, Any]:
         if param.max_series is not None and (not isinstance(param.max_series, int) or param.max_series < 1):
@@ -891,22 +1016,26 @@ class SizeKind(ParamKind[Size]):
 
 
 def _required(param: Declaration) -> tuple[tuple[str, bool], ...]:
-    # A form always shows a value for a parameter with a default, so only an optional one may be blank.
-    return () if param.optional else (("required", True),)
+    # A form shows a parameter's default, so only an optional one, or one whose default is blank text
+    # (a blank field sends nothing: the default), may be left blank.
+    return () if param.optional or (isinstance(param.default, str) and not param.default) else (("required", True),)
 
 
 _SCALARS: dict[object, ParamKind[Any]] = {int: NumberKind(int), float: NumberKind(float), bool: BoolKind(),
                                           dt.date: DateKind(), dt.datetime: DateTimeKind(), Size: SizeKind()}
 _TEXT, _CHOICE, _COORDINATE = TextKind(), ChoiceKind(), CoordinateKind()
 _LISTS: dict[Hashable, ParamKind[Any]] = {}  # one kind per item type, shared by every Param
+_ENUMS: dict[tuple[enum.Enum, ...], EnumKind] = {}  # one kind per set of members
 
-SUPPORTED = ("int, float, bool, str, datetime.date, datetime.datetime, list[int], list[float], list[str], "
+SUPPORTED = ("int, float, bool, str (with MaxLength, or one of Literal[...] / Choices(...)), an Enum of str or "
+             "int values, datetime.date, datetime.datetime, list[int], list[float], list[str], "
              "list[float | datetime.datetime] (x coordinates), list[list[float]] (several series) "
              "or Size (WIDTHxHEIGHT)")
 
 
 def kind_of(param_type: object, has_choices: bool) -> ParamKind[Any]:
-    """The kind of a declared ``type``; ``str`` is a choice when ``choices`` are given, else free text."""
+    """The kind of a declared ``type``; ``str`` is a choice when ``choices`` are given, else free text;
+    an Enum, or a ``Literal`` of some of its members, is one of its members."""
     if typing.get_origin(param_type) is list:
         (item_type,) = typing.get_args(param_type) or (None,)
         if typing.get_origin(item_type) is list:
@@ -922,6 +1051,15 @@ def kind_of(param_type: object, has_choices: bool) -> ParamKind[Any]:
         return _LISTS.setdefault(id(item), ListKind(item))
     if param_type is str:
         return _CHOICE if has_choices else _TEXT
+    members: tuple[Any, ...] | None = None
+    if isinstance(param_type, type) and issubclass(param_type, enum.Enum):
+        members = tuple(param_type)
+    elif typing.get_origin(param_type) is typing.Literal and all(
+            isinstance(m, enum.Enum) for m in typing.get_args(param_type)):
+        members = typing.get_args(param_type)
+    if members is not None:
+        members = _enum_members(members, param_type)
+        return _ENUMS.setdefault(members, EnumKind(members))
     try:
         return _SCALARS[param_type]
     except (KeyError, TypeError):

@@ -164,6 +164,22 @@ def page_option_params(settings: Settings) -> tuple[Param, ...]:
 OptionParams = Callable[[Settings], tuple[Param, ...]]
 
 
+def _option_names() -> dict[str, str]:
+    """Every option's name -> what takes it, read from the declarations above: a plot parameter of one
+    of these names could not be told from the option in a request."""
+    takers = {"the picture (every format)": picture_option_params, "animations": animation_option_params,
+              "streams": stream_option_params, "pages": page_option_params}
+    names: dict[str, str] = {}
+    for taker, declarations in takers.items():
+        for param in declarations(Settings()):
+            names.setdefault(param.name, taker)
+    return names
+
+
+#: Option name -> what takes it; plot parameters may not use these names (registry.PlotRegistry.add).
+OPTION_NAMES = _option_names()
+
+
 def check_pixels(options: RenderOptions, settings: Settings) -> None:
     """width x height x dpi² within ``max_pixels`` (413), and not empty (400): checked before any canvas."""
     width, height = options.pixels

@@ -18,8 +18,9 @@ from .kinds import JSON, Choices, Control, ParamKind, kind_of
 __all__ = ["Param", "Values", "Control", "format_number", "parse_float", "parse_int", "parse_values"]
 
 #: Declaration fields that only some kinds use, with their "not given" values.
-_KIND_FIELDS = {"minimum": None, "maximum": None, "exclusive_minimum": False, "count": False, "choices": None,
-                "max_length": None, "pattern": None, "max_items": None, "max_series": None}
+_KIND_FIELDS = {"minimum": None, "maximum": None, "exclusive_minimum": False, "exclusive_maximum": False,
+                "multiple_of": None, "count": False, "choices": None, "min_length": None, "max_length": None,
+                "pattern": None, "min_items": None, "max_items": None, "max_series": None}
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,12 @@ class Param:
     or ``list[list[float]]`` (several series: at most ``max_series``, capped at the app's
     ``max_series``, and ``max_items`` numbers in all).
 
+    An ``Enum`` whose values are all str or all int (or a ``Literal`` of some of its members) is one
+    of its members: chosen by its value, given to the plot as the member.
+
     ``static`` parameters fix what is drawn once per pooled figure (axes, limits, labels); the
-    others change per request. Bounds are inclusive, except that ``exclusive_minimum`` makes
-    ``minimum`` itself invalid. ``count`` marks a number of points, samples or steps: the app caps
+    others change per request. Bounds are inclusive, except that ``exclusive_minimum`` and
+    ``exclusive_maximum`` make the bound itself invalid. ``count`` marks a number of points, samples or steps: the app caps
     it at its ``max_points`` setting, whatever the declared maximum. With no ``default`` the
     parameter is required, unless ``optional``: then it is None when the request leaves it out.
     """
@@ -57,6 +61,10 @@ class Param:
     max_items: int | None = None  # lists; for series, the numbers of all series together
     max_series: int | None = None  # series (list[list[float]]), capped at the app's max_series
     optional: bool = False
+    exclusive_maximum: bool = False  # the maximum itself is invalid
+    multiple_of: int | None = None  # an int: a multiple of this
+    min_length: int | None = None  # free text, or each item of a list[str]
+    min_items: int | None = None  # lists
     kind: ParamKind[Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

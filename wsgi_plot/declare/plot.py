@@ -30,6 +30,7 @@ new sample every time, so it is never reused.
 """
 
 import dataclasses
+import inspect
 import math
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -121,6 +122,7 @@ class Plot:
             raise TypeError(f"plot {self.name!r}: give either init and update, or draw, not both")
         if self.load is not None and self.draw is not None:
             raise TypeError(f"plot {self.name!r}: load needs init and update (a full draw keeps nothing to load into)")
+        _check_hooks(self)
         if self.freshness is not None and not (self.freshness > 0):  # also refuses nan
             raise ValueError(f"plot {self.name!r}: freshness must be > 0 seconds (FOREVER for good), or None")
         by_name: dict[str, Param] = {}
@@ -184,3 +186,35 @@ class Plot:
         return tuple((p.name, p.key(getattr(values, p.name))) for p in self.params if p.static) + shape
 
 
+
+
+#: Each hook and the values Plot passes it (``update`` and ``draw`` take a frame after them when
+#: ``update_takes_frame``).
+_HOOK_VALUES = {"init": 2, "update": 3, "draw": 3, "load": 2, "check": 1, "shape": 1, "data": 2, "describe": 1}
+
+
+def _check_hooks(plot: Plot) -> None:
+    """Refuse at declaration a hook that is a coroutine function (it would never run: the figure would
+    stay blank) or that cannot take the values Plot passes it."""
+    for hook, count in _HOOK_VALUES.items():
+        function = getattr(plot, hook)
+        if function is None:
+            continue
+        if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+            raise TypeError(f"plot {plot.name!r}: {hook} is async; plots are drawn by plain functions (def, not "
+                            "async def: a coroutine would never run)")
+        count += 1 if hook in ("update", "draw") and plot.update_takes_frame else 0
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):  # a builtin without a signature: called as it is
+            continue
+        try:
+            signature.bind(*range(count))
+        except TypeError:
+            raise TypeError(f"plot {plot.name!r}: {hook} {signature} cannot take the {count} values it is given "
+                            f"({_HOOK_SHAPES[hook]}{', frame' if count == 4 else ''})") from None
+
+
+_HOOK_SHAPES = {"init": "fig, params", "update": "artists, params, rng", "draw": "fig, params, rng",
+                "load": "artists, params", "check": "params", "shape": "params", "data": "params, rng",
+                "describe": "params"}

@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from .options import OPTION_NAMES
 from .params import Param
 from .plot import Plot
 from .typed import is_typed, typed_plot
@@ -21,6 +22,11 @@ class PlotRegistry:
     def add(self, plot: Plot) -> Plot:
         if plot.name in self._plots:
             raise ValueError(f"a plot named {plot.name!r} is already registered")
+        for param in plot.params:
+            if param.name in OPTION_NAMES:
+                raise ValueError(f"plot {plot.name!r}, parameter {param.name!r}: {param.name!r} is a request option "
+                                 f"(taken by {OPTION_NAMES[param.name]}), so a request could not set both; rename the "
+                                 f"parameter (options: {', '.join(OPTION_NAMES)})")
         self._plots[plot.name] = plot
         return plot
 

@@ -13,13 +13,15 @@ parameter when the plot is registered, not when a request arrives.
 """
 
 import dataclasses
+import enum
 import functools
 import inspect
 import operator
 import re
 import types
 import typing
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -110,9 +112,11 @@ Static = _Marker("Static")
 #: An int that counts points, samples or steps: capped at the app's ``max_points``.
 Count = _Marker("Count")
 
-#: Marker type -> the Param fields it sets.
+#: Marker type -> the Param fields it sets (those it leaves at their defaults are not set, so that
+#: two markers setting the same field are told apart from two that set different ones).
 _FIELDS: dict[type, Callable[[Any], dict[str, Any]]] = {
-    Range: lambda m: {"minimum": m.minimum, "maximum": m.maximum, "exclusive_minimum": m.exclusive_minimum},
+    Range: lambda m: {k: v for k, v in (("minimum", m.minimum), ("maximum", m.maximum),
+                                        ("exclusive_minimum", m.exclusive_minimum)) if v is not None and v is not False},
     MaxLength: lambda m: {"max_length": m.length},
     Pattern: lambda m: {"pattern": m.regex},
     MaxItems: lambda m: {"max_items": m.count},
@@ -121,8 +125,98 @@ _FIELDS: dict[type, Callable[[Any], dict[str, Any]]] = {
     Help: lambda m: {"help": m.text},
 }
 
+#: annotated-types markers (what pydantic and FastAPI build on) by class name -> the Param fields they
+#: set. ``MinLen`` and ``MaxLen`` bound a text's characters or a list's items: which of the two
+#: (``_LENGTHS``) once the type is known. Recognised by their module wherever a plot's code imported
+#: them: wsgi_plot does not depend on annotated-types.
+_ANNOTATED_TYPES: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "Ge": lambda m: {"minimum": m.ge},
+    "Gt": lambda m: {"minimum": m.gt, "exclusive_minimum": True},
+    "Le": lambda m: {"maximum": m.le},
+    "Lt": lambda m: {"maximum": m.lt, "exclusive_maximum": True},
+    "MultipleOf": lambda m: {"multiple_of": m.multiple_of},
+    "MinLen": lambda m: {"least": m.min_length},
+    "MaxLen": lambda m: {"most": m.max_length},
+}
+#: Those two, once the type is known: a list's items, or a text's characters.
+_LENGTHS = {"least": ("min_items", "min_length"), "most": ("max_items", "max_length")}
+
+#: Attributes by which metadata of another library says it constrains a value (pydantic, FastAPI,
+#: msgspec, ...): such a marker is refused, since wsgi_plot would not enforce it.
+_CONSTRAINT_ATTRIBUTES = ("ge", "gt", "le", "lt", "multiple_of", "min_length", "max_length", "pattern", "regex",
+                          "max_digits", "decimal_places", "min_items", "max_items", "allow_inf_nan", "strict")
+
+#: What a refused foreign marker's message offers instead.
+_MARKERS_HELP = ("write the constraints as markers in Annotated[...]: annotated_types' Ge, Gt, Le, Lt, Interval, "
+                 "MultipleOf (int), MinLen, MaxLen, or wsgi_plot's Range, MaxLength, Pattern, MaxItems, Help; "
+                 "the default as the argument's default")
+
 #: Annotations of the values wsgi_plot passes in, by the name of the keyword that receives them.
 _INJECTED: dict[type, str] = {matplotlib.figure.Figure: "fig", np.random.Generator: "rng", Frame: "frame"}
+
+
+def _injected(annotation: Any) -> str | None:
+    """"fig", "rng" or "frame" for an injected type, else None (by identity: an Annotated form holding
+    a list is unhashable)."""
+    return next((what for kind, what in _INJECTED.items() if annotation is kind), None)
+
+
+def _is_annotated_types(marker: Any) -> bool:
+    return type(marker).__module__ == "annotated_types" or getattr(marker, "__is_annotated_types_grouped_metadata__",
+                                                                     False)
+
+
+def _flattened(markers: list[Any]) -> list[Any]:
+    """Grouped annotated-types markers (``Interval``, ``Len``) as the markers they stand for."""
+    flat: list[Any] = []
+    for marker in markers:
+        if getattr(marker, "__is_annotated_types_grouped_metadata__", False) and not isinstance(marker, type):
+            flat.extend(marker)
+        else:
+            flat.append(marker)
+    return flat
+
+
+def _foreign(where: str, marker: Any) -> None:
+    """Refuse metadata of another library that constrains the value: wsgi_plot would drop its rules."""
+    cls = type(marker)
+    if any(c.__name__ == "FieldInfo" and c.__module__.startswith("pydantic") for c in cls.__mro__):
+        equivalent = [repr(m) for m in getattr(marker, "metadata", ()) if _is_annotated_types(m)]
+        equivalent += [f"Pattern({m.pattern!r})" for m in getattr(marker, "metadata", ())
+                       if isinstance(getattr(m, "pattern", None), str)]
+        if isinstance(getattr(marker, "description", None), str):
+            equivalent.append(f"Help({marker.description!r})")
+        said = f": here Annotated[..., {', '.join(equivalent)}]" if equivalent else ""
+        raise TypeError(f"{where}: {cls.__module__}.{cls.__name__}(...) is not read by wsgi_plot, and its rules "
+                        f"would be dropped; {_MARKERS_HELP}{said}")
+    if _is_annotated_types(marker):
+        raise TypeError(f"{where}: {marker!r} is an annotated_types marker wsgi_plot cannot enforce; "
+                        f"{_MARKERS_HELP}")
+    given = [a for a in _CONSTRAINT_ATTRIBUTES
+             if getattr(marker, a, None) is not None and getattr(marker, a, None) is not False]
+    if given and not isinstance(marker, type):
+        raise TypeError(f"{where}: {cls.__module__}.{cls.__name__} constrains the value ({', '.join(given)}) in a "
+                        f"way wsgi_plot does not read, and would be dropped; {_MARKERS_HELP}")
+
+
+def _marker_fields(where: str, marker: Any) -> dict[str, Any] | None:
+    """The Param fields a known marker sets; None for metadata that constrains nothing (left alone)."""
+    if type(marker) in _FIELDS:
+        return _FIELDS[type(marker)](marker)
+    if _is_annotated_types(marker) and type(marker).__name__ in _ANNOTATED_TYPES:
+        return _ANNOTATED_TYPES[type(marker).__name__](marker)
+    _foreign(where, marker)
+    return None  # other metadata belongs to other tools (PEP 593): documentation, say
+
+
+def _choices_checked(where: str, choices: Any) -> None:
+    """``Choices(...)``: a sequence of str (or of (value, label) pairs), a mapping, or a callable."""
+    if isinstance(choices, type) and issubclass(choices, enum.Enum):
+        raise TypeError(f"{where}: annotate it with the Enum itself ({choices.__name__}), not Choices"
+                        f"({choices.__name__}): the plot then gets the member")
+    if isinstance(choices, (str, bytes)) or not (isinstance(choices, (Sequence, Mapping)) or callable(choices)):
+        raise TypeError(f"{where}: Choices takes a list or tuple of str, a mapping value -> label, or a callable "
+                        f"returning one; got {type(choices).__name__}")
 
 
 # -- from annotations to Params -------------------------------------------------------------
@@ -143,7 +237,7 @@ def _param(plot: str, name: str, annotation: Any, default: Any, *, allow_static:
         optional = True
     fields: dict[str, Any] = {}
     seen: set[Any] = set()
-    for marker in markers:
+    for marker in _flattened(markers):
         key = marker if isinstance(marker, _Marker) else type(marker)
         if key in seen:
             raise TypeError(f"{where}: {key!r} given twice")
@@ -154,28 +248,44 @@ def _param(plot: str, name: str, annotation: Any, default: Any, *, allow_static:
             fields["static"] = True
         elif marker is Count:
             fields["count"] = True
-        elif type(marker) in _FIELDS:
-            fields.update(_FIELDS[type(marker)](marker))
-        # Other metadata belongs to other tools (PEP 593): left alone.
+        else:
+            if isinstance(marker, Choices):
+                _choices_checked(where, marker.choices)
+            for field, value in (_marker_fields(where, marker) or {}).items():
+                if field in fields:
+                    raise TypeError(f"{where}: {field} given twice (by {marker!r} and another marker)")
+                fields[field] = value
     if optional:
         if default is not None:
             raise ValueError(f"{where}: an optional parameter (X | None) has the default None, not {default!r}")
         fields["optional"] = True
     if typing.get_origin(base) is Literal:
         values = typing.get_args(base)
-        if not all(isinstance(v, str) for v in values):
-            raise TypeError(f"{where}: Literal choices must be str, got {values!r}")
         if "choices" in fields:
             raise TypeError(f"{where}: give Literal[...] or Choices(...), not both")
-        base, fields["choices"] = str, values
-    if base in _INJECTED:
-        raise TypeError(f"{where}: a {_INJECTED[base]} is not a request parameter")
+        if not all(isinstance(v, enum.Enum) for v in values):  # members of an Enum: kinds.EnumKind
+            if not all(isinstance(v, str) for v in values):
+                raise TypeError(f"{where}: Literal choices must be str, or members of one Enum, got {values!r}")
+            base, fields["choices"] = str, values
+    for length, (of_list, of_text) in _LENGTHS.items():
+        if length in fields:
+            field = of_list if typing.get_origin(base) is list else of_text
+            if field in fields:
+                raise TypeError(f"{where}: {field} given twice (by MinLen/MaxLen and another marker)")
+            fields[field] = fields.pop(length)
+    if _injected(base):
+        raise TypeError(f"{where}: a {_injected(base)} is not a request parameter")
     if base is str and "choices" not in fields and "max_length" not in fields:
-        raise TypeError(f"{where}: free text needs Annotated[str, MaxLength(n)] (or Literal[...] / Choices(...))")
+        raise TypeError(f"{where}: free text needs Annotated[str, MaxLength(n)] (or MaxLen(n)), or is one of "
+                        "Literal[...], Choices(...) or an Enum")
     try:
         return Param(name, base, default, **fields)
     except (TypeError, ValueError) as exc:
         message = str(exc).removeprefix(f"Param {name!r}: ")
+        if message.startswith("type "):  # an unsupported type: what would do instead
+            message += ("; for one of a few values, Literal[...], Choices(...) or an Enum"
+                        + (f"; for state that is not a request parameter, name it _{name} or annotate it ClassVar[...]"
+                           if allow_static else ""))
         raise type(exc)(f"{where}: {message}") from None
 
 
@@ -229,8 +339,8 @@ def _signature(plot: str, function: Callable[..., Any], *, method: bool, allowed
                             "(Figure, Generator, Frame, or a parameter type)")
         hint = hints[argument.name]
         bare, _ = _without_none(hint)  # Frame | None: None for a still image
-        if bare in _INJECTED:
-            kind = _INJECTED[bare]
+        kind = _injected(bare)
+        if kind is not None:
             if kind not in allowed:
                 raise TypeError(f"{what}: argument {argument.name!r}: a {kind} is not given here")
             if kind in injected.values():
@@ -261,7 +371,70 @@ def _function_plot(name: str, function: Callable[..., Any], options: dict[str, A
 
     defaults = {"random": call.takes("rng"), "update_takes_frame": call.takes("frame"),
                 "description": _doc(function)}
-    return Plot(name, params, draw=draw, **{**defaults, **options})
+    return Plot(name, params, draw=draw, **{**defaults, **_hooks(name, options, params)})
+
+
+def _refuse_async(plot: str, function: Any, what: str) -> None:
+    """A coroutine function would return an unawaited coroutine: the figure drawn by nothing."""
+    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+        raise TypeError(f"plot {plot!r}: {what} is async; plots are drawn by a plain function (write def, not "
+                        "async def: a coroutine would never run), and load reads data outside the draw lock")
+
+
+#: The hooks an option may give, and how many values the explicit form passes them: (params) or (params, rng).
+_HOOK_ARGUMENTS = {"check": 1, "describe": 1, "data": 2}
+
+
+def _hooks(plot: str, options: dict[str, Any], params: list[Param]) -> dict[str, Any]:
+    """``options`` with its hooks (``check``, ``describe``, ``data``) as Plot calls them.
+
+    A hook takes the plot's parameters by name (``def data(start: date, end: date)``; ``data`` may
+    add ``rng: Generator``), as the plot's own function does, or the explicit form's values
+    (``check(params)``, ``describe(params)``, ``data(params, rng)``). Anything else is refused here.
+    """
+    names = {p.name for p in params}
+    hooks = dict(options)
+    for hook, count in _HOOK_ARGUMENTS.items():
+        function = options.get(hook)
+        if function is None:
+            continue
+        what = f"its {hook} hook {getattr(function, '__qualname__', function)!r}"
+        if not callable(function):
+            raise TypeError(f"plot {plot!r}: {what} is not callable")
+        _refuse_async(plot, function, what)
+        try:
+            arguments = list(inspect.signature(function).parameters.values())
+        except (TypeError, ValueError):  # a builtin without a signature: taken as the explicit form
+            continue
+        takes = [a.name for a in arguments if a.kind not in (a.VAR_POSITIONAL, a.VAR_KEYWORD)]
+        by_name = [n for n in takes if n in names]
+        rng = [n for n in takes if hook == "data" and n not in names and
+               (n == "rng" or _injected(_hints(function, plot).get(n)) == "rng")]
+        if by_name or len(rng) == len(takes):  # by name (or nothing at all: a constant alt text, say)
+            unknown = [n for n in takes if n not in names and n not in rng]
+            if unknown:
+                raise TypeError(f"plot {plot!r}: {what} takes {', '.join(map(repr, unknown))}, not a parameter of "
+                                f"the plot; its parameters are {', '.join(sorted(names))}"
+                                + (", and rng: Generator" if hook == "data" else ""))
+            hooks[hook] = _typed_hook(function, by_name, rng[0] if rng else None)
+            continue
+        try:
+            inspect.signature(function).bind(*range(count))
+        except TypeError:
+            explicit = "params, rng" if count == 2 else "params"
+            raise TypeError(f"plot {plot!r}: {what} takes ({', '.join(takes)}); give it the plot's parameters by "
+                            f"name ({', '.join(sorted(names)) or 'it has none'}"
+                            + (", and rng: Generator" if hook == "data" else "")
+                            + f"), or the explicit form {hook}({explicit})") from None
+    return hooks
+
+
+def _typed_hook(function: Callable[..., Any], names: list[str], rng: str | None) -> Callable[..., Any]:
+    """A hook that takes parameters by name, as Plot calls it: ``(values)`` or, with ``rng``, ``(values, rng)``."""
+    def hook(values: Values, generator: np.random.Generator | None = None) -> Any:
+        return function(**{n: getattr(values, n) for n in names}, **({rng: generator} if rng else {}))
+
+    return hook
 
 
 # -- the class form: init once per pooled figure, load and update per request -------------------
@@ -277,6 +450,15 @@ class TypedArtists(list[_Artist]):
         self.instance = instance
 
 
+class _NotKnownYet(AttributeError):
+    """A request parameter read in ``init``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name!r} is not known yet: init sees the Static parameters only; mark it Static, or "
+                         "read it in load or update")
+        self.name = name
+
+
 class _NotYet:
     """A request parameter of a class plot: read in ``init`` (before any request set it) it raises,
     instead of quietly giving the class default that the next request may change."""
@@ -290,8 +472,7 @@ class _NotYet:
         try:
             return instance.__dict__[self.name]
         except KeyError:
-            raise AttributeError(f"{self.name!r} is not known yet: init sees the Static parameters only; mark it "
-                                 f"Static, or read it in load or update") from None
+            raise _NotKnownYet(self.name) from None
 
     def __set__(self, instance: Any, value: Any) -> None:
         instance.__dict__[self.name] = value
@@ -372,7 +553,31 @@ def _class_plot(name: str, cls: type, options: dict[str, Any]) -> Plot:
         hooks["data"] = data
     takes_rng = any(call.takes("rng") for call in calls.values())
     defaults = {"random": takes_rng, "description": _doc(cls)}
-    return Plot(name, params, **{**defaults, **hooks, **options})
+    plot = Plot(name, params, **{**defaults, **hooks, **_hooks(name, options, params)})
+    if incremental:
+        _dry_run(plot, cls)
+    return plot
+
+
+def _dry_run(plot: Plot, cls: type) -> None:
+    """Run ``init`` once, on a figure of its own, with the defaults: one that reads a parameter that is
+    not ``Static`` is refused now, not on every request. Skipped where a static parameter (or the
+    shape's input) has no default; any other failure is left for a request to report, with its plot
+    and request id (init may need what only a running app has, a database)."""
+    if any(p.required for p in plot.params if p.static or plot.shape is not None):
+        return  # nothing to run it with
+    assert plot.init is not None  # an incremental plot
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            static = plot.static_values(Values(**{p.name: p.default for p in plot.params}))
+            plot.init(matplotlib.figure.Figure(), static)
+    except _NotKnownYet as exc:
+        raise TypeError(f"plot {plot.name!r}: {cls.__qualname__}.init reads {exc.name!r}, a request parameter that "
+                        f"init cannot know (it runs once per pooled figure); mark it Static, or read it in load "
+                        f"or update (checked by running init once with the defaults)") from None
+    except Exception:  # noqa: BLE001 - what else init needs is the request's business, not registration's
+        return
 
 
 def _class_params(name: str, cls: type) -> list[Param]:
@@ -438,8 +643,11 @@ def typed_plot(name: str, target: Any, **options: Any) -> Plot:
     if unknown:
         raise TypeError(f"plot {name!r}: unknown options {', '.join(sorted(unknown))}")
     if isinstance(target, type):
+        for method in _METHODS:
+            _refuse_async(name, getattr(target, method, None), f"{target.__qualname__}.{method}")
         return _class_plot(name, target, options)
     if callable(target):
+        _refuse_async(name, target, target.__qualname__ if hasattr(target, "__qualname__") else repr(target))
         return _function_plot(name, target, options)
     raise TypeError(f"plot {name!r}: decorate a function or a class, not {target!r}")
 

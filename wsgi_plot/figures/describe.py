@@ -8,6 +8,7 @@ that knows better gives its own (``Plot.describe``).
 from collections.abc import Sized
 
 import matplotlib.collections
+import matplotlib.dates
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.container import BarContainer
@@ -21,6 +22,9 @@ from .layout import all_axes
 
 #: Bars whose labels and values are read out; more is a table, which the CSV link gives.
 BARS_READ_OUT = 5
+#: A date axis spanning at least this many days reads its limits as days, without the time of day
+#: its margins fall on.
+DAYS_READ_AS_DATES = 2
 #: Significant digits of numbers read out: enough to tell values apart, short enough to listen to.
 DIGITS = 4
 
@@ -56,7 +60,8 @@ def _describe_axes(axes: Axes, fallback: str, sample: bool) -> str:
             continue  # the category axis: its labels are read out with the bars
         low, high = sorted(limits)
         shown = f"{name} axis" + (f" \u201c{label}\u201d" if label else "")
-        sentences.append(f"{shown} from {_value(axis, low)} to {_value(axis, high)}.")
+        days = high - low >= DAYS_READ_AS_DATES  # a date axis's numbers are days
+        sentences.append(f"{shown} from {_value(axis, low, days)} to {_value(axis, high, days)}.")
     if bars:
         sentences.append(_bars(axes, bars, horizontal, sample))
     elif lines or points:
@@ -111,14 +116,22 @@ def _legend_names(axes: Axes) -> list[str]:
     return [text.get_text() for legend in legends if legend is not None for text in legend.get_texts()]
 
 
-def _value(axis: Axis, value: float) -> str:
-    """A limit as the axis labels it: a date on a date axis, else a number."""
-    formatter = axis.get_major_formatter()
-    if type(formatter).__module__ == "matplotlib.dates":
-        from matplotlib.dates import num2date
+def holds_dates(axis: Axis) -> bool:
+    """Whether the axis holds dates: by the converter its data brought (Python dates, ``datetime64``,
+    pandas' timestamps), or a date formatter set on it (dates given as numbers)."""
+    getter = getattr(axis, "get_converter", None)  # matplotlib 3.10; before it, the converter attribute
+    converter = getter() if getter is not None else getattr(axis, "converter", None)
+    return (isinstance(converter, matplotlib.dates.DateConverter)  # pandas' DatetimeConverter too
+            or type(converter).__module__ == "matplotlib.dates"  # the default: switches concise/auto
+            or type(axis.get_major_formatter()).__module__ == "matplotlib.dates")
 
-        instant = num2date(value)
-        return instant.strftime("%Y-%m-%d %H:%M") if (instant.hour or instant.minute) else instant.strftime("%Y-%m-%d")
+
+def _value(axis: Axis, value: float, days: bool = False) -> str:
+    """A limit as the axis labels it: a date on a date axis (without its time over ``days``), else a number."""
+    if holds_dates(axis):
+        instant = matplotlib.dates.num2date(value)
+        timed = not days and (instant.hour or instant.minute)
+        return instant.strftime("%Y-%m-%d %H:%M") if timed else instant.strftime("%Y-%m-%d")
     return _number(value)
 
 

@@ -1,5 +1,6 @@
 """The WSGI application: URL map, request validation, pages; images.py draws the images."""
 
+import dataclasses
 import json
 import logging
 import re
@@ -252,6 +253,9 @@ class PlotApp:
         plot = self._plot(name)
         args = query_args(request)
         refresh = pop_refresh(args)
+        missing = [p.name for p in plot.params if p.required and p.name not in args]
+        if missing:  # the form, to fill them in: no image yet (it would be a 400)
+            return self._form_page(request, plot, args, missing, refresh)
         values, options = self.images.parse(plot, args)
 
         def image_url(fmt: str, **query: Any) -> str:
@@ -279,6 +283,23 @@ class PlotApp:
             raise PathNotFound(f"/plot/{name}"[:80], "no plot of that name")
         return self._served(plot)
 
+    def _form_page(self, request: PlotRequest, plot: Plot, args: RequestArgs, missing: list[str],
+                   refresh: int | None) -> Response:
+        """A plot's page whose required parameters ``missing`` were left out: its form, those marked
+        (``required`` keeps a browser from sending it without them), and no image. What was given is
+        checked as for the image (a 400 names a bad value)."""
+        blank = tuple(dataclasses.replace(p, optional=True) if p.name in missing else p for p in plot.params)
+        values, options = self.images.parse(dataclasses.replace(plot, params=blank, check=None, example={}), args)
+        title = Template(plot.title or plot.name).safe_substitute(
+            {p.name: "\u2026" if p.name in missing else p.text(getattr(values, p.name)) for p in plot.params})
+        html = plot_page(
+            title=title, heading=title, description=plot.description, image_url=None, links=(),
+            new_sample_url=None, index_url=request.url_adapter.build("plot_list"),
+            form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
+            fields=plot_fields(plot, values, options, self.settings, refresh, missing=missing),
+            display_width=0, display_height=0, missing=missing)
+        return _html_response(html, live=False)
+
     def _page(self, request: PlotRequest, plot: Plot, values: Values, options: RenderOptions, image_url: ImageUrl,
               new_sample_url: str, query: Mapping[str, Any], refresh: int | None = None) -> Response:
         fill = {p.name: p.text(getattr(values, p.name)) for p in plot.params}
@@ -297,7 +318,7 @@ class PlotApp:
             links.append((fmt.name, fmt.label, image_url(fmt.name, **query, **extra)))
         html = plot_page(
             title=title, heading=title, description=plot.description,
-            image_url=image_url("png", **query), links=links, new_sample_url=new_sample_url,
+            image_url=image_url("png", **query), links=links, new_sample_url=new_sample_url if plot.random else None,
             index_url=request.url_adapter.build("plot_list"),
             form_action=request.url_adapter.build("plot_page", {"name": plot.name}),
             fields=plot_fields(plot, values, options, self.settings, refresh),

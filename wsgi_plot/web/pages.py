@@ -5,6 +5,7 @@ return the page as ``str``, so they are testable without WSGI.
 """
 
 import base64
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from html import escape
@@ -93,9 +94,8 @@ def layout(title: str, body: Safe) -> str:
 
 _PLOT_PAGE = Template("""<h2>$heading</h2>
 <p>$description</p>
-<p><picture>$dark_source<img class="plot" id="plot" src="$image_url" alt="$alt" width="$width" height="$height"$refresh_attr></picture></p>
-<p><a id="new-sample" href="$new_sample_url">new sample</a>
-$links &middot; <a href="$index_url">all plots</a></p>
+$picture
+<p>$links</p>
 <form method="get" action="$form_action">
 $fields
 <button type="submit">draw</button>
@@ -104,6 +104,16 @@ $script""")
 
 _PARAM_FIELD = Template("""<label>$label $control</label>
 """)
+
+_PICTURE = Template("""<p><picture>$dark_source<img class="plot" id="plot" src="$image_url" alt="$alt" width="$width" height="$height"$refresh_attr></picture></p>""")
+
+#: A plot with required parameters left out: the form, these marked, and no image until they are given.
+_MISSING = Template("""<p id="missing">Fill in $names to draw the plot.</p>""")
+_MISSING_FIELD = Template("""<label class="missing">$label <strong>(required)</strong> $control</label>
+""")
+
+_INDEX_LINK = Template("""<a href="$url">all plots</a>""")
+_NEW_SAMPLE = Template("""<a id="new-sample" href="$url">new sample</a>""")
 
 
 #: The page options its form offers, with their labels; the controls come from their declarations
@@ -114,16 +124,24 @@ FORM_OPTIONS = {"dpi": "dpi", "size": "size (inches)", "seed": "seed (blank: ran
 
 
 def plot_fields(plot: "Plot", values: Values, options: RenderOptions, settings: Settings,
-                refresh: int | None = None) -> Safe:
+                refresh: int | None = None, missing: Iterable[str] = ()) -> Safe:
     """Form controls from the plot's parameter declarations (each kind says which), then from the
-    declarations of the page's options in ``FORM_OPTIONS``: the bounds a form states are those enforced."""
+    declarations of the page's options in ``FORM_OPTIONS``: the bounds a form states are those enforced.
+    ``missing``: required parameters the request left out, marked. A plot that draws no random
+    numbers has no seed field: every seed gives the same picture."""
     fields = []
+    missing = set(missing)
     for param in plot.params:
         label = f"{param.name} ({param.help})" if param.help else param.name
-        control = control_html(param.name, param.control(getattr(values, param.name)))
-        fields.append(_fill(_PARAM_FIELD, label=label, control=control))
+        given = param.control(getattr(values, param.name))
+        if param.name in missing:
+            given = dataclasses.replace(given, attrs=given.attrs + (("aria-invalid", "true"),))
+        fields.append(_fill(_MISSING_FIELD if param.name in missing else _PARAM_FIELD, label=label,
+                            control=control_html(param.name, given)))
     chosen = {**options.values(), "refresh": refresh}
     for param in page_option_params(settings):
+        if param.name == "seed" and not plot.random:
+            continue
         if param.name in FORM_OPTIONS:
             control = control_html(param.name, param.control(chosen[param.name]))
             fields.append(_fill(_PARAM_FIELD, label=FORM_OPTIONS[param.name], control=control))
@@ -158,24 +176,33 @@ def dark_source(url: str | None) -> Safe:
     return Safe("") if url is None else Safe(_fill(_DARK_SOURCE, url=url))
 
 
-_FORMAT_LINK = Template(""" &middot; <a id="$id" href="$url">$label</a>
-""")
+_FORMAT_LINK = Template("""<a id="$id" href="$url">$label</a>""")
 
 
-def plot_page(*, title: str, heading: str, description: str, image_url: str, links: Iterable[FormatLink],
-              new_sample_url: str,
+def plot_page(*, title: str, heading: str, description: str, image_url: str | None, links: Iterable[FormatLink],
+              new_sample_url: str | None,
               index_url: str, form_action: str, fields: Safe, display_width: int, display_height: int,
-              refresh: int | None = None, alt: str = "", dark_image_url: str | None = None) -> str:
+              refresh: int | None = None, alt: str = "", dark_image_url: str | None = None,
+              missing: Iterable[str] = ()) -> str:
     """``links``: ``(format name, label, url)`` per format offered; the name is the link's id.
+    ``image_url``: None while ``missing`` names required parameters left out (the page is then the
+    form alone); ``new_sample_url``: None for a plot that draws no random numbers.
     ``refresh``: seconds between image reloads in place (a live page, see ``refresh.py``), or None.
     ``alt``: what the image shows, in words; ``dark_image_url``: the image for a dark colour scheme."""
-    format_links = _join(_fill(_FORMAT_LINK, id=name, label=label, url=url) for name, label, url in links)
-    body = _fill(_PLOT_PAGE, heading=heading, description=description, image_url=image_url,
-                 alt=alt or heading, dark_source=dark_source(dark_image_url),
-                 links=format_links, new_sample_url=new_sample_url, index_url=index_url,
-                 form_action=form_action, fields=fields, width=display_width, height=display_height,
-                 refresh_attr=Safe("" if refresh is None else f' data-refresh="{int(refresh)}"'),
-                 script=Safe("" if refresh is None else f"<script>{SCRIPT}</script>\n"))
+    shown = [] if new_sample_url is None else [_fill(_NEW_SAMPLE, url=new_sample_url)]
+    if image_url is not None:  # without the required values every format would be a 400
+        shown += [_fill(_FORMAT_LINK, id=name, label=label, url=url) for name, label, url in links]
+    shown.append(_fill(_INDEX_LINK, url=index_url))
+    if image_url is None:
+        picture = _fill(_MISSING, names=", ".join(missing))
+    else:
+        picture = _fill(_PICTURE, image_url=image_url, alt=alt or heading, dark_source=dark_source(dark_image_url),
+                        width=display_width, height=display_height,
+                        refresh_attr=Safe("" if refresh is None else f' data-refresh="{int(refresh)}"'))
+    body = _fill(_PLOT_PAGE, heading=heading, description=description, picture=Safe(picture),
+                 links=Safe("\n&middot; ".join(shown)),
+                 form_action=form_action, fields=fields,
+                 script=Safe("" if refresh is None or image_url is None else f"<script>{SCRIPT}</script>\n"))
     return layout(title, Safe(body))
 
 
