@@ -103,9 +103,13 @@ def base_image() -> str:
 
 
 def image_sources() -> list[Path]:
-    """The files an image is made of: the Containerfile and what it copies, and the package's sources."""
+    """The files an image is made of: the Containerfile and what it copies, and the package's sources.
+
+    Not README.md, though the wheel's metadata holds it (as its long description): a change to the
+    documentation changes nothing the image does, and should not cost a build.
+    """
     files = [ROOT / "Containerfile", ROOT / ".containerignore", ROOT / "setup.cfg", ROOT / "pyproject.toml",
-             ROOT / "MANIFEST.in", ROOT / "README.md", *sorted((ROOT / "deploy" / "container").iterdir())]
+             *sorted((ROOT / "deploy" / "container").iterdir())]
     files += sorted(path for path in (ROOT / "wsgi_plot").rglob("*") if path.is_file() and "__pycache__" not in path.parts)
     return [path for path in files if path.exists()]
 

@@ -139,7 +139,10 @@ def test_two_replicas_run_with_podman_kube_play_each_behind_its_nginx(tmp_path):
     assert deployment["spec"]["replicas"] == 2
     played = tmp_path / "played.yaml"
     played.write_text(yaml.safe_dump_all(docs))
-    containers.podman("kube", "down", played, check=False)  # whatever an interrupted run left
+    (config_map,) = [doc["metadata"]["name"] for doc in docs if doc["kind"] == "ConfigMap"]
+    # Whatever an interrupted run left. (podman 4.3 keeps the volume it makes of the ConfigMap.)
+    containers.podman("kube", "down", played, check=False)
+    containers.podman("volume", "rm", "--force", config_map, check=False)
     try:
         containers.podman("kube", "play", "--network", "none", played, timeout=300)
         pods = [f"{deployment['metadata']['name']}-pod-{number}" for number in range(2)]
@@ -151,6 +154,7 @@ def test_two_replicas_run_with_podman_kube_play_each_behind_its_nginx(tmp_path):
                 logs = containers.podman("logs", f"{pod}-{container}", check=False)
                 print(f"--- {pod}-{container}\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}")
         containers.podman("kube", "down", played, timeout=120)
+        containers.podman("volume", "rm", "--force", config_map, check=False)
 
 
 def check_pod(pod: str):
