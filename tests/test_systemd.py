@@ -8,9 +8,12 @@ copies in which that path, and only it, is replaced by this environment's own ``
 test: it reports an unknown or misspelt setting on stderr but still exits 0.
 """
 
+import json
 import re
+import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -76,3 +79,96 @@ def test_the_command_serves_on_the_sockets_systemd_passes(tmp_path):
     log = (tmp_path / "serve.log").read_text()
     assert f"Listening at: http://127.0.0.1:{probe},http://127.0.0.1:{main}" in log, log
     assert log.count("Booting worker") == 1  # WEB_CONCURRENCY reached it
+
+
+#: An image with systemd as PID 1 and the units installed, on top of the container image's
+#: virtualenv in /opt/wsgi-plot (where the units look for it): a VM as docs/deploying.md sets it up.
+SYSTEMD_CONTAINERFILE = """\
+ARG BASE
+FROM ${BASE}
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends systemd systemd-sysv \\
+ && rm -rf /var/lib/apt/lists/*
+COPY wsgi-plot.socket wsgi-plot.service /etc/systemd/system/
+COPY load.py /opt/load.py
+RUN systemctl enable wsgi-plot.socket wsgi-plot.service
+ENTRYPOINT []
+CMD ["/sbin/init"]
+"""
+
+#: Run inside: 4 clients ask for /fig/5_2 without pause while the service is restarted twice, each
+#: time once /readyz answers again (as an operator would restart it); prints {answer: count}.
+LOAD = """\
+import json, subprocess, threading, time, urllib.request
+answers, done = [], threading.Event()
+def get(url, timeout=60):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        response.read()
+        return str(response.status)
+def client():
+    while not done.is_set():
+        try:
+            answers.append(get("http://127.0.0.1:8001/fig/5_2"))
+        except Exception as error:
+            answers.append(type(error).__name__)
+def ready():
+    while True:
+        try:
+            if get("http://127.0.0.1:8101/readyz", timeout=10) == "200":
+                return
+        except Exception:
+            time.sleep(0.2)
+ready()
+threads = [threading.Thread(target=client) for _ in range(4)]
+[thread.start() for thread in threads]
+for _ in range(2):
+    time.sleep(2)
+    subprocess.run(["systemctl", "restart", "wsgi-plot.service"], check=True)
+    ready()
+time.sleep(2)
+done.set()
+[thread.join() for thread in threads]
+print(json.dumps({answer: answers.count(answer) for answer in set(answers)}))
+"""
+
+
+@pytest.mark.server
+@pytest.mark.container
+def test_under_systemd_the_service_runs_hardened_and_restarts_lose_no_request(tmp_path):
+    """The units under a real systemd (PID 1 of a container, ``--systemd=always``): the socket
+    starts the service as a dynamic user with no capabilities under its seccomp filter, and two
+    restarts during a steady load refuse no connection and fail no request."""
+    from . import containers
+
+    base = containers.image(tmp_path)
+    context = tmp_path / "systemd"
+    context.mkdir()
+    (context / "Containerfile").write_text(SYSTEMD_CONTAINERFILE)
+    (context / "load.py").write_text(LOAD)
+    for unit in ("wsgi-plot.socket", "wsgi-plot.service"):
+        shutil.copy(UNITS / unit, context / unit)
+    name = f"localhost/wsgi-plot-systemd-test:{base.rpartition(':')[2]}"
+    containers.podman("build", "--build-arg", f"BASE={base}", "-t", name, "-f", context / "Containerfile", context,
+                      timeout=600)
+    container = f"wsgi-plot-systemd-test-{servers.free_port()}"
+    try:
+        containers.podman("run", "--detach", "--name", container, "--systemd=always", "--network", "none", name)
+        deadline = time.monotonic() + 90
+        while containers.podman("exec", container, "systemctl", "is-active", "wsgi-plot.service",
+                                check=False).stdout.strip() != "active":
+            assert time.monotonic() < deadline, containers.podman("exec", container, "journalctl", "--no-pager").stdout
+            time.sleep(1)
+        main_pid = containers.podman("exec", container, "systemctl", "show", "-p", "MainPID", "--value",
+                                     "wsgi-plot.service").stdout.strip()
+        status = dict(line.split(":\t", 1) for line in containers.podman(
+            "exec", container, "cat", f"/proc/{main_pid}/status").stdout.splitlines() if ":\t" in line)
+        assert status["Uid"].split()[0] != "0" and status["CapEff"] == "0000000000000000"
+        assert status["NoNewPrivs"] == "1" and status["Seccomp"] == "2"
+        run = containers.podman("exec", container, "/opt/wsgi-plot/bin/python", "/opt/load.py", timeout=300)
+        answers = json.loads(run.stdout.strip().splitlines()[-1])
+        assert set(answers) == {"200"} and answers["200"] >= 20, answers
+        journal = containers.podman("exec", container, "journalctl", "--no-pager", "-u", "wsgi-plot.service").stdout
+        assert journal.count("Handling signal: term") == 2, journal[-4000:]
+    finally:
+        containers.podman("rm", "--force", "--time", "0", container, check=False)
+        containers.podman("rmi", "--force", name, check=False)
