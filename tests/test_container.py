@@ -21,6 +21,7 @@ from wsgi_plot import create_app
 
 from . import containers, servers, tools
 from .conftest import assert_same_picture, decode_png
+from .metrics_text import samples, value
 
 pytestmark = [pytest.mark.server, pytest.mark.container]
 
@@ -137,7 +138,12 @@ def stop_while_drawing(name, base):
 
     client = threading.Thread(target=slow_request)
     client.start()
-    time.sleep(0.3)  # the request is being drawn (about a second)
+    # Until a worker holds a figure for it (the other worker answers /metrics): it is being drawn,
+    # not waiting in the listen queue, which a stopping gunicorn closes.
+    deadline = time.monotonic() + 20
+    while value(samples(get(base + "/metrics")[1].decode()), "wsgi_plot_figures_in_use") < 1:
+        assert time.monotonic() < deadline and client.is_alive(), "the slow request was never seen drawing"
+        time.sleep(0.02)
     stop_sent = time.monotonic()
     containers.podman("stop", "--time", str(GRACE), name, timeout=GRACE + 30)
     stopped = time.monotonic()
