@@ -26,7 +26,7 @@ from .conftest import decode_png
 from .servers import ROOT
 
 KUSTOMIZATION = ROOT / "deploy" / "kubernetes"
-#: gunicorn's graceful_timeout in the shipped settings (wsgi_plot/gunicorn_config.py).
+#: gunicorn's graceful_timeout in the shipped gunicorn settings (wsgi-plot serve's).
 GRACEFUL_TIMEOUT = 10
 
 
