@@ -42,7 +42,7 @@ class Declaration(Protocol):
     @property
     def count(self) -> bool: ...
     @property
-    def choices(self) -> "Choices | None": ...
+    def choices(self) -> "ChoiceSource | None": ...
     @property
     def min_length(self) -> int | None: ...
     @property
@@ -69,10 +69,10 @@ _Out = TypeVar("_Out")
 JSON = Any
 #: Several series of numbers: what ``list[list[float]]`` parses to.
 Series = tuple[tuple[float, ...], ...]
-#: A choice parameter's choices as declared: str values, (value, label) pairs, or a mapping value -> label,
+#: A choice parameter's choices: str values, (value, label) pairs, or a mapping value -> label.
 ChoiceList = Sequence[str | tuple[str, str]] | Mapping[str, str]
-#: or a callable returning one, read once when an app serves the plot.
-Choices = ChoiceList | Callable[[], ChoiceList]
+#: The choices as declared: a list, or a callable returning one, read once when an app serves the plot.
+ChoiceSource = ChoiceList | Callable[[], ChoiceList]
 
 
 class _Comparable(Protocol):

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..core.errors import ParameterError
 from ..core.numbers import format_number, parse_float, parse_int
-from .kinds import JSON, Choices, Control, ParamKind, kind_of
+from .kinds import JSON, ChoiceSource, Control, ParamKind, kind_of
 
 __all__ = ["Param", "Values", "Control", "format_number", "parse_float", "parse_int", "parse_values"]
 
@@ -55,7 +55,7 @@ class Param:
     static: bool = False
     count: bool = False
     help: str = ""
-    choices: Choices | None = None  # pairs (value, label) once declared, unless a callable
+    choices: ChoiceSource | None = None  # pairs (value, label) once declared, unless a callable
     max_length: int | None = None  # free text, or each item of a list[str]
     pattern: str | None = None  # free text: a regular expression the whole value must match
     max_items: int | None = None  # lists; for series, the numbers of all series together

@@ -33,7 +33,7 @@ import matplotlib.figure
 import numpy as np
 
 from ..core.frame import Frame
-from .kinds import Choices as ChoiceList  # this module's Choices is the marker
+from .kinds import ChoiceSource
 from .params import Param, Values
 from .plot import Plot
 
@@ -89,7 +89,7 @@ class Choices:
     """A ``str`` that is one of these: a sequence, a mapping value -> label (the select's text), or a
     callable returning one, called once when the app is built. ``Literal[...]`` is the static spelling."""
 
-    choices: ChoiceList
+    choices: ChoiceSource
 
 
 @dataclass(frozen=True)
