@@ -17,10 +17,9 @@ from .kinds import JSON, ChoiceSource, Control, ParamKind, kind_of
 
 __all__ = ["Param", "Values", "Control", "format_number", "parse_float", "parse_int", "parse_values"]
 
-#: Declaration fields that only some kinds use, with their "not given" values.
-_KIND_FIELDS = {"minimum": None, "maximum": None, "exclusive_minimum": False, "exclusive_maximum": False,
-                "multiple_of": None, "count": False, "choices": None, "min_length": None, "max_length": None,
-                "pattern": None, "min_items": None, "max_items": None, "max_series": None}
+#: Declaration fields that only some kinds use (``ParamKind.fields`` names those it reads).
+_KIND_FIELDS = ("minimum", "maximum", "exclusive_minimum", "exclusive_maximum", "multiple_of", "count", "choices",
+                "min_length", "max_length", "pattern", "min_items", "max_items", "max_series")
 
 
 @dataclass(frozen=True)
@@ -75,8 +74,8 @@ class Param:
         except TypeError as exc:
             raise TypeError(f"Param {self.name!r}: {exc}") from None
         object.__setattr__(self, "kind", kind)
-        for name, unset in _KIND_FIELDS.items():
-            if getattr(self, name) != unset and name not in kind.fields:
+        for name in _KIND_FIELDS:
+            if getattr(self, name) != _UNSET[name] and name not in kind.fields:
                 raise TypeError(f"Param {self.name!r}: {name} does not apply to a {kind.name} parameter")
         for name, value in kind.declare(self).items():
             object.__setattr__(self, name, value)
@@ -130,6 +129,10 @@ class Param:
 
     def describe_bounds(self) -> str:
         return self.kind.describe(self)
+
+
+#: Each of those fields' "not given" value: its default in the declaration above.
+_UNSET = {field.name: field.default for field in dataclasses.fields(Param) if field.name in _KIND_FIELDS}
 
 
 class Values(SimpleNamespace):
