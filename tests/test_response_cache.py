@@ -226,3 +226,22 @@ def test_a_plot_declares_a_positive_freshness():
         Plot("bad", draw=lambda fig, p, rng: None, freshness=0)
     line = default_registry().get("line")
     assert line.freshness == FOREVER and not line.random
+
+
+@pytest.mark.parametrize("path", ["/plot/line.png?y=3,1,4", "/plot/bar.png?values=3,1,4&labels=a,b,c",
+                                  "/plot/scatter.png?x=1,2,3&y=3,1,4"])
+def test_seed_does_not_change_the_key_of_a_plot_that_draws_no_random_numbers(app, path):
+    client = Client(app)
+    responses = [client.get(f"{path}&seed={seed}") for seed in range(1, 101)]
+    assert all(r.status_code == 200 for r in responses)
+    assert renders(app) == 1 and len({r.headers["X-Cache-Key"] for r in responses}) == 1
+    assert client.get(path).headers["X-Cache-Key"] == responses[0].headers["X-Cache-Key"]  # and no seed at all
+
+
+def test_minus_zero_and_zero_are_one_picture(app):
+    client = Client(app)
+    keys = {client.get(path).headers["X-Cache-Key"] for path in [
+        "/plot/line.png?y=0,1,2", "/plot/line.png?y=-0,1,2", "/plot/line.png?y=-0.0,1.0,2e0"]}
+    assert len(keys) == 1 and renders(app) == 1
+    seeded = {client.get(path).headers["X-Cache-Key"] for path in ["/fig/0_1?seed=3", "/fig/-0_1?seed=3"]}
+    assert len(seeded) == 1  # a random plot keys its seed, but -0 is still 0

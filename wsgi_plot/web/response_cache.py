@@ -72,13 +72,28 @@ def cache_key(plot: Plot, values: Values, options: RenderOptions) -> str:
     """The request as the app understands it, hashed: plot, options and values, parsed and defaulted.
 
     Derived from the parsed objects, not from a list of names, so an option added to the render
-    options is part of the key without a change here. The versions of wsgi_plot and matplotlib
+    options is part of the key without a change here. A plot that draws no random numbers
+    (``random=False``) is keyed without ``seed``, and ``-0`` as ``0``: the key of a request is the
+    key of its picture. The versions of wsgi_plot and matplotlib
     are in it too: an upgrade draws differently, and nginx's cache outlives a restart.
     """
-    option_items = sorted(dataclasses.asdict(options).items())
-    param_items = tuple((p.name, p.key(getattr(values, p.name))) for p in plot.params)
+    picture = options if plot.random else dataclasses.replace(options, seed=None)  # a seed it never reads
+    option_items = _normalised(sorted(dataclasses.asdict(picture).items()))
+    param_items = _normalised(tuple((p.name, p.key(getattr(values, p.name))) for p in plot.params))
     text = repr((__version__, matplotlib.__version__, plot.name, option_items, param_items))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _normalised(value: object) -> object:
+    """``value`` with every float written one way: ``-0.0`` as ``0.0`` (equal numbers, one picture),
+    a whole float as the same float whatever the text said (``1``, ``1.0``, ``1e0``)."""
+    if isinstance(value, float):
+        return value + 0.0  # -0.0 + 0.0 is 0.0; every other float is unchanged
+    if isinstance(value, (tuple, list)):
+        return tuple(_normalised(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((key, _normalised(item)) for key, item in value.items()))
+    return value
 
 
 def expiry(now: float, fresh_for: float) -> float:
