@@ -127,7 +127,9 @@ class Images:
             raise FormatNotFound(fmt.name, plot.name, "has no data hook, so no CSV; ask for an image format")
         values, options = self.parse(plot, args, fmt)
         columns, rows = plot.data(values, np.random.default_rng(options.seed))
-        return Response(fmt.encoder()(columns, rows), mimetype=fmt.media_type)  # text/csv; charset=utf-8
+        # inline: a browser shows it; filename: what "save as" and a download name it.
+        return Response(fmt.encoder()(columns, rows), mimetype=fmt.media_type,  # text/csv; charset=utf-8
+                        headers={"Content-Disposition": f'inline; filename="{plot.name}.csv"'})
 
     def animation(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation.
