@@ -15,7 +15,8 @@ Worst case of :class:`ResponseCache`: ``max_bytes`` of images plus about ``ENTRY
 each (so at most ``max_bytes / ENTRY_OVERHEAD`` entries however small), plus the images being
 drawn at that moment (bounded by the pool); a lookup is a dict access under a lock, an
 eviction O(1). A flood of distinct requests only evicts. Identical requests that arrive
-together wait for one render (single-flight), each for at most the render's own deadline.
+together wait for one render (single-flight), each for at most the render's own deadline; when it
+fails, one of them retries while the others wait again: at most two renders per burst, never N.
 """
 
 from __future__ import annotations
@@ -148,12 +149,19 @@ def _nothing(*args: object) -> None:
     """A callback no one asked for."""
 
 
+#: Renders one key's waiters make after the render they waited for failed: one retry, led by one of
+#: them, which the others wait for; if it fails too, they all fail with its error (never N renders).
+RETRIES = 1
+
+
 class _Flight:
     """A render in progress that identical requests wait for."""
 
-    def __init__(self) -> None:
+    def __init__(self, attempt: int = 0) -> None:
+        self.attempt = attempt  # 0: the first render of this key; 1: a waiters' retry
         self.done = threading.Event()
         self.image: CachedImage | None = None  # set by the request that renders, unless it failed
+        self.error: BaseException | None = None  # why it failed, for waiters who get no retry
 
 
 class ResponseCache:
@@ -180,32 +188,48 @@ class ResponseCache:
         """``(image, hit)``: the stored image for ``key``, else the one ``render()`` makes, kept for ``fresh_for`` s.
 
         ``render()`` returns ``(data, timing)``. While one request renders a key, identical ones wait
-        up to ``wait`` seconds for its image; if it fails or takes longer they render themselves.
+        up to ``wait`` seconds for its image. If that render fails, one waiter renders again (RETRIES)
+        while the rest wait for it; if the retry fails as well, every one of its waiters raises its
+        error. A waiter whose render is late (past ``wait``) draws for itself, storing nothing.
         """
-        with self._lock:
-            image = self._fresh(key)
-            if image is not None:
-                self._on_hit()
-                return image, True
-            flight = self._flights.get(key)
-            leader = flight is None
-            if flight is None:
-                flight = self._flights[key] = _Flight()
-        if not leader:
-            if flight.done.wait(wait) and flight.image is not None:
+        attempt = 0
+        while True:
+            with self._lock:
+                image = self._fresh(key)
+                if image is not None:
+                    self._on_hit()
+                    return image, True
+                flight = self._flights.get(key)
+                leader = flight is None
+                if flight is None:
+                    flight = self._flights[key] = _Flight(attempt)
+            if leader:
+                return self._lead(key, flight, fresh_for, render), False
+            if not flight.done.wait(wait):
+                # Late: draw for this request, storing nothing (the leader does).
+                self._on_miss()
+                data, timing = render()
+                return CachedImage(data, timing, expiry(self.clock(), fresh_for)), False
+            if flight.image is not None:
                 self._on_joined()
                 return flight.image, True
-            # The render failed or is late: draw for this request, storing nothing (the leader does).
-            self._on_miss()
-            data, timing = render()
-            return CachedImage(data, timing, expiry(self.clock(), fresh_for)), False
+            if flight.attempt >= RETRIES:
+                assert flight.error is not None  # a flight done without an image failed
+                raise flight.error
+            attempt = flight.attempt + 1  # the render waited for failed: one of its waiters leads the retry
+
+    def _lead(self, key: str, flight: _Flight, fresh_for: float, render: Callable[[], tuple[bytes, str]]) -> CachedImage:
+        """Render ``key`` for ``flight``'s waiters and store it; on failure they learn why."""
         try:
             self._on_miss()
             data, timing = render()
             image = CachedImage(data, timing, expiry(self.clock(), fresh_for))
             flight.image = image
             self._store(key, image)
-            return image, False
+            return image
+        except BaseException as exc:
+            flight.error = exc
+            raise
         finally:
             with self._lock:
                 del self._flights[key]
