@@ -3,8 +3,8 @@ the pooled figure against a full draw while its time axis moves, live data (real
 
 import contextlib
 import datetime as dt
-import time
 import sqlite3
+import time
 from html.parser import HTMLParser
 
 import numpy as np

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 
 from ..core.numbers import format_number
 
-
 #: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
