@@ -95,7 +95,8 @@ def test_a_render_that_ends_past_its_deadline_is_answered_and_one_not_begun_by_i
     answered (its CPU is spent; throwing the picture away would waste it), while a request still
     waiting for the draw lock at its deadline is refused without drawing. Both figures are kept."""
     slow = SlowPlot(hold=True)
-    app = create_app(registry=registry_with(slow), pool_size=2, render_timeout=0.5)
+    # Generous: building the first figure below must fit in it on a busy machine.
+    app = create_app(registry=registry_with(slow), pool_size=2, render_timeout=2.0)
     pool = app.pool
     with threaded_server(app) as base:
         assert get(base + "/fig/5_2?dpi=20")[0] == 200  # its figure prepared before the lock is held
@@ -105,7 +106,7 @@ def test_a_render_that_ends_past_its_deadline_is_answered_and_one_not_begun_by_i
         assert slow.drawing.wait(30)  # drawing has begun, under the draw lock
         waiter = threading.Thread(target=lambda: waiting.append(get(base + "/fig/5_2?dpi=20")))
         waiter.start()
-        time.sleep(1.0)  # the waiter waits for the lock past its deadline; the slow draw runs past its own
+        time.sleep(2.5)  # the waiter waits for the lock past its deadline; the slow draw runs past its own
         slow.release()
         request.join(30)
         waiter.join(30)

@@ -266,7 +266,7 @@ class Images:
 
     @contextmanager
     def overload_as_503(self, what: str) -> Iterator[None]:
-        """No free figure, or a render past its deadline: a counted 503 with Retry-After."""
+        """No free figure, or a render not begun by its deadline: a counted 503 with Retry-After."""
         try:
             yield
         except PoolExhausted:
@@ -274,7 +274,8 @@ class Images:
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
         except RenderTimeout:
             self.metrics.rejected("render_timeout")
-            raise Overloaded(f"{what} took too long and was abandoned") from None
+            raise Overloaded(f"{what} waited too long to begin (render_timeout) and was not started; "
+                             "the server is busy, retry shortly") from None
 
     def refuse_what_cannot_finish(self, plot: Plot, values: Values, options: RenderOptions) -> None:
         """413 at once, naming what to reduce, for a still whose estimated drawing (figures/cost.py)
