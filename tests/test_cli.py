@@ -84,3 +84,18 @@ def test_check_warns_of_a_misspelt_variable():
     assert answer.returncode == 0
     assert "WSGI_PLOT_MAX_STREAM is not a wsgi_plot setting and is ignored; did you mean WSGI_PLOT_MAX_STREAMS" \
         in answer.stderr
+
+
+@pytest.mark.parametrize("variable, text, says", [
+    ("WSGI_PLOT_POOL_TIMEOUT", "1e10", "must be between 0 and 3,600"),  # past threading.TIMEOUT_MAX: a 500 per wait
+    ("WSGI_PLOT_RENDER_TIMEOUT", "1e-300", "must be between 0.001 and 3,600"),  # every image a 503
+    ("WSGI_PLOT_MAX_INCHES", "1e308", "must be between 0.01 and 1,000"),  # size=1e307x1: OverflowError
+    ("WSGI_PLOT_MAX_PIXELS", "1000000000", "must be between 1 and 67,108,864"),  # Agg's std::bad_alloc
+    ("WSGI_PLOT_MAX_DPI", "6000", "over the 65535 px Agg can draw"),  # with max_inches=40
+    ("WSGI_PLOT_MAX_BODY_BYTES", "10000000000", "must be between 1 and 268,435,456"),
+])
+def test_check_refuses_a_setting_out_of_its_bounds_naming_the_variable(variable, text, says):
+    answer = run_cli("check", env=environ(**{variable: text}))
+    assert answer.returncode == 1
+    assert answer.stderr.startswith(f"wsgi-plot check: {variable}: ") and says in answer.stderr, answer.stderr
+    assert "Traceback" not in answer.stderr and answer.stderr.count("\n") == 1

@@ -73,3 +73,25 @@ def test_a_plot_without_a_data_hook_is_a_404_naming_the_format(client):
 def test_bad_values_are_400s_as_for_images(client):
     response = client.get("/plot/line.csv?y=1,x")
     assert response.status_code == 400 and response.get_data(as_text=True).startswith("400 Bad Request: y:")
+
+
+def test_a_formula_cell_comes_back_as_text_and_numbers_stay_numbers(client):
+    response = client.post("/plot/bar.csv", json={"labels": ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "plain"],
+                                                  "values": [-1, 2, -3.5, 4, 5], "names": ["=HYPERLINK(0)"]})
+    table = rows(response)
+    assert table[0] == ["label", "'=HYPERLINK(0)"]
+    assert [row[0] for row in table[1:]] == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "plain"]
+    assert [row[1] for row in table[1:]] == ["-1", "2", "-3.5", "4", "5"]  # negative numbers untouched
+    assert response.headers["Content-Disposition"] == 'inline; filename="bar.csv"'
+
+
+def test_a_formula_label_in_the_query_is_neutralised_too(client):
+    table = rows(client.get("/plot/bar.csv?labels==1%2B1,b&values=1,2"))
+    assert table[1][0] == "'=1+1"
+
+
+def test_tab_and_carriage_return_starts_are_neutralised_where_a_plot_returns_them():
+    from wsgi_plot.encode.data_csv import encode_csv
+
+    text = encode_csv(["a"], [["\tx"], ["\r=1"], ["x=1"]]).decode()
+    assert list(csv.reader(io.StringIO(text))) == [["a"], ["'\tx"], ["'\r=1"], ["x=1"]]

@@ -46,6 +46,13 @@ def test_the_error_format_follows_accept(client, accept, mimetype):
     headers = {"Accept": accept} if accept else {}
     response = client.get("/fig/5_0", headers=headers)
     assert response.status_code == 400 and response.mimetype == mimetype
+    assert response.vary.as_set() == {"accept"}  # a cache in between must not hand JSON to a text client
+
+
+@pytest.mark.parametrize("path", ["/nope", "/plot/line.png?y=x", "/plot/nope.png"])
+def test_every_negotiated_error_says_it_varies_by_accept(client, path):
+    response = client.get(path)
+    assert response.status_code in (400, 404) and response.vary.as_set() == {"accept"}
 
 
 def broken_client():

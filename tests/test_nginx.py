@@ -24,7 +24,7 @@ from .servers import config_for
 pytestmark = pytest.mark.server
 
 REQUESTS = 300  # fast ones, in all; each page request is followed by its image, as a browser does
-# Half the survivor's max_conns=4 slots: nginx frees a slot just after the client has the last
+# A third of the survivor's max_conns=6 slots: nginx frees a slot just after the client has the last
 # byte, so a client at exactly capacity can find its own previous slot still counted (a 503).
 THREADS = 2
 KILL_AFTER = 100  # requests
@@ -47,11 +47,11 @@ def test_config_for_rewrites_only_the_ports():
     assert "listen 127.0.0.1:9000;" in text and ":8080" not in text and ":800" not in text and "8081" not in text
     assert ":810" not in text
     assert "server 127.0.0.1:9004 backup max_fails=0;" in text and "listen 127.0.0.1:9004;" in text
-    assert text.count("max_conns=4 max_fails=1 fail_timeout=10s;") == 3  # the upstream of requests
+    assert text.count("max_conns=6 max_fails=1 fail_timeout=10s;") == 3  # the upstream of requests
     assert text.count(" max_fails=1 fail_timeout=10s;") == 6  # and that of probes
     assert "proxy_next_upstream error timeout" in text
     text = config_for(9000, [9001, 9002], 9004, probe_ports=[9101, 9102])
-    assert "server 127.0.0.1:9002 max_conns=4 max_fails=1 fail_timeout=10s;" in text
+    assert "server 127.0.0.1:9002 max_conns=6 max_fails=1 fail_timeout=10s;" in text
     assert "server 127.0.0.1:9102 max_fails=1 fail_timeout=10s;" in text
     assert "server 127.0.0.1:9002 max_fails=1" not in text and "9101 max_conns" not in text
 
@@ -137,7 +137,7 @@ def test_dead_instance_is_skipped_without_failed_requests(nginx_executable, ngin
         os.killpg(victim.pid, signal.SIGKILL)  # master and workers at once
         victim.wait(timeout=10)
 
-        # The survivor alone has max_conns=4 slots, which the slow renders fill: the fast load
+        # The survivor alone has max_conns=6 slots, four of which the slow renders hold: the fast load
         # resumes once they are done, so that it stays within them (beyond them nginx answers
         # 503 by design; test_nginx_overload.py tests that).
         join(slow_threads)

@@ -4,6 +4,7 @@ instance sees."""
 
 import http.client
 import json
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -217,3 +218,70 @@ def test_refusals_to_a_connection_that_asks_again_at_once_are_paced(nginx_execut
     assert waits[0] < 0.2 and waits[4] < 0.2, waits
     assert all(wait >= 0.2 for wait in waits[1:4] + waits[5:8]), waits
     assert "by zone" not in error_log, error_log  # pacing is not logged as an error (limit_req_log_level)
+
+
+# -- fairness: per-client limits, what clients see -------------------------------------------------
+
+
+def test_one_address_past_its_rate_gets_429_with_retry_after_while_others_are_served(front):
+    answers = [get(front, "/no-such-page", source="127.0.0.3") for _ in range(80)]  # as fast as it can
+    statuses = [status for status, _, _ in answers]
+    assert set(statuses) == {404, 429} and statuses[:40] == [404] * 40  # the burst of 40 passes
+    refused = next(answer for answer in answers if answer[0] == 429)
+    text = assert_service_error(*refused, 429)
+    assert text == "429 Too Many Requests: too many requests from this address at once; retry shortly\n"
+    assert refused[1]["retry-after"] == "1" and refused[1]["vary"] == "Accept"
+    assert get(front, "/no-such-page", source="127.0.0.4")[0] == 404  # another address: served
+    assert get(front, "/no-such-page", source="127.0.0.1")[0] == 404  # an operator's: never limited
+    assert get(front, "/healthz", source="127.0.0.3")[0] == 200  # liveness is never limited
+
+
+def test_a_heavy_post_at_a_time_per_address(front):
+    """A body of 100 kB or more (seconds of drawing) holds one slot per address: a second one from
+    the same address while the first is being sent is refused at once; a small one is served."""
+    body = json.dumps({"y": [round(0.001 * i, 3) for i in range(25_000)], "dpi": 20}).encode()
+    assert len(body) >= 100_000
+    head = (b"POST /plot/line.png HTTP/1.0\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", front), timeout=30, source_address=("127.0.0.5", 0)) as first:
+        first.sendall(head + body[:1000])  # its head is in, its body on the way
+        time.sleep(0.2)
+        status, headers, _ = exchange(front, head + body, source="127.0.0.5")
+        assert status == 429 and headers["retry-after"] == "1"
+        small = json.dumps({"y": [1, 2, 3], "dpi": 20}).encode()
+        assert exchange(front, b"POST /plot/line.png HTTP/1.0\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: " + str(len(small)).encode() + b"\r\n\r\n" + small,
+                        source="127.0.0.5")[0] == 200
+        assert exchange(front, head + body, source="127.0.0.6")[0] == 200  # another address
+        first.sendall(body[1000:])
+        answer = b""
+        while chunk := first.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ")
+
+
+def test_clients_never_see_which_instance_answered_nor_the_cache_key_but_operators_do(front):
+    for path in ["/plot/line.png?y=1,2&dpi=20", "/normal/5_2", "/healthz"]:
+        _, headers, _ = get(front, path, source="127.0.0.2")
+        assert "x-upstream" not in headers and "x-cache-key" not in headers, (path, headers)
+    _, headers, _ = get(front, "/plot/line.png?y=1,3&dpi=20", source="127.0.0.1")  # drawn: an instance answered
+    assert headers["x-upstream"] and len(headers["x-cache-key"]) == 64
+
+
+def test_nginx_s_own_errors_vary_by_accept(front):
+    _, headers, _ = get(front, "/metrics", source="127.0.0.2")
+    assert headers["vary"] == "Accept"
+
+
+def test_the_longest_accepted_url_fits_the_cache_key_buffer(nginx_executable, nginx_prefix):
+    with servers.gunicorn(workers=1, log_path=nginx_prefix / "gunicorn.log") as server:
+        listen = servers.free_port()
+        backend = int(server.base_url.rsplit(":", 1)[1])
+        with servers.nginx(nginx_executable, config_for(listen, [backend]), nginx_prefix, listen):
+            numbers = ",".join(["1.5"] * 990)  # a request line just under the 4 kB nginx accepts
+            path = f"/plot/line.png?dpi=20&y={numbers}"
+            assert 3900 < len(f"GET {path} HTTP/1.0") < 4096
+            assert get(front_port := listen, path)[0] == 200
+            assert get(front_port, path)[0] == 200
+    error_log = (nginx_prefix / "logs" / "error.log").read_text()
+    assert "not enough for cache key" not in error_log, error_log[-2000:]

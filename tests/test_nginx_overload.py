@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.server, pytest.mark.exclusive]
 #: 800x600 px with 10,000 markers: ~0.08 s of CPU on the development VM, so that a few seconds
 #: give enough images to count, and a 503 (a millisecond) is clearly told from a render.
 IMAGE = "/fig/5_2?n=10000&dpi=200"
-WORKERS = 2  # per instance; deploy/nginx.conf's max_conns=4 assumes 2
+WORKERS = 2  # per instance; deploy/nginx.conf's max_conns=6 assumes 2
 CAPACITY_CLIENTS = 2 * WORKERS  # one per worker: busy, never refused
 CAPACITY_SECONDS = 4.0  # each of the two capacity runs
 OVERLOAD_CLIENTS = 64

@@ -10,6 +10,7 @@ import pytest
 
 from wsgi_plot import Plot, PlotRegistry, create_app, default_registry
 
+from .conftest import decode_png
 from .metrics_text import samples, value
 from .servers import threaded_server
 
@@ -89,28 +90,32 @@ def test_no_free_figure_within_the_timeout_is_503_with_retry_after():
     assert value(metrics, "wsgi_plot_rejections_total", reason="pool_exhausted") == 6
 
 
-def test_a_render_past_its_deadline_is_503_and_its_whole_figure_is_kept():
-    """The deadline is checked between steps, never in the middle of a draw: the figure a late
-    draw leaves is whole, so it goes back to the pool (an overloaded server would otherwise build
-    figures again exactly when it can least afford to)."""
+def test_a_render_that_ends_past_its_deadline_is_answered_and_one_not_begun_by_it_is_503():
+    """The deadline bounds work not yet begun: a draw under way when it passes is finished and
+    answered (its CPU is spent; throwing the picture away would waste it), while a request still
+    waiting for the draw lock at its deadline is refused without drawing. Both figures are kept."""
     slow = SlowPlot(hold=True)
-    # Generous: the ordinary render below must fit in it on a busy machine.
+    # Generous: building the first figure below must fit in it on a busy machine.
     app = create_app(registry=registry_with(slow), pool_size=2, render_timeout=2.0)
     pool = app.pool
     with threaded_server(app) as base:
-        answers = []
+        assert get(base + "/fig/5_2?dpi=20")[0] == 200  # its figure prepared before the lock is held
+        answers, waiting = [], []
         request = threading.Thread(target=lambda: answers.append(get(base + "/plot/slow.png?dpi=20")))
         request.start()
-        # Drawing has begun, so the deadline passes during the draw (before it, nothing is drawn and
-        # the figure is kept). It began before the checkout: render_timeout from here is past it.
-        assert slow.drawing.wait(30)
-        time.sleep(2.1)
+        assert slow.drawing.wait(30)  # drawing has begun, under the draw lock
+        waiter = threading.Thread(target=lambda: waiting.append(get(base + "/fig/5_2?dpi=20")))
+        waiter.start()
+        time.sleep(2.5)  # the waiter waits for the lock past its deadline; the slow draw runs past its own
         slow.release()
         request.join(30)
+        waiter.join(30)
         ((status, headers, body, _),) = answers
+        assert status == 200 and decode_png(body).size == (80, 60)
+        ((status, headers, body, _),) = waiting
         assert status == 503 and headers["Retry-After"] == "1"
         assert b"too long" in body and b"Traceback" not in body
-        assert pool.size == 1 and pool.in_use == 0  # kept, and free again
+        assert pool.size == 2 and pool.in_use == 0  # both kept, and free again
         assert get(base + "/fig/5_2?dpi=20")[0] == 200  # the server goes on serving
         metrics = samples(get(base + "/metrics")[2].decode())
     assert value(metrics, "wsgi_plot_rejections_total", reason="render_timeout") == 1

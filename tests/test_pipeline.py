@@ -2,12 +2,22 @@
 plot's own failure never keeps a figure checked out."""
 
 import inspect
+import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import pytest
 from werkzeug.test import Client
 
 from wsgi_plot import Plot, PlotRegistry, create_app, default_registry
+from wsgi_plot.declare.options import AnimationOptions
+from wsgi_plot.figures.animation import FRAMES_MEASURED, CannotFinish, FrameSource, animate
+from wsgi_plot.figures.pipeline import RenderTimeout, draw_frame, render_unpooled
 from wsgi_plot.figures.pool import FigurePool
+from wsgi_plot.web.request_args import RequestArgs
+
+from .conftest import assert_same_picture
 
 
 def test_every_route_that_draws_leases_through_the_pipeline(monkeypatch):
@@ -99,3 +109,89 @@ def test_rc_params_and_warning_filters_change_only_under_the_draw_lock(monkeypat
     assert outside == []
     matplotlib.rcParams["lines.linewidth"] = width  # the probe itself: it sees a change outside the lock
     assert outside == ["rcParams['lines.linewidth']"]
+
+
+# -- every way out of a lease leaves the figure as a fresh one would draw, or drops it -------------
+
+NORMAL_Y = "3,1,4,1,5"
+WIDE_Y = "3,1,4,1,5,-900,2000"  # outside the static limits: the update widens the view
+
+
+class Writer:
+    def __init__(self):
+        self.frames = 0
+
+    def add(self, pixels):
+        self.frames += 1
+
+    def finish(self):
+        return b"file"
+
+
+def _leave_by_deadline(images, plot, values, options):
+    with pytest.raises(RenderTimeout):
+        images.pipeline.still(plot, values, options, np.random.default_rng(0), deadline=time.monotonic() - 1)
+
+
+def _leave_by_svg(images, plot, values, options):
+    svg = replace(options, fmt="svg")
+    assert images.pipeline.still(plot, values, svg, np.random.default_rng(0), None)[0].startswith(b"<?xml")
+
+
+def _leave_by_pdf(images, plot, values, options):
+    pdf = replace(options, fmt="pdf")
+    assert images.pipeline.still(plot, values, pdf, np.random.default_rng(0), None)[0].startswith(b"%PDF")
+
+
+def _leave_by_alt_text(images, plot, values, options):
+    assert "line" in images.describe(plot, values, options, "fallback").lower()
+
+
+def _leave_by_cannot_finish(images, plot, values, options):
+    ticks = iter(range(10**6))
+
+    def clock():  # a second per reading: two frames predict that 600 cannot fit
+        return time.monotonic() + next(ticks)
+
+    writer = Writer()
+    with pytest.raises(CannotFinish), images.pipeline.lease(plot, values, options) as lease:
+        animate(lease.obj, values, FrameSource(plot, 0), AnimationOptions(600, 10), writer,
+                deadline=time.monotonic() + 60, clock=clock)
+    assert writer.frames == FRAMES_MEASURED
+
+
+def _leave_by_encoder_error(images, plot, values, options):
+    with pytest.raises(RuntimeError), images.pipeline.lease(plot, values, options) as lease:
+        draw_frame(lease.obj, values, np.random.default_rng(0), None)
+        raise RuntimeError("the encoder failed")
+
+
+def _leave_by_plot_error(images, plot, values, options):
+    def broken(artists, values, rng):
+        artists[0].set_data([0, 1, 2], [5, -5, 5])  # half done
+        raise RuntimeError("update failed")
+
+    with pytest.raises(RuntimeError), images.pipeline.lease(plot, values, options) as lease:
+        lease.obj.plot = replace(plot, update=broken)
+        try:
+            lease.obj.update(values, np.random.default_rng(0))
+        finally:
+            lease.obj.plot = plot
+
+
+@pytest.mark.parametrize("leave, kept", [
+    (_leave_by_deadline, True), (_leave_by_svg, True), (_leave_by_pdf, True), (_leave_by_alt_text, True),
+    (_leave_by_cannot_finish, True), (_leave_by_encoder_error, False), (_leave_by_plot_error, False),
+])
+def test_after_each_way_out_of_a_lease_the_next_picture_is_a_fresh_figure_s(leave, kept, tmp_path):
+    app = create_app(pool_size=1, response_cache_bytes=0, warm=False, default_dpi=40)
+    images = app.images
+    plot = app.registry.get("line")
+    wide, options = images.parse(plot, RequestArgs(y=WIDE_Y))
+    values, _ = images.parse(plot, RequestArgs(y=NORMAL_Y))
+    images.pipeline.still(plot, values, options, np.random.default_rng(0), None)  # the pooled figure, drawn once
+    leave(images, plot, wide, options)
+    data, _, lease = images.pipeline.still(plot, values, options, np.random.default_rng(0), None)
+    assert lease.reused is kept and app.pool.in_use == 0
+    fresh = render_unpooled(plot, values, np.random.default_rng(0), "png", options.width, options.height, options.dpi)
+    assert_same_picture(data, fresh, tmp_path)

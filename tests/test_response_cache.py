@@ -3,6 +3,7 @@ within which bound; identical requests arriving together wait for one render."""
 
 import math
 import threading
+import time
 
 import pytest
 from werkzeug.test import Client
@@ -168,10 +169,12 @@ def test_identical_requests_arriving_together_wait_for_one_render():
     assert sorted(hit for _, hit in results) == [False] + [True] * 5
 
 
-def test_when_the_render_fails_the_waiters_draw_for_themselves():
+def failed_leader_with_waiters(waiter_render, waiters=5):
+    """A leader whose render fails once ``waiters`` identical requests wait for it; the calls to
+    render in order, the leader's error, and what each waiter got (an image or an exception)."""
     cache = ResponseCache(1 << 20)
     started, release = threading.Event(), threading.Event()
-    calls = []
+    calls, errors, results, lock = [], [], [], threading.Lock()
 
     def failing():
         calls.append("leader")
@@ -179,28 +182,56 @@ def test_when_the_render_fails_the_waiters_draw_for_themselves():
         release.wait(10)
         raise RuntimeError("pool exhausted")
 
-    def working():
-        calls.append("waiter")
-        return b"own", "draw"
-
-    errors, results = [], []
-
     def lead():
         try:
             cache.lookup("k", FOREVER, failing, wait=10)
         except RuntimeError as exc:
             errors.append(exc)
 
+    def wait_for_it():
+        try:
+            got = cache.lookup("k", FOREVER, lambda: waiter_render(calls), wait=10)
+        except RuntimeError as exc:
+            got = exc
+        with lock:
+            results.append(got)
+
     leader = threading.Thread(target=lead)
     leader.start()
     started.wait(10)
-    waiter = threading.Thread(target=lambda: results.append(cache.lookup("k", FOREVER, working, wait=10)))
-    waiter.start()
+    threads = [threading.Thread(target=wait_for_it) for _ in range(waiters)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)  # the waiters are waiting on the leader's flight
     release.set()
-    leader.join(10)
-    waiter.join(10)
-    assert errors and results[0][0].data == b"own" and calls == ["leader", "waiter"]
-    assert len(cache) == 0  # the waiter's own image is not stored: the next request leads anew
+    for thread in [leader, *threads]:
+        thread.join(10)
+    return cache, calls, errors, results
+
+
+def test_a_failed_leader_hands_its_waiters_one_retry_not_one_render_each():
+    def working(calls):
+        calls.append("retry")
+        time.sleep(0.2)  # the other waiters join it
+        return b"own", "draw"
+
+    cache, calls, errors, results = failed_leader_with_waiters(working)
+    assert errors and calls == ["leader", "retry"]
+    assert len(results) == 5 and {image.data for image, _ in results} == {b"own"}
+    assert sorted(hit for _, hit in results) == [False] + [True] * 4
+    assert len(cache) == 1  # the retry's image is kept: the next request is a hit
+
+
+def test_when_the_retry_fails_too_every_waiter_gets_its_error():
+    def failing_again(calls):
+        calls.append("retry")
+        time.sleep(0.2)
+        raise RuntimeError("still exhausted")
+
+    cache, calls, errors, results = failed_leader_with_waiters(failing_again)
+    assert errors and calls == ["leader", "retry"]
+    assert len(results) == 5 and all(isinstance(r, RuntimeError) for r in results)
+    assert {str(r) for r in results} == {"still exhausted"} and len(cache) == 0
 
 
 def test_key_only_requests_draw_nothing_and_bad_ones_get_no_key(app):
@@ -226,3 +257,22 @@ def test_a_plot_declares_a_positive_freshness():
         Plot("bad", draw=lambda fig, p, rng: None, freshness=0)
     line = default_registry().get("line")
     assert line.freshness == FOREVER and not line.random
+
+
+@pytest.mark.parametrize("path", ["/plot/line.png?y=3,1,4", "/plot/bar.png?values=3,1,4&labels=a,b,c",
+                                  "/plot/scatter.png?x=1,2,3&y=3,1,4"])
+def test_seed_does_not_change_the_key_of_a_plot_that_draws_no_random_numbers(app, path):
+    client = Client(app)
+    responses = [client.get(f"{path}&seed={seed}") for seed in range(1, 101)]
+    assert all(r.status_code == 200 for r in responses)
+    assert renders(app) == 1 and len({r.headers["X-Cache-Key"] for r in responses}) == 1
+    assert client.get(path).headers["X-Cache-Key"] == responses[0].headers["X-Cache-Key"]  # and no seed at all
+
+
+def test_minus_zero_and_zero_are_one_picture(app):
+    client = Client(app)
+    keys = {client.get(path).headers["X-Cache-Key"] for path in [
+        "/plot/line.png?y=0,1,2", "/plot/line.png?y=-0,1,2", "/plot/line.png?y=-0.0,1.0,2e0"]}
+    assert len(keys) == 1 and renders(app) == 1
+    seeded = {client.get(path).headers["X-Cache-Key"] for path in ["/fig/0_1?seed=3", "/fig/-0_1?seed=3"]}
+    assert len(seeded) == 1  # a random plot keys its seed, but -0 is still 0

@@ -4,6 +4,7 @@ the pooled figure against a full draw while its time axis moves, live data (real
 import contextlib
 import datetime as dt
 import sqlite3
+import time
 from html.parser import HTMLParser
 
 import numpy as np
@@ -327,3 +328,31 @@ def test_datetime_parameters_take_a_date_alone_as_its_midnight_utc():
     for bad in ("2023-02-29", "2024-2-29", "2024-02-29T"):
         with pytest.raises(Exception, match="at:"):
             at.parse(bad)
+
+
+def test_readiness_does_not_wait_for_a_writer_s_lock_and_liveness_never_asks(tmp_path):
+    """In rollback-journal mode a writer's lock shuts out readers; /readyz says not ready at once
+    instead of waiting the queries' busy timeout, and /healthz never touches the database."""
+    path = tmp_path / "journal.db"
+    db.create(path, sensors=1, days=1, seed=1, now=NOW_S)
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    busy_timeout = 20.0
+    app = build_app(path, environ={}, busy_timeout=busy_timeout, pool_size=2)
+    client = Client(app)
+    assert client.get("/readyz").status_code == 200
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        locker.execute("INSERT INTO readings VALUES ('zz', 1, 1)")
+        started = time.monotonic()
+        ready = client.get("/readyz")
+        waited = time.monotonic() - started
+        live = client.get("/healthz")
+        locker.execute("ROLLBACK")
+    finally:
+        locker.close()
+    assert ready.status_code == 503 and "locked by a writer" in ready.get_json()["reason"]
+    assert waited < busy_timeout / 10  # the probe's own short wait, not the queries' busy timeout
+    assert live.status_code == 200
+    assert client.get("/readyz").status_code == 200  # ready again once the writer is done

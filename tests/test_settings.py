@@ -186,3 +186,28 @@ def test_importing_the_package_reads_no_setting_until_app_is_used():
     out = subprocess.run([sys.executable, "-c", IMPORT_THEN_BUILD], env=environ, capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parent.parent).stdout
     assert out.splitlines() == ["imported", "SettingsError WSGI_PLOT_POOL_SIZE='many': invalid literal for int() with base 10: 'many'"]
+
+
+def test_the_settings_table_states_each_bound_the_code_checks():
+    from wsgi_plot.declare.settings import BOUNDS, _number
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
+    for name, (low, high) in BOUNDS.items():
+        row = re.search(rf"^\| `{name}` \| `WSGI_PLOT_{name.upper()}` \| .+? \| (.+?) \|", text, re.M)
+        assert row and row.group(1) == f"{_number(low)} to {_number(high)}", (name, row and row.group(1))
+
+
+@pytest.mark.parametrize("name", ["pool_timeout", "render_timeout", "max_body_bytes", "max_pixels", "max_inches"])
+def test_each_bound_is_accepted_at_its_edge_and_refused_past_it(name):
+    from wsgi_plot.declare.settings import BOUNDS
+
+    low, high = BOUNDS[name]
+    kind = type(getattr(Settings(), name))
+    edge = {"max_inches": {"max_dpi": 60, "default_dpi": 60}}.get(name, {})  # max_dpi x max_inches within Agg's side
+    assert getattr(Settings(**{name: kind(high)}, **edge), name) == high
+    past = kind(high * 2) if high else kind(1)
+    with pytest.raises(SettingsError, match=f"^{name}: must be between"):
+        Settings(**{name: past}, **edge)
+    if low > 0:
+        with pytest.raises(SettingsError, match=f"^{name}: must be between"):
+            Settings(**{name: kind(low / 2) if kind is float else 0}, **edge)

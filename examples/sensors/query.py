@@ -17,6 +17,10 @@ import numpy as np
 
 from .db import read_only_uri
 
+#: Seconds the readiness check waits for a writer's lock: a commit's moment, not the busy timeout, so
+#: that a probe (and the liveness probe queued behind it on a sync worker) never waits seconds.
+READY_BUSY_TIMEOUT = 0.25
+
 #: Bucket width in seconds per ``every`` value.
 BUCKETS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -135,11 +139,18 @@ class ReadingsStore:
         return local.conn
 
     def check_available(self):
-        """Raise DatabaseUnavailable unless the file is there and its table can be read: for /readyz."""
+        """Raise DatabaseUnavailable unless the file is there and its table can be read within
+        READY_BUSY_TIMEOUT: for /readyz. A writer holding its lock longer makes this process not ready
+        (its queries would wait, then 503) rather than making the probe wait."""
         try:
-            self._rows("SELECT 1 FROM readings LIMIT 1")
+            conn = self.connection()
+            conn.execute(f"PRAGMA busy_timeout = {round(min(READY_BUSY_TIMEOUT, self.busy_timeout) * 1000)}")
+            try:
+                self._rows("SELECT 1 FROM readings LIMIT 1")
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {round(self.busy_timeout * 1000)}")
         except DatabaseBusy:
-            pass  # locked for a moment by the writer: there, and readable once it commits
+            raise DatabaseUnavailable(f"{self.path}: locked by a writer for over {READY_BUSY_TIMEOUT:g} s") from None
         except sqlite3.DatabaseError as exc:
             raise DatabaseUnavailable(f"{self.path}: cannot be read ({exc})") from None
 

@@ -137,6 +137,8 @@ def error_response(exc: HTTPException, environ: "WSGIEnvironment | None" = None,
     (a host's, or werkzeug's own), whose body names none."""
     message = one_line(exc.description or exc.name)
     headers = [(k, v) for k, v in exc.get_headers(environ) if k.lower() != "content-type"]
+    if request is not None:
+        headers.append(("Vary", "Accept"))  # the body is JSON or text as Accept asks: a cache must key on it
     if _wants_json(request):
         param = exc.param if isinstance(exc, PlotError) else None
         body = {"status": exc.code, "message": message, "param": param}

@@ -5,6 +5,7 @@ import difflib
 import logging
 import math
 import os
+import threading
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,42 @@ log = logging.getLogger("wsgi_plot")
 
 class SettingsError(ValueError):
     """A setting has a bad value; the message names the argument or variable."""
+
+
+#: The longest side in pixels matplotlib's Agg canvas draws (it refuses 2**16 and more).
+AGG_MAX_SIDE = 2**16 - 1
+
+#: The longest any timeout may be: an hour is far past any render or wait a client stays for, and far
+#: below ``threading.TIMEOUT_MAX`` (what a lock or condition accepts, ~292 years on 64-bit Linux).
+LONGEST_TIMEOUT = 3600.0
+
+#: Each numeric setting's accepted range, inclusive, checked where settings are read; a value outside
+#: it stops start-up and ``wsgi-plot check``, naming the variable. Also the "bounds" column of the
+#: settings table in docs/operations.md. Why each ceiling:
+BOUNDS: dict[str, tuple[float, float]] = {
+    "default_dpi": (1, 6000),  # with max_inches, bounded by what Agg draws (AGG_MAX_SIDE)
+    "min_dpi": (1, 6000),
+    "max_dpi": (1, 6000),
+    "min_inches": (0.01, 1000.0),  # a hundredth of an inch is under a pixel at 100 dpi
+    "max_inches": (0.01, 1000.0),  # max_dpi x max_inches is held to AGG_MAX_SIDE too
+    # 64 Mpx: a 256 MiB RGBA canvas (and as much again for a saved background); past that Agg's
+    # rasteriser runs out of cell blocks and allocations fail (std::bad_alloc) instead of drawing.
+    "max_pixels": (1, 2**26),
+    "max_points": (1, 10**8),  # 10^8 numbers are 800 MB as float64, more than any body carries
+    "max_series": (1, 100),
+    "pool_size": (1, 1024),
+    "pool_max_bytes": (0, 2**36),  # 64 GiB
+    "pool_timeout": (0, LONGEST_TIMEOUT),
+    "render_timeout": (0.001, LONGEST_TIMEOUT),  # under a millisecond, every render would be refused
+    "queue_timeout": (0, LONGEST_TIMEOUT),
+    "max_body_bytes": (1, 2**28),  # 256 MiB of JSON takes seconds to parse before any drawing
+    "max_animation_pixels": (1, 2**32),
+    "max_stream_seconds": (1, 86400),
+    "max_streams": (0, 1024),
+    "stream_send_timeout": (0.001, LONGEST_TIMEOUT),
+    "response_cache_bytes": (0, 2**36),
+}
+assert LONGEST_TIMEOUT <= threading.TIMEOUT_MAX
 
 
 @dataclass(frozen=True)
@@ -70,25 +107,18 @@ class Settings:
             # inf or nan in a bound turns a check into no check (max_inches=inf let size=1e308x1 through).
             if kind is float and not math.isfinite(getattr(self, field.name)):
                 raise SettingsError(f"{field.name}: must be a finite number, got {getattr(self, field.name)!r}")
+        for name, (low, high) in BOUNDS.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise SettingsError(f"{name}: must be between {_number(low)} and {_number(high)}, got {value!r}")
         checks = [
-            (self.min_dpi >= 1, "min_dpi", "must be >= 1"),
             (self.min_dpi <= self.default_dpi <= self.max_dpi, "default_dpi", "must lie in [min_dpi, max_dpi]"),
-            (0 < self.min_inches <= self.max_inches, "min_inches", "must be > 0 and <= max_inches"),
-            (self.max_pixels >= 1, "max_pixels", "must be >= 1"),
-            (self.max_points >= 1, "max_points", "must be >= 1"),
-            (self.max_series >= 1, "max_series", "must be >= 1"),
-            (self.max_body_bytes >= 1, "max_body_bytes", "must be >= 1"),
-            (self.pool_size >= 1, "pool_size", "must be >= 1"),
-            (self.max_animation_pixels >= 1, "max_animation_pixels", "must be >= 1"),
-            (self.max_stream_seconds >= 1, "max_stream_seconds", "must be >= 1"),
-            (self.max_streams >= 0, "max_streams", "must be >= 0 (0 turns streams off)"),
-            (self.pool_max_bytes >= 0, "pool_max_bytes", "must be >= 0"),
-            (self.response_cache_bytes >= 0, "response_cache_bytes", "must be >= 0 (0: off)"),
-            # Finite, so that no request can wait or draw forever.
-            (0 <= self.pool_timeout < math.inf, "pool_timeout", "must be >= 0 and finite"),
-            (0 < self.render_timeout < math.inf, "render_timeout", "must be > 0 and finite"),
-            (0 <= self.queue_timeout < math.inf, "queue_timeout", "must be >= 0 (0: off) and finite"),
-            (0 < self.stream_send_timeout < math.inf, "stream_send_timeout", "must be > 0 and finite"),
+            (self.min_inches <= self.max_inches, "min_inches", "must be <= max_inches"),
+            # Named for the one changed from its default (the variable to fix), max_inches if both were.
+            (self.max_dpi * self.max_inches <= AGG_MAX_SIDE,
+             "max_dpi" if self.max_inches == Settings.max_inches else "max_inches",
+             f"max_dpi ({self.max_dpi}) x max_inches ({self.max_inches:g}) = {self.max_dpi * self.max_inches:g} px "
+             f"on a side, over the {AGG_MAX_SIDE} px Agg can draw; lower max_inches or max_dpi"),
         ]
         for ok, name, message in checks:
             if not ok:
@@ -156,6 +186,11 @@ def _check_type(name: str, kind: type, value: object) -> None:
     """Arguments come from code, not text: ``pool_size="4"`` is a mistake, not a request to parse."""
     if not isinstance(value, _ACCEPTED_TYPES[kind]) or (kind is not bool and isinstance(value, bool)):
         raise SettingsError(f"{name}: expected {kind.__name__}, got {value!r}")
+
+
+def _number(value: float) -> str:
+    """A bound as the settings table writes it: ``1,048,576``, ``0.001``."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def _convert(kind: type, text: str) -> bool | int | float | str:

@@ -19,7 +19,7 @@ from ..core.frame import Frame
 from ..declare.options import DEFAULT_FRAMES, MIN_FRAMES, AnimationOptions
 from ..declare.params import Values
 from ..declare.settings import Settings
-from .pipeline import RenderTimeout, draw_frame
+from .pipeline import BetweenSteps, draw_frame
 
 if TYPE_CHECKING:
     from ..declare.formats import FrameWriter
@@ -67,8 +67,9 @@ class FrameSource:
         return self._rng
 
 
-class CannotFinish(Exception):
-    """The frames drawn so far say the rest cannot be drawn by the deadline."""
+class CannotFinish(BetweenSteps):
+    """The frames drawn so far say the rest cannot be drawn by the deadline. Raised between frames:
+    the figure is whole and goes back to the pool."""
 
     def __init__(self, seconds_per_frame: float, frames_that_fit: float):
         super().__init__(f"about {seconds_per_frame:.3f} s a frame: {frames_that_fit:.0f} frames fit")
@@ -100,6 +101,4 @@ def animate(prepared: "PreparedFigure", values: Values, source: FrameSource, opt
             per_frame = (now - started) / done
             if now + per_frame * (options.frames - done) > deadline:
                 raise CannotFinish(per_frame, (deadline - started) / per_frame if per_frame > 0 else options.frames)
-    if clock() > deadline:
-        raise RenderTimeout("animation passed its deadline while encoding")
-    return writer.finish()
+    return writer.finish()  # every frame drawn: finished and answered, even past the deadline

@@ -4,12 +4,15 @@ Stills, every frame of an animation or a stream, the readiness probe, warm-up an
 take their figure from :meth:`FigurePipeline.lease` and draw through :func:`draw_still` or
 :func:`draw_frame`, which share one step (:func:`_update_and_draw`) and one deadline rule:
 
-* a step that has not begun by the deadline is not begun (the draw lock may have been held long:
-  a host app's draw, a queue of renders); the deadline is checked again when the draw and the
-  encoding end. Either way :class:`RenderTimeout` is raised *between* steps, so the figure is
-  whole and goes back to the pool;
-* an exception from the plot's own code (load, update, draw) drops the figure: it may be half
-  drawn. Either way the pool's slot is given back (pool.py).
+* the deadline bounds work not yet begun: a render that has not begun its update and draw by the
+  deadline (the draw lock may have been held long: a host app's draw, a queue of renders) is not
+  begun, and :class:`RenderTimeout` leaves the figure untouched; a render that has begun is
+  finished, encoded and answered, even past the deadline, rather than thrown away;
+* an exception the pipeline raises *between* steps (:class:`BetweenSteps`: a render timeout, an
+  animation that cannot finish) returns the figure to the pool, as a fresh one would draw: every
+  step either completes (a widened view is put back by the draw) or has not begun;
+* an exception from the plot's own code (load, update, draw) or an encoder drops the figure: it
+  may be half drawn. Either way the pool's slot is given back (pool.py).
 
 Only matplotlib's work runs under the draw lock: the plot's ``load`` (a query, a file) runs before
 it, and raster encoding after it, on a figure no other request can touch until it is returned.
@@ -35,8 +38,12 @@ if TYPE_CHECKING:
     from ..declare.plot import Plot
 
 
-class RenderTimeout(Exception):
-    """A render passed its deadline. Raised only between steps: the figure is whole."""
+class BetweenSteps(Exception):
+    """Raised between drawing steps, never inside one: the figure is whole and goes back to the pool."""
+
+
+class RenderTimeout(BetweenSteps):
+    """A render passed its deadline before its drawing began: the figure is untouched."""
 
 
 @dataclass
@@ -59,8 +66,8 @@ class FigurePipeline:
         """Exclusive use of a figure prepared for this plot, its static values, size, dpi and look.
 
         ``key``: the pool key, when not the one these make (the readiness probe keeps its own).
-        A :class:`RenderTimeout` leaves the block with the figure returned to the pool; any
-        other exception drops it.
+        A :class:`BetweenSteps` (a render timeout, an animation that cannot finish) leaves the block with
+        the figure returned to the pool; any other exception drops it.
         """
         static = plot.static_values(values)
         if key is None:
@@ -76,7 +83,7 @@ class FigurePipeline:
         with self.pool.checkout(key, build, nbytes) as lease:
             try:
                 yield lease
-            except RenderTimeout as exc:
+            except BetweenSteps as exc:
                 expired = exc  # raised between steps: the figure is whole
         if expired is not None:
             raise expired
@@ -110,8 +117,7 @@ def draw_still(prepared: PreparedFigure, values: Any, rng: np.random.Generator, 
         start = time.perf_counter()
         data = fmt.encoder()(pixels(prepared), prepared.figure.dpi)
         timings.encode = _ms_since(start)
-    _check_deadline(deadline, "encode")
-    return data, timings
+    return data, timings  # drawn: answered even past the deadline, which bounds only work not begun
 
 
 def draw_frame(prepared: PreparedFigure, values: Any, rng: np.random.Generator, frame: "Frame",
@@ -147,6 +153,7 @@ def _update_and_draw(prepared: PreparedFigure, values: Any, rng: np.random.Gener
                      deadline: float | None, raster: bool) -> Iterator[None]:
     """The one drawing step: under the draw lock, unless past the deadline, update the figure and (for
     a raster format) draw it into its canvas; the block runs under the lock after that (vector saves).
+    Once the update has begun, the step is finished whatever the clock says.
     The plot's ``load`` runs first, outside the lock: a slow query stalls no other thread's draw."""
     _check_deadline(deadline, "the start")
     prepared.load(values)
@@ -155,7 +162,6 @@ def _update_and_draw(prepared: PreparedFigure, values: Any, rng: np.random.Gener
         prepared.update(values, rng, frame)
         if raster:
             prepared.draw_agg()
-        _check_deadline(deadline, "the draw")
         yield
 
 

@@ -23,6 +23,7 @@ from ..declare.params import Values
 from ..declare.plot import Plot
 from ..declare.settings import Settings
 from ..figures.animation import CannotFinish, FrameSource, animate, animation_deadline
+from ..figures.cost import estimate
 from ..figures.describe import describe_figure
 from ..figures.mpl_compat import DRAW_LOCK
 from ..figures.pipeline import FigurePipeline, RenderTimeout, draw_frame
@@ -101,6 +102,7 @@ class Images:
         key = cache_key(plot, values, options) if fresh_for else None
         if request.headers.get(KEY_ONLY_HEADER):
             return key_only_response(key)
+        self.refuse_what_cannot_finish(plot, values, options)
 
         def render() -> tuple[bytes, str]:
             self.shed_if_queued_too_long(request)  # only before drawing: a stored image costs nothing to send
@@ -127,7 +129,9 @@ class Images:
             raise FormatNotFound(fmt.name, plot.name, "has no data hook, so no CSV; ask for an image format")
         values, options = self.parse(plot, args, fmt)
         columns, rows = plot.data(values, np.random.default_rng(options.seed))
-        return Response(fmt.encoder()(columns, rows), mimetype=fmt.media_type)  # text/csv; charset=utf-8
+        # inline: a browser shows it; filename: what "save as" and a download name it.
+        return Response(fmt.encoder()(columns, rows), mimetype=fmt.media_type,  # text/csv; charset=utf-8
+                        headers={"Content-Disposition": f'inline; filename="{plot.name}.csv"'})
 
     def animation(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
         """An APNG or GIF: every frame drawn on one pooled figure, held for the whole animation.
@@ -262,7 +266,7 @@ class Images:
 
     @contextmanager
     def overload_as_503(self, what: str) -> Iterator[None]:
-        """No free figure, or a render past its deadline: a counted 503 with Retry-After."""
+        """No free figure, or a render not begun by its deadline: a counted 503 with Retry-After."""
         try:
             yield
         except PoolExhausted:
@@ -270,7 +274,18 @@ class Images:
             raise Overloaded("no figure free: the server is at capacity, retry shortly") from None
         except RenderTimeout:
             self.metrics.rejected("render_timeout")
-            raise Overloaded(f"{what} took too long and was abandoned") from None
+            raise Overloaded(f"{what} waited too long to begin (render_timeout) and was not started; "
+                             "the server is busy, retry shortly") from None
+
+    def refuse_what_cannot_finish(self, plot: Plot, values: Values, options: RenderOptions) -> None:
+        """413 at once, naming what to reduce, for a still whose estimated drawing (figures/cost.py)
+        is longer than ``render_timeout``: refused before any figure is taken, not drawn and late."""
+        cost = estimate(plot, values, options)
+        if cost.seconds > self.settings.render_timeout:
+            self.metrics.rejected("too_costly")
+            raise TooMuchWork(cost.largest, f"this picture would take about {cost.seconds:.1f} s to draw, over "
+                                            f"the {self.settings.render_timeout:g} s this server allows "
+                                            f"(render_timeout); ask for {cost.reduce}")
 
     def shed_if_queued_too_long(self, request: Request) -> None:
         """503 at once, before any drawing, for a request that waited past ``queue_timeout``.

@@ -15,7 +15,8 @@ Worst case of :class:`ResponseCache`: ``max_bytes`` of images plus about ``ENTRY
 each (so at most ``max_bytes / ENTRY_OVERHEAD`` entries however small), plus the images being
 drawn at that moment (bounded by the pool); a lookup is a dict access under a lock, an
 eviction O(1). A flood of distinct requests only evicts. Identical requests that arrive
-together wait for one render (single-flight), each for at most the render's own deadline.
+together wait for one render (single-flight), each for at most the render's own deadline; when it
+fails, one of them retries while the others wait again: at most two renders per burst, never N.
 """
 
 from __future__ import annotations
@@ -72,13 +73,28 @@ def cache_key(plot: Plot, values: Values, options: RenderOptions) -> str:
     """The request as the app understands it, hashed: plot, options and values, parsed and defaulted.
 
     Derived from the parsed objects, not from a list of names, so an option added to the render
-    options is part of the key without a change here. The versions of wsgi_plot and matplotlib
+    options is part of the key without a change here. A plot that draws no random numbers
+    (``random=False``) is keyed without ``seed``, and ``-0`` as ``0``: the key of a request is the
+    key of its picture. The versions of wsgi_plot and matplotlib
     are in it too: an upgrade draws differently, and nginx's cache outlives a restart.
     """
-    option_items = sorted(dataclasses.asdict(options).items())
-    param_items = tuple((p.name, p.key(getattr(values, p.name))) for p in plot.params)
+    picture = options if plot.random else dataclasses.replace(options, seed=None)  # a seed it never reads
+    option_items = _normalised(sorted(dataclasses.asdict(picture).items()))
+    param_items = _normalised(tuple((p.name, p.key(getattr(values, p.name))) for p in plot.params))
     text = repr((__version__, matplotlib.__version__, plot.name, option_items, param_items))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _normalised(value: object) -> object:
+    """``value`` with every float written one way: ``-0.0`` as ``0.0`` (equal numbers, one picture),
+    a whole float as the same float whatever the text said (``1``, ``1.0``, ``1e0``)."""
+    if isinstance(value, float):
+        return value + 0.0  # -0.0 + 0.0 is 0.0; every other float is unchanged
+    if isinstance(value, (tuple, list)):
+        return tuple(_normalised(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((key, _normalised(item)) for key, item in value.items()))
+    return value
 
 
 def expiry(now: float, fresh_for: float) -> float:
@@ -133,12 +149,19 @@ def _nothing(*args: object) -> None:
     """A callback no one asked for."""
 
 
+#: Renders one key's waiters make after the render they waited for failed: one retry, led by one of
+#: them, which the others wait for; if it fails too, they all fail with its error (never N renders).
+RETRIES = 1
+
+
 class _Flight:
     """A render in progress that identical requests wait for."""
 
-    def __init__(self) -> None:
+    def __init__(self, attempt: int = 0) -> None:
+        self.attempt = attempt  # 0: the first render of this key; 1: a waiters' retry
         self.done = threading.Event()
         self.image: CachedImage | None = None  # set by the request that renders, unless it failed
+        self.error: BaseException | None = None  # why it failed, for waiters who get no retry
 
 
 class ResponseCache:
@@ -165,32 +188,48 @@ class ResponseCache:
         """``(image, hit)``: the stored image for ``key``, else the one ``render()`` makes, kept for ``fresh_for`` s.
 
         ``render()`` returns ``(data, timing)``. While one request renders a key, identical ones wait
-        up to ``wait`` seconds for its image; if it fails or takes longer they render themselves.
+        up to ``wait`` seconds for its image. If that render fails, one waiter renders again (RETRIES)
+        while the rest wait for it; if the retry fails as well, every one of its waiters raises its
+        error. A waiter whose render is late (past ``wait``) draws for itself, storing nothing.
         """
-        with self._lock:
-            image = self._fresh(key)
-            if image is not None:
-                self._on_hit()
-                return image, True
-            flight = self._flights.get(key)
-            leader = flight is None
-            if flight is None:
-                flight = self._flights[key] = _Flight()
-        if not leader:
-            if flight.done.wait(wait) and flight.image is not None:
+        attempt = 0
+        while True:
+            with self._lock:
+                image = self._fresh(key)
+                if image is not None:
+                    self._on_hit()
+                    return image, True
+                flight = self._flights.get(key)
+                leader = flight is None
+                if flight is None:
+                    flight = self._flights[key] = _Flight(attempt)
+            if leader:
+                return self._lead(key, flight, fresh_for, render), False
+            if not flight.done.wait(wait):
+                # Late: draw for this request, storing nothing (the leader does).
+                self._on_miss()
+                data, timing = render()
+                return CachedImage(data, timing, expiry(self.clock(), fresh_for)), False
+            if flight.image is not None:
                 self._on_joined()
                 return flight.image, True
-            # The render failed or is late: draw for this request, storing nothing (the leader does).
-            self._on_miss()
-            data, timing = render()
-            return CachedImage(data, timing, expiry(self.clock(), fresh_for)), False
+            if flight.attempt >= RETRIES:
+                assert flight.error is not None  # a flight done without an image failed
+                raise flight.error
+            attempt = flight.attempt + 1  # the render waited for failed: one of its waiters leads the retry
+
+    def _lead(self, key: str, flight: _Flight, fresh_for: float, render: Callable[[], tuple[bytes, str]]) -> CachedImage:
+        """Render ``key`` for ``flight``'s waiters and store it; on failure they learn why."""
         try:
             self._on_miss()
             data, timing = render()
             image = CachedImage(data, timing, expiry(self.clock(), fresh_for))
             flight.image = image
             self._store(key, image)
-            return image, False
+            return image
+        except BaseException as exc:
+            flight.error = exc
+            raise
         finally:
             with self._lock:
                 del self._flights[key]
