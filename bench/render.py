@@ -46,7 +46,7 @@ def measure_pooled(plot, values, fmt, repeat, size, dpi, look=DEFAULT_LOOK):
         start = time.perf_counter()
         with pool.checkout("k", lambda: PreparedFigure(plot, static, *size, dpi, look=look)) as lease:
             checkout = (time.perf_counter() - start) * 1000
-            _, timings = draw_still(lease.obj, values, np.random.default_rng(i), fmt)
+            _, timings = draw_still(lease.figure, values, np.random.default_rng(i), fmt)
         total = (time.perf_counter() - start) * 1000
         if i >= 3:  # the first renders build the figure and warm caches
             for key, value in (("checkout", checkout), ("draw", timings.draw), ("encode", timings.encode),

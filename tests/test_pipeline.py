@@ -155,14 +155,14 @@ def _leave_by_cannot_finish(images, plot, values, options):
 
     writer = Writer()
     with pytest.raises(CannotFinish), images.pipeline.lease(plot, values, options) as lease:
-        animate(lease.obj, values, FrameSource(plot, 0), AnimationOptions(600, 10), writer,
+        animate(lease.figure, values, FrameSource(plot, 0), AnimationOptions(600, 10), writer,
                 deadline=time.monotonic() + 60, clock=clock)
     assert writer.frames == FRAMES_MEASURED
 
 
 def _leave_by_encoder_error(images, plot, values, options):
     with pytest.raises(RuntimeError), images.pipeline.lease(plot, values, options) as lease:
-        draw_frame(lease.obj, values, np.random.default_rng(0), None)
+        draw_frame(lease.figure, values, np.random.default_rng(0), None)
         raise RuntimeError("the encoder failed")
 
 
@@ -172,11 +172,11 @@ def _leave_by_plot_error(images, plot, values, options):
         raise RuntimeError("update failed")
 
     with pytest.raises(RuntimeError), images.pipeline.lease(plot, values, options) as lease:
-        lease.obj.plot = replace(plot, update=broken)
+        lease.figure.plot = replace(plot, update=broken)
         try:
-            lease.obj.update(values, np.random.default_rng(0))
+            lease.figure.update(values, np.random.default_rng(0))
         finally:
-            lease.obj.plot = plot
+            lease.figure.plot = plot
 
 
 @pytest.mark.parametrize("leave, kept", [

@@ -12,7 +12,7 @@ def test_reuses_an_idle_object_for_the_same_key():
     with pool.checkout("a", object) as first:
         assert not first.reused
     with pool.checkout("a", object) as second:
-        assert second.reused and second.obj is first.obj
+        assert second.reused and second.figure is first.figure
 
 
 def test_keys_do_not_share_objects():
@@ -20,18 +20,18 @@ def test_keys_do_not_share_objects():
     with pool.checkout("a", object) as a:
         pass
     with pool.checkout("b", object) as b:
-        assert b.obj is not a.obj and not b.reused
+        assert b.figure is not a.figure and not b.reused
 
 
 def test_an_exception_discards_the_object():
     pool = FigurePool(2, timeout=0)
     with pytest.raises(RuntimeError):
         with pool.checkout("a", object) as lease:
-            broken = lease.obj
+            broken = lease.figure
             raise RuntimeError
     assert pool.size == 0 and pool.in_use == 0
     with pool.checkout("a", object) as lease:
-        assert lease.obj is not broken
+        assert lease.figure is not broken
 
 
 def test_a_failed_build_frees_its_slot():
@@ -47,22 +47,15 @@ def test_a_failed_build_frees_its_slot():
         assert pool.size == 1
 
 
-def test_discard_drops_the_object():
-    pool = FigurePool(1, timeout=0)
-    with pool.checkout("a", object) as lease:
-        lease.discard()
-    assert pool.size == 0
-
-
 def test_bounded_total_evicts_the_least_recently_used_key():
     pool = FigurePool(2, timeout=0)
     objs = {}
     for key in ["a", "b", "a", "c"]:
         with pool.checkout(key, object) as lease:
-            objs.setdefault(key, lease.obj)
+            objs.setdefault(key, lease.figure)
     assert pool.size == 2
     with pool.checkout("a", object) as lease:  # "b" was the oldest idle key, so "a" survived
-        assert lease.reused and lease.obj is objs["a"]
+        assert lease.reused and lease.figure is objs["a"]
     with pool.checkout("b", object) as lease:
         assert not lease.reused
 
@@ -81,7 +74,7 @@ def test_a_release_that_raises_keeps_no_slot(caplog):
         pass
     for key in ("b", "c", "b"):  # each evicts the one before
         with pool.checkout(key, object) as lease:
-            assert lease.obj is not None
+            assert lease.figure is not None
     assert pool.size == 1 and pool.in_use == 0
     assert "releasing a dropped figure failed" in caplog.text
 
@@ -130,9 +123,9 @@ def test_each_checkout_is_exclusive_under_threads():
         for _ in range(200):
             with pool.checkout("k", object) as lease:
                 me = threading.get_ident()
-                if holders.setdefault(id(lease.obj), me) != me:
+                if holders.setdefault(id(lease.figure), me) != me:
                     errors.append("shared")
-                holders.pop(id(lease.obj))
+                holders.pop(id(lease.figure))
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
@@ -146,8 +139,8 @@ def test_reports_figures_in_use_on_every_change():
     reports = []
     pool = FigurePool(2, timeout=0, on_in_use=reports.append)
     with pool.checkout("a", object):
-        with pool.checkout("b", object) as lease:
-            lease.discard()
+        with pytest.raises(RuntimeError), pool.checkout("b", object):
+            raise RuntimeError  # "b" is dropped, not kept
     with pytest.raises(RuntimeError):
         with pool.checkout("a", object):
             raise RuntimeError

@@ -1,5 +1,6 @@
 """The pool's byte budget: LRU eviction until a new object fits, outsized objects not kept, dropped ones released."""
 
+import contextlib
 import threading
 import time
 
@@ -20,23 +21,27 @@ class Blob:
         self.released = True
 
 
+class Dropped(Exception):
+    """Raised inside a checkout: the pool drops the object instead of keeping it idle."""
+
+
 def use(pool, key, nbytes, grow_to=None):
     """Check out ``key`` (building a Blob of ``nbytes``); the lease, after the block."""
     with pool.checkout(key, lambda: Blob(nbytes, key), nbytes) as lease:
         if grow_to is not None:
-            lease.obj.nbytes = grow_to
+            lease.figure.nbytes = grow_to
     return lease
 
 
 def test_idle_objects_are_evicted_least_recently_used_until_the_new_one_fits():
     evictions = []
     pool = FigurePool(8, timeout=0, max_bytes=100, on_evicted=lambda: evictions.append(1))
-    a, b, c = (use(pool, key, 25).obj for key in "abc")
+    a, b, c = (use(pool, key, 25).figure for key in "abc")
     use(pool, "a", 25)  # "a" is now the most recently used
     assert pool.nbytes == 75
-    d = use(pool, "d", 25).obj
+    d = use(pool, "d", 25).figure
     assert pool.nbytes == 100 and not evictions
-    e = use(pool, "e", 25).obj  # one must go: "b", the least recently used
+    e = use(pool, "e", 25).figure  # one must go: "b", the least recently used
     assert b.released and not (a.released or c.released or d.released or e.released)
     assert pool.nbytes == 100 and pool.size == 4 and len(evictions) == 1
     assert use(pool, "a", 25).reused and not use(pool, "b", 25).reused  # and "b" evicted "c"
@@ -45,9 +50,9 @@ def test_idle_objects_are_evicted_least_recently_used_until_the_new_one_fits():
 
 def test_an_object_over_a_quarter_of_the_budget_is_used_once_and_dropped():
     pool = FigurePool(8, timeout=0, max_bytes=100)
-    kept = use(pool, "small", 25).obj
+    kept = use(pool, "small", 25).figure
     lease = use(pool, "big", 26)
-    assert not lease.pooled and lease.obj.released
+    assert not lease.pooled and lease.figure.released
     assert pool.size == 1 and pool.nbytes == 25 and not kept.released  # it evicted nothing
     assert not use(pool, "big", 26).reused
 
@@ -55,7 +60,7 @@ def test_an_object_over_a_quarter_of_the_budget_is_used_once_and_dropped():
 def test_an_object_that_grew_past_its_share_in_use_is_dropped():
     pool = FigurePool(8, timeout=0, max_bytes=100)
     lease = use(pool, "a", 10, grow_to=30)
-    assert lease.pooled and lease.obj.released and pool.size == 0 and pool.nbytes == 0
+    assert lease.pooled and lease.figure.released and pool.size == 0 and pool.nbytes == 0
 
 
 def test_growth_in_use_evicts_others_and_is_counted():
@@ -63,7 +68,7 @@ def test_growth_in_use_evicts_others_and_is_counted():
     for key in "abcd":
         use(pool, key, 24)
     first = use(pool, "a", 24, grow_to=25)  # reused; now 97 of 100
-    assert pool.nbytes == 97 and not first.obj.released
+    assert pool.nbytes == 97 and not first.figure.released
     use(pool, "b", 24, grow_to=25)
     use(pool, "c", 24, grow_to=25)  # 99: still fits
     use(pool, "d", 24, grow_to=25)  # 100
@@ -81,18 +86,15 @@ def test_the_count_is_counted_at_the_larger_of_estimate_and_measure():
 def test_a_zero_budget_keeps_nothing_but_still_lends():
     pool = FigurePool(8, timeout=0, max_bytes=0)
     lease = use(pool, "a", 1)
-    assert not lease.pooled and lease.obj.released and pool.size == 0
+    assert not lease.pooled and lease.figure.released and pool.size == 0
 
 
-def test_exceptions_and_discards_give_the_bytes_back_and_release():
+def test_exceptions_give_the_bytes_back_and_release():
     pool = FigurePool(8, timeout=0, max_bytes=100)
     with pytest.raises(RuntimeError):
         with pool.checkout("a", lambda: Blob(20), 20) as lease:
             raise RuntimeError
-    assert lease.obj.released and pool.nbytes == 0 and pool.size == 0
-    with pool.checkout("a", lambda: Blob(20), 20) as lease:
-        lease.discard()
-    assert lease.obj.released and pool.nbytes == 0
+    assert lease.figure.released and pool.nbytes == 0 and pool.size == 0
     with pytest.raises(ValueError):
         with pool.checkout("a", lambda: (_ for _ in ()).throw(ValueError()), 20):
             pass
@@ -132,10 +134,10 @@ def test_a_waiter_for_bytes_gets_them_when_an_object_in_use_is_dropped():
     holding = [threading.Event() for _ in range(4)]
 
     def hold(index):
-        with pool.checkout(index, lambda: Blob(25), 25) as lease:
+        with contextlib.suppress(Dropped), pool.checkout(index, lambda: Blob(25), 25):
             holding[index].set()
             time.sleep(0.3)
-            lease.discard()  # gives its bytes back instead of keeping the object idle
+            raise Dropped  # gives its bytes back instead of keeping the object idle
 
     threads = [threading.Thread(target=hold, args=(index,)) for index in range(4)]
     for thread, held in zip(threads, holding):

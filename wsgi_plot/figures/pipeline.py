@@ -92,7 +92,7 @@ class FigurePipeline:
               deadline: float | None, key: tuple | None = None) -> tuple[bytes, Timings, Lease]:
         """One still image in ``options.fmt``, through a leased figure; with the lease, for its wait."""
         with self.lease(plot, values, options, key) as lease:
-            data, timings = draw_still(lease.obj, values, rng, self.formats[options.fmt], deadline)
+            data, timings = draw_still(lease.figure, values, rng, self.formats[options.fmt], deadline)
         return data, timings, lease
 
 

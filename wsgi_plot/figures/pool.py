@@ -39,18 +39,13 @@ class PoolExhausted(Exception):
 class Lease:
     """Exclusive use of one pooled object for the length of a ``with`` block."""
 
-    __slots__ = ("obj", "reused", "waited", "pooled", "discarded")
+    __slots__ = ("figure", "reused", "waited", "pooled")
 
-    def __init__(self, obj: Any, reused: bool, waited: float, pooled: bool):
-        self.obj = obj
+    def __init__(self, figure: Any, reused: bool, waited: float, pooled: bool):
+        self.figure = figure  # a PreparedFigure for the app; the pool itself needs only its nbytes and release()
         self.reused = reused  # False when built for this request
         self.waited = waited  # seconds spent waiting for a free figure (building one not included)
         self.pooled = pooled  # False when it is too large to keep: dropped when the block ends
-        self.discarded = False
-
-    def discard(self) -> None:
-        """Do not return the object to the pool (its state is no longer trusted)."""
-        self.discarded = True
 
 
 def _nothing(*args: object) -> None:
@@ -129,7 +124,7 @@ class FigurePool:
         except BaseException:
             self._drop(obj, counted)
             raise
-        if lease.discarded or counted is None:  # None: not pooled
+        if counted is None:  # None: not pooled
             self._drop(obj, counted)
         else:
             self._give_back(key, obj, counted)

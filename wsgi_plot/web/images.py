@@ -154,7 +154,7 @@ class Images:
             with self.overload_as_503("the animation"), self.pipeline.lease(plot, values, options) as lease:
                 self.metrics.waited_for_figure(lease.waited)
                 writer = fmt.writer(animation.frames, animation.fps, options.dpi)
-                data = animate(lease.obj, values, source, animation, writer, deadline)
+                data = animate(lease.figure, values, source, animation, writer, deadline)
         except CannotFinish as exc:
             fit = max(int(exc.frames_that_fit), 0)
             raise TooMuchWork("frames", f"{animation.frames} frames at about {exc.seconds_per_frame:.2f} s each "
@@ -193,7 +193,7 @@ class Images:
                 started = time.perf_counter()
                 with self.pipeline.lease(plot, values, options) as lease:  # held for one frame only
                     self.metrics.waited_for_figure(lease.waited)
-                    pixels = draw_frame(lease.obj, values, source.rng(), Frame(number, stream.frames), deadline)
+                    pixels = draw_frame(lease.figure, values, source.rng(), Frame(number, stream.frames), deadline)
                     png = encode(pixels, options.dpi)
                 self.metrics.rendered(fmt.name, time.perf_counter() - started)
                 return png
@@ -247,7 +247,7 @@ class Images:
             return plot.describe(values)
         try:
             with self.pipeline.lease(plot, values, options) as lease:
-                prepared: PreparedFigure = lease.obj
+                prepared: PreparedFigure = lease.figure
                 prepared.load(values)  # outside the draw lock, as for an image
                 with DRAW_LOCK:
                     rng = np.random.default_rng(options.seed)
