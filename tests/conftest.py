@@ -70,6 +70,7 @@ def reference_png(plot, values, seed, width, height, dpi) -> bytes:
 
 def split_parts(body: bytes) -> list[tuple[dict, bytes]]:
     """``(headers, payload)`` per part, cut by each part's Content-Length, as a client would."""
+    parts: list[tuple[dict, bytes]]
     parts, rest = [], body
     while True:
         line, rest = rest.split(b"\r\n", 1)

@@ -18,7 +18,7 @@ from typing import Annotated
 from matplotlib.figure import Figure
 from numpy.random import Generator
 
-from wsgi_plot import Help, Param, Plot, Range, create_app, default_registry
+from wsgi_plot import Help, Param, Plot, PlotApp, Range, create_app, default_registry
 from wsgi_plot.declare.typed import typed_plot
 
 MAX_COST = 5.0  # seconds a frame may be asked to cost
@@ -73,6 +73,9 @@ def registry():
 
 def build_app(**settings):
     return create_app(registry=registry(), **settings)
+
+
+app: PlotApp  # built by __getattr__ on first access
 
 
 def __getattr__(name):

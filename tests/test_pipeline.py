@@ -86,12 +86,12 @@ def test_rc_params_and_warning_filters_change_only_under_the_draw_lock(monkeypat
     enter = warnings.catch_warnings.__enter__
 
     def rc_set(self, key, value):
-        if not DRAW_LOCK._is_owned():
+        if not DRAW_LOCK._is_owned():  # type: ignore[attr-defined]  # private to CPython's RLock: held by this thread?
             outside.append(f"rcParams[{key!r}]")
         return set_item(self, key, value)
 
     def filters_entered(self):
-        if not DRAW_LOCK._is_owned():
+        if not DRAW_LOCK._is_owned():  # type: ignore[attr-defined]
             outside.append("catch_warnings")
         return enter(self)
 

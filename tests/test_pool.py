@@ -56,7 +56,7 @@ def test_discard_drops_the_object():
 
 def test_bounded_total_evicts_the_least_recently_used_key():
     pool = FigurePool(2, timeout=0)
-    objs = {}
+    objs: dict[str, object] = {}
     for key in ["a", "b", "a", "c"]:
         with pool.checkout(key, object) as lease:
             objs.setdefault(key, lease.obj)
@@ -123,7 +123,7 @@ def test_waiter_gets_the_object_when_it_is_returned():
 
 def test_each_checkout_is_exclusive_under_threads():
     pool = FigurePool(3, timeout=10)
-    holders = {}
+    holders: dict[int, int] = {}
     errors = []
 
     def worker():
@@ -143,7 +143,7 @@ def test_each_checkout_is_exclusive_under_threads():
 
 
 def test_reports_figures_in_use_on_every_change():
-    reports = []
+    reports: list[int] = []
     pool = FigurePool(2, timeout=0, on_in_use=reports.append)
     with pool.checkout("a", object):
         with pool.checkout("b", object) as lease:

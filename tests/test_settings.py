@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.test import Client
@@ -42,7 +43,8 @@ def test_every_float_setting_must_be_finite(name, text):
     with pytest.raises(SettingsError, match=f"^{variable}: must be .*finite"):
         Settings.from_environ({}, {variable: text})
     with pytest.raises(SettingsError, match=f"^{name}: must be .*finite"):
-        Settings(**{name: float(text)})
+        fields: dict[str, Any] = {name: float(text)}
+        Settings(**fields)
 
 
 def test_an_unknown_variable_is_warned_about_with_the_names_it_may_mean(caplog):

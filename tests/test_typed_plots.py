@@ -129,6 +129,7 @@ def test_a_bad_value_of_the_class_form_is_a_400_naming_it(client, query, param):
 
 def test_openapi_has_the_enums_and_bounds_of_the_types(registry):
     doc = Client(create_app(registry=registry, max_points=500)).get("/openapi.json").json
+    assert doc is not None
     heat = {p["name"]: p for p in doc["paths"]["/plot/heat.png"]["get"]["parameters"]}
     assert heat["n"]["schema"] == {"type": "integer", "minimum": 2, "maximum": 50, "default": 10}
     assert heat["n"]["description"] == "cells a side"
@@ -158,8 +159,12 @@ def test_same_seed_same_bytes_and_a_full_draw_equals_the_pooled_one(client, regi
 def test_the_class_form_takes_the_fast_path(client, registry, monkeypatch):
     restored = []
     original = FigureCanvasAgg.restore_region
-    monkeypatch.setattr(FigureCanvasAgg, "restore_region",
-                        lambda canvas, *args: restored.append(1) or original(canvas, *args))
+
+    def restore_region(canvas, *args):
+        restored.append(1)
+        return original(canvas, *args)
+
+    monkeypatch.setattr(FigureCanvasAgg, "restore_region", restore_region)
     wave = registry.get("wave")
     assert wave.incremental and [p.name for p in wave.params if p.static] == ["amplitude", "shape"]
     WAVE_INITS.clear()
@@ -189,6 +194,7 @@ def test_a_class_plot_finds_its_artists_on_self_and_its_animation_takes_the_fram
             self.lines["walk"].set_data(np.arange(shown), rng.normal(size=shown))
 
     grow = registry.get("grow")
+    assert grow is not None and grow.init is not None
     assert grow.update_takes_frame and grow.random
     artists = grow.init(Figure(), grow.static_values(grow.parse({})))
     assert list(artists) == [artists.instance.lines["walk"]]
@@ -324,7 +330,8 @@ def test_wrong_functions_and_classes_fail_at_registration():
 def test_the_explicit_decorator_form_still_registers_draw_fig_params_rng():
     registry = PlotRegistry()
     registry.plot("dots")(lambda fig, p, rng: fig.add_subplot().plot([1, 2]))
-    assert registry.get("dots").params == () and registry.get("dots").draw is not None
+    dots = registry.get("dots")
+    assert dots is not None and dots.params == () and dots.draw is not None
 
 
 class _Gate:
@@ -387,7 +394,8 @@ def test_load_runs_outside_the_draw_lock_and_delays_no_other_plot():
         slow.join(HANG)
     assert slow_response[0].status_code == 200 and gate.held_lock == [False]
     # A plot that takes no Generator is not random: the response cache may reuse it (it declares freshness).
-    assert _loading_registry(gate).get("slow").random is False
+    slow_plot = _loading_registry(gate).get("slow")
+    assert slow_plot is not None and slow_plot.random is False
 
 
 def test_load_runs_for_describe_and_csv_too():
@@ -434,10 +442,12 @@ def test_a_plot_whose_update_raises_leaves_no_figure_checked_out():
 
     app = create_app(registry=registry, pool_size=1)
     client = Client(app)
+    plot_app = find_plot_app(app)
+    assert plot_app is not None
     assert client.get("/plot/fragile.png?fail=true").status_code == 500
-    assert find_plot_app(app).pool.in_use == 0
+    assert plot_app.pool.in_use == 0
     assert client.get("/plot/fragile.png").status_code == 200  # the one figure is free again
-    assert find_plot_app(app).pool.in_use == 0
+    assert plot_app.pool.in_use == 0
 
 
 def test_the_explicit_form_takes_a_load_hook_too():

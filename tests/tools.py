@@ -9,6 +9,7 @@ import importlib
 import importlib.util
 import os
 import shutil
+from typing import NoReturn
 
 import pytest
 
@@ -17,7 +18,7 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
-def missing(reason: str):
+def missing(reason: str) -> NoReturn:
     """Skip the calling test, or fail it in CI."""
     if in_ci():
         pytest.fail(f"{reason}; CI=true, so this is a failure: .ci/run should have installed it", pytrace=False)
