@@ -7,7 +7,14 @@
 then open http://127.0.0.1:8000/plot/readings?refresh=5.
 """
 
+from typing import TYPE_CHECKING
+
 __all__ = ["build_app", "app"]
+
+if TYPE_CHECKING:
+    from wsgi_plot import PlotApp
+
+    app: PlotApp  # built by __getattr__ on first access
 
 
 def build_app(*args, **kwargs):

@@ -48,5 +48,5 @@ def build_app(db_path=None, *, environ=None, busy_timeout: float = BUSY_TIMEOUT,
     store.close()
     # /readyz is not ready while the file is gone (deleted or moved while serving): its queries are 503.
     app = create_app(registry=registry, ready_checks=[store.check_available], **settings)
-    app.store = store  # for tests and host apps
+    app.store = store  # type: ignore[attr-defined]  # an attribute of this example's own, for tests and host apps
     return app

@@ -114,6 +114,7 @@ def readings_plot(store, *, max_points: int) -> Plot:
             self.line.set_data(times / DAY, means)  # matplotlib's dates: days since 1970-01-01
             self.line.set_marker("o" if len(times) < FEW_POINTS else "None")
             ax = self.line.axes
+            assert ax is not None  # the line was drawn on axes in init
             ax.set_xlim(*_axis_span(self.start_s, self.end_s, self.every))
             low, high = ax.get_ylim()
             if means.min() < low or means.max() > high:  # new extremes: grow the value axis for good

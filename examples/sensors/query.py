@@ -103,7 +103,7 @@ class ReadingsStore:
         self.busy_timeout = busy_timeout
         self.query_timeout = query_timeout
         self._local = threading.local()
-        self._inherited = []  # connections a fork copied: kept, never used or closed in the child
+        self._inherited: list[sqlite3.Connection] = []  # connections a fork copied: kept, never used or closed in the child
         self._opened = _Opened()
         weakref.finalize(self, self._opened.close_all)  # a store dropped without close() closes its own
 
