@@ -244,7 +244,8 @@ def test_a_locked_database_is_503_never_database_is_locked(tmp_path):
     path = tmp_path / "locked.db"
     db.create(path, sensors=1, days=1, seed=1, now=NOW_S)
     app = build_app(path, environ={}, busy_timeout=0.1, pool_size=2)
-    assert getattr(app.store._local, "conn", None) is None  # building it left no connection open
+    store = app.store  # type: ignore[attr-defined]  # build_app keeps its store on the app
+    assert getattr(store._local, "conn", None) is None  # building it left no connection open
     locker = sqlite3.connect(path, isolation_level=None)
     try:
         locker.execute("PRAGMA locking_mode=EXCLUSIVE")
