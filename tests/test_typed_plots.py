@@ -248,6 +248,7 @@ def test_an_init_that_needs_a_required_static_value_is_not_run_at_registration()
     registry.plot("sized")(Sized)
     assert ran == []
     sized = registry.get("sized")
+    assert sized is not None and sized.init is not None
     with pytest.raises(AttributeError, match="'level' is not known yet: init sees the Static parameters only"):
         sized.init(Figure(), sized.static_values(sized.parse({"side": "2"})))
 
@@ -591,7 +592,7 @@ def annotated_registry() -> PlotRegistry:
                 share: Annotated[float, Interval(gt=0, lt=1)] = 0.5,
                 step: Annotated[int, MultipleOf(5), Gt(0)] = 10,
                 label: Annotated[str, MinLen(2), MaxLen(8), "a note for another tool"] = "ab",
-                marks: Annotated[list[float], Len(2, 3)] = (1.0, 2.0),
+                marks: Annotated[list[float], Len(2, 3)] = (1.0, 2.0),  # type: ignore[assignment]  # an immutable default
                 since: Annotated[dt.date, Lt(dt.date(2030, 1, 1))] = dt.date(2024, 1, 1)) -> None:
         fig.add_subplot().plot([0, k], [0, share])
 
@@ -616,6 +617,7 @@ def test_annotated_types_bounds_are_enforced_with_a_400(query, message):
 def test_annotated_types_bounds_are_in_openapi_and_the_form():
     client = Client(create_app(registry=annotated_registry()))
     doc = client.get("/openapi.json").json
+    assert doc is not None
     schema = {p["name"]: p["schema"] for p in doc["paths"]["/plot/bounded.png"]["get"]["parameters"]}
     assert schema["k"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 5}
     assert schema["share"] == {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.5}
@@ -708,6 +710,7 @@ def test_an_enum_parameter_is_a_select_and_an_openapi_enum():
     assert form["level"]["options"] == ["1", "3"] and '<option value="3" selected>high (3)</option>' in page
     assert form["pick"]["options"] == ["mean", "max"]
     doc = client.get("/openapi.json").json
+    assert doc is not None
     schema = {p["name"]: p["schema"] for p in doc["paths"]["/plot/ranked.png"]["get"]["parameters"]}
     assert schema["metric"] == {"type": "string", "enum": ["mean", "median", "max"], "default": "mean"}
     assert schema["level"] == {"type": "integer", "enum": [1, 3], "default": 1}
@@ -833,7 +836,7 @@ def test_hooks_whose_signature_does_not_fit_fail_at_registration():
 
     with pytest.raises(TypeError, match=r"plot 'explicit': describe \(\) cannot take the 1 values it is given "
                                         r"\(params\)"):
-        Plot("explicit", draw=lambda fig, params, rng: None, describe=lambda: "")
+        Plot("explicit", draw=lambda fig, params, rng: None, describe=lambda: "")  # type: ignore[arg-type, misc]  # wrong on purpose
 
 
 # 6. helpers annotated on a class plot: the error says _name or ClassVar
@@ -905,7 +908,8 @@ def test_a_plot_without_a_generator_shows_no_new_sample_and_no_seed():
 
     client = Client(create_app(registry=registry))
     fixed_page = client.get("/plot/fixed?k=3").get_data(as_text=True)
-    assert registry.get("fixed").random is False
+    fixed_plot = registry.get("fixed")
+    assert fixed_plot is not None and fixed_plot.random is False
     assert 'id="new-sample"' not in fixed_page and "seed" not in _form(fixed_page)
     assert 'id="png"' in fixed_page and "k" in _form(fixed_page)
     noisy_page = client.get("/plot/noisy?k=3").get_data(as_text=True)
@@ -944,7 +948,7 @@ def test_a_parameter_named_like_a_request_option_is_refused_at_registration(opti
     def draw(fig: Figure, value: int = 1) -> None: ...
 
     draw.__annotations__[option] = draw.__annotations__.pop("value")
-    draw.__signature__ = inspect.signature(draw).replace(parameters=[
+    draw.__signature__ = inspect.signature(draw).replace(parameters=[  # type: ignore[attr-defined]  # read by inspect
         inspect.Parameter("fig", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Figure),
         inspect.Parameter(option, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1, annotation=int)])
     message = rf"plot 'bad', parameter '{option}': '{option}' is a request option \(taken by {taker}"
