@@ -190,6 +190,7 @@ def failed_leader_with_waiters(waiter_render, waiters=5):
             errors.append(exc)
 
     def wait_for_it():
+        got: object
         try:
             got = cache.lookup("k", FOREVER, lambda: waiter_render(calls), wait=10)
         except RuntimeError as exc:

@@ -205,11 +205,11 @@ def test_each_bound_is_accepted_at_its_edge_and_refused_past_it(name):
 
     low, high = BOUNDS[name]
     kind = type(getattr(Settings(), name))
-    edge = {"max_inches": {"max_dpi": 60, "default_dpi": 60}}.get(name, {})  # max_dpi x max_inches within Agg's side
+    edge: dict[str, Any] = {"max_inches": {"max_dpi": 60, "default_dpi": 60}}.get(name, {})  # max_dpi x max_inches within Agg's side
     assert getattr(Settings(**{name: kind(high)}, **edge), name) == high
     past = kind(high * 2) if high else kind(1)
     with pytest.raises(SettingsError, match=f"^{name}: must be between"):
         Settings(**{name: past}, **edge)
     if low > 0:
         with pytest.raises(SettingsError, match=f"^{name}: must be between"):
-            Settings(**{name: kind(low / 2) if kind is float else 0}, **edge)
+            Settings(**{name: kind(low / 2) if kind is float else kind(0)}, **edge)
