@@ -74,7 +74,7 @@ def main(argv=None):
     for fmt in ("png", "apng", "gif"):  # build the pooled figure and warm caches
         client.get(f"{base}.{fmt}?{query}&frames={args.frames}" if fmt != "png" else f"{base}.png?{query}")
 
-    rows = {"png_x_frames": [], "apng": [], "gif": []}
+    rows: dict[str, list[float]] = {"png_x_frames": [], "apng": [], "gif": []}
     sizes = {}
     for round_number in range(args.rounds):
         singles = 0.0
@@ -87,7 +87,7 @@ def main(argv=None):
             elapsed, data = timed_get(client, f"{base}.{fmt}?{query}&frames={args.frames}&seed={round_number}")
             rows[fmt].append(elapsed)
             sizes[fmt] = len(data)
-            frames = Image.open(io.BytesIO(data)).n_frames
+            frames = Image.open(io.BytesIO(data)).n_frames  # type: ignore[attr-defined]  # APNG's and GIF's files have it
             if frames != args.frames:
                 raise SystemExit(f"{fmt}: {frames} frames decoded, {args.frames} asked for")
 

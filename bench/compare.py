@@ -39,15 +39,19 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
 def to_ms(text):
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    assert match, text
+    number, unit = match.groups()
     return float(number) * _UNITS[unit]
 
 
 def parse_wrk(output):
-    result = {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-              "requests": int(re.search(r"(\d+) requests in", output).group(1))}
+    rate, count = re.search(r"Requests/sec:\s+([\d.]+)", output), re.search(r"(\d+) requests in", output)
+    assert rate and count, output
+    result = {"requests_per_s": float(rate.group(1)), "requests": int(count.group(1))}
     for pct in ("50", "90", "99"):
         match = re.search(rf"^\s+{pct}%\s+(\S+)", output, re.M)
+        assert match, output
         result[f"p{pct}_ms"] = to_ms(match.group(1))
     match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     result["non_2xx"] = int(match.group(1)) if match else 0
@@ -126,7 +130,7 @@ def run(args):
             for route in routes(name):
                 wrk(server.base + route, args, args.warmup)
             results["rss_mib"][name]["after_warmup"] = server.rss()
-        runs = {}
+        runs: dict[tuple[str, str], list[dict]] = {}
         for round_ in range(args.rounds):
             for route in SHARED_ROUTES + OWN_ROUTES:
                 for name, server in apps.items():

@@ -65,7 +65,7 @@ def compare_settings(repeat):
             first = next(iter(pixels.values()))
             same = all(np.array_equal(first, other) for other in pixels.values())
             dpi = Image.open(io.BytesIO(bodies["small"])).info.get("dpi", (None,))[0]
-            request = {name: [] for name in clients}
+            request: dict[str, list[float]] = {name: [] for name in clients}
             for _ in range(repeat):
                 for name, client in clients.items():
                     start = time.perf_counter()
@@ -99,6 +99,7 @@ def print_settings(repeat):
 
 def figure_pixels():
     plot = default_registry().get("normal")
+    assert plot is not None
     values = Values(mean=5.0, var=2.0, n=100)
     prepared = PreparedFigure(plot, plot.static_values(values), 4, 3, 300)
     draw_still(prepared, values, np.random.default_rng(0), "png")

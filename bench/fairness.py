@@ -50,6 +50,7 @@ HEAVY_POINTS = 140_000
 def request(port, source, method, path, body=None, timeout=30.0):
     """One request on a new connection from ``source``: (status or error name, seconds)."""
     started = time.monotonic()
+    status: int | str
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source, 0))
         headers = {"Content-Type": "application/json"} if body is not None else {}
@@ -66,6 +67,7 @@ def request(port, source, method, path, body=None, timeout=30.0):
 def abuse(kind, port, seconds, clients, out):
     """The abusive clients (run in a process of its own): ``clients`` threads asking again at once."""
     deadline = time.monotonic() + seconds
+    statuses: dict[str, int]
     statuses, lock = {}, threading.Lock()
     body = None
     if kind == "heavy":
@@ -105,6 +107,8 @@ def start_abusers(kind, port, seconds, clients, out, nice):
 def normal_client(port, seconds):
     """NORMAL_RATE requests a second, each started on its own schedule (a thread each), and /healthz
     every 0.5 s: (answers, probes), each (status, seconds)."""
+    answers: list[tuple[int | str, float]]
+    probes: list[tuple[int | str, float]]
     answers, probes, lock = [], [], threading.Lock()
     started = time.monotonic()
     threads = []
@@ -129,7 +133,7 @@ def normal_client(port, seconds):
 
 def summary(answers):
     times = sorted(seconds for _, seconds in answers)
-    statuses = {}
+    statuses: dict[str, int] = {}
     for status, _ in answers:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
 
@@ -150,6 +154,7 @@ def phase(port, seconds, kind=None, clients=0, work=None, nice=0):
     answers, probes = normal_client(port, seconds)
     result = {"normal": summary(answers), "healthz": summary(probes)}
     if process is not None:
+        assert out is not None  # written by the abusers' process
         process.wait(timeout=seconds + 120)
         result["abusers"] = {"kind": kind, "clients": clients, "statuses": json.loads(out.read_text())}
     return result
@@ -162,7 +167,7 @@ def hey_burst(port, seconds):
                        timeout=seconds + 90, check=True)
         out.seek(0)
         rows = out.read().splitlines()[1:]
-    statuses = {}
+    statuses: dict[str, int] = {}
     for row in rows:
         status = row.split(",")[6]
         statuses[status] = statuses.get(status, 0) + 1
@@ -182,7 +187,7 @@ def main():
     if args.abuse:
         abuse(args.abuse, args.port, args.seconds, args.clients, args.out)
         return
-    ports = set()
+    ports: set[int] = set()
     while len(ports) < 6:
         ports.add(servers.free_port())
     listen, overflow, *rest = sorted(ports)

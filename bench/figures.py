@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -108,7 +109,7 @@ def run(repeat) -> dict:
     registry = default_registry()
     registry.add(heatmap_plot())
     # Renders are measured, not the response cache (issue 24) that answers a repeated request.
-    no_cache = {"response_cache_bytes": 0} if hasattr(Settings(), "response_cache_bytes") else {}
+    no_cache: dict[str, Any] = {"response_cache_bytes": 0} if hasattr(Settings(), "response_cache_bytes") else {}
     client = Client(create_app(registry=registry, pool_size=4, **no_cache))
     results = {}
     for name, urls in scenarios(repeat, np.random.default_rng(0)).items():

@@ -122,7 +122,7 @@ def percentile(values, fraction):
 
 
 def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
-    ports = set()
+    ports: set[int] = set()
     while len(ports) < 6:
         ports.add(servers.free_port())
     listen, overflow, *backends = sorted(ports)
@@ -141,6 +141,7 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
         hey(url, 2 * WORKERS, 2, args.timeout)  # warm-up: every worker builds its figure
         renders_before = rendered(backends)
         capacity_rows = hey(url, 2 * WORKERS, args.capacity_seconds, args.timeout)
+        probes: list[tuple[int | str, float]]
         probes, stop = [], threading.Event()
         prober = threading.Thread(target=probe_health, args=(proxy.base_url, stop, probes))
         prober.start()
@@ -158,7 +159,7 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
     shutil.copy(prefix / "logs" / "error.log", work / "nginx-error.log")
 
     def count(rows):
-        found = {}
+        found: dict[object, int] = {}
         for status, *_ in rows:
             found[status] = found.get(status, 0) + 1
         return dict(sorted(found.items(), key=lambda item: str(item[0])))
@@ -166,7 +167,7 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
     capacity = sum(1 for s, _, f in capacity_rows if s == 200 and f <= args.capacity_seconds) / args.capacity_seconds
     goodput = sum(1 for s, _, f in overload_rows if s == 200 and f <= args.overload_seconds) / args.overload_seconds
     delivered = sum(1 for s, _, _ in capacity_rows + overload_rows if s == 200)
-    nginx_statuses = {}
+    nginx_statuses: dict[str, int] = {}
     for match in re.finditer(r'" (\d{3}) \d+ upstream=', access_log):
         nginx_statuses[match.group(1)] = nginx_statuses.get(match.group(1), 0) + 1
     return {
@@ -209,8 +210,8 @@ def main():
     report = {"image": args.image, "clients": args.clients, "capacity_seconds": args.capacity_seconds,
               "overload_seconds": args.overload_seconds, "hey_timeout_s": args.timeout,
               "client_nice": args.client_nice}
-    with tempfile.TemporaryDirectory(prefix="wsgi_plot-overload-") as work:
-        work = Path(work)
+    with tempfile.TemporaryDirectory(prefix="wsgi_plot-overload-") as work_dir:
+        work = Path(work_dir)
         runs = ([(f"before ({args.before})", export(args.before, work / "before"))] if args.before else [])
         runs.append(("after (this checkout)", ROOT))
         for name, tree in runs:

@@ -38,10 +38,10 @@ def median_ms(samples):
     return statistics.median(samples)
 
 
-def measure_pooled(plot, values, fmt, repeat, size, dpi, look=DEFAULT_LOOK):
+def measure_pooled(plot, values, fmt, repeat, size: tuple[float, float], dpi, look=DEFAULT_LOOK):
     pool = FigurePool(1, timeout=1)
     static = plot.static_values(values)
-    stages = {"checkout": [], "draw": [], "encode": [], "total": []}
+    stages: dict[str, list[float]] = {"checkout": [], "draw": [], "encode": [], "total": []}
     for i in range(repeat + 3):
         start = time.perf_counter()
         with pool.checkout("k", lambda: PreparedFigure(plot, static, *size, dpi, look=look)) as lease:
@@ -55,7 +55,7 @@ def measure_pooled(plot, values, fmt, repeat, size, dpi, look=DEFAULT_LOOK):
     return {key: median_ms(samples) for key, samples in stages.items()}
 
 
-def measure_unpooled(plot, values, fmt, repeat, size, dpi):
+def measure_unpooled(plot, values, fmt, repeat, size: tuple[float, float], dpi):
     samples = []
     for i in range(repeat // 3 + 2):
         start = time.perf_counter()
@@ -65,7 +65,7 @@ def measure_unpooled(plot, values, fmt, repeat, size, dpi):
     return median_ms(samples)
 
 
-def measure_floor(plot, values, repeat, size, dpi, compression):
+def measure_floor(plot, values, repeat, size: tuple[float, float], dpi, compression):
     """encode_png alone, on the pixels of a finished render of the same picture."""
     prepared = PreparedFigure(plot, plot.static_values(values), *size, dpi)
     draw_still(prepared, values, np.random.default_rng(0), "png")
@@ -101,10 +101,11 @@ LOOK_CASES = [
 def compare_looks(repeat, size, dpi, formats, rounds=3):
     """Each case's median total, pooled, over ``rounds`` interleaved passes; printed as ratios."""
     registry = default_registry()
-    totals = {(label, name): [] for label, *_ in LOOK_CASES for name in ("png", "svg")}
+    totals: dict[tuple[str, str], list[float]] = {(label, name): [] for label, *_ in LOOK_CASES for name in ("png", "svg")}
     for _ in range(rounds):
         for label, plot_name, query, theme in LOOK_CASES:
             plot = registry.get(plot_name)
+            assert plot is not None, plot_name
             values = plot.parse(query)
             for name in ("png", "svg"):
                 stages = measure_pooled(plot, values, formats[name], repeat // rounds, size, dpi, Look(theme))
@@ -112,7 +113,7 @@ def compare_looks(repeat, size, dpi, formats, rounds=3):
     print(f"pooled total, median of {rounds} interleaved passes of {repeat // rounds}; {size[0]:g}x{size[1]:g} in "
           f"at {dpi} dpi")
     print(f"{'case':36} {'png ms':>8} {'ratio':>6} {'svg ms':>8} {'ratio':>6}")
-    base = {}
+    base: dict[str, dict[str, float]] = {}
     for label, plot_name, *_ in LOOK_CASES:
         row = {name: statistics.median(totals[(label, name)]) for name in ("png", "svg")}
         base.setdefault(plot_name, row)
@@ -137,9 +138,12 @@ def main(argv=None):
         return
 
     plot = default_registry().get(args.plot)
+    if plot is None:
+        sys.exit(f"no plot named {args.plot!r}")
     given = dict(pair.split("=") for pair in args.query.split(",") if pair)
     values = Values(**{p.name: p.parse(given[p.name]) if p.name in given else p.default for p in plot.params})
-    size = tuple(float(x) for x in args.size.split("x"))
+    width, height = (float(x) for x in args.size.split("x"))
+    size = (width, height)
 
     floor, png_bytes = measure_floor(plot, values, args.repeat, size, args.dpi, args.png_compression)
     print(f"plot {args.plot} {values}, {size[0]:g}x{size[1]:g} in at {args.dpi} dpi, median of {args.repeat}, "

@@ -66,6 +66,7 @@ def run(args):
         with running(cmd, base + FIG, env={"SENSORS_DB": str(path)}, cwd=ROOT):
             store = ReadingsStore(path)
             newest = store.latest("attic")
+            assert newest is not None, "the database has no readings of the attic sensor"
             points = len(store.bucket_means("attic", newest // 60 * 60 - 86340, newest // 60 * 60 + 59, "minute",
                                             10_000)[0])
             results["readings_points"] = points
@@ -74,7 +75,7 @@ def run(args):
             for route in (READINGS, FIG):  # warm up: every worker builds its figures
                 wrk(base + route, args, args.warmup)
             rows_before = count_rows(path)
-            runs = {READINGS: [], FIG: []}
+            runs: dict[str, list[dict]] = {READINGS: [], FIG: []}
             for _ in range(args.rounds):
                 for route in (READINGS, FIG):
                     runs[route].append(wrk(base + route, args, args.duration))

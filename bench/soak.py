@@ -135,9 +135,9 @@ def soak(args) -> dict:
         rss = {"boot": rss_of_workers(proc.pid)}
         todo = plan(args.requests, args.seed)
         lock = threading.Lock()
-        statuses = collections.Counter()
-        unexpected = collections.Counter()
-        errors = collections.Counter()
+        statuses: collections.Counter[int] = collections.Counter()
+        unexpected: collections.Counter[str] = collections.Counter()
+        errors: collections.Counter[str] = collections.Counter()
         latencies = []
         done = itertools.count(1)
         warm_at = max(1, args.requests // 50)
@@ -195,7 +195,7 @@ def soak(args) -> dict:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        if args.log:
+        if not isinstance(log, int):
             log.close()
 
 

@@ -61,4 +61,4 @@ def status(request: Request):
 # Mounted beside FastAPI's routes: its middleware and headers never touch wsgi_plot's responses.
 plots = wsgi_plot.create_app()
 fit_to_server(plots, ServerLimits(threads=WSGI_THREADS))  # uvicorn kills no worker: no timeout to keep below
-app.mount(PLOTS_PREFIX, WSGIMiddleware(plots, workers=WSGI_THREADS))
+app.mount(PLOTS_PREFIX, WSGIMiddleware(plots, workers=WSGI_THREADS))  # type: ignore[arg-type]  # a2wsgi's own WSGI/ASGI types

@@ -38,4 +38,5 @@ def status():
 
 
 # Mount as WSGI middleware, keeping `app` a Flask object (`flask run`, app.test_client() still work).
-app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {PLOTS_PREFIX: wsgi_plot.create_app()})
+app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
+    app.wsgi_app, {PLOTS_PREFIX: wsgi_plot.create_app()})

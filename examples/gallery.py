@@ -12,12 +12,14 @@ is a typed class (``init``/``update``): its three panels and colorbar are the st
 request redraws only the image and the two lines it keeps over the saved background.
 """
 
+import os
 from typing import Annotated
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
+from matplotlib.projections.polar import PolarAxes
 from numpy.random import Generator
 
 from wsgi_plot import PlotRegistry, Range, Static, create_app, default_registry
@@ -78,7 +80,7 @@ def inset(fig: Figure, rng: Generator) -> None:
     y = np.sin(x) * np.exp(-x / 8) + rng.normal(0, 0.02, x.size)
     ax.plot(x, y)
     ax.set_title("damped wave, first peak zoomed")
-    zoom = ax.inset_axes([0.6, 0.55, 0.35, 0.35], xlim=(0.8, 2.4), ylim=(0.55, 0.9))
+    zoom = ax.inset_axes((0.6, 0.55, 0.35, 0.35), xlim=(0.8, 2.4), ylim=(0.55, 0.9))
     zoom.plot(x, y)
     ax.indicate_inset_zoom(zoom, edgecolor="black")
 
@@ -96,6 +98,7 @@ def outside_legend(fig: Figure, rng: Generator) -> None:
 def polar(fig: Figure, rng: Generator) -> None:
     """A polar projection."""
     ax = fig.add_subplot(projection="polar")
+    assert isinstance(ax, PolarAxes)  # add_subplot's annotation says Axes, whatever the projection
     theta = np.linspace(0, 2 * np.pi, 200)
     ax.plot(theta, 1 + 0.5 * np.cos(5 * theta) + rng.normal(0, 0.02, theta.size))
     ax.set_rmax(2)
@@ -204,7 +207,7 @@ FULL_DRAWS = (subplots_grid, colorbar_image, twin_axes, mosaic, inset, outside_l
 
 GALLERY = PlotRegistry()
 for _draw in FULL_DRAWS:
-    GALLERY.plot(_draw.__name__.replace("_", "-"), title=_draw.__doc__.split(".")[0].strip())(_draw)
+    GALLERY.plot(_draw.__name__.replace("_", "-"), title=(_draw.__doc__ or _draw.__name__).split(".")[0].strip())(_draw)
 GALLERY.plot("heatmap", title="heat map with marginals")(Heatmap)
 PLOTS = list(GALLERY)
 
@@ -220,7 +223,7 @@ def gallery_registry() -> PlotRegistry:
 app = create_app(registry=gallery_registry())
 
 
-def contact_sheet(path, size="6.4x4.8", dpi=100, columns=4):
+def contact_sheet(path: str | os.PathLike[str], size: str = "6.4x4.8", dpi: int = 100, columns: int = 4) -> None:
     """Every gallery figure as the app serves it, side by side in one PNG: what a reader sees."""
     import io
 

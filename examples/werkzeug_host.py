@@ -7,7 +7,11 @@ then open http://127.0.0.1:8000/ (the host) and http://127.0.0.1:8000/plots/norm
 middleware wraps only the mounted wsgi_plot app.
 """
 
+from __future__ import annotations
+
 import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -16,6 +20,9 @@ from werkzeug.wrappers import Request, Response
 
 import wsgi_plot
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
 #: Where wsgi_plot lives inside the host.
 PLOTS_PREFIX = "/plots"
 
@@ -23,10 +30,10 @@ PLOTS_PREFIX = "/plots"
 class HostApp:
     """A stand-in for an existing site: a home page and a cacheable JSON status."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.url_map = Map([Rule("/", endpoint="home"), Rule("/status.json", endpoint="status")])
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         adapter = self.url_map.bind_to_environ(environ)
         try:
@@ -36,7 +43,7 @@ class HostApp:
             response = exc
         return response(environ, start_response)
 
-    def on_home(self, request):
+    def on_home(self, request: Request) -> Response:
         # script_root keeps the link right if the host itself is mounted under a prefix.
         plots = request.script_root + PLOTS_PREFIX
         return Response(
@@ -45,7 +52,7 @@ class HostApp:
             mimetype="text/html",
         )
 
-    def on_status(self, request):
+    def on_status(self, request: Request) -> Response:
         # A response the host wants cached and revalidated: it must keep these headers.
         response = Response(json.dumps({"ok": True}), mimetype="application/json")
         response.cache_control.public = True

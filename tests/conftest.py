@@ -1,8 +1,12 @@
+from __future__ import annotations
+
 import fcntl
 import io
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -12,26 +16,30 @@ from matplotlib.testing.compare import compare_images
 from PIL import Image
 from werkzeug.test import Client
 
-from wsgi_plot import create_app
+from wsgi_plot import Plot, PlotApp, create_app
+from wsgi_plot.declare.params import Values
 from wsgi_plot.encode.multipart import BOUNDARY
 
 from . import servers, tools
 from .browsers import CHROMIUM, LAUNCH_ARGS
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
 
 @pytest.fixture(params=[1, 4], ids=["pool1", "pool4"])
-def app(request):
+def app(request: pytest.FixtureRequest) -> PlotApp:
     """The app as users get it, with a pool of one figure and of several."""
     return create_app(pool_size=request.param)
 
 
 @pytest.fixture
-def client(app):
+def client(app: PlotApp) -> Client:
     return Client(app)
 
 
 @pytest.fixture
-def plain_client():
+def plain_client() -> Client:
     """One app with the default pool, for tests of validation, errors and headers: the pool's size
     changes nothing there, so running them for both pools would only run them twice."""
     return Client(create_app())
@@ -44,14 +52,14 @@ def decode_png(data: bytes) -> Image.Image:
     return image
 
 
-def border(image, ring):
+def border(image: Image.Image, ring: int) -> np.ndarray:
     """The outermost ``ring`` rows and columns of an image, as one array of pixels."""
     pixels = np.asarray(image.convert("RGBA"))
     return np.concatenate([pixels[:ring].reshape(-1, 4), pixels[-ring:].reshape(-1, 4),
                            pixels[:, :ring].reshape(-1, 4), pixels[:, -ring:].reshape(-1, 4)])
 
 
-def reference_png(plot, values, seed, width, height, dpi) -> bytes:
+def reference_png(plot: Plot, values: Values, seed: int | None, width: float, height: float, dpi: float) -> bytes:
     """What plain matplotlib draws with ``plot``'s code: the reference every picture is held to.
 
     A new ``Figure(layout="constrained")``, ``draw`` (or ``init`` then ``update``) with the
@@ -62,6 +70,7 @@ def reference_png(plot, values, seed, width, height, dpi) -> bytes:
     if plot.draw is not None:
         plot.draw(figure, values, rng)
     else:
+        assert plot.init is not None and plot.update is not None
         plot.update(plot.init(figure, plot.static_values(values)), values, rng)
     out = io.BytesIO()
     FigureCanvasAgg(figure).print_png(out)
@@ -70,6 +79,7 @@ def reference_png(plot, values, seed, width, height, dpi) -> bytes:
 
 def split_parts(body: bytes) -> list[tuple[dict, bytes]]:
     """``(headers, payload)`` per part, cut by each part's Content-Length, as a client would."""
+    parts: list[tuple[dict, bytes]]
     parts, rest = [], body
     while True:
         line, rest = rest.split(b"\r\n", 1)
@@ -86,7 +96,7 @@ def split_parts(body: bytes) -> list[tuple[dict, bytes]]:
         parts.append((headers, payload))
 
 
-def assert_same_picture(actual: bytes, expected: bytes, tmp_path, tol=1.0):
+def assert_same_picture(actual: bytes, expected: bytes, tmp_path: Path, tol: float = 1.0) -> None:
     (tmp_path / "actual.png").write_bytes(actual)
     (tmp_path / "expected.png").write_bytes(expected)
     assert compare_images(str(tmp_path / "expected.png"), str(tmp_path / "actual.png"), tol=tol) is None
@@ -95,7 +105,7 @@ def assert_same_picture(actual: bytes, expected: bytes, tmp_path, tol=1.0):
 # Real processes: headless Chromium, nginx, the sensors example's writer under gunicorn.
 
 @pytest.fixture(scope="module")
-def browser():
+def browser() -> Iterator[Browser]:
     sync_api = tools.module("playwright.sync_api")
     executable = tools.executable("chromium", CHROMIUM)
     with sync_api.sync_playwright() as playwright:
@@ -105,19 +115,19 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     yield context.new_page()
     context.close()
 
 
 @pytest.fixture(scope="module")
-def nginx_executable():
+def nginx_executable() -> str:
     return tools.executable("nginx")
 
 
 @pytest.fixture
-def nginx_prefix():
+def nginx_prefix() -> Iterator[Path]:
     # Not under pytest's tmp_path: its parents are private to root, and nginx's
     # workers (user nobody) must reach the temporary files for large responses.
     with tempfile.TemporaryDirectory(prefix="wsgi_plot-nginx-") as prefix:
@@ -126,7 +136,7 @@ def nginx_prefix():
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[servers.ServerProcess, Path]]:
     """(gunicorn, database path) with the sensors example's writer appending every second."""
     from examples.sensors import db
 
@@ -141,7 +151,7 @@ def live(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _alone_when_exclusive(request, tmp_path_factory):
+def _alone_when_exclusive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Under pytest-xdist, a test marked ``exclusive`` (throughput, pacing, overload) runs while no
     other worker runs a test: its figures compare rates measured seconds apart, and another worker's
     renders would take CPU from one phase and not the other. A lock file shared by the workers:

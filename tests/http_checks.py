@@ -3,18 +3,19 @@ exchanges, and reading headers."""
 
 import socket
 import urllib.request
+from email.message import Message
 
 from .conftest import decode_png
 
 NO_CACHE = "no-store, no-cache, must-revalidate, max-age=0"
 
 
-def fetch(url):
+def fetch(url: str) -> tuple[int, Message, bytes]:
     with urllib.request.urlopen(url, timeout=30) as response:
         return response.status, response.headers, response.read()
 
 
-def check_recipe_png(base_url):
+def check_recipe_png(base_url: str) -> None:
     status, headers, body = fetch(base_url + "/fig/5_2")
     assert status == 200 and headers["Content-Type"] == "image/png"
     assert headers["Cache-Control"] == NO_CACHE
@@ -23,7 +24,7 @@ def check_recipe_png(base_url):
     assert decode_png(body).size == (1200, 900)
 
 
-def check_recipe_page(base_url):
+def check_recipe_page(base_url: str) -> None:
     status, headers, body = fetch(base_url + "/normal/5_2")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert b'src="/fig/5_2"' in body
@@ -34,7 +35,7 @@ NO_STORE = {"cache-control": "no-store, no-cache, must-revalidate, max-age=0", "
             "x-content-type-options": "nosniff"}
 
 
-def exchange(port, request: bytes, source="127.0.0.1"):
+def exchange(port: int, request: bytes, source: str = "127.0.0.1") -> tuple[int, dict[str, str], bytes]:
     """Send raw ``request`` from ``source``; (status, {lowercased header: value}, body) of the answer."""
     with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as sock:
         sock.sendall(request)
@@ -54,7 +55,7 @@ def exchange(port, request: bytes, source="127.0.0.1"):
     return int(status_line.split()[1]), headers, body
 
 
-def get(port, path, source="127.0.0.1", accept=None):
+def get(port: int, path: str, source: str = "127.0.0.1", accept: str | None = None) -> tuple[int, dict[str, str], bytes]:
     accept_line = f"Accept: {accept}\r\n" if accept else ""
     return exchange(port, f"GET {path} HTTP/1.0\r\n{accept_line}\r\n".encode(), source)
 

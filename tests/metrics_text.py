@@ -9,5 +9,5 @@ def samples(text: str) -> dict:
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
-def value(scraped: dict, name: str, **labels) -> float:
+def value(scraped: dict, name: str, **labels: str) -> float:
     return scraped.get((name, frozenset(labels.items())), 0.0)

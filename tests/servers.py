@@ -1,5 +1,7 @@
 """Start real servers on loopback ports for end-to-end tests."""
 
+from __future__ import annotations
+
 import contextlib
 import itertools
 import os
@@ -12,11 +14,17 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from re import Match
+from typing import IO, TYPE_CHECKING
 
 from werkzeug.serving import make_server
 
 from . import tools
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -49,7 +57,7 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {first}..{first + _PORTS_PER_WORKER - 1}")
 
 
-def wait_for_http(url: str, timeout: float = 60.0, proc=None):
+def wait_for_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -63,7 +71,7 @@ def wait_for_http(url: str, timeout: float = 60.0, proc=None):
     raise TimeoutError(f"no answer from {url} within {timeout} s")
 
 
-def wait_for_text(path, text: str, timeout: float = 10.0) -> str:
+def wait_for_text(path: str | os.PathLike[str], text: str, timeout: float = 10.0) -> str:
     """The file's text once it contains ``text``.
 
     Servers log a request after sending its response, so a client can see the
@@ -77,17 +85,27 @@ def wait_for_text(path, text: str, timeout: float = 10.0) -> str:
         time.sleep(0.05)
 
 
+class ServerProcess(subprocess.Popen[bytes]):
+    """A server's process: the helpers below set the URL it answers on and its ports; a test may set its log's path."""
+
+    base_url: str
+    port: int
+    probe_port: int | None
+    log_path: Path
+
+
 @contextlib.contextmanager
-def running(cmd, url, env=None, cwd=ROOT, log_path=None, stop_group=True):
+def running(cmd: list[str], url: str, env: Mapping[str, str | None] | None = None, cwd: str | Path = ROOT,
+            log_path: str | os.PathLike[str] | None = None, stop_group: bool = True) -> Iterator[ServerProcess]:
     """Run ``cmd`` until the block ends; yields the Popen once ``url`` answers.
 
     ``env`` adds to this process's environment; a value of None removes that variable.
     At the end SIGTERM goes to the whole process group, or with ``stop_group=False``
     to the first process only, for servers whose workers must hear it from their master.
     """
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    log: IO[bytes] | int = open(log_path, "wb") if log_path else subprocess.DEVNULL
     environ = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
-    proc = subprocess.Popen(cmd, cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT,
+    proc = ServerProcess(cmd, cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
         wait_for_http(url, proc=proc)
@@ -102,35 +120,38 @@ def running(cmd, url, env=None, cwd=ROOT, log_path=None, stop_group=True):
         with contextlib.suppress(ProcessLookupError):  # whatever of the group is left
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        if log_path:
+        if not isinstance(log, int):
             log.close()
 
 
 @contextlib.contextmanager
-def gunicorn(port=None, workers=2, env=None, log_path=None, app="wsgi_plot:app", extra=(), probe_port=None):
+def gunicorn(port: int | None = None, workers: int = 2, env: Mapping[str, str | None] | None = None,
+             log_path: str | os.PathLike[str] | None = None, app: str = "wsgi_plot:app", extra: Iterable[str] = (),
+             probe_port: int | None = None) -> Iterator[ServerProcess]:
     """gunicorn with the project's gunicorn.conf.py on a free loopback port; yields the base URL.
 
     ``probe_port``: the probes' address too (PROBE_PORT), which is not otherwise set.
     """
     port = port or free_port()
     cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--workers", str(workers), *extra, app]
-    server_env = {"BIND": f"127.0.0.1:{port}", "PROBE_PORT": str(probe_port) if probe_port else None,
+    server_env: dict[str, str | None] = {"BIND": f"127.0.0.1:{port}", "PROBE_PORT": str(probe_port) if probe_port else None,
                   "PROBE_BIND": None, **(env or {})}
     base = f"http://127.0.0.1:{port}"
     with running(cmd, base + "/", env=server_env, log_path=log_path) as proc:
-        proc.base_url = base
+        proc.base_url, proc.port, proc.probe_port = base, port, probe_port
         yield proc
 
 
 @contextlib.contextmanager
-def uwsgi(executable, workers=2, env=None, log_path=None, extra=()):
+def uwsgi(executable: str | Path, workers: int = 2, env: Mapping[str, str | None] | None = None,
+          log_path: str | os.PathLike[str] | None = None, extra: Iterable[str] = ()) -> Iterator[ServerProcess]:
     """uWSGI with the project's uwsgi.ini on a free loopback port; yields the Popen (the master).
 
     The port is given as PORT, so the ini's default address (loopback) is the one used.
     """
     port = free_port()
     cmd = [str(executable), "--ini", str(ROOT / "uwsgi.ini"), *extra]
-    server_env = {"PORT": str(port), "BIND": None, "WEB_CONCURRENCY": str(workers), **(env or {})}
+    server_env: dict[str, str | None] = {"PORT": str(port), "BIND": None, "WEB_CONCURRENCY": str(workers), **(env or {})}
     base = f"http://127.0.0.1:{port}"
     # SIGTERM to the master alone: die-on-term stops it and its workers. Sent to every
     # worker as well, it can leave uWSGI respawning them until it is killed.
@@ -140,7 +161,7 @@ def uwsgi(executable, workers=2, env=None, log_path=None, extra=()):
 
 
 @contextlib.contextmanager
-def nginx(executable, config_text: str, prefix: Path, port: int):
+def nginx(executable: str | Path, config_text: str, prefix: Path, port: int) -> Iterator[ServerProcess]:
     """nginx in the foreground with ``config_text``, its pid, logs and temporary files under ``prefix``.
 
     Yields the Popen (the master) once ``port`` answers on loopback.
@@ -158,7 +179,7 @@ def nginx(executable, config_text: str, prefix: Path, port: int):
 
 
 @contextlib.contextmanager
-def threaded_server(app):
+def threaded_server(app: WSGIApplication) -> Iterator[str]:
     """werkzeug's threaded development server in this process, on a free loopback port; yields its URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -170,7 +191,7 @@ def threaded_server(app):
         thread.join()
 
 
-def uwsgi_executable():
+def uwsgi_executable() -> str:
     return tools.executable("uwsgi", BIN / "uwsgi")
 
 
@@ -179,7 +200,8 @@ def worker_pids(master_pid: int) -> set[int]:
     return {int(pid) for pid in children}
 
 
-def config_for(listen_port: int, backend_ports, overflow_port=None, probe_ports=None) -> str:
+def config_for(listen_port: int, backend_ports: Iterable[int], overflow_port: int | None = None,
+               probe_ports: Iterable[int] | None = None) -> str:
     """deploy/nginx.conf with the test's own ports, everything else as shipped.
 
     The instance lines of the upstream of requests (ports 800x) become one line per backend port,
@@ -198,14 +220,16 @@ def config_for(listen_port: int, backend_ports, overflow_port=None, probe_ports=
         "deploy/nginx.conf changed shape: update config_for"
     ports = iter([backend_ports, probe_ports or backend_ports])
 
-    def one_line_per_port(match):
-        options = re.match(r" *server 127\.0\.0\.1:\d+ (.*);", match.group(1)).group(1)
+    def one_line_per_port(match: Match[str]) -> str:
+        server = re.match(r" *server 127\.0\.0\.1:\d+ (.*);", match.group(1))
+        assert server is not None
+        options = server.group(1)
         return "".join(f"        server 127.0.0.1:{port} {options};\n" for port in next(ports))
 
     return instances.sub(one_line_per_port, text)
 
 
-def wait_for_a_reading_after(path, stamp: int, timeout: float = 60.0):
+def wait_for_a_reading_after(path: str | os.PathLike[str], stamp: int, timeout: float = 60.0) -> None:
     """Until the sensors example's writer has committed a reading stamped ``stamp`` or later."""
     from examples.sensors import db  # only for the tests that run it
 
@@ -219,7 +243,7 @@ def wait_for_a_reading_after(path, stamp: int, timeout: float = 60.0):
 
 
 @contextlib.contextmanager
-def sensors_writer(path: Path, seconds: int):
+def sensors_writer(path: Path, seconds: int) -> Iterator[int]:
     """The sensors example's writer appending a reading every second to ``path`` for at most
     ``seconds``; yields the time it started (epoch seconds). Its exit status is checked at the end."""
     started = int(time.time())

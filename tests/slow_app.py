@@ -13,18 +13,19 @@ long anything takes.
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from matplotlib.figure import Figure
 from numpy.random import Generator
 
-from wsgi_plot import Help, Param, Plot, Range, create_app, default_registry
+from wsgi_plot import Help, Param, Plot, PlotApp, PlotRegistry, Range, create_app, default_registry
+from wsgi_plot.declare.params import Values
 from wsgi_plot.declare.typed import typed_plot
 
 MAX_COST = 5.0  # seconds a frame may be asked to cost
 
 
-def _init(_figure, params):
+def _init(_figure: Figure, params: Values) -> list:
     return []
 
 
@@ -34,7 +35,7 @@ def _mark(name: str) -> None:
         (Path(marks) / name).touch()
 
 
-def _update(artists, params, rng):
+def _update(artists: list, params: Values, rng: Generator) -> None:
     _mark("slow")
     time.sleep(params.cost)  # called under the draw lock, as a real draw is
     _mark("slow.done")
@@ -64,18 +65,21 @@ class SlowLoad:
 SLOW_LOAD = typed_plot("slow-load", SlowLoad)
 
 
-def registry():
+def registry() -> PlotRegistry:
     plots = default_registry()
     plots.add(SLOW)
     plots.add(SLOW_LOAD)
     return plots
 
 
-def build_app(**settings):
+def build_app(**settings: Any) -> PlotApp:
     return create_app(registry=registry(), **settings)
 
 
-def __getattr__(name):
+app: PlotApp  # built by __getattr__ on first access
+
+
+def __getattr__(name: str) -> PlotApp:
     # Built on first access, in each worker after the fork, from the worker's WSGI_PLOT_* variables.
     if name == "app":
         global app

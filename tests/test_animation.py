@@ -169,11 +169,13 @@ def test_budget_at_its_bound():
     """Exactly max_animation_pixels passes; one frame more is 413, before anything is drawn."""
     settings, gif = Settings(max_animation_pixels=3 * 100 * 75), FORMATS["gif"]
     small = {"size": "1x0.75", "dpi": "100"}  # 100x75 px
-    assert gif.parse_options({"frames": "3", **small}, settings).animation.frames == 3
+    animation = gif.parse_options({"frames": "3", **small}, settings).animation
+    assert animation is not None and animation.frames == 3
     with pytest.raises(PixelBudgetExceeded, match="at most 3 frames"):
         gif.parse_options({"frames": "4", **small}, settings)
     default = Settings()  # 1200x900 px
-    assert gif.parse_options({"frames": "30"}, default).animation.frames == 30
+    animation = gif.parse_options({"frames": "30"}, default).animation
+    assert animation is not None and animation.frames == 30
     with pytest.raises(PixelBudgetExceeded):
         gif.parse_options({"frames": "31"}, default)
     with pytest.raises(ParameterError):
@@ -249,13 +251,14 @@ def test_the_first_frames_predict_the_rest_and_an_animation_that_cannot_finish_s
         return base + now[0]
 
     with pytest.raises(CannotFinish) as refused:
-        animate(Prepared(), None, source, AnimationOptions(600, 10), Writer(), deadline=base + 24.0, clock=clock)
+        animate(Prepared(), None, source, AnimationOptions(600, 10), Writer(),  # type: ignore[arg-type]  # a stand-in figure
+                deadline=base + 24.0, clock=clock)
     assert len(drawn) == FRAMES_MEASURED  # refused once measured, not at the deadline
     assert refused.value.seconds_per_frame == 1.0 and int(refused.value.frames_that_fit) == 24
     drawn.clear()
     now[0] = 0.0
-    assert animate(Prepared(), None, source, AnimationOptions(20, 10), Writer(), deadline=base + 24.0,
-                   clock=clock) == b"file"  # 20 frames of 1 s fit in 24 s
+    assert animate(Prepared(), None, source, AnimationOptions(20, 10), Writer(),  # type: ignore[arg-type]
+                   deadline=base + 24.0, clock=clock) == b"file"  # 20 frames of 1 s fit in 24 s
     assert len(drawn) == 20
 
 

@@ -167,6 +167,7 @@ def browser_pixels(page, svg: bytes) -> np.ndarray:
 def test_layered_svg_shows_what_a_full_save_shows(page, name, query):
     """The pooled SVG (static part saved once, changing artists layered on top) against savefig."""
     plot = default_registry().get(name)
+    assert plot is not None
     client = Client(create_app(pool_size=1))
     given = dict(pair.split("=") for pair in query.split("&"))
     values = Values(**{p.name: p.parse(given[p.name]) if p.name in given else p.default for p in plot.params})

@@ -63,11 +63,12 @@ def test_every_sample_shows_however_small_the_spread(name, query, colour):
 
 def test_tiny_var_puts_every_sample_in_one_visible_bar():
     plot = default_registry().get("histogram")
+    assert plot is not None
     for query in ({"mean": "1000", "var": "1e-14"}, {"mean": "1e9", "var": "1e-8"}, {"mean": "0", "var": "1e-300"}):
         values = plot.parse(query)
         prepared = PreparedFigure(plot, plot.static_values(values), 4, 3, 100)
         draw_still(prepared, values, np.random.default_rng(1), "png")
-        bars = prepared.artists[0]
+        bars = prepared.artists[0]  # type: ignore[index]  # init's list, the histogram's bars first
         heights = np.array([bar.get_height() for bar in bars])
         widths = np.array([bar.get_width() for bar in bars])
         assert np.count_nonzero(heights) == 1 and (heights * widths).sum() == pytest.approx(1)  # one full bin
@@ -78,10 +79,11 @@ def test_tiny_var_puts_every_sample_in_one_visible_bar():
 def test_histogram_bars_use_most_of_the_axes():
     """The static density limit follows the distribution: a normal density peaks near 0.4, not 1."""
     plot = default_registry().get("histogram")
+    assert plot is not None
     for query in ({}, {"var": "3"}, {"bins": "10"}):
         values = plot.parse(query)
         prepared = PreparedFigure(plot, plot.static_values(values), 4, 3, 100)
         for seed in range(3):
             draw_still(prepared, values, np.random.default_rng(seed), "png")
-            tallest = max(bar.get_height() for bar in prepared.artists[0])
+            tallest = max(bar.get_height() for bar in prepared.artists[0])  # type: ignore[index]  # init's list, the bars first
             assert 0.65 <= tallest / prepared.figure.axes[0].get_ylim()[1] <= 1, (query, seed)

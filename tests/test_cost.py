@@ -7,6 +7,7 @@ from werkzeug.test import Client
 
 from wsgi_plot import create_app
 from wsgi_plot.figures.cost import estimate
+from wsgi_plot.web.metrics import Metrics
 from wsgi_plot.web.request_args import RequestArgs
 
 from .conftest import decode_png
@@ -33,6 +34,7 @@ def test_a_picture_that_cannot_be_drawn_in_time_is_413_naming_what_to_reduce_and
     assert response.status_code == 413 and error["param"] == named, error
     assert "render_timeout" in error["message"] and advice in error["message"]
     assert app.pool.size == 0 and renders(app) == 0
+    assert isinstance(app.metrics, Metrics)
     rejected = app.metrics.registry.get_sample_value("wsgi_plot_rejections_total", {"reason": "too_costly"})
     assert rejected == 1
 

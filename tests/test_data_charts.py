@@ -84,7 +84,9 @@ def test_page_escapes_the_values_and_keeps_the_form(client):
     assert "<script>" not in html and 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in html
     assert '<select name="marker" required><option value="none" selected>no marker</option>' in html
     assert '<input type="hidden" name="grid" value="false"><input name="grid" type="checkbox" value="true" checked>' in html
-    img = re.search(r'<img class="plot" id="plot" src="([^"]+)"', html).group(1).replace("&amp;", "&")
+    found = re.search(r'<img class="plot" id="plot" src="([^"]+)"', html)
+    assert found
+    img = found.group(1).replace("&amp;", "&")
     assert client.get(img).status_code == 200
 
 
@@ -184,6 +186,7 @@ def test_twelve_months_keep_title_months_and_value_axis(client, size, horizontal
 def test_twelve_months_equal_plain_matplotlib(client, tmp_path):
     """Where matplotlib's own picture is readable, it is the picture: the issue's bar chart at 4x3."""
     plot = default_registry().get("bar")
+    assert plot is not None
     query = f"labels={','.join(MONTHS)}&values={','.join(map(str, MONTHLY))}&title=Monthly"
     served = client.get(f"/plot/bar.png?{query}&size=4x3&dpi=100").data
     expected, actual = tmp_path / "expected.png", tmp_path / "served.png"

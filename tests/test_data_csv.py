@@ -50,7 +50,7 @@ def test_series_of_different_lengths_on_the_index(client):
 def test_random_plots_give_the_sample_their_image_draws(client):
     table = rows(client.get("/plot/normal.csv?n=5&seed=3"))
     values = normal.plot.parse({"n": "5"})
-    expected = normal.sample(values, np.random.default_rng(3))
+    expected = normal.sample(values, np.random.default_rng(3))  # type: ignore[arg-type]  # Values with Normal's fields
     assert table[0] == ["x", "y"] and np.array_equal(np.array(table[1:], dtype=float), expected)
     assert rows(client.get("/plot/normal.csv?n=5&seed=3")) == table
     histogram = rows(client.get("/plot/histogram.csv?n=100&bins=5&seed=1"))

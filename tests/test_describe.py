@@ -19,7 +19,9 @@ def client():
 
 def alt(client, url) -> str:
     html = client.get(url).get_data(as_text=True)
-    return unescape(re.search(r'<img class="plot" id="plot" src="[^"]*" alt="([^"]*)"', html).group(1))
+    img = re.search(r'<img class="plot" id="plot" src="[^"]*" alt="([^"]*)"', html)
+    assert img
+    return unescape(img.group(1))
 
 
 def test_line_alt_names_kind_title_ranges_series_and_points(client):

@@ -52,7 +52,7 @@ def rejection_reasons_in_code() -> set[str]:
     for path in (ROOT / "wsgi_plot").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "rejected"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 reasons.add(node.args[0].value)
     return reasons
 

@@ -20,11 +20,12 @@ PLOTS = [plot.name for plot in default_registry()]
 
 def prepared(name, reusable=True, width=4, height=3, dpi=100):
     plot = default_registry().get(name)
+    assert plot is not None
     values = plot.parse(dict(plot.example))  # the data charts have required data; their example has it
     return plot, values, PreparedFigure(plot, plot.static_values(values), width, height, dpi, reusable=reusable)
 
 
-_EARLIER_CANVASES = set()  # ids of canvases other tests keep alive (apps in module fixtures)
+_EARLIER_CANVASES: set[int] = set()  # ids of canvases other tests keep alive (apps in module fixtures)
 
 
 def live_agg_canvases():
@@ -113,4 +114,5 @@ def test_pool_bytes_stay_within_the_setting_and_evictions_are_counted():
     assert app.pool.size == 4
     metrics = client.get("/metrics").text
     assert "wsgi_plot_pool_evictions_total 2.0" in metrics
-    assert float(re.search(r"^wsgi_plot_pool_bytes (\S+)$", metrics, re.M).group(1)) == app.pool.nbytes
+    pool_bytes = re.search(r"^wsgi_plot_pool_bytes (\S+)$", metrics, re.M)
+    assert pool_bytes and float(pool_bytes.group(1)) == app.pool.nbytes

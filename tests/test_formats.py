@@ -52,7 +52,9 @@ def test_plot_pages_link_every_linked_format(client):
 def test_animation_links_fit_the_budget(client):
     """A page at a size where 30 frames would exceed max_animation_pixels links fewer frames."""
     html = client.get("/plot/normal?size=8x6&dpi=300").get_data(as_text=True)  # 2400x1800: 7 frames fit
-    link = re.search(r'<a id="apng" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    found = re.search(r'<a id="apng" href="([^"]+)"', html)
+    assert found
+    link = found.group(1).replace("&amp;", "&")
     assert "frames=7" in link
     assert client.get(link).status_code == 200
 

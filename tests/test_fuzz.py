@@ -11,6 +11,7 @@ from wsgiref.validate import validator
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from wsgi_plot import create_app
@@ -30,7 +31,7 @@ NUMBERS = st.one_of(st.integers(-10**20, 10**20).map(str), st.floats(allow_nan=T
                                      "60", "5_2", ".5", "+3", "１", "1,2,3", "1,,2", "a,b", "true", "on", "o",
                                      "$\\frac{1}{2}$", "$" * 30]))
 # Printable text with the characters that matter in URLs, and beyond ASCII.
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+TEXT = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=12)
 URL_TEXT = st.one_of(TEXT, NUMBERS, st.sampled_from(["%", "%zz", "%2F", "..", ".png", ".svg", ".pdf", ".gif", "_"]))
 
 SUFFIXES = st.sampled_from(["", ".png", ".svg", ".pdf", ".PDF", ".gif", ".apng", ".", "/"])
@@ -62,7 +63,7 @@ _PLAIN_ERROR = re.compile(r"\A(\d{3}) [A-Za-z ]+: (.*)\n\Z", re.S)
 
 def call(method, path, query, header_values, accept, data=None):
     builder = EnvironBuilder(method=method, path=path, query_string=query, data=data,
-                             headers={**header_values, "Accept": accept})
+                             headers=Headers({**header_values, "Accept": accept}))
     try:
         environ = builder.get_environ()
     finally:
@@ -71,7 +72,7 @@ def call(method, path, query, header_values, accept, data=None):
     try:
         body = b"".join(app_iter)
     finally:
-        app_iter.close()  # the validator checks that the server closes the iterable
+        app_iter.close()  # type: ignore[attr-defined]  # the validator's iterable: it checks that the server closes it
     return int(status.split()[0]), response_headers, body
 
 

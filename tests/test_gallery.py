@@ -29,7 +29,7 @@ def client():
     return Client(create_app(registry=gallery_registry(), pool_size=2))
 
 
-def assert_same_as_matplotlib(served: bytes, plot, values, seed, size, dpi, tmp_path):
+def assert_same_as_matplotlib(served: bytes, plot, values, seed, size: tuple[float, float], dpi, tmp_path):
     image = decode_png(served)
     assert image.size == (int(size[0] * dpi), int(size[1] * dpi))
     assert (border(image, 2)[:, :3] == 255).all(), f"{plot.name}: ink on the outermost pixels"

@@ -33,6 +33,7 @@ class HTTPClient:
 
     def __init__(self, base_url: str):
         parts = urlsplit(base_url)
+        assert parts.hostname is not None
         self.host, self.port = parts.hostname, parts.port
 
     def get(self, url, buffered=True, headers=None):

@@ -75,13 +75,16 @@ class TextRecorder:
 def svg_text_positions(svg: bytes):
     """``(text, x, y)`` of every text element (a group ``text_N``, glyphs drawn as paths), and the viewBox."""
     root = ET.fromstring(svg)
-    view_box = [float(v) for v in root.get("viewBox").split()]
+    view_box = [float(v) for v in root.attrib["viewBox"].split()]
     positions = []
     for group in root.iter("{http://www.w3.org/2000/svg}g"):
         if re.fullmatch(r"(layer-)?text_\d+", group.get("id", "")):
             placed = group.find("{http://www.w3.org/2000/svg}g")
-            x, y = re.match(r"translate\(([-\d.e]+) ([-\d.e]+)\)", placed.get("transform")).groups()
-            positions.append((placed.get("transform"), float(x), float(y)))
+            assert placed is not None
+            translate = re.match(r"translate\(([-\d.e]+) ([-\d.e]+)\)", placed.attrib["transform"])
+            assert translate, placed.attrib
+            x, y = translate.groups()
+            positions.append((placed.attrib["transform"], float(x), float(y)))
     return view_box, positions
 
 
@@ -90,7 +93,9 @@ def svg_text_positions(svg: bytes):
 def test_no_text_leaves_the_figure(name, width, height, dpi, monkeypatch):
     recorder = TextRecorder(monkeypatch)
     client = Client(create_app(pool_size=1))
-    example = "".join(f"&{key}={quote(value)}" for key, value in default_registry().get(name).example)
+    plot = default_registry().get(name)
+    assert plot is not None
+    example = "".join(f"&{key}={quote(value)}" for key, value in dict(plot.example).items())
     query = f"size={width:g}x{height:g}&dpi={dpi}&seed=1{example}"  # the data charts need their data
 
     response = client.get(f"/plot/{name}.png?{query}")
@@ -214,7 +219,12 @@ def test_new_data_whose_labels_keep_the_margins_is_not_laid_out_again(monkeypatc
     assert client.get("/plot/line.png?y=1,5,3&dpi=100").status_code == 200
     layouts = []
     original = render.lay_out
-    monkeypatch.setattr(render, "lay_out", lambda *args, **kwargs: layouts.append(1) or original(*args, **kwargs))
+
+    def lay_out(*args, **kwargs):
+        layouts.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(render, "lay_out", lay_out)
     for query in ("y=1.2,5,3", "y=1,4.8,3", "y=1.1,4.9,2"):  # the limits move; labels as wide as 0.5 to 5.5
         assert client.get(f"/plot/line.png?{query}&dpi=100").status_code == 200
     assert layouts == []

@@ -40,7 +40,7 @@ class AppSession:
     def get(self, url, name=None, headers=None):
         url = url if url.startswith("http") else self.base_url + url  # locust's _build_url
         response = self.client.get(url, headers=headers, buffered=True)
-        response.url = url
+        response.url = url  # type: ignore[attr-defined]  # locust's responses carry the URL asked for
         self.requests.append((url, name, response))
         return response
 
@@ -58,7 +58,7 @@ def fake_locust():
             return function
         return mark(weight) if callable(weight) else mark
 
-    module.HttpUser, module.task, module.between = HttpUser, task, lambda low, high: (low, high)
+    vars(module).update(HttpUser=HttpUser, task=task, between=lambda low, high: (low, high))
     return module
 
 
@@ -66,6 +66,7 @@ def fake_locust():
 def locustfile(monkeypatch):
     monkeypatch.setitem(sys.modules, "locust", fake_locust())
     spec = importlib.util.spec_from_file_location("bench_locustfile", LOCUSTFILE)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

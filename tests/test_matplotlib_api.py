@@ -47,13 +47,13 @@ def _try_lock() -> bool:
 @pytest.mark.parametrize("direction, in_overlay", [("out", False), ("in", True), ("inout", True)])
 def test_ticks_reaching_into_the_axes_are_drawn_over_the_data(direction, in_overlay):
     figure = Figure()
-    FigureCanvasAgg(figure)
+    canvas = FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.tick_params(direction=direction)
     (line,) = axes.plot([0, 1], [0, 1], zorder=0.5)
     figure.canvas.draw()
     assert all(t.get_tickdir() == direction for t in axes.xaxis.get_major_ticks())
-    assert (axes.xaxis in _above(axes, [line], figure.canvas.get_renderer())) is in_overlay
+    assert (axes.xaxis in _above(axes, [line], canvas.get_renderer())) is in_overlay
 
 
 def test_tick_direction_is_public():
@@ -72,7 +72,7 @@ def test_svg_layer_renames_references_as_svg_1_1_and_svg_2_write_them(href):
 
 def test_vector_saves_leave_other_rc_params_alone():
     """A host thread's rc change made during a save stays; rc_context would have undone it."""
-    changed_during_save = {"lines.linewidth": 7.0}
+    changed_during_save: dict = {"lines.linewidth": 7.0}  # dict: the stubs type rcParams' keys as a Literal
 
     class ChangesRc(Artist):
         def draw(self, renderer):
@@ -97,7 +97,7 @@ def test_vector_files_do_not_depend_on_the_savefig_rc_params(fmt):
     client = Client(create_app())
     url = f"/fig/5_2.{fmt}?seed=3&n=20"
     expected = client.get(url).data
-    host_settings = {"savefig.facecolor": "red", "savefig.edgecolor": "blue", "savefig.transparent": True,
+    host_settings: dict = {"savefig.facecolor": "red", "savefig.edgecolor": "blue", "savefig.transparent": True,
                      "savefig.bbox": "tight", "savefig.dpi": 50, "svg.hashsalt": "host"}
     with matplotlib.rc_context(host_settings):
         assert client.get(url).data == expected
@@ -111,7 +111,7 @@ def test_axis_update_ticks_gives_the_ticks_a_draw_shows():
     axes = figure.add_subplot()
     axes.set_xticks([0, 1, 2, 3], ["zero", "one", "two", "three"])
     axes.set_xlim(0.5, 2.5)  # after: set_xticks widens the limits to show every tick
-    ticks = axes.xaxis._update_ticks()
+    ticks = axes.xaxis._update_ticks()  # type: ignore[attr-defined]  # private: what this test checks
     assert [tick.label1.get_text() for tick in ticks] == ["one", "two"]
 
 
@@ -125,7 +125,8 @@ def test_figure_and_axes_titles_are_text_attributes():
     figure.supylabel("y")
     axes.set_title("left", loc="left")
     axes.set_title("right", loc="right")
-    texts = [figure._suptitle, figure._supxlabel, figure._supylabel, axes._left_title, axes._right_title]
+    texts = [figure._suptitle, figure._supxlabel, figure._supylabel, axes._left_title,  # type: ignore[attr-defined]
+             axes._right_title]  # type: ignore[attr-defined]  # private, all of them: what this test checks
     assert [text.get_text() for text in texts] == ["s", "x", "y", "left", "right"]
 
 
@@ -139,8 +140,15 @@ def test_the_layout_engine_asks_the_canvas_for_its_renderer():
     figure.add_subplot().set_title("title")
     asked = []
     measuring = RendererAgg(1, 1, figure.dpi)
-    canvas.get_renderer = lambda: asked.append(1) or measuring
-    figure.get_layout_engine().execute(figure)
+
+    def get_renderer():
+        asked.append(1)
+        return measuring
+
+    canvas.get_renderer = get_renderer  # type: ignore[method-assign]  # shadowed as layout._measured_by does
+    engine = figure.get_layout_engine()
+    assert engine is not None
+    engine.execute(figure)
     assert asked
     assert getattr(canvas, "renderer", None) is None  # no full-size renderer was made
 
@@ -155,7 +163,7 @@ def test_dropping_the_renderer_frees_the_canvas_pixels():
     canvas = FigureCanvasAgg(figure)
     text = figure.add_subplot().set_title("title")
     canvas.draw()
-    assert canvas._lastKey is not None and text._renderer is canvas.renderer
+    assert canvas._lastKey is not None and text._renderer is canvas.renderer  # type: ignore[attr-defined]  # private
     renderer = weakref.ref(canvas.renderer)
     gc.disable()  # freed by reference counting, not by a collection
     try:
@@ -178,7 +186,9 @@ def test_the_layout_engine_warns_with_the_texts_layout_listens_for():
     axes.set_ylabel("a label far longer than the figure is high")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        figure.get_layout_engine().execute(figure)
+        engine = figure.get_layout_engine()
+        assert engine is not None
+        engine.execute(figure)
     assert any(LAYOUT_COLLAPSED_WARNING in str(w.message) for w in caught)
 
 

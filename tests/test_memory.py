@@ -26,7 +26,8 @@ BURST = [f"/fig/5_2{fmt}?size={10.4 - 0.01 * i:.2f}x8.5"  # 3120x2550 px down to
 
 def memory_mib(pid: int) -> dict:
     status = Path(f"/proc/{pid}/status").read_text()
-    return {key: int(re.search(rf"^{key}:\s+(\d+) kB", status, re.M).group(1)) / 1024 for key in ("VmHWM", "VmRSS")}
+    kib = dict(re.findall(r"^(VmHWM|VmRSS):\s+(\d+) kB", status, re.M))
+    return {key: int(kib[key]) / 1024 for key in ("VmHWM", "VmRSS")}
 
 
 def get(url: str):
@@ -35,12 +36,16 @@ def get(url: str):
 
 
 def checkout_ms(headers) -> float:
-    return float(re.search(r"checkout;dur=([0-9.]+)", headers["Server-Timing"]).group(1))
+    checkout = re.search(r"checkout;dur=([0-9.]+)", headers["Server-Timing"])
+    assert checkout
+    return float(checkout.group(1))
 
 
 def metric(base_url: str, name: str) -> float:
     text = get(base_url + "/metrics")[2].decode()
-    return float(re.search(rf"^{name} (\S+)$", text, re.M).group(1))
+    sample = re.search(rf"^{name} (\S+)$", text, re.M)
+    assert sample, name
+    return float(sample.group(1))
 
 
 def wait_until_ready(base_url: str, timeout: float = 60.0):
@@ -60,7 +65,8 @@ def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with servers.gunicorn(workers=1, env={"MAX_REQUESTS": "0"}, log_path=log) as proc:
         wait_until_ready(proc.base_url)
-        (proc.worker,) = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        (proc.worker,) = children  # type: ignore[attr-defined]  # the one worker's pid, kept for the tests
         yield proc
 
 

@@ -41,7 +41,7 @@ def test_returns_the_wrapped_iterable_so_close_is_called():
         return body
 
     middleware = NoCacheMiddleware(app)
-    result = middleware({"REQUEST_METHOD": "GET"}, lambda status, headers, exc_info=None: None)
+    result = middleware({"REQUEST_METHOD": "GET"}, lambda status, headers, exc_info=None: lambda data: None)
     assert result is body
 
 

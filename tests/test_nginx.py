@@ -107,10 +107,10 @@ def figures_in_use(metrics_dir) -> float:
 
 
 def test_dead_instance_is_skipped_without_failed_requests(nginx_executable, nginx_prefix, tmp_path):
-    ports = set()
-    while len(ports) < 3:  # a port just released can be handed out again
-        ports.add(servers.free_port())
-    listen, *ports = sorted(ports)
+    found: set[int] = set()
+    while len(found) < 3:  # a port just released can be handed out again
+        found.add(servers.free_port())
+    listen, *ports = sorted(found)
     live, dead = (f"127.0.0.1:{port}" for port in ports)
     victim_metrics = tmp_path / "victim-metrics"
     victim_metrics.mkdir()

@@ -7,6 +7,7 @@ import json
 import socket
 import tempfile
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,7 @@ def test_the_instance_gets_the_headers_it_reads_and_a_request_start_in_milliseco
 
 def test_with_every_instance_down_requests_get_503_and_probes_fail(nginx_executable, nginx_prefix):
     listen = servers.free_port()
+    instance: AbstractContextManager[str] | None
     instance = servers.threaded_server(echo_headers)  # up while nginx starts (it waits for a 200), then gone
     port = int(instance.__enter__().rsplit(":", 1)[1])
     try:
@@ -190,6 +192,7 @@ def test_with_every_instance_down_requests_get_503_and_probes_fail(nginx_executa
 def test_refusals_to_a_connection_that_asks_again_at_once_are_paced(nginx_executable, nginx_prefix):
     """deploy/nginx.conf's limit_req_zone wsgi_plot_refusals: at most 4 refusals a second per connection."""
     listen = servers.free_port()
+    instance: AbstractContextManager[str] | None
     instance = servers.threaded_server(echo_headers)
     port = int(instance.__enter__().rsplit(":", 1)[1])
     answers = []

@@ -122,7 +122,7 @@ def rendered(instances) -> float:
 def cluster(nginx_executable, nginx_prefix, tmp_path):
     """nginx from deploy/nginx.conf in front of two gunicorns, each with its probe address as there;
     yields (nginx's port, instances, prefix)."""
-    ports = set()
+    ports: set[int] = set()
     while len(ports) < 6:
         ports.add(servers.free_port())
     listen, overflow, *backends = sorted(ports)
@@ -170,7 +170,7 @@ def test_overload_is_shed_with_fast_503s_at_full_capacity(cluster):
     capacity = (delivered_per_second(*first) + delivered_per_second(*second)) / 2
     goodput = delivered_per_second(*overload)
     everything = first[0] + overload[0] + second[0]
-    statuses = {}
+    statuses: dict[int, int] = {}
     for status, *_ in everything:
         statuses[status] = statuses.get(status, 0) + 1
     refusals = [answer for answer in overload[0] if answer[0] == 503]

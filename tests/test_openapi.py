@@ -1,5 +1,7 @@
 """/openapi.json: valid OpenAPI 3.1, generated from the declarations, and true of the live app."""
 
+from typing import Any
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -11,7 +13,7 @@ from werkzeug.test import Client
 from wsgi_plot import Param, Plot, PlotRegistry, create_app
 
 #: Small bounds so generated requests render small images: the suite runs on 2 cores.
-SMALL = {"max_dpi": 100, "default_dpi": 50, "max_pixels": 200_000, "max_points": 200, "pool_size": 2,
+SMALL: dict[str, Any] = {"max_dpi": 100, "default_dpi": 50, "max_pixels": 200_000, "max_points": 200, "pool_size": 2,
          "max_animation_pixels": 1_000_000}
 
 

@@ -60,7 +60,7 @@ def test_no_free_figure_within_the_timeout_is_503_with_retry_after():
     pool = app.pool
     with threaded_server(app) as base:
         holder = threading.Thread(target=lambda: results.append(get(base + "/plot/slow.png?dpi=20")))
-        results = []
+        results: list[tuple] = []
         holder.start()
         assert slow.drawing.wait(10)
 

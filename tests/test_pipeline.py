@@ -86,12 +86,12 @@ def test_rc_params_and_warning_filters_change_only_under_the_draw_lock(monkeypat
     enter = warnings.catch_warnings.__enter__
 
     def rc_set(self, key, value):
-        if not DRAW_LOCK._is_owned():
+        if not DRAW_LOCK._is_owned():  # type: ignore[attr-defined]  # private to CPython's RLock: held by this thread?
             outside.append(f"rcParams[{key!r}]")
         return set_item(self, key, value)
 
     def filters_entered(self):
-        if not DRAW_LOCK._is_owned():
+        if not DRAW_LOCK._is_owned():  # type: ignore[attr-defined]
             outside.append("catch_warnings")
         return enter(self)
 
@@ -162,7 +162,7 @@ def _leave_by_cannot_finish(images, plot, values, options):
 
 def _leave_by_encoder_error(images, plot, values, options):
     with pytest.raises(RuntimeError), images.pipeline.lease(plot, values, options) as lease:
-        draw_frame(lease.figure, values, np.random.default_rng(0), None)
+        draw_frame(lease.figure, values, np.random.default_rng(0), None)  # type: ignore[arg-type]  # a still: no frame
         raise RuntimeError("the encoder failed")
 
 
@@ -187,6 +187,7 @@ def test_after_each_way_out_of_a_lease_the_next_picture_is_a_fresh_figure_s(leav
     app = create_app(pool_size=1, response_cache_bytes=0, warm=False, default_dpi=40)
     images = app.images
     plot = app.registry.get("line")
+    assert plot is not None
     wide, options = images.parse(plot, RequestArgs(y=WIDE_Y))
     values, _ = images.parse(plot, RequestArgs(y=NORMAL_Y))
     images.pipeline.still(plot, values, options, np.random.default_rng(0), None)  # the pooled figure, drawn once

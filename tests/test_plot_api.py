@@ -66,7 +66,9 @@ def test_user_plot_page_lists_and_links(client):
     page = client.get("/plot/sine?amplitude=2&noise=0.5").get_data(as_text=True)
     assert '<input name="amplitude" type="number" value="2" step="any" min="0.1" max="100" required>' in page
     assert '<input name="points" type="number" value="200" step="1" min="2" max="10000" required>' in page
-    src = re.search(r'<img class="plot" id="plot" src="([^"]+)"', page).group(1)
+    img = re.search(r'<img class="plot" id="plot" src="([^"]+)"', page)
+    assert img
+    src = img.group(1)
     assert src.startswith("/plot/sine.png?") and "amplitude=2" in src
     assert client.get(src.replace("&amp;", "&")).status_code == 200
     index = client.get("/").get_data(as_text=True)

@@ -1,3 +1,4 @@
+import functools
 import io
 import struct
 import zlib
@@ -9,6 +10,7 @@ from PIL import Image, ImageSequence
 from werkzeug.test import Client
 
 from wsgi_plot import create_app, default_registry
+from wsgi_plot.encode.apng import ApngWriter
 from wsgi_plot.encode.png import COMPRESSIONS, encode_png
 
 from .conftest import decode_png, split_parts
@@ -70,7 +72,8 @@ def image_data(png: bytes) -> list[bytes]:
 def deflated_by(png: bytes, name: str) -> bool:
     """Every frame's zlib stream is exactly what the compression called ``name`` makes of its scanlines."""
     compress = COMPRESSIONS[name].compress
-    return all(compress(zlib.decompress(stream)) == stream for stream in image_data(png))
+    assert compress is not None, name
+    return all(compress(memoryview(zlib.decompress(stream))) == stream for stream in image_data(png))
 
 
 @pytest.mark.parametrize("name", COMPRESSION_NAMES)
@@ -124,5 +127,9 @@ def test_the_app_binds_the_setting_into_every_png_writer():
     app = create_app(png_compression="fast")  # warm-up and /readyz draw through the same formats
     assert Client(app).get("/readyz").status_code == 200
     formats = app.images.formats
-    assert formats["png"].encode.keywords == formats["stream"].encode.keywords == {"compression": "fast"}
-    assert formats["apng"].writer(2, 10, 72).compression == "fast"
+    png_encode, stream_encode, apng_writer = formats["png"].encode, formats["stream"].encode, formats["apng"].writer
+    assert isinstance(png_encode, functools.partial) and isinstance(stream_encode, functools.partial)
+    assert png_encode.keywords == stream_encode.keywords == {"compression": "fast"}
+    assert apng_writer is not None
+    writer = apng_writer(2, 10, 72)
+    assert isinstance(writer, ApngWriter) and writer.compression == "fast"

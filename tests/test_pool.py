@@ -49,7 +49,7 @@ def test_a_failed_build_frees_its_slot():
 
 def test_bounded_total_evicts_the_least_recently_used_key():
     pool = FigurePool(2, timeout=0)
-    objs = {}
+    objs: dict[str, object] = {}
     for key in ["a", "b", "a", "c"]:
         with pool.checkout(key, object) as lease:
             objs.setdefault(key, lease.figure)
@@ -116,7 +116,7 @@ def test_waiter_gets_the_object_when_it_is_returned():
 
 def test_each_checkout_is_exclusive_under_threads():
     pool = FigurePool(3, timeout=10)
-    holders = {}
+    holders: dict[int, int] = {}
     errors = []
 
     def worker():
@@ -136,7 +136,7 @@ def test_each_checkout_is_exclusive_under_threads():
 
 
 def test_reports_figures_in_use_on_every_change():
-    reports = []
+    reports: list[int] = []
     pool = FigurePool(2, timeout=0, on_in_use=reports.append)
     with pool.checkout("a", object):
         with pytest.raises(RuntimeError), pool.checkout("b", object):

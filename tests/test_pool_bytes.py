@@ -150,6 +150,7 @@ def test_a_waiter_for_bytes_gets_them_when_an_object_in_use_is_dropped():
 
 
 def test_bytes_and_evictions_are_reported():
+    reported: list[float]
     reported, evicted = [], []
     pool = FigurePool(2, timeout=0, max_bytes=100, on_bytes=reported.append, on_evicted=lambda: evicted.append(1))
     use(pool, "a", 20)

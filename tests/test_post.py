@@ -102,18 +102,19 @@ def test_charset_parameter_is_fine(client):
     assert post(client, data=b'{"y": [1, 2]}', content_type="application/json; charset=utf-8").status_code == 200
 
 
-def counting_input(data: bytes):
-    stream = io.BytesIO(data)
-    stream.bytes_read = 0
-    read = stream.read
+class CountingInput(io.BytesIO):
+    """A request body that counts the bytes read from it."""
 
-    def counted(size=-1):
-        chunk = read(size)
-        stream.bytes_read += len(chunk)
+    bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.bytes_read += len(chunk)
         return chunk
 
-    stream.read = counted
-    return stream
+
+def counting_input(data: bytes) -> CountingInput:
+    return CountingInput(data)
 
 
 def raw_post(app, body_stream, headers, chunked=False):
@@ -127,7 +128,7 @@ def raw_post(app, body_stream, headers, chunked=False):
         environ["wsgi.input_terminated"] = True
     app_iter, status, response_headers = run_wsgi_app(app, environ)
     body = b"".join(app_iter)
-    app_iter.close()
+    app_iter.close()  # type: ignore[attr-defined]  # wsgi_plot's iterables have close(), which a server calls
     return int(status.split()[0]), body
 
 

@@ -35,6 +35,7 @@ def get(port, path, done, lock, sent=None, timeout=120):
 
 def completion_order(main_port, probe_port):
     """QUEUED renders on the main port, then /healthz on each port: every answer in the order received."""
+    done: list[tuple[str, int, int, float]]
     done, lock, sent = [], threading.Lock(), threading.Semaphore(0)
     renders = [threading.Thread(target=get, args=(main_port, RENDER, done, lock, sent)) for _ in range(QUEUED)]
     for thread in renders:
@@ -53,6 +54,7 @@ def test_a_probe_on_the_probe_port_skips_the_queue_and_on_the_main_port_waits_be
     main_port, probe_port = servers.free_port(), servers.free_port()
     with servers.gunicorn(port=main_port, probe_port=probe_port, workers=WORKERS, log_path=tmp_path / "g.log"):
         # Each worker has drawn the image once: its figure is pooled, so renders cost the same.
+        done: list[tuple[str, int, int, float]]
         done, lock = [], threading.Lock()
         warm = [threading.Thread(target=get, args=(main_port, RENDER, done, lock)) for _ in range(2 * WORKERS)]
         for thread in warm:

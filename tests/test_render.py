@@ -55,6 +55,7 @@ def test_renders_a_b_a_match_a_brand_new_figure(client, plot_name, query, tmp_pa
     assert a != b
     assert a_again == a
     plot = default_registry().get(plot_name)
+    assert plot is not None
     values = dict(pair.split("=") for pair in query.split("&"))
     reference = unpooled(plot, seed=1, **{k: plot.param(k).parse(v) for k, v in values.items()})
     assert_same_picture(a, reference, tmp_path)

@@ -15,6 +15,7 @@ parsed, before any frame is drawn (the response is closed without reading the pa
 
 import math
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -25,7 +26,7 @@ from wsgi_plot import Param, Plot, PlotRegistry, create_app
 THREADED = {"wsgi.multithread": True}
 JSON = {"Accept": "application/json"}
 
-SETTINGS = {"min_dpi": 10, "default_dpi": 10, "max_dpi": 40, "default_size": "0.5x0.5", "min_inches": 0.5,
+SETTINGS: dict[str, Any] = {"min_dpi": 10, "default_dpi": 10, "max_dpi": 40, "default_size": "0.5x0.5", "min_inches": 0.5,
             "max_inches": 2.0, "max_pixels": 60 * 60, "max_animation_pixels": 600 * 5 * 5,
             "max_stream_seconds": 1, "pool_size": 2, "warm": False}
 

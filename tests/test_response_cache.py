@@ -117,6 +117,7 @@ def test_the_byte_bound_holds_under_10000_distinct_urls():
                      default_size="0.5x0.5", warm=False)
     client = Client(app)
     cache = app.images.cache
+    assert cache is not None
     most = 0
     for i in range(10_000):
         response = client.get(f"/plot/dot.png?v={i}")
@@ -189,6 +190,7 @@ def failed_leader_with_waiters(waiter_render, waiters=5):
             errors.append(exc)
 
     def wait_for_it():
+        got: object
         try:
             got = cache.lookup("k", FOREVER, lambda: waiter_render(calls), wait=10)
         except RuntimeError as exc:
@@ -256,6 +258,7 @@ def test_a_plot_declares_a_positive_freshness():
     with pytest.raises(ValueError, match="freshness"):
         Plot("bad", draw=lambda fig, p, rng: None, freshness=0)
     line = default_registry().get("line")
+    assert line is not None
     assert line.freshness == FOREVER and not line.random
 
 

@@ -244,7 +244,8 @@ def test_a_locked_database_is_503_never_database_is_locked(tmp_path):
     path = tmp_path / "locked.db"
     db.create(path, sensors=1, days=1, seed=1, now=NOW_S)
     app = build_app(path, environ={}, busy_timeout=0.1, pool_size=2)
-    assert getattr(app.store._local, "conn", None) is None  # building it left no connection open
+    store = app.store  # type: ignore[attr-defined]  # build_app keeps its store on the app
+    assert getattr(store._local, "conn", None) is None  # building it left no connection open
     locker = sqlite3.connect(path, isolation_level=None)
     try:
         locker.execute("PRAGMA locking_mode=EXCLUSIVE")
@@ -269,7 +270,7 @@ def test_pooled_figure_matches_a_full_draw_as_its_time_axis_moves(app):
     windows = ["", "end=2026-03-01T06:00Z", "end=2026-03-01T06:30Z", "", "start=2026-02-27T00:00Z&every=hour",
                "end=2026-02-28T23:00Z&grid=true"]
     values = [plot.parse(dict(pair.split("=") for pair in query.split("&") if pair)) for query in windows]
-    by_static = {}
+    by_static: dict[tuple, PreparedFigure] = {}
     for query, value in zip(windows, values):
         prepared = by_static.setdefault(plot.static_key(value), PreparedFigure(plot, plot.static_values(value), 4, 3, 40))
         fast, _ = draw_still(prepared, value, np.random.default_rng(0), "png")
@@ -290,7 +291,12 @@ def test_same_window_takes_the_fast_path(app, client, monkeypatch):
 
     saves = []
     original = render.PreparedFigure._forget_static_part
-    monkeypatch.setattr(render.PreparedFigure, "_forget_static_part", lambda self: (saves.append(1), original(self)))
+
+    def forget_static_part(self):
+        saves.append(1)
+        original(self)
+
+    monkeypatch.setattr(render.PreparedFigure, "_forget_static_part", forget_static_part)
     url = f"/plot/readings.png?{SMALL}&sensor=greenhouse&end=2026-02-28T10:00Z"
     first = get(client, url)
     count = len(saves)

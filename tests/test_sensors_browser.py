@@ -51,7 +51,7 @@ def test_live_page_reloads_its_image_in_place(page, live):
 def test_a_failed_load_is_retried_at_the_next_tick(page, live):
     server, _ = live
     navigations, _, images = watch(page)
-    refused = []
+    refused: list[str] = []
 
     def refuse_twice(route):
         if len(refused) < 2 and "_=" in route.request.url:

@@ -145,6 +145,7 @@ def test_import_refuses_a_wrong_header_and_a_file_that_is_not_a_sensors_database
 
 def test_append_commits_every_interval_until_its_seconds(small_db):
     clock = FakeClock()
+    stamps: list[int]
     before, stamps = len(rows(small_db)), []
     commits = db.append(small_db, interval=1, seconds=2.5, seed=0, on_commit=stamps.append, clock=clock)
     assert commits == 3 and stamps == [int(clock.now - 2.5) + i for i in range(3)]
@@ -235,7 +236,12 @@ def test_a_reader_waits_out_a_lock_and_a_long_lock_is_database_busy(small_db):
     patient, hasty = ReadingsStore(small_db, busy_timeout=10), ReadingsStore(small_db, busy_timeout=0.2)
     with pytest.raises(DatabaseBusy):
         hasty.latest("cellar")
-    release = threading.Timer(0.5, lambda: (locker.execute("COMMIT"), locker.close()))  # closing ends exclusive mode
+
+    def release_lock():
+        locker.execute("COMMIT")
+        locker.close()  # closing ends exclusive mode
+
+    release = threading.Timer(0.5, release_lock)
     release.start()
     started = time.monotonic()
     try:

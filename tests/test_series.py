@@ -75,6 +75,7 @@ def test_several_series_in_json(client):
                                    "labels=a,b,c&values=3,1,2;1,2,3;2,2,2&stacked=true&horizontal=true"])
 def test_grouped_and_stacked_bars_equal_plain_matplotlib(client, query, tmp_path):
     plot = default_registry().get("bar")
+    assert plot is not None
     served = client.get(f"/plot/bar.png?{query}&size=4x3&dpi=100").data
     values = plot.parse(dict(part.split("=", 1) for part in query.split("&")))
     (tmp_path / "expected.png").write_bytes(reference_png(plot, values, None, 4, 3, 100))

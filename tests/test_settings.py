@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.test import Client
@@ -42,7 +43,8 @@ def test_every_float_setting_must_be_finite(name, text):
     with pytest.raises(SettingsError, match=f"^{variable}: must be .*finite"):
         Settings.from_environ({}, {variable: text})
     with pytest.raises(SettingsError, match=f"^{name}: must be .*finite"):
-        Settings(**{name: float(text)})
+        fields: dict[str, Any] = {name: float(text)}
+        Settings(**fields)
 
 
 def test_an_unknown_variable_is_warned_about_with_the_names_it_may_mean(caplog):
@@ -203,11 +205,11 @@ def test_each_bound_is_accepted_at_its_edge_and_refused_past_it(name):
 
     low, high = BOUNDS[name]
     kind = type(getattr(Settings(), name))
-    edge = {"max_inches": {"max_dpi": 60, "default_dpi": 60}}.get(name, {})  # max_dpi x max_inches within Agg's side
+    edge: dict[str, Any] = {"max_inches": {"max_dpi": 60, "default_dpi": 60}}.get(name, {})  # max_dpi x max_inches within Agg's side
     assert getattr(Settings(**{name: kind(high)}, **edge), name) == high
     past = kind(high * 2) if high else kind(1)
     with pytest.raises(SettingsError, match=f"^{name}: must be between"):
         Settings(**{name: past}, **edge)
     if low > 0:
         with pytest.raises(SettingsError, match=f"^{name}: must be between"):
-            Settings(**{name: kind(low / 2) if kind is float else 0}, **edge)
+            Settings(**{name: kind(low / 2) if kind is float else kind(0)}, **edge)

@@ -61,7 +61,7 @@ def test_stream_bounds_name_the_parameter(query, param):
     response = Client(create_app()).get(f"/plot/normal.stream?{query}", environ_overrides=THREADED,
                                         headers={"Accept": "application/json"})
     assert response.status_code == 400
-    assert response.json["error"]["param"] == param
+    assert response.json is not None and response.json["error"]["param"] == param
 
 
 def test_seconds_bounded_by_max_stream_seconds():
@@ -231,13 +231,14 @@ def test_under_an_asgi_host_a_stream_ends_when_the_client_leaves():
         return {"type": "http.disconnect"}
 
     class Body:  # what a2wsgi gives as wsgi.input
-        pass
+        receive: object
+        loop: asyncio.AbstractEventLoop
 
     body = Body()
     body.receive, body.loop = receive, loop
     try:
         future = disconnect_future({"asgi.scope": {}, "wsgi.input": body})
-        assert not future.done()
+        assert future is not None and not future.done()
         loop.call_soon_threadsafe(left.set)
         future.result(timeout=5)
     finally:
@@ -274,7 +275,7 @@ def test_streams_never_take_the_last_thread(threads, admitted):
 
 
 def test_stream_slots_report_changes():
-    seen = []
+    seen: list[int] = []
     slots = StreamSlots(1, on_change=seen.append)
     assert slots.try_take() and not slots.try_take()
     slots.give_back()

@@ -58,7 +58,9 @@ def test_the_command_serves_on_the_sockets_systemd_passes(tmp_path):
     """The service's ExecStart, given the socket unit's sockets as systemd gives them (LISTEN_FDS,
     here by ``systemd-socket-activate``), serves on both and binds nothing of its own."""
     activate = tools.executable("systemd-socket-activate")
-    exec_start = re.search(r"^ExecStart=(.+)$", (UNITS / "wsgi-plot.service").read_text(), flags=re.M).group(1)
+    found = re.search(r"^ExecStart=(.+)$", (UNITS / "wsgi-plot.service").read_text(), flags=re.M)
+    assert found, "wsgi-plot.service has no ExecStart"
+    exec_start = found.group(1)
     command = exec_start.replace(INSTALLED, str(HERE)).split()
     probe, main = (servers.free_port(), servers.free_port())
     shipped = listen_streams()

@@ -87,6 +87,7 @@ def test_dark_theme_has_a_dark_background_and_light_text(client, fmt):
                                          ("histogram", "")])
 def test_dark_theme_equals_plain_matplotlib_in_that_style(client, name, query, tmp_path):
     plot = default_registry().get(name)
+    assert plot is not None
     served = client.get(f"/plot/{name}.png?{query}&size=4x3&dpi=100&seed=5&theme=dark").data
     values = plot.parse(dict(part.split("=", 1) for part in query.split("&") if part))
     with matplotlib.style.context("dark_background"), \

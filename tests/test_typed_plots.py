@@ -129,6 +129,7 @@ def test_a_bad_value_of_the_class_form_is_a_400_naming_it(client, query, param):
 
 def test_openapi_has_the_enums_and_bounds_of_the_types(registry):
     doc = Client(create_app(registry=registry, max_points=500)).get("/openapi.json").json
+    assert doc is not None
     heat = {p["name"]: p for p in doc["paths"]["/plot/heat.png"]["get"]["parameters"]}
     assert heat["n"]["schema"] == {"type": "integer", "minimum": 2, "maximum": 50, "default": 10}
     assert heat["n"]["description"] == "cells a side"
@@ -158,8 +159,12 @@ def test_same_seed_same_bytes_and_a_full_draw_equals_the_pooled_one(client, regi
 def test_the_class_form_takes_the_fast_path(client, registry, monkeypatch):
     restored = []
     original = FigureCanvasAgg.restore_region
-    monkeypatch.setattr(FigureCanvasAgg, "restore_region",
-                        lambda canvas, *args: restored.append(1) or original(canvas, *args))
+
+    def restore_region(canvas, *args):
+        restored.append(1)
+        return original(canvas, *args)
+
+    monkeypatch.setattr(FigureCanvasAgg, "restore_region", restore_region)
     wave = registry.get("wave")
     assert wave.incremental and [p.name for p in wave.params if p.static] == ["amplitude", "shape"]
     WAVE_INITS.clear()
@@ -189,6 +194,7 @@ def test_a_class_plot_finds_its_artists_on_self_and_its_animation_takes_the_fram
             self.lines["walk"].set_data(np.arange(shown), rng.normal(size=shown))
 
     grow = registry.get("grow")
+    assert grow is not None and grow.init is not None
     assert grow.update_takes_frame and grow.random
     artists = grow.init(Figure(), grow.static_values(grow.parse({})))
     assert list(artists) == [artists.instance.lines["walk"]]
@@ -242,6 +248,7 @@ def test_an_init_that_needs_a_required_static_value_is_not_run_at_registration()
     registry.plot("sized")(Sized)
     assert ran == []
     sized = registry.get("sized")
+    assert sized is not None and sized.init is not None
     with pytest.raises(AttributeError, match="'level' is not known yet: init sees the Static parameters only"):
         sized.init(Figure(), sized.static_values(sized.parse({"side": "2"})))
 
@@ -324,7 +331,8 @@ def test_wrong_functions_and_classes_fail_at_registration():
 def test_the_explicit_decorator_form_still_registers_draw_fig_params_rng():
     registry = PlotRegistry()
     registry.plot("dots")(lambda fig, p, rng: fig.add_subplot().plot([1, 2]))
-    assert registry.get("dots").params == () and registry.get("dots").draw is not None
+    dots = registry.get("dots")
+    assert dots is not None and dots.params == () and dots.draw is not None
 
 
 class _Gate:
@@ -387,7 +395,8 @@ def test_load_runs_outside_the_draw_lock_and_delays_no_other_plot():
         slow.join(HANG)
     assert slow_response[0].status_code == 200 and gate.held_lock == [False]
     # A plot that takes no Generator is not random: the response cache may reuse it (it declares freshness).
-    assert _loading_registry(gate).get("slow").random is False
+    slow_plot = _loading_registry(gate).get("slow")
+    assert slow_plot is not None and slow_plot.random is False
 
 
 def test_load_runs_for_describe_and_csv_too():
@@ -434,10 +443,12 @@ def test_a_plot_whose_update_raises_leaves_no_figure_checked_out():
 
     app = create_app(registry=registry, pool_size=1)
     client = Client(app)
+    plot_app = find_plot_app(app)
+    assert plot_app is not None
     assert client.get("/plot/fragile.png?fail=true").status_code == 500
-    assert find_plot_app(app).pool.in_use == 0
+    assert plot_app.pool.in_use == 0
     assert client.get("/plot/fragile.png").status_code == 200  # the one figure is free again
-    assert find_plot_app(app).pool.in_use == 0
+    assert plot_app.pool.in_use == 0
 
 
 def test_the_explicit_form_takes_a_load_hook_too():
@@ -581,7 +592,7 @@ def annotated_registry() -> PlotRegistry:
                 share: Annotated[float, Interval(gt=0, lt=1)] = 0.5,
                 step: Annotated[int, MultipleOf(5), Gt(0)] = 10,
                 label: Annotated[str, MinLen(2), MaxLen(8), "a note for another tool"] = "ab",
-                marks: Annotated[list[float], Len(2, 3)] = (1.0, 2.0),
+                marks: Annotated[list[float], Len(2, 3)] = (1.0, 2.0),  # type: ignore[assignment]  # an immutable default
                 since: Annotated[dt.date, Lt(dt.date(2030, 1, 1))] = dt.date(2024, 1, 1)) -> None:
         fig.add_subplot().plot([0, k], [0, share])
 
@@ -606,6 +617,7 @@ def test_annotated_types_bounds_are_enforced_with_a_400(query, message):
 def test_annotated_types_bounds_are_in_openapi_and_the_form():
     client = Client(create_app(registry=annotated_registry()))
     doc = client.get("/openapi.json").json
+    assert doc is not None
     schema = {p["name"]: p["schema"] for p in doc["paths"]["/plot/bounded.png"]["get"]["parameters"]}
     assert schema["k"] == {"type": "integer", "minimum": 1, "maximum": 10, "default": 5}
     assert schema["share"] == {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.5}
@@ -698,6 +710,7 @@ def test_an_enum_parameter_is_a_select_and_an_openapi_enum():
     assert form["level"]["options"] == ["1", "3"] and '<option value="3" selected>high (3)</option>' in page
     assert form["pick"]["options"] == ["mean", "max"]
     doc = client.get("/openapi.json").json
+    assert doc is not None
     schema = {p["name"]: p["schema"] for p in doc["paths"]["/plot/ranked.png"]["get"]["parameters"]}
     assert schema["metric"] == {"type": "string", "enum": ["mean", "median", "max"], "default": "mean"}
     assert schema["level"] == {"type": "integer", "enum": [1, 3], "default": 1}
@@ -823,7 +836,7 @@ def test_hooks_whose_signature_does_not_fit_fail_at_registration():
 
     with pytest.raises(TypeError, match=r"plot 'explicit': describe \(\) cannot take the 1 values it is given "
                                         r"\(params\)"):
-        Plot("explicit", draw=lambda fig, params, rng: None, describe=lambda: "")
+        Plot("explicit", draw=lambda fig, params, rng: None, describe=lambda: "")  # type: ignore[arg-type, misc]  # wrong on purpose
 
 
 # 6. helpers annotated on a class plot: the error says _name or ClassVar
@@ -895,7 +908,8 @@ def test_a_plot_without_a_generator_shows_no_new_sample_and_no_seed():
 
     client = Client(create_app(registry=registry))
     fixed_page = client.get("/plot/fixed?k=3").get_data(as_text=True)
-    assert registry.get("fixed").random is False
+    fixed_plot = registry.get("fixed")
+    assert fixed_plot is not None and fixed_plot.random is False
     assert 'id="new-sample"' not in fixed_page and "seed" not in _form(fixed_page)
     assert 'id="png"' in fixed_page and "k" in _form(fixed_page)
     noisy_page = client.get("/plot/noisy?k=3").get_data(as_text=True)
@@ -934,7 +948,7 @@ def test_a_parameter_named_like_a_request_option_is_refused_at_registration(opti
     def draw(fig: Figure, value: int = 1) -> None: ...
 
     draw.__annotations__[option] = draw.__annotations__.pop("value")
-    draw.__signature__ = inspect.signature(draw).replace(parameters=[
+    draw.__signature__ = inspect.signature(draw).replace(parameters=[  # type: ignore[attr-defined]  # read by inspect
         inspect.Parameter("fig", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Figure),
         inspect.Parameter(option, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=1, annotation=int)])
     message = rf"plot 'bad', parameter '{option}': '{option}' is a request option \(taken by {taker}"

@@ -72,7 +72,9 @@ def test_warm_finds_the_app_through_middleware_and_ignores_other_apps():
 
 
 def checkout_ms(response) -> float:
-    return float(re.search(r"checkout;dur=([0-9.]+)", response.headers["Server-Timing"]).group(1))
+    checkout = re.search(r"checkout;dur=([0-9.]+)", response.headers["Server-Timing"])
+    assert checkout
+    return float(checkout.group(1))
 
 
 @pytest.mark.server
@@ -80,7 +82,9 @@ def test_uwsgi_workers_start_warm(tmp_path):
     with servers.uwsgi(servers.uwsgi_executable(), workers=1, log_path=tmp_path / "uwsgi.log") as server:
         servers.wait_for_http(server.base_url + "/readyz")
         metrics = urllib.request.urlopen(server.base_url + "/metrics", timeout=30).read().decode()
-        bytes_before = float(re.search(r"^wsgi_plot_pool_bytes (\S+)$", metrics, re.M).group(1))
+        pool_bytes = re.search(r"^wsgi_plot_pool_bytes (\S+)$", metrics, re.M)
+        assert pool_bytes
+        bytes_before = float(pool_bytes.group(1))
         with urllib.request.urlopen(server.base_url + "/fig/5_2", timeout=30) as warm_response:
             warm_response.read()
         with urllib.request.urlopen(server.base_url + "/fig/5_3", timeout=30) as cold_response:

@@ -94,7 +94,8 @@ def test_the_wheel_holds_the_package_its_settings_licence_and_readme(dist):
     assert "wsgi-plot = wsgi_plot.serve.cli:main" in entry_points
     assert metadata["License"] == "MIT" and metadata["Description-Content-Type"] == "text/markdown"
     readme = (servers.ROOT / "README.md").read_text()
-    assert metadata.get_payload().strip() == readme.strip()
+    description = metadata.get_payload()
+    assert isinstance(description, str) and description.strip() == readme.strip()
     with tarfile.open(sdist) as archive:
         members = {name.partition("/")[2] for name in archive.getnames()}
     assert {"LICENSE", "README.md", "gunicorn.conf.py", "uwsgi.ini", "wsgi_plot/serve/uwsgi.ini", "wsgi_plot/py.typed",

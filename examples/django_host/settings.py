@@ -9,12 +9,12 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 ROOT_URLCONF = "examples.django_host.urls"
-INSTALLED_APPS = []  # no models, admin or sessions: a site with views of its own is enough
+INSTALLED_APPS: list[str] = []  # no models, admin or sessions: a site with views of its own is enough
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
-DATABASES = {}
+DATABASES: dict[str, dict] = {}
 USE_TZ = True
 
 #: Where wsgi.py mounts wsgi_plot, beside Django (not a Django setting; the views link to it).

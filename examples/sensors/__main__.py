@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.command == "init":

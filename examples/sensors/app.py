@@ -1,8 +1,11 @@
 """The served app: wsgi_plot's built-in plots plus ``readings`` of the database named by ``SENSORS_DB``."""
 
 import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
-from wsgi_plot import create_app, default_registry
+from wsgi_plot import PlotApp, create_app, default_registry
 from wsgi_plot.declare.settings import Settings
 
 from .db import NotASensorsDatabase, check
@@ -18,7 +21,8 @@ class SensorsConfigError(RuntimeError):
     """The app cannot start: ``SENSORS_DB`` is missing or names no sensors database."""
 
 
-def build_app(db_path=None, *, environ=None, busy_timeout: float = BUSY_TIMEOUT, **settings):
+def build_app(db_path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
+              busy_timeout: float = BUSY_TIMEOUT, **settings: Any) -> PlotApp:
     """The WSGI app for the database at ``db_path`` (default: ``$SENSORS_DB``).
 
     ``settings`` are wsgi_plot settings; those not given come from ``WSGI_PLOT_*``
@@ -48,5 +52,5 @@ def build_app(db_path=None, *, environ=None, busy_timeout: float = BUSY_TIMEOUT,
     store.close()
     # /readyz is not ready while the file is gone (deleted or moved while serving): its queries are 503.
     app = create_app(registry=registry, ready_checks=[store.check_available], **settings)
-    app.store = store  # for tests and host apps
+    app.store = store  # type: ignore[attr-defined]  # an attribute of this example's own, for tests and host apps
     return app

@@ -9,13 +9,16 @@ which the readers' busy timeout absorbs.
 
 import csv
 import math
+import os
 import signal
 import sqlite3
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -45,7 +48,7 @@ def sensor_names(count: int) -> list[str]:
     return [SENSOR_NAMES[i] if i < len(SENSOR_NAMES) else f"sensor-{i + 1}" for i in range(count)]
 
 
-def connect_writer(path) -> sqlite3.Connection:
+def connect_writer(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A read-write connection, in WAL mode, that commits only when told to."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -53,7 +56,7 @@ def connect_writer(path) -> sqlite3.Connection:
     return conn
 
 
-def create(path, *, sensors: int = 3, days: int = 30, seed: int = 0, now: float | None = None,
+def create(path: str | os.PathLike[str], *, sensors: int = 3, days: int = 30, seed: int = 0, now: float | None = None,
            force: bool = False) -> int:
     """A new database with one synthetic reading per minute per sensor over ``days`` up to ``now``.
 
@@ -86,7 +89,7 @@ def create(path, *, sensors: int = 3, days: int = 30, seed: int = 0, now: float 
     return sensors * minutes
 
 
-def synthetic_values(rng, index: int, timestamps) -> np.ndarray:
+def synthetic_values(rng: np.random.Generator, index: int, timestamps: Iterable[int] | np.ndarray) -> np.ndarray:
     """A temperature-like series: a daily cycle (warmest mid-afternoon UTC) plus slow, smooth noise."""
     base, swing = 12.0 + 3.0 * index, 4.0 + index % 3
     hour = (np.asarray(timestamps) % DAY) / 3600
@@ -106,7 +109,7 @@ def parse_timestamp(text: str) -> int:
     return int(moment.timestamp())
 
 
-def import_csv(path, csv_path) -> int:
+def import_csv(path: str | os.PathLike[str], csv_path: str | os.PathLike[str]) -> int:
     """Add the rows of a CSV file with the header ``sensor,timestamp,value``, all or nothing.
 
     A bad row raises ``ValueError`` naming its line; the transaction is rolled
@@ -145,7 +148,7 @@ def import_csv(path, csv_path) -> int:
     return count
 
 
-def _decoded_lines(handle, csv_path):
+def _decoded_lines(handle: Iterable[bytes], csv_path: str | os.PathLike[str]) -> Iterator[str]:
     """The file's lines as text; a line that is not UTF-8 is refused with its number, not the file."""
     for number, raw in enumerate(handle, 1):
         try:
@@ -155,7 +158,7 @@ def _decoded_lines(handle, csv_path):
                              f"column {exc.start + 1})") from None
 
 
-def _parse_row(row):
+def _parse_row(row: list[str]) -> tuple[str, int, float]:
     if len(row) != 3:
         raise ValueError(f"expected 3 columns (sensor,timestamp,value), got {len(row)}")
     sensor, stamp, value = (cell.strip() for cell in row)
@@ -174,8 +177,16 @@ def _parse_row(row):
     return sensor, seconds, number
 
 
-def append(path, *, interval: float = 1.0, seconds: float | None = None, seed: int | None = None,
-           on_commit=None, clock=None) -> int:
+class Clock(Protocol):
+    """What ``append`` reads time from and waits with: ``monotonic()``, ``time()``, ``wait(seconds)``."""
+
+    def monotonic(self) -> float: ...
+    def time(self) -> float: ...
+    def wait(self, seconds: float) -> bool: ...
+
+
+def append(path: str | os.PathLike[str], *, interval: float = 1.0, seconds: float | None = None, seed: int | None = None,
+           on_commit: Callable[[int], object] | None = None, clock: Clock | None = None) -> int:
     """Add one reading per sensor every ``interval`` seconds, stamped now, until ``seconds`` pass or a signal.
 
     SIGINT and SIGTERM end the loop after the transaction in progress commits.
@@ -224,11 +235,11 @@ def append(path, *, interval: float = 1.0, seconds: float | None = None, seed: i
             signal.signal(sig, handler)
 
 
-def read_only_uri(path) -> str:
+def read_only_uri(path: str | os.PathLike[str]) -> str:
     return "file:" + urllib.parse.quote(str(Path(path).resolve())) + "?mode=ro"
 
 
-def check(path) -> list[str]:
+def check(path: str | os.PathLike[str]) -> list[str]:
     """The sensors of the database at ``path``; ``NotASensorsDatabase`` if it is not one."""
     if not Path(path).is_file():
         raise NotASensorsDatabase(f"{path}: no such file (create one with: python -m examples.sensors init --db {path})")

@@ -11,8 +11,9 @@ moves into the next hour the figure draws its axes once more and keeps them.
 
 import datetime as dt
 import math
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
@@ -23,7 +24,7 @@ from wsgi_plot import Choices, Help, Param, ParameterError, Plot, PlotError, Sta
 from wsgi_plot.core.errors import Overloaded
 from wsgi_plot.declare.typed import typed_plot
 
-from .query import BUCKETS, DatabaseBusy, DatabaseUnavailable, TooManyPoints, check_bucket_count
+from .query import BUCKETS, DatabaseBusy, DatabaseUnavailable, ReadingsStore, TooManyPoints, check_bucket_count
 
 DAY = 86400  # seconds
 DEFAULT_SPAN = DAY  # start and end left out: the last 24 hours of the sensor's data
@@ -46,7 +47,7 @@ class NoReadings(PlotError, NotFound):
         super().__init__(f"no readings of sensor {sensor!r} between {_iso(start)} and {_iso(end)}", param="sensor")
 
 
-def readings_plot(store, *, max_points: int) -> Plot:
+def readings_plot(store: ReadingsStore, *, max_points: int) -> Plot:
     """The plot of ``store``'s readings; no query returns more than ``max_points`` rows.
 
     The sensor choices are the database's sensors when this is called (when the
@@ -114,6 +115,7 @@ def readings_plot(store, *, max_points: int) -> Plot:
             self.line.set_data(times / DAY, means)  # matplotlib's dates: days since 1970-01-01
             self.line.set_marker("o" if len(times) < FEW_POINTS else "None")
             ax = self.line.axes
+            assert ax is not None  # the line was drawn on axes in init
             ax.set_xlim(*_axis_span(self.start_s, self.end_s, self.every))
             low, high = ax.get_ylim()
             if means.min() < low or means.max() > high:  # new extremes: grow the value axis for good
@@ -131,7 +133,7 @@ UNAVAILABLE_RETRY_AFTER = 30
 
 
 @contextmanager
-def _busy_is_503():
+def _busy_is_503() -> Iterator[None]:
     """A database locked past the busy timeout, a query past its time limit, or a database file gone
     (deleted while serving; /readyz says not ready too) is 503 with Retry-After."""
     try:
@@ -142,7 +144,7 @@ def _busy_is_503():
         raise Overloaded(f"the sensors database is unavailable: {exc}", retry_after=UNAVAILABLE_RETRY_AFTER) from None
 
 
-def _range(store, p) -> tuple[int, int]:
+def _range(store: ReadingsStore, p: Any) -> tuple[int, int]:  # p: a request's Readings (readings_plot's class)
     """``[start, end]`` in whole seconds; a bound left out is filled from the other or the newest reading."""
     if p.end is not None:
         end = int(p.end.timestamp())
@@ -169,7 +171,7 @@ def _padded(low: float, high: float) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def _iso(instant) -> str:
+def _iso(instant: int | float | dt.datetime) -> str:
     """ISO 8601 UTC; seconds outside datetime's years 1 to 9999 (a range that ends after 9999-12-31) as seconds."""
     try:
         if isinstance(instant, dt.datetime):
@@ -184,7 +186,7 @@ def _iso(instant) -> str:
 MAX_ABS_VALUE = 1e100
 
 
-def check_row(sensor: str, seconds: int, value: float):
+def check_row(sensor: str, seconds: int, value: float) -> None:
     """Raise ValueError, saying why, for a reading this plot could not serve: what ``import`` checks.
 
     The sensor must be a choice the ``sensor`` parameter can offer (no comma, no control

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class TooManyPoints(ValueError):
         super().__init__(f"the range spans {buckets} {every}s, more than the {max_points} points allowed{hint}")
 
 
-def check_bucket_count(start: int, end: int, every: str, max_points: int):
+def check_bucket_count(start: int, end: int, every: str, max_points: int) -> None:
     """Raise ``TooManyPoints`` when ``[start, end]`` spans more than ``max_points`` buckets."""
     width = BUCKETS[every]
     buckets = end // width - start // width + 1
@@ -58,7 +59,7 @@ class _Opened:
     Connections a fork copied are never closed by the child: SQLite's locks belong to the parent.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
@@ -96,14 +97,14 @@ class _Opened:
 class ReadingsStore:
     """Queries of one database file, each worker process and thread on its own connection."""
 
-    def __init__(self, path, *, busy_timeout: float = 5.0,  # seconds a query waits for a lock
-                 query_timeout: float = 5.0):  # seconds a query may run before it is interrupted
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0,  # seconds a query waits for a lock
+                 query_timeout: float = 5.0) -> None:  # seconds a query may run before it is interrupted
         self.path = str(path)
         self.uri = read_only_uri(path)
         self.busy_timeout = busy_timeout
         self.query_timeout = query_timeout
         self._local = threading.local()
-        self._inherited = []  # connections a fork copied: kept, never used or closed in the child
+        self._inherited: list[sqlite3.Connection] = []  # connections a fork copied: kept, never used or closed in the child
         self._opened = _Opened()
         weakref.finalize(self, self._opened.close_all)  # a store dropped without close() closes its own
 
@@ -138,7 +139,7 @@ class ReadingsStore:
             self._opened.add(local.conn)
         return local.conn
 
-    def check_available(self):
+    def check_available(self) -> None:
         """Raise DatabaseUnavailable unless the file is there and its table can be read within
         READY_BUSY_TIMEOUT: for /readyz. A writer holding its lock longer makes this process not ready
         (its queries would wait, then 503) rather than making the probe wait."""
@@ -154,12 +155,12 @@ class ReadingsStore:
         except sqlite3.DatabaseError as exc:
             raise DatabaseUnavailable(f"{self.path}: cannot be read ({exc})") from None
 
-    def close(self):
+    def close(self) -> None:
         """Close every connection this process opened; the next query opens a new one."""
         self._opened.close_all()
         self._local = threading.local()
 
-    def _rows(self, sql: str, args=()) -> list:
+    def _rows(self, sql: str, args: Sequence[object] = ()) -> list:
         conn = self.connection()
         deadline = time.monotonic() + self.query_timeout
         # Called every ~10,000 virtual-machine steps; a true return interrupts the query.
@@ -191,7 +192,8 @@ class ReadingsStore:
         low, high = self._rows("SELECT min(value), max(value) FROM readings WHERE sensor = ?", (sensor,))[0]
         return None if low is None else (low, high)
 
-    def bucket_means(self, sensor: str, start: int, end: int, every: str, max_points: int):
+    def bucket_means(self, sensor: str, start: int, end: int, every: str,
+                     max_points: int) -> tuple[np.ndarray, np.ndarray]:
         """``(bucket start times, means)`` of the readings in ``[start, end]``, one row per non-empty bucket.
 
         The mean is computed in SQL, so at most ``max_points`` rows ever reach
