@@ -25,12 +25,9 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..core.budgets import LARGEST_SHARE, no_report
+
 log = logging.getLogger("wsgi_plot")
-
-#: An object above this share of ``max_bytes`` is not kept: one outsized request then cannot
-#: evict more than a quarter of the pool, and four such objects still fit while in use.
-LARGEST_SHARE = 4
-
 
 class PoolExhausted(Exception):
     """No figure became free within the pool's timeout."""
@@ -46,10 +43,6 @@ class Lease:
         self.reused = reused  # False when built for this request
         self.waited = waited  # seconds spent waiting for a free figure (building one not included)
         self.pooled = pooled  # False when it is too large to keep: dropped when the block ends
-
-
-def _nothing(*args: object) -> None:
-    pass
 
 
 class FigurePool:
@@ -68,9 +61,9 @@ class FigurePool:
         self.max_bytes = max_bytes
         self.max_object_bytes = max_bytes / LARGEST_SHARE
         self.timeout = timeout
-        self._on_in_use = on_in_use or _nothing
-        self._on_bytes = on_bytes or _nothing
-        self._on_evicted = on_evicted or _nothing
+        self._on_in_use = on_in_use or no_report
+        self._on_bytes = on_bytes or no_report
+        self._on_evicted = on_evicted or no_report
         self._idle: OrderedDict[Hashable, list[tuple[Any, float]]] = OrderedDict()  # key -> [(object, bytes counted)], least recently used first
         self._total = 0  # objects alive: idle + in use, kept or not
         self._in_use = 0

@@ -35,6 +35,7 @@ import matplotlib
 from werkzeug.wrappers import Response
 
 from .. import __version__
+from ..core.budgets import LARGEST_SHARE, no_report
 
 if TYPE_CHECKING:
     from ..declare.options import RenderOptions
@@ -44,9 +45,6 @@ if TYPE_CHECKING:
 #: Bytes an entry costs besides its image: the key (64 hex chars), the entry and its dict slots.
 #: Counted so that a flood of tiny images is bounded by count as well as bytes.
 ENTRY_OVERHEAD = 512
-
-#: One entry may take at most this share of the cache: a few large PDFs must not evict everything.
-LARGEST_SHARE = 4
 
 #: The request header with which deploy/nginx.conf asks for a request's key: the answer is 204 with
 #: ``X-Cache-Key`` (none when the response may not be reused, or the request is bad), nothing drawn.
@@ -145,10 +143,6 @@ class CachedImage:
         return len(self.data) + ENTRY_OVERHEAD
 
 
-def _nothing(*args: object) -> None:
-    """A callback no one asked for."""
-
-
 #: Renders one key's waiters make after the render they waited for failed: one retry, led by one of
 #: them, which the others wait for; if it fails too, they all fail with its error (never N renders).
 RETRIES = 1
@@ -177,8 +171,8 @@ class ResponseCache:
         self._entries: OrderedDict[str, CachedImage] = OrderedDict()  # least recently used first
         self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
-        self._on_hit, self._on_miss, self._on_joined = on_hit or _nothing, on_miss or _nothing, on_joined or _nothing
-        self._on_evicted, self._on_bytes = on_evicted or _nothing, on_bytes or _nothing
+        self._on_hit, self._on_miss, self._on_joined = on_hit or no_report, on_miss or no_report, on_joined or no_report
+        self._on_evicted, self._on_bytes = on_evicted or no_report, on_bytes or no_report
 
     def __len__(self) -> int:
         return len(self._entries)
