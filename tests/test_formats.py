@@ -20,7 +20,7 @@ def client():
 @pytest.mark.parametrize("name", list(FORMATS))
 def test_every_format_is_served_with_its_media_type(client, name):
     fmt = FORMATS[name]
-    response = client.get(f"/plot/normal.{name}?{SMALL}&seed=1" + ("&seconds=1" if fmt.kind == "stream" else ""),
+    response = client.get(f"/plot/normal.{name}?{SMALL}&seed=1" + ("&seconds=1" if fmt.delivery == "stream" else ""),
                           environ_overrides={"wsgi.multithread": True})
     assert response.status_code == 200
     assert response.headers["Content-Type"].split(";")[0] == fmt.media_type.split(";")[0]

@@ -1,7 +1,7 @@
 """Output formats: one registry entry each, asked by the renderer, the app, the pages and OpenAPI.
 
 A format says what it is called in URLs, its media type, how it is drawn
-(``kind``) and how its bytes are made:
+(its ``delivery``) and how its bytes are made:
 
 * ``still``: one image. ``raster`` ones are drawn into the Agg canvas by the
   fast path and ``encode(pixels, dpi)`` makes the bytes; the others are
@@ -12,14 +12,14 @@ A format says what it is called in URLs, its media type, how it is drawn
 
 The PNG ones (stills, APNG frames, stream frames) deflate as the app's
 ``png_compression`` setting says: the app calls ``build_formats`` once with it.
-Adding a format is adding an entry here (and, for a new kind, its drawing).
+Adding a format is adding an entry here (and, for a new delivery, its drawing).
 """
 
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +45,10 @@ from .options import (
 from .params import parse_values
 from .settings import Settings
 
+#: How a format is drawn and sent: one image; successive frames into one file; frames sent as
+#: they are drawn; or the numbers drawn, without a picture.
+Delivery = Literal["still", "animation", "stream", "data"]
+
 
 class FrameWriter(Protocol):
     """An animation's file being written (apng.ApngWriter, gif.GifWriter): one ``add`` per frame."""
@@ -59,9 +63,9 @@ class Format:
     name: str  # the URL suffix: /plot/normal.<name>
     media_type: str  # Content-Type of the response
     label: str  # link text on pages
-    kind: str  # "still", "animation", "stream" or "data": how it is drawn and sent
+    delivery: Delivery  # how it is drawn and sent
     raster: bool = False  # drawn into the Agg canvas (a still's pixels, or every frame)
-    # Two signatures, as the kind says: still raster, or each stream frame: encode(rgba pixels, dpi) -> bytes;
+    # Two signatures, as the delivery says: still raster, or each stream frame: encode(rgba pixels, dpi) -> bytes;
     # data: encode(columns, rows) -> bytes
     encode: Callable[..., bytes] | None = None
     writer: Callable[[int, int, int], FrameWriter] | None = None  # animation: writer(frames, fps, dpi)
@@ -92,11 +96,11 @@ class Format:
         options = RenderOptions(self.name, given["dpi"], size.width, size.height, given["seed"],
                                 Look(given["theme"], given["transparent"]))
         check_pixels(options, settings)
-        if self.kind == "animation":
+        if self.delivery == "animation":
             animation = AnimationOptions(given["frames"], given["fps"])
             check_animation_pixels(animation, settings, options.pixels)
             options = dataclasses.replace(options, animation=animation)
-        elif self.kind == "stream":
+        elif self.delivery == "stream":
             options = dataclasses.replace(options, stream=StreamOptions(given["fps"], given["seconds"]))
         return options
 

@@ -57,7 +57,7 @@ class FrameSource:
     """
 
     def __init__(self, plot: "Plot", seed: int | None):
-        self.takes_frame = getattr(plot, "update_takes_frame", False)
+        self.takes_frame = plot.update_takes_frame
         self._rng = np.random.default_rng(seed)
         self._start = self._rng.bit_generator.state
 

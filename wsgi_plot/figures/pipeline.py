@@ -19,7 +19,7 @@ it, and raster encoding after it, on a figure no other request can touch until i
 """
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -167,7 +167,7 @@ def _update_and_draw(prepared: PreparedFigure, values: Any, rng: np.random.Gener
 
 def _still_format(fmt: Format | str) -> Format:
     fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
-    if fmt.kind != "still":
+    if fmt.delivery != "still":
         raise ValueError(f"{fmt.name} is not a still image; animations and streams draw frames")
     return fmt
 
@@ -176,6 +176,6 @@ def _ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _check_deadline(deadline: float | None, stage: str, clock: Callable[[], float] = time.monotonic) -> None:
-    if deadline is not None and clock() > deadline:
+def _check_deadline(deadline: float | None, stage: str) -> None:
+    if deadline is not None and time.monotonic() > deadline:
         raise RenderTimeout(f"render passed its deadline during {stage}")

@@ -307,10 +307,10 @@ class PlotApp:
         width, height = 800, round(800 * options.height / options.width)
         links: list[FormatLink] = []  # every format a page offers, as the registry lists them
         for fmt in FORMATS.values():
-            if not fmt.linked or (fmt.kind == "data" and plot.data is None):
+            if not fmt.linked or (fmt.delivery == "data" and plot.data is None):
                 continue
             extra: dict[str, int] = {}
-            if fmt.kind == "animation":  # as many frames as the budget allows at this size, up to the default
+            if fmt.delivery == "animation":  # as many frames as the budget allows at this size, up to the default
                 frames = frames_that_fit(self.settings, options.pixels)
                 if frames is None:
                     continue

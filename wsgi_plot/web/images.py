@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..core.errors import FormatNotFound, Overloaded, StreamsNeedThreads, TooMuchWork
 from ..core.frame import Frame
-from ..declare.formats import FORMATS, Format, build_formats
+from ..declare.formats import FORMATS, Delivery, Format, build_formats
 from ..declare.options import RenderOptions
 from ..declare.params import Values
 from ..declare.plot import Plot
@@ -67,6 +67,8 @@ class Images:
         # The registry with this app's PNG deflate bound into every encoder and writer that makes PNGs.
         self.formats = build_formats(settings.png_compression)
         self.pipeline = FigurePipeline(self.pool, self.formats)
+        self._deliveries: dict[Delivery, Callable[[Request, Plot, RequestArgs, Format], Response]] = {
+            "still": self.still, "animation": self.animation, "stream": self.stream, "data": self.data}
         self.cache = None if not settings.response_cache_bytes else ResponseCache(
             settings.response_cache_bytes, on_hit=metrics.cache_hit, on_miss=metrics.cache_miss,
             on_joined=metrics.cache_joined_render, on_evicted=metrics.cache_evicted, on_bytes=metrics.set_cache_bytes)
@@ -83,14 +85,13 @@ class Images:
         return values, fmt.parse_options(args, self.settings)
 
     def respond(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
-        """The response for an image route: drawn as the format's kind says."""
+        """The response for an image route: drawn as the format's delivery says."""
         fmt = self.formats[fmt.name]
-        if fmt.kind != "still" and request.headers.get(KEY_ONLY_HEADER):
+        if fmt.delivery != "still" and request.headers.get(KEY_ONLY_HEADER):
             return key_only_response(None)  # animations and streams are never reused
-        kind: Callable[[Request, Plot, RequestArgs, Format], Response] = getattr(self, fmt.kind)
-        return kind(request, plot, args, fmt)
+        return self._deliveries[fmt.delivery](request, plot, args, fmt)
 
-    # -- the four kinds --------------------------------------------------------------
+    # -- the four deliveries ---------------------------------------------------------
 
     def still(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
         """One image; reused from the response cache when its plot allows (response_cache.py).

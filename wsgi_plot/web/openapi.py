@@ -157,7 +157,7 @@ def _path_parameter(param: Param) -> JSONObject:
 
 def _formats_of(plot: "Plot") -> list[Format]:
     """The formats a plot is served in: CSV only for a plot with a data hook (any other answers 404)."""
-    return [fmt for fmt in FORMATS.values() if fmt.kind != "data" or plot.data is not None]
+    return [fmt for fmt in FORMATS.values() if fmt.delivery != "data" or plot.data is not None]
 
 
 def _option_parameters(options: Sequence[Param]) -> list[JSONObject]:
@@ -198,9 +198,9 @@ def _html(*errors: int) -> JSONObject:
 
 
 def _image(formats: Sequence[Format], *more_errors: int) -> JSONObject:
-    streams = any(fmt.kind == "stream" for fmt in formats)
+    streams = any(fmt.delivery == "stream" for fmt in formats)
     # Drawn pictures say what their drawing cost; a stream's headers leave before any frame, CSV draws nothing.
-    timed = all(fmt.kind in ("still", "animation") for fmt in formats)
+    timed = all(fmt.delivery in ("still", "animation") for fmt in formats)
     ok: JSONObject = {"description": "the image; Server-Timing gives checkout, draw and encode milliseconds"
                          + ("; a stream's parts are PNGs, each with Content-Type and Content-Length"
                             if streams else ""),
