@@ -136,9 +136,9 @@ def labelled_registry(layout=True):
     def init(fig, p):
         ax = fig.add_subplot()
         ax.set_xlim(0, 1_000_000)
-        ax.set_ylim(0, 9)
         decorate(ax)
         (line,) = ax.plot([], [], label="sensor")
+        ax.set_ylim(0, 9, auto=True)  # y follows the data: a peak past 9 widens it
         ax.legend(loc="upper right")
         return [line]
 
