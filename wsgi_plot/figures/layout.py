@@ -86,7 +86,7 @@ PAD_PIXELS = 4
 OVERLAP_PIXELS = 2
 
 #: Text is set smaller in steps of this factor when it does not fit at its size...
-SCALE_STEP = 0.85
+SCALE_STEP = 0.75
 #: ...down to this many pixels for the smallest text's em: legible on a screen (about 4.5 points).
 MIN_TEXT_PIXELS = 6
 
@@ -183,7 +183,9 @@ def lay_out(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
                     break
                 if roomless is None:
                     roomless = index
-            if index == len(scales) and roomless is not None:
+                if index == len(scales) and roomless == index:
+                    break  # the last scale is the first that fit: kept as it is
+            if index == len(scales) and roomless is not None and roomless != index:
                 # Every scale fit its text only with little room for the data: rather that, at the
                 # largest such scale, than text given up.
                 boxes = _try(figure, engine, renderer, layout, *plan[roomless])
@@ -373,6 +375,14 @@ def _drawn_tick_labels(axis: matplotlib.axis.Axis) -> list[matplotlib.text.Text]
     return [label for side in (1, 2) for _, label in sorted(labels[side], key=lambda pair: pair[0])]
 
 
+def _placed_tick_labels(axis: matplotlib.axis.Axis, renderer: RendererAgg) -> list[matplotlib.text.Text]:
+    """:func:`_drawn_tick_labels`, where a draw puts them: a 3D axes places them when drawn."""
+    labels = _drawn_tick_labels(axis)
+    if axis.axes.name == "3d":
+        axis.axes.draw(renderer)
+    return labels
+
+
 # --- tick labels: collisions and thinning -------------------------------------------------
 
 
@@ -506,12 +516,12 @@ def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAg
         thinned = False
         for axes in all_axes(figure):
             for axis in _axis_objects(axes):
-                if categorical(axis) or not _collide(_drawn_tick_labels(axis), renderer):
+                if categorical(axis) or not _collide(_placed_tick_labels(axis, renderer), renderer):
                     continue  # category labels are never thinned: _fit_categories places them
                 thinned_so_far = getattr(axis.get_major_formatter(), "step", 1)
                 for step in range(thinned_so_far + 1, max(len(axis.get_ticklocs()), 2) + 1):
                     _formatted(axis, layout, step=step)
-                    if not _collide(_drawn_tick_labels(axis), renderer):
+                    if not _collide(_placed_tick_labels(axis, renderer), renderer):
                         break
                 thinned = True
         if not thinned:
@@ -611,7 +621,8 @@ def _titles_and_labels(figure: Figure) -> list[matplotlib.text.Text]:
     texts += figure_texts(figure)
     for axes in all_axes(figure):
         texts += axes_titles(axes)
-        texts += [axis.label for axis in _axis_objects(axes)]
+        if axes.name != "3d":  # a 3D axis label turns with its axis: measured flat, it is not wrapped
+            texts += [axis.label for axis in _axis_objects(axes)]
     return texts
 
 
@@ -632,6 +643,9 @@ def clean(figure: Figure, renderer: RendererAgg, boxes: dict[matplotlib.axes.Axe
                               or tight.y1 > height - edge):
         return False
     shown = text_boxes(figure, renderer)
+    if any(box.x0 < edge or box.y0 < edge or box.x1 > width - edge or box.y1 > height - edge
+           for _, box, _ in shown):
+        return False  # a title or 3D label: layouts measure titles across their axes only
     for index, (a, box_a, group_a) in enumerate(shown):
         for b, box_b, group_b in shown[index + 1:]:
             if group_a is not None and group_a is group_b:
@@ -654,13 +668,16 @@ def text_boxes(figure: Figure, renderer: RendererAgg) -> list[tuple[Artist, Bbox
 
     Titles, axis labels, offset texts, tick labels drawn, the axes' and the figure's texts
     (annotations, pie labels, bar labels) and legends (each one box). Left out: tables (matplotlib
-    sizes their cells' text to the cells) and 3D axes' tick labels (placed only when drawn).
+    sizes their cells' text to the cells). A 3D axes places its labels only when drawn: it is
+    drawn with ``renderer`` first.
     """
     found: list[tuple[Artist, Bbox, object | None]] = []
+    seen: set[int] = set()
 
     def add(text: Artist, group: object | None = None) -> None:
-        if not text.get_visible():
+        if not text.get_visible() or id(text) in seen:
             return
+        seen.add(id(text))
         if isinstance(text, matplotlib.text.Text) and not text.get_text():
             return
         box = text.get_window_extent(renderer)
@@ -672,15 +689,16 @@ def text_boxes(figure: Figure, renderer: RendererAgg) -> list[tuple[Artist, Bbox
             continue
         for title in axes_titles(axes):
             add(title)
-        if axes.axison:
-            for axis in _axis_objects(axes):
-                if not axis.get_visible():
-                    continue
+        if axes.axison or axes.name == "3d":  # a 3D axes draws its axes its own way
+            axis_objects = [axis for axis in _axis_objects(axes) if axis.get_visible()]
+            tick_labels = {axis: _drawn_tick_labels(axis) for axis in axis_objects}
+            if axes.name == "3d":
+                axes.draw(renderer)  # places the labels just listed
+            for axis in axis_objects:
                 add(axis.label)
                 add(axis.offsetText)
-                if axes.name != "3d":
-                    for label in _drawn_tick_labels(axis):
-                        add(label, axis)
+                for label in tick_labels[axis]:
+                    add(label, axis)
         for text in axes.texts:
             add(text)
         legend = axes.get_legend()
@@ -775,12 +793,16 @@ def _fit_legends(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) ->
 
 
 def categorical(axis: matplotlib.axis.Axis) -> bool:
-    """Whether ``axis`` labels categories (strings plotted, or labels given with the ticks):
-    labels that are never thinned or dropped."""
+    """Whether ``axis`` labels categories (strings plotted, or labels given with the ticks, which
+    matplotlib formats through a FuncFormatter over fixed ticks): labels that are never thinned or
+    dropped."""
     formatter = axis.get_major_formatter()
     if isinstance(formatter, ThinnedFormatter):
         formatter = formatter.inner
-    return isinstance(formatter, (matplotlib.ticker.FixedFormatter, matplotlib.category.StrCategoryFormatter))
+    if isinstance(formatter, (matplotlib.ticker.FixedFormatter, matplotlib.category.StrCategoryFormatter)):
+        return True
+    return isinstance(formatter, matplotlib.ticker.FuncFormatter) and \
+        isinstance(axis.get_major_locator(), matplotlib.ticker.FixedLocator)
 
 
 def _fit_categories(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> bool:
