@@ -18,9 +18,12 @@ Each picture is rendered once per size and theme and shared by the assertions.
 import io
 import logging
 import re
+import warnings
 from unittest import mock
 
 import matplotlib.category
+import matplotlib.legend
+import matplotlib.table
 import matplotlib.text
 import matplotlib.ticker
 import numpy as np
@@ -33,7 +36,7 @@ from werkzeug.test import Client
 from examples.every_size import PLOTS, REGISTRY, SIZES, THEMES
 from wsgi_plot import create_app
 from wsgi_plot.declare.looks import Look
-from wsgi_plot.figures.mpl_compat import DRAW_LOCK
+from wsgi_plot.figures.mpl_compat import DRAW_LOCK, LAYOUT_COLLAPSED_WARNING
 from wsgi_plot.figures.theme import styled
 
 from .conftest import border, decode_png
@@ -43,6 +46,9 @@ TOLERANCE = 1  # RMS on 0-255
 #: Two texts whose boxes overlap by more than this many pixels both ways overlap (antialiased
 #: edges and the line boxes' empty descender room overlap by less).
 OVERLAP_PIXELS = 2
+#: A text nearer the figure's edge than this many pixels is cut: antialiased glyphs reach about
+#: a pixel past their measured box, onto the image's outermost pixels.
+EDGE = 1.5
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 
 
@@ -57,30 +63,51 @@ class Drawn:
 
     def __init__(self):
         self.texts = []
+        self.legends = []  # a legend's or table's frame, cut by the edge, is cut too
         self.size = None
 
     def __enter__(self):
-        original = matplotlib.text.Text.draw
+        original_text, original_legend = matplotlib.text.Text.draw, matplotlib.legend.Legend.draw
         drawn = self
 
-        def recorded(text, renderer):
-            if text.get_visible() and text.get_text() and (renderer.width, renderer.height) != (1, 1):
+        def text(artist, renderer):
+            if artist.get_visible() and artist.get_text() and (renderer.width, renderer.height) != (1, 1):
                 drawn.size = (renderer.width, renderer.height)
-                drawn.texts.append((text.get_text(), text.get_window_extent(renderer).frozen(), text.get_rotation()))
-            return original(text, renderer)
+                drawn.texts.append((artist.get_text(), artist.get_window_extent(renderer).frozen(),
+                                    artist.get_rotation()))
+            return original_text(artist, renderer)
 
-        self._patch = mock.patch.object(matplotlib.text.Text, "draw", recorded)
-        self._patch.start()
+        def legend(artist, renderer):
+            if artist.get_visible() and (renderer.width, renderer.height) != (1, 1):
+                drawn.legends.append(artist.get_window_extent(renderer).frozen())
+            return original_legend(artist, renderer)
+
+        original_table = matplotlib.table.Table.draw
+
+        def table(artist, renderer):
+            if artist.get_visible() and (renderer.width, renderer.height) != (1, 1):
+                result = original_table(artist, renderer)  # sizes its cells as it draws
+                drawn.legends.append(artist.get_window_extent(renderer).frozen())
+                return result
+            return original_table(artist, renderer)
+
+        self._patches = [mock.patch.object(matplotlib.text.Text, "draw", text),
+                         mock.patch.object(matplotlib.legend.Legend, "draw", legend),
+                         mock.patch.object(matplotlib.table.Table, "draw", table)]
+        for patch in self._patches:
+            patch.start()
         return self
 
     def __exit__(self, *exc):
-        self._patch.stop()
+        for patch in self._patches:
+            patch.stop()
 
     def problems(self):
         """Texts past the figure's edge, and pairs of texts that overlap."""
         width, height = self.size
-        found = [f"cut: {s!r} {np.round(box.extents, 1)}" for s, box, _ in self.texts
-                 if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > width + 0.5 or box.y1 > height + 0.5]
+        found = [f"cut: {s!r} {np.round(box.extents, 1)}"
+                 for s, box, _ in [*self.texts, *(("legend", box, 0) for box in self.legends)]
+                 if box.x0 < EDGE or box.y0 < EDGE or box.x1 > width - EDGE or box.y1 > height - EDGE]
         for index, (s, a, rotation_a) in enumerate(self.texts):
             for t, b, rotation_b in self.texts[index + 1:]:
                 if rotation_a == rotation_b and rotation_a % 90:
@@ -120,7 +147,9 @@ def information(figure) -> set:
 
 def reference(plot, width, height, dpi, theme):
     """The reference PNG, what its draw drew, and its information."""
-    with DRAW_LOCK, styled(Look(theme=theme)):
+    with DRAW_LOCK, styled(Look(theme=theme)), warnings.catch_warnings():
+        # matplotlib's engine finding no room is part of matplotlib's picture
+        warnings.filterwarnings("ignore", message=LAYOUT_COLLAPSED_WARNING, category=UserWarning)
         figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
         plot.draw(figure, plot.parse({}), np.random.default_rng(SEED))
         out = io.BytesIO()

@@ -233,6 +233,11 @@ def _try(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: Fr
         if fix(figure, renderer, layout) and not _constrained(figure, active, renderer):
             return None  # the fixed texts take other room
     boxes = _thin_tick_labels(figure, active, renderer, layout)
+    if boxes is not None and not fits(figure, renderer, need_room=False, boxes=boxes) and \
+            _constrained(figure, active, renderer):
+        # Decorations sized by their axes (a table's rows) grow as the engine shrinks the axes:
+        # a second run starts from the first's sizes.
+        boxes = _axes_boxes(figure, renderer)
     if boxes is None or not fits(figure, renderer, need_room=False, boxes=boxes):
         return None
     if drops < _LADDER.index(_drop_texts) and not clean(figure, renderer, boxes):
@@ -536,10 +541,14 @@ def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAg
 
 
 def _wrap_long_texts(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> bool:
-    """Titles and axis labels that run past the figure's edge where they stand: wrapped at spaces
-    to the room their alignment leaves them, a word too long for it shortened. True if any was."""
+    """Titles and axis labels that run past the figure's edge where they stand, and (with several
+    axes side by side) axes titles wider than their axes: wrapped at spaces to the room their
+    alignment leaves them, a word too long for it shortened. True if any was."""
     width, height = int(figure.bbox.width), int(figure.bbox.height)
     edge = max(EDGE_PIXELS, renderer.points_to_pixels(3))
+    shown = [axes for axes in figure.axes if axes.get_visible()]
+    own_width = {id(title): axes.get_window_extent(renderer).width
+                 for axes in (shown if len(shown) > 1 else []) for title in axes_titles(axes)}
     wrapped = False
     for text in _titles_and_labels(figure):
         s = text.get_text()
@@ -548,7 +557,8 @@ def _wrap_long_texts(figure: Figure, renderer: RendererAgg, layout: FrozenLayout
         box = text.get_window_extent(renderer)
         vertical = abs(math.sin(math.radians(text.get_rotation()))) > 0.5
         low, high, size = (box.y0, box.y1, height) if vertical else (box.x0, box.x1, width)
-        if low >= edge and high <= size - edge:
+        narrow = own_width.get(id(text), math.inf)
+        if low >= edge and high <= size - edge and high - low <= narrow:
             continue
         align = text.get_verticalalignment() if vertical else text.get_horizontalalignment()
         if align in ("left", "bottom", "baseline"):
@@ -558,6 +568,7 @@ def _wrap_long_texts(figure: Figure, renderer: RendererAgg, layout: FrozenLayout
         else:
             centre = (low + high) / 2
             room = 2 * min(centre - edge, size - edge - centre)
+        room = min(room, narrow)
         text.set_text("\n".join(_wrapped_lines(text, s, max(room, 1), renderer)))
         layout._undo.append(functools.partial(text.set_text, s))
         wrapped = True
@@ -630,8 +641,9 @@ def _titles_and_labels(figure: Figure) -> list[matplotlib.text.Text]:
 
 
 def clean(figure: Figure, renderer: RendererAgg, boxes: dict[matplotlib.axes.Axes, Bbox] | None = None) -> bool:
-    """Whether no text comes within :data:`EDGE_PIXELS` of the figure's edge and no two texts overlap by more than
-    :data:`OVERLAP_PIXELS` both ways (tick labels of one axis: their boxes as drawn, rotated).
+    """Whether no text comes within :data:`EDGE_PIXELS` of the figure's edge and no two texts
+    overlap by more than :data:`OVERLAP_PIXELS` both ways (tick labels of one axis turned alike:
+    their boxes as drawn, turned).
 
     The texts are those :func:`text_boxes` lists; a legend counts as one box. ``boxes``: the
     axes' boxes, if measured already (:func:`_axes_boxes`).
@@ -648,10 +660,10 @@ def clean(figure: Figure, renderer: RendererAgg, boxes: dict[matplotlib.axes.Axe
         return False  # a title or 3D label: layouts measure titles across their axes only
     for index, (a, box_a, group_a) in enumerate(shown):
         for b, box_b, group_b in shown[index + 1:]:
-            if group_a is not None and group_a is group_b:
-                if isinstance(a, matplotlib.text.Text) and isinstance(b, matplotlib.text.Text) and \
-                        _too_close(a, b, renderer, gap_em=0):
-                    return False
+            turned = isinstance(a, matplotlib.text.Text) and a.get_rotation() % 90 != 0
+            if group_a is not None and group_a is group_b and turned:
+                if isinstance(b, matplotlib.text.Text) and _too_close(a, b, renderer, gap_em=0):
+                    return False  # labels turned alike: their upright boxes overlap where they do not
             elif _overlap(box_a, box_b) > OVERLAP_PIXELS:
                 return False
     return True
