@@ -229,7 +229,7 @@ def _try(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: Fr
     active = _engine_at(figure, engine, last=drops == len(_LADDER) - 1)
     if not _constrained(figure, active, renderer):
         return None
-    for fix in (_wrap_long_texts, _fit_legends, _fit_categories):
+    for fix in (_wrap_long_texts, _fit_legends, _fit_categories, _fit_3d_labels):
         if fix(figure, renderer, layout) and not _constrained(figure, active, renderer):
             return None  # the fixed texts take other room
     boxes = _thin_tick_labels(figure, active, renderer, layout)
@@ -802,6 +802,55 @@ def _fit_legends(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) ->
             layout._undo.append(move_legend_inside(legend))
             changed = True
     return changed
+
+
+#: A 3D axis label moved off its tick labels in at most this many steps.
+_LABEL_PAD_ROUNDS = 4
+
+
+def _fit_3d_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> bool:
+    """A 3D axes whose labels run past the figure's edge drawn smaller inside its axes (as its
+    zoom does: layouts measure a 3D axes' labels where they are not drawn); then its axis labels
+    that overlap tick labels moved outwards (``labelpad``): matplotlib places them a fixed
+    distance from the axis, whatever the tick labels' size. True if anything moved."""
+    moved = False
+    width, height = int(figure.bbox.width), int(figure.bbox.height)
+    for axes in all_axes(figure):
+        if axes.name != "3d" or not axes.get_visible():
+            continue
+        axis_objects = [axis for axis in _axis_objects(axes) if axis.get_visible()]
+        for zoom in _ZOOMS_3D:
+            ticks = [label for axis in axis_objects for label in _drawn_tick_labels(axis)]
+            axes.draw(renderer)
+            boxes = [text.get_window_extent(renderer) for text in [*(axis.label for axis in axis_objects), *ticks]
+                     if text.get_visible() and text.get_text()]
+            if all(box.x0 >= EDGE_PIXELS and box.y0 >= EDGE_PIXELS and box.x1 <= width - EDGE_PIXELS
+                   and box.y1 <= height - EDGE_PIXELS for box in boxes):
+                break
+            axes.set_box_aspect(None, zoom=zoom)  # type: ignore[call-arg]  # Axes3D's signature
+            if zoom == _ZOOMS_3D[0]:
+                layout._undo.append(functools.partial(axes.set_box_aspect, None, zoom=1))
+            moved = True
+        for axis in axis_objects:
+            if not axis.label.get_text():
+                continue
+            original = axis.labelpad
+            for _ in range(_LABEL_PAD_ROUNDS):
+                ticks = [label for other in axis_objects for label in _drawn_tick_labels(other)]
+                axes.draw(renderer)
+                box = axis.label.get_window_extent(renderer)
+                overlap = max((_overlap(box, label.get_window_extent(renderer)) for label in ticks), default=0.0)
+                if overlap <= OVERLAP_PIXELS:
+                    break
+                axis.labelpad += overlap / renderer.points_to_pixels(1)
+            if axis.labelpad != original:
+                layout._undo.append(functools.partial(setattr, axis, "labelpad", original))
+                moved = True
+    return moved
+
+
+#: The zooms a 3D axes whose labels run past the figure's edge is drawn at, in turn (1: its own).
+_ZOOMS_3D = (0.85, 0.72, 0.6)
 
 
 def categorical(axis: matplotlib.axis.Axis) -> bool:
