@@ -39,7 +39,7 @@ ul.plots { list-style: none; padding: 0; display: grid; gap: 1em; grid-template-
 ul.plots li { border: 1px solid #ddd; border-radius: .4em; padding: .5em; min-width: 0; }
 ul.plots img { display: block; width: 100%; height: auto; aspect-ratio: 4 / 3; }
 ul.plots a { font-weight: bold; }
-ul.plots p { margin: .2em 0 0; font-size: .85em; color: #555; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+ul.plots p { margin: .2em 0 0; font-size: .85em; line-height: 1.3; color: #555; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 code { background: #f4f4f4; padding: 0 .2em; }
 td, th { text-align: left; padding: .2em .8em .2em 0; vertical-align: top; }
 """
