@@ -43,6 +43,7 @@ class Histogram:
         ax.set_xlim(edges[0], edges[-1])
         self._ylim = (0.0, HEADROOM * expected_peak(edges, self.mean, self.var))
         ax.set_ylim(self._ylim)
+        self._axes = ax
         ax.set_ylabel("density")
 
     def update(self, rng: Generator) -> None:
@@ -51,7 +52,7 @@ class Histogram:
         for bar, height in zip(self.bars, heights):
             bar.set_height(height)
         # Every bar whole: a sample (a few points) peaking past the fixed limit raises it for this picture.
-        self.bars[0].axes.set_ylim(showing(self._ylim, 0.0, float(np.max(heights))))
+        self._axes.set_ylim(showing(self._ylim, 0.0, float(np.max(heights))))
 
     def data(self, rng: Generator) -> tuple[list[str], list[list[float]]]:
         edges = bin_edges(self)

@@ -31,6 +31,7 @@ class Normal:
         ax.set_xlim(low, high)
         ax.set_ylim(low, high)
         self._limits = (low, high)
+        self._axes = ax
         self.points = ax.scatter([], [], s=100, marker="h", color="red", alpha=0.3)
 
     def update(self, rng: Generator) -> None:
@@ -38,7 +39,7 @@ class Normal:
         self.points.set_offsets(points)
         # Every point visible: a sample reaching past the fixed limits widens them for this picture
         # (the recipe's behaviour); the next sample inside them is drawn at the fixed limits again.
-        ax = self.points.axes
+        ax = self._axes
         ax.set_xlim(showing(self._limits, points[:, 0].min(), points[:, 0].max()))
         ax.set_ylim(showing(self._limits, points[:, 1].min(), points[:, 1].max()))
 

@@ -27,6 +27,7 @@ class RandomWalk:
         ax.set_xlim(0, self.steps)
         self._ylim = ax.yaxis.get_major_locator().nonsingular(-reach, reach)  # reach is 0 for the tiniest steps
         ax.set_ylim(self._ylim)
+        self._axes = ax
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_xlabel("step")
         (self.line,) = ax.plot([], [], color="tab:green", linewidth=1)
@@ -38,7 +39,7 @@ class RandomWalk:
         shown = self.steps + 1 if frame is None else 1 + -(-self.steps * (frame.number + 1) // frame.count)
         self.line.set_data(np.arange(shown), position[:shown])
         # The whole walk visible: one reaching past the fixed limits widens them for this picture.
-        self.line.axes.set_ylim(showing(self._ylim, position[:shown].min(), position[:shown].max()))
+        self._axes.set_ylim(showing(self._ylim, position[:shown].min(), position[:shown].max()))
 
     def data(self, rng: Generator) -> tuple[list[str], list[tuple[int, float]]]:
         return ["step", "position"], list(enumerate(walk(self, rng).tolist()))

@@ -219,20 +219,21 @@ def _try(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: Fr
         active = _engine_at(figure, engine, last=False, pads=False)
         if not _constrained(figure, active, renderer):
             return None
-        boxes = _axes_boxes(figure, renderer)
-        return boxes if clean(figure, renderer, boxes) else None
+        plain = _axes_boxes(figure, renderer)
+        return plain if clean(figure, renderer, plain) else None
     layout.level = 1 + drops
     if scale != 1:
         _scale_text(figure, scale, layout)
     for step in _LADDER[1:drops + 1]:
-        step(figure, renderer, layout)
+        if step is not None:
+            step(figure, renderer, layout)
     active = _engine_at(figure, engine, last=drops == len(_LADDER) - 1)
     if not _constrained(figure, active, renderer):
         return None
     for fix in (_wrap_long_texts, _fit_legends, _fit_categories, _fit_3d_labels):
         if fix(figure, renderer, layout) and not _constrained(figure, active, renderer):
             return None  # the fixed texts take other room
-    boxes = _thin_tick_labels(figure, active, renderer, layout)
+    boxes: dict[matplotlib.axes.Axes, Bbox] | None = _thin_tick_labels(figure, active, renderer, layout)
     if boxes is not None and not fits(figure, renderer, need_room=False, boxes=boxes) and \
             _constrained(figure, active, renderer):
         # Decorations sized by their axes (a table's rows) grow as the engine shrinks the axes:
@@ -660,9 +661,9 @@ def clean(figure: Figure, renderer: RendererAgg, boxes: dict[matplotlib.axes.Axe
         return False  # a title or 3D label: layouts measure titles across their axes only
     for index, (a, box_a, group_a) in enumerate(shown):
         for b, box_b, group_b in shown[index + 1:]:
-            turned = isinstance(a, matplotlib.text.Text) and a.get_rotation() % 90 != 0
-            if group_a is not None and group_a is group_b and turned:
-                if isinstance(b, matplotlib.text.Text) and _too_close(a, b, renderer, gap_em=0):
+            if group_a is not None and group_a is group_b and isinstance(a, matplotlib.text.Text) and \
+                    isinstance(b, matplotlib.text.Text) and a.get_rotation() % 90 != 0:
+                if _too_close(a, b, renderer, gap_em=0):
                     return False  # labels turned alike: their upright boxes overlap where they do not
             elif _overlap(box_a, box_b) > OVERLAP_PIXELS:
                 return False
@@ -729,10 +730,10 @@ def text_boxes(figure: Figure, renderer: RendererAgg) -> list[tuple[Artist, Bbox
 def _scales(figure: Figure) -> list[float]:
     """The text scales tried, largest first: 1, then :data:`SCALE_STEP` smaller each time, down to
     the one that sets the figure's smallest text :data:`MIN_TEXT_PIXELS` tall (its em)."""
-    sizes = [text.get_fontsize() for text in figure.findobj(matplotlib.text.Text)
+    sizes = [float(text.get_fontsize()) for text in figure.findobj(matplotlib.text.Text)
              if text.get_visible() and text.get_text()]
     for axes in all_axes(figure):
-        sizes += [ticks[0].label1.get_fontsize() for axis in _axis_objects(axes)
+        sizes += [float(ticks[0].label1.get_fontsize()) for axis in _axis_objects(axes)
                   for ticks in (axis.majorTicks, axis.minorTicks) if ticks]
     if not sizes:
         return [1.0]
@@ -756,14 +757,14 @@ def _scale_text(figure: Figure, scale: float, layout: FrozenLayout) -> None:
             for which, ticks in (("major", axis.majorTicks), ("minor", axis.minorTicks)):
                 if not ticks:
                     continue
-                size = ticks[0].label1.get_fontsize()
+                size = float(ticks[0].label1.get_fontsize())
                 axis.set_tick_params(which=which, labelsize=size * scale)
                 layout._undo.append(functools.partial(axis.set_tick_params, which=which, labelsize=size))
                 tick_labels.update(id(label) for tick in ticks for label in (tick.label1, tick.label2))
     for text in figure.findobj(matplotlib.text.Text):
         if id(text) in tick_labels:
             continue
-        size = text.get_fontsize()
+        size = float(text.get_fontsize())
         text.set_fontsize(size * scale)
         layout._undo.append(functools.partial(text.set_fontsize, size))
 
@@ -829,7 +830,7 @@ def _fit_3d_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) 
                 break
             axes.set_box_aspect(None, zoom=zoom)  # type: ignore[call-arg]  # Axes3D's signature
             if zoom == _ZOOMS_3D[0]:
-                layout._undo.append(functools.partial(axes.set_box_aspect, None, zoom=1))
+                layout._undo.append(functools.partial(axes.set_box_aspect, None, zoom=1))  # type: ignore[call-arg]
             moved = True
         for axis in axis_objects:
             if not axis.label.get_text():
