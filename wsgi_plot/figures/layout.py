@@ -1,23 +1,29 @@
 """Text that fits: matplotlib's constrained layout, run once and frozen, plus what it lacks.
 
 A figure is laid out by the very engine ``Figure(layout="constrained")`` runs at every draw,
-with its settings, so a picture equals plain matplotlib's. The layout runs when a figure is
-prepared (after ``init``) and is then frozen: the figure keeps no layout engine, so full draws
-and the fast path's saved background put every axes in the same place.
+with its settings. The layout runs when a figure is prepared (after ``init``) and is then frozen:
+the figure keeps no layout engine, so full draws and the fast path's saved background put every
+axes in the same place.
 
-What constrained layout lacks, added only where matplotlib's own picture would be unreadable:
+The rule: where matplotlib's own picture is clean (:func:`clean`: no text within
+:data:`EDGE_PIXELS` of the figure's edge, no two texts overlapping), it is the picture. Where it
+is not, the picture carries every piece of information matplotlib's carries, tried in this order
+until the text is clean:
 
-* tick labels that collide (judged by the text as drawn, rotated, with a gap of about half a
-  character) are thinned: every k-th label is kept, as Vega-Lite's ``labelOverlap: "parity"``;
-* a title or axis label that runs past the figure's edge is wrapped at spaces (a word that alone
-  is too long is shortened with "…");
-* below 96 dpi, where matplotlib's 3-point pads are under :data:`PAD_PIXELS`, the pads are that;
-* only where text still cannot fit (the engine finds no room, or text runs off the figure:
-  thumbnails of a few hundred pixels, images of 5x5 px) is the ladder climbed, until what is left
-  fits and the axes keep :data:`MIN_AXES_FRACTION` of the figure: tick labels shortened with "…",
-  then decorations dropped in this order: titles, axis labels, tick labels (with their marks),
-  every other text and legend, and last the spines. Text is drawn at its own size or not at all.
+* at each text scale of :func:`_scales` (1, then smaller down to :data:`MIN_TEXT_PIXELS`, all text
+  together as a smaller ``font.size`` would set it), with the pads at least :data:`PAD_PIXELS`:
+  titles and axis labels past the edge (and axes titles wider than their axes, side by side)
+  wrapped at spaces, mathtext between ``$...$`` groups; legends past the edge packed in fewer
+  columns, an axes' legend outside its axes moved inside at ``loc="best"``; category tick labels
+  that collide wrapped, then turned upright (never thinned); numeric tick labels that collide
+  thinned (every k-th kept, as Vega-Lite's ``labelOverlap: "parity"``); a 3D axes drawn smaller
+  and its axis labels moved off its tick labels;
+* at the smallest scale, tick labels shortened with "…" (category labels each keeping a name of
+  its own); and only past that (below the smallest supported size, docs/plots.md) decorations
+  dropped in this order: titles, axis labels, tick labels (with their marks), every other text
+  and legend, and last the spines.
 
+Every try starts from the figure as ``init`` left it, so the result depends on the request only.
 :class:`FrozenLayout` remembers what a layout decided; :meth:`FrozenLayout.still_holds` tells, by
 measuring the moved axes' text only, whether new view limits (a request's data, a moving time
 axis) leave every margin as it is, so the engine runs again only when the picture would change.
@@ -58,8 +64,9 @@ from .mpl_compat import (
     ticks_drawn,
 )
 
-#: The axes keep at least this share of the figure's width and height (all axes together) before
-#: tick labels are shortened and decorations dropped: a plot that is all labels shows no data.
+#: A try whose text fits is taken if the axes keep at least this share of the figure's width and
+#: height (all axes together); else a smaller text scale is tried first (a plot that is all labels
+#: shows no data), and the largest scale whose text fit is taken if none leaves that room.
 MIN_AXES_FRACTION = 0.5
 
 #: Neighbouring tick labels keep this gap along their text, in ems: about half a character.
@@ -111,7 +118,7 @@ class FrozenLayout:
     """What :func:`lay_out` changed on a figure, and each axes' decorations as it measured them."""
 
     def __init__(self) -> None:
-        self.level = 0  # how many steps of the ladder were taken (0: none)
+        self.level = 0  # 0: matplotlib's picture; 1: text fixed or set smaller; 1 + n: n decorations dropped
         self._undo: list[Callable[[], None]] = []
         # axes -> its decorations' box (pixels), as the layout made room for them
         self._boxes: dict[matplotlib.axes.Axes, Bbox] = {}
@@ -168,7 +175,8 @@ def lay_out(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
         layout._initial = previous._initial
     scales = _scales(figure)
     plan: list[tuple[float, int, bool]] = [(1.0, 0, False)]  # (text scale, drop steps, changes allowed)
-    plan += [(scale, 0, True) for scale in scales]
+    if not _too_many_categories(figure):
+        plan += [(scale, 0, True) for scale in scales]
     plan += [(scales[-1], drops, True) for drops in range(1, len(_LADDER))]
     boxes: dict[matplotlib.axes.Axes, Bbox] | None = None
     # Our figures are laid out on their Agg canvas (render.PreparedFigure); the stubs know a base one.
@@ -183,9 +191,10 @@ def lay_out(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
                     break
                 if roomless is None:
                     roomless = index
-                if index == len(scales) and roomless == index:
+                if roomless == index and index + 1 < len(plan) and plan[index + 1][1] == 1:
                     break  # the last scale is the first that fit: kept as it is
-            if index == len(scales) and roomless is not None and roomless != index:
+            if plan[index][1] == 0 and index + 1 < len(plan) and plan[index + 1][1] == 1 and \
+                    roomless is not None and roomless != index:
                 # Every scale fit its text only with little room for the data: rather that, at the
                 # largest such scale, than text given up.
                 boxes = _try(figure, engine, renderer, layout, *plan[roomless])
@@ -234,7 +243,8 @@ def _try(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: Fr
             fitted = _constrained(figure, active, renderer)  # the fixed texts take other room
     if not fitted:
         return None  # the engine found no room, even for the fixed texts
-    boxes: dict[matplotlib.axes.Axes, Bbox] | None = _thin_tick_labels(figure, active, renderer, layout)
+    boxes: dict[matplotlib.axes.Axes, Bbox] | None = _thin_tick_labels(figure, active, renderer, layout,
+                                                                        categories=drops > 0)
     if boxes is not None and not fits(figure, renderer, need_room=False, boxes=boxes) and \
             _constrained(figure, active, renderer):
         # Decorations sized by their axes (a table's rows) grow as the engine shrinks the axes:
@@ -511,9 +521,10 @@ def _formatted(axis: matplotlib.axis.Axis, layout: FrozenLayout, **changes: obje
 _THINNING_ROUNDS = 3
 
 
-def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
-                      layout: FrozenLayout) -> dict[matplotlib.axes.Axes, Bbox] | None:
+def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: FrozenLayout,
+                      categories: bool = False) -> dict[matplotlib.axes.Axes, Bbox] | None:
     """Keep every k-th major tick label of each axis whose labels collide, then lay out again.
+    Category labels only with ``categories`` (below the smallest supported size: 200 bars).
 
     Returns the axes' boxes as measured last (see :func:`_axes_boxes`), or None when the engine
     found no room after thinning.
@@ -525,7 +536,8 @@ def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAg
         thinned = False
         for axes in all_axes(figure):
             for axis in _axis_objects(axes):
-                if categorical(axis) or not _collide(_placed_tick_labels(axis, renderer), renderer):
+                if (categorical(axis) and not categories) or not _collide(_placed_tick_labels(axis, renderer),
+                                                                           renderer):
                     continue  # category labels are never thinned: _fit_categories places them
                 thinned_so_far = getattr(axis.get_major_formatter(), "step", 1)
                 for step in range(thinned_so_far + 1, max(len(axis.get_ticklocs()), 2) + 1):
@@ -750,6 +762,19 @@ def _scales(figure: Figure) -> list[float]:
     if floor < scales[-1]:
         scales.append(floor)
     return scales
+
+
+def _too_many_categories(figure: Figure) -> bool:
+    """Whether an axis has more category labels than fit along its axes even a line of
+    :data:`MIN_TEXT_PIXELS` each (200 bars on 930 pixels): only thinning can show them."""
+    for axes in all_axes(figure):
+        for axis in _axis_objects(axes):
+            if categorical(axis):
+                frame = axes.get_window_extent()  # where init left it: less than the figure
+                room = frame.width if isinstance(axis, matplotlib.axis.XAxis) else frame.height
+                if len(_drawn_tick_labels(axis)) * MIN_TEXT_PIXELS > room:
+                    return True
+    return False
 
 
 def _scale_text(figure: Figure, scale: float, layout: FrozenLayout) -> None:
