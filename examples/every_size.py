@@ -191,8 +191,16 @@ def secondary_axis(fig: Figure, rng: Generator) -> None:
     ax.plot(celsius, 50 + celsius + rng.normal(0, 2, celsius.size))
     ax.set_xlabel("temperature (°C)")
     ax.set_ylabel("ice cream sold")
-    top = ax.secondary_xaxis("top", functions=(lambda c: c * 9 / 5 + 32, lambda f: (f - 32) * 5 / 9))
+    top = ax.secondary_xaxis("top", functions=(fahrenheit, celsius_of))
     top.set_xlabel("temperature (°F)")
+
+
+def fahrenheit(celsius: np.ndarray) -> np.ndarray:
+    return celsius * 9 / 5 + 32
+
+
+def celsius_of(fahrenheit: np.ndarray) -> np.ndarray:
+    return (fahrenheit - 32) * 5 / 9
 
 
 def twin_one_legend(fig: Figure, rng: Generator) -> None:

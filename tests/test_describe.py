@@ -72,7 +72,9 @@ def test_a_page_of_a_random_plot_says_the_same_and_leaves_the_figure_as_it_was()
     figure as a new one draws it."""
     client = Client(create_app(pool_size=1))
     for _ in range(8):
-        alt = re.search(r'alt="([^"]*)"', client.get("/normal/5_2?n=10000").get_data(as_text=True)).group(1)
+        found = re.search(r'alt="([^"]*)"', client.get("/normal/5_2?n=10000").get_data(as_text=True))
+        assert found is not None
+        alt = found.group(1)
         for low, high in re.findall(r"axis from (\S+) to (\S+)\.", alt):
             assert float(low) <= -3 and float(high) >= 13, alt
         assert alt.endswith("10000 points. A new random sample on each load."), alt

@@ -106,6 +106,7 @@ class Drawn:
 
     def problems(self):
         """Texts past the figure's edge, and pairs of texts that overlap."""
+        assert self.size is not None, "nothing drawn"
         width, height = self.size
         found = [f"cut: {s!r} {np.round(box.extents, 1)}"
                  for s, box, edge in [*((s, box, EDGE) for s, box, _ in self.texts),
@@ -201,8 +202,7 @@ def test_eighteen_figures_of_kinds_the_gallery_lacks():
     assert not {plot.name for plot in PLOTS} & {plot.name for plot in GALLERY}
 
 
-@pytest.mark.parametrize("plot, size", CASES, ids=[f"{c.values[0].name}-{w:g}x{h:g}@{d}"
-                                                   for c in CASES for w, h, d in [c.values[1]]])
+@pytest.mark.parametrize("plot, size", CASES, ids=[f"{plot.name}-{w:g}x{h:g}@{d}" for plot in PLOTS for w, h, d in SIZES])
 def test_every_size_keeps_what_matplotlib_shows(client, plot, size, tmp_path):
     width, height, dpi = size
     query = f"size={width:g}x{height:g}&dpi={dpi}&seed={SEED}"
@@ -224,7 +224,7 @@ def test_every_size_keeps_what_matplotlib_shows(client, plot, size, tmp_path):
             failure = compare_images(str(tmp_path / f"{theme}-expected.png"), str(tmp_path / f"{theme}-served.png"),
                                      tol=TOLERANCE)
             if failure is not None:
-                failures.append(f"{theme}: clean reference not served as is: {failure.splitlines()[1].strip()}")
+                failures.append(f"{theme}: clean reference not served as is: {str(failure).splitlines()[1].strip()}")
     if (plot.name, size) not in BELOW_SUPPORTED:
         served = svg_text(client.get(f"/plot/{plot.name}.svg?{query}").data)
         failures += [f"missing from the SVG: {s!r}" for s in sorted(info) if not present(s, served)]
