@@ -17,6 +17,7 @@ import sys
 import numpy as np
 from matplotlib.figure import Figure
 from numpy.random import Generator
+from numpy.typing import ArrayLike
 
 from wsgi_plot import PlotRegistry, create_app
 
@@ -195,12 +196,12 @@ def secondary_axis(fig: Figure, rng: Generator) -> None:
     top.set_xlabel("temperature (°F)")
 
 
-def fahrenheit(celsius: np.ndarray) -> np.ndarray:
-    return celsius * 9 / 5 + 32
+def fahrenheit(celsius: ArrayLike) -> np.ndarray:
+    return np.asarray(celsius) * 9 / 5 + 32
 
 
-def celsius_of(fahrenheit: np.ndarray) -> np.ndarray:
-    return (fahrenheit - 32) * 5 / 9
+def celsius_of(fahrenheit: ArrayLike) -> np.ndarray:
+    return (np.asarray(fahrenheit) - 32) * 5 / 9
 
 
 def twin_one_legend(fig: Figure, rng: Generator) -> None:
