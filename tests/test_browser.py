@@ -82,15 +82,42 @@ def test_page_shows_decoded_image(page, server, tmp_path):
         assert image.size[0] == 1280
 
 
-def test_gallery_shows_every_thumbnail(page, server, tmp_path):
-    page.goto(server.base_url + "/plots/")
-    page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
-    sizes = page.evaluate("() => [...document.images].map(img => [img.naturalWidth, img.naturalHeight])")
-    assert sizes == [[240, 180]] * len(default_registry())
-    shot = tmp_path / "gallery.png"
-    page.screenshot(path=str(shot), full_page=True)
-    with Image.open(shot) as image:
-        assert image.size[0] == 1280
+#: Each card's box, its image's shown size and its description's lines, as laid out.
+CARDS = """() => [...document.querySelectorAll("ul.plots li")].map(li => {
+    const img = li.querySelector("img"), about = li.querySelector("p"), box = li.getBoundingClientRect();
+    const lineHeight = parseFloat(getComputedStyle(about).lineHeight);
+    return {left: box.left, top: box.top, width: box.width, height: box.height,
+            image: [img.width, img.height], natural: [img.naturalWidth, img.naturalHeight],
+            lines: Math.round(about.getBoundingClientRect().height / lineHeight)};
+})"""
+
+
+@pytest.mark.parametrize("width, columns", [(1280, 4), (390, 1)])
+def test_gallery_is_a_uniform_grid_of_cards(browser, server, tmp_path, width, columns):
+    """/plots/ at a desktop's 1280 px and a phone's 390 px: cards of one size in full rows, every
+    thumbnail shown at one size, each description on one line, nothing wider than the screen.
+    The screenshots are docs/gallery.png and docs/gallery-phone.png."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(server.base_url + "/plots/")
+        page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
+        cards = page.evaluate(CARDS)
+        assert len(cards) == len(default_registry())
+        assert {tuple(card["natural"]) for card in cards} == {(240, 180)}
+        assert len({tuple(card["image"]) for card in cards}) == 1  # every thumbnail shown at one size
+        shown_width, shown_height = cards[0]["image"]
+        assert abs(shown_width / shown_height - 4 / 3) < 0.02 and shown_width >= 200
+        assert len({(round(card["width"]), round(card["height"])) for card in cards}) == 1  # one card size
+        assert len({card["left"] for card in cards}) == columns
+        assert all(card["lines"] == 1 for card in cards), cards
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # no sideways scrolling
+        shot = tmp_path / f"gallery-{width}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        with Image.open(shot) as image:
+            assert image.size[0] == width
+    finally:
+        context.close()
 
 
 def test_every_load_brings_a_new_image(page, server):

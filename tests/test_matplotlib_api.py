@@ -224,3 +224,44 @@ def test_no_module_but_mpl_compat_touches_a_private_attribute_of_another_library
                     and node.attr not in ours):
                 foreign.append(f"{path.name}:{node.lineno} .{node.attr}")
     assert not foreign, foreign
+
+
+def test_a_legend_repacked_in_fewer_columns_is_matplotlibs_legend_of_that_many():
+    """layout packs a legend too wide for the figure in fewer columns through its private packers
+    (``Legend._legend_handle_box``, ``_ncols``: ``set_ncols`` only records the number); the result
+    measures as a legend made with that many columns, and the undo puts the columns back."""
+    def legend(ncols):
+        figure = Figure(dpi=100)
+        axes = figure.add_subplot()
+        for k in range(7):
+            axes.plot([0, 1], label=f"series {k}")
+        return figure, figure.legend(loc="outside lower center", ncols=ncols)
+
+    renderer = FigureCanvasAgg(Figure(dpi=100)).get_renderer()
+    figure, wide = legend(4)
+    _, made = legend(2)
+    assert mpl_compat.legend_columns(wide) == 4
+    before = wide.get_window_extent(renderer).frozen()
+    undo = mpl_compat.repack_legend(wide, 2)
+    assert mpl_compat.legend_columns(wide) == 2
+    assert wide.get_window_extent(renderer).size == pytest.approx(made.get_window_extent(renderer).size)
+    undo()
+    assert mpl_compat.legend_columns(wide) == 4
+    assert wide.get_window_extent(renderer).size == pytest.approx(before.size)
+
+
+def test_an_axes_legend_moved_inside_goes_back_where_it_was():
+    """layout moves an outside axes legend inside (``loc="best"``) and back through
+    ``Legend._bbox_to_anchor`` and ``_loc_real``."""
+    figure = Figure(dpi=100)
+    axes = figure.add_subplot()
+    axes.plot([0, 1], label="one")
+    legend = axes.legend(loc="center left", bbox_to_anchor=(1, 0.5))
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    outside = legend.get_window_extent(renderer).frozen()
+    undo = mpl_compat.move_legend_inside(legend)
+    inside = legend.get_window_extent(renderer)
+    assert axes.get_window_extent(renderer).contains(inside.x0, inside.y0)
+    assert axes.get_window_extent(renderer).contains(inside.x1, inside.y1)
+    undo()
+    assert legend.get_window_extent(renderer).bounds == pytest.approx(outside.bounds)

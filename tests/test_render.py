@@ -124,20 +124,36 @@ def test_layered_svg_has_the_full_draws_markers_and_unique_ids(client):
 
 
 def test_layered_svg_falls_back_to_a_full_save_after_widening():
+    """Autoscaled axes widened for one request's data: the static layer, drawn at other limits, is
+    not used; the next ordinary request is layered again on the unchanged static part."""
+    registry = far_point_registry()
+    client = Client(create_app(registry=registry, pool_size=1))
+    layered = client.get("/plot/far.svg?x=100&dpi=100").data
+    assert layered == unpooled(registry.get("far"), "svg", dpi=100, x=100.0)
+    assert client.get("/plot/far.svg?x=0.5&dpi=100").data.count(b'id="layer-') > 0
+
+
+def test_layered_svg_after_normals_own_code_widened_its_limits():
+    """normal's update widens its limits for an outlier itself: the static part is drawn again at
+    those limits and the layered SVG shows the full save's markers."""
     client = Client(create_app(pool_size=1))
     seed = outlier_seed()
     layered = client.get(f"/fig/0_1.svg?n=1000&seed={seed}&dpi=100").data
-    assert layered == unpooled(normal.plot, "svg", seed=seed, dpi=100, mean=0.0, var=1.0, n=1000)
-    # and the next ordinary request is layered again on the unchanged static part
+    full = unpooled(normal.plot, "svg", seed=seed, dpi=100, mean=0.0, var=1.0, n=1000)
+    assert sorted(svg_markers(layered)) == sorted(svg_markers(full))
     assert client.get("/fig/0_1.svg?n=1000&seed=1&dpi=100").data.count(b'id="layer-') > 0
 
 
-def far_point_registry():
+def far_point_registry(fixed=False):
+    """A scatter whose second point goes to (x, x): on axes that follow the data (autoscaling on,
+    starting at 0..1), or ``fixed`` at 0..1 by init, where matplotlib clips a far point."""
+
     def init(fig, p):
         ax = fig.add_subplot()
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        return [ax.scatter([], [], s=400, color="red")]
+        points = ax.scatter([], [], s=400, color="red")
+        ax.set_xlim(0, 1, auto=not fixed)  # after the scatter, whose autoscaling would move them
+        ax.set_ylim(0, 1, auto=not fixed)
+        return [points]
 
     def update(artists, p, rng):
         artists[0].set_offsets([[0.2, 0.2], [p.x, p.x]])
@@ -162,6 +178,27 @@ def test_points_outside_the_static_limits_stay_visible():
     # The pooled figure went back to its static limits for the next request.
     assert client.get("/plot/far.png?x=0.2&dpi=50").data == client.get("/plot/far.png?x=0.2&dpi=50").data
     assert red_pixels(decode_png(client.get("/plot/far.png?x=0.2&dpi=50").data)) == red_pixels(inside)
+
+
+def test_limits_fixed_by_init_stay_fixed_and_matplotlib_clips(tmp_path):
+    """The plot's code said 0..1: an outlier at 100 is clipped, the picture equal to plain
+    matplotlib's (the same init and update on a Figure(layout="constrained"))."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    plot = far_point_registry(fixed=True).get("far")
+    client = Client(create_app(registry=far_point_registry(fixed=True), pool_size=1))
+    inside = client.get("/plot/far.png?x=0.2&dpi=100").data  # the fast path's static part, drawn
+    served = client.get("/plot/far.png?x=100&dpi=100").data
+    figure = Figure(figsize=(4, 3), dpi=100, layout="constrained")
+    artists = plot.init(figure, Values(x=100.0))
+    plot.update(artists, Values(x=100.0), np.random.default_rng(0))
+    reference = tmp_path / "reference.png"
+    figure.savefig(reference)
+    assert (figure.axes[0].get_xlim(), figure.axes[0].get_ylim()) == ((0, 1), (0, 1))
+    assert_same_picture(served, reference.read_bytes(), tmp_path)
+    image = decode_png(served)
+    assert red_pixels(image.crop((image.width // 2, 0, image.width, image.height // 2))) == 0  # clipped away
+    assert red_pixels(decode_png(inside)) > 100
 
 
 def test_an_outlier_seed_matches_a_full_draw(tmp_path):

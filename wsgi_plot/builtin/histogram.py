@@ -11,6 +11,7 @@ from numpy.random import Generator
 
 from ..declare.plot import FOREVER
 from ..declare.typed import Count, Help, Range, Static, typed_plot
+from .view import showing
 
 SPREAD = 4  # bins cover mean +- 4 standard deviations
 #: The static density limit over the tallest bar's expected height: the default n=1000 samples
@@ -40,13 +41,18 @@ class Histogram:
         self.bars = ax.bar(edges[:-1], np.zeros(self.bins), width=np.diff(edges), align="edge", color="tab:blue",
                            **outline)
         ax.set_xlim(edges[0], edges[-1])
-        ax.set_ylim(0, HEADROOM * expected_peak(edges, self.mean, self.var))
+        self._ylim = (0.0, HEADROOM * expected_peak(edges, self.mean, self.var))
+        ax.set_ylim(self._ylim)
+        self._axes = ax
         ax.set_ylabel("density")
 
     def update(self, rng: Generator) -> None:
         low, high = self.bars[0].get_x(), self.bars[-1].get_x() + self.bars[-1].get_width()
-        for bar, height in zip(self.bars, densities(self, rng, low, high)):
+        heights = densities(self, rng, low, high)
+        for bar, height in zip(self.bars, heights):
             bar.set_height(height)
+        # Every bar whole: a sample (a few points) peaking past the fixed limit raises it for this picture.
+        self._axes.set_ylim(showing(self._ylim, 0.0, float(np.max(heights))))
 
     def data(self, rng: Generator) -> tuple[list[str], list[list[float]]]:
         edges = bin_edges(self)

@@ -9,8 +9,9 @@ from numpy.random import Generator
 
 from ..declare.plot import FOREVER
 from ..declare.typed import Count, Help, Range, Static, typed_plot
+from .view import showing
 
-SPREAD = 4  # static limits at mean +- 4 standard deviations; rarer outliers widen them
+SPREAD = 4  # static limits at mean +- 4 standard deviations; update widens them for rarer outliers
 
 class Normal:
     """n points with x and y drawn from Normal(mean, var), var being the standard deviation."""
@@ -29,10 +30,18 @@ class Normal:
                                                               self.mean + SPREAD * self.var)
         ax.set_xlim(low, high)
         ax.set_ylim(low, high)
+        self._limits = (low, high)
+        self._axes = ax
         self.points = ax.scatter([], [], s=100, marker="h", color="red", alpha=0.3)
 
     def update(self, rng: Generator) -> None:
-        self.points.set_offsets(sample(self, rng))
+        points = sample(self, rng)
+        self.points.set_offsets(points)
+        # Every point visible: a sample reaching past the fixed limits widens them for this picture
+        # (the recipe's behaviour); the next sample inside them is drawn at the fixed limits again.
+        ax = self._axes
+        ax.set_xlim(showing(self._limits, points[:, 0].min(), points[:, 0].max()))
+        ax.set_ylim(showing(self._limits, points[:, 1].min(), points[:, 1].max()))
 
     def data(self, rng: Generator) -> tuple[list[str], list[list[float]]]:
         return ["x", "y"], sample(self, rng).tolist()

@@ -10,6 +10,7 @@ from numpy.random import Generator
 from ..core.frame import Frame
 from ..declare.plot import FOREVER
 from ..declare.typed import Count, Help, Range, Static, typed_plot
+from .view import showing
 
 
 class RandomWalk:
@@ -24,7 +25,9 @@ class RandomWalk:
         ax = fig.add_subplot()
         reach = 4 * self.step * np.sqrt(self.steps)  # |position| passes 4 sigma rarely; the line widens it then
         ax.set_xlim(0, self.steps)
-        ax.set_ylim(ax.yaxis.get_major_locator().nonsingular(-reach, reach))  # reach is 0 for the tiniest steps
+        self._ylim = ax.yaxis.get_major_locator().nonsingular(-reach, reach)  # reach is 0 for the tiniest steps
+        ax.set_ylim(self._ylim)
+        self._axes = ax
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_xlabel("step")
         (self.line,) = ax.plot([], [], color="tab:green", linewidth=1)
@@ -35,6 +38,8 @@ class RandomWalk:
         # gets the same random numbers, so they all show one walk.
         shown = self.steps + 1 if frame is None else 1 + -(-self.steps * (frame.number + 1) // frame.count)
         self.line.set_data(np.arange(shown), position[:shown])
+        # The whole walk visible: one reaching past the fixed limits widens them for this picture.
+        self._axes.set_ylim(showing(self._ylim, position[:shown].min(), position[:shown].max()))
 
     def data(self, rng: Generator) -> tuple[list[str], list[tuple[int, float]]]:
         return ["step", "position"], list(enumerate(walk(self, rng).tolist()))

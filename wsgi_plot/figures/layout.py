@@ -1,23 +1,29 @@
 """Text that fits: matplotlib's constrained layout, run once and frozen, plus what it lacks.
 
 A figure is laid out by the very engine ``Figure(layout="constrained")`` runs at every draw,
-with its settings, so a picture equals plain matplotlib's. The layout runs when a figure is
-prepared (after ``init``) and is then frozen: the figure keeps no layout engine, so full draws
-and the fast path's saved background put every axes in the same place.
+with its settings. The layout runs when a figure is prepared (after ``init``) and is then frozen:
+the figure keeps no layout engine, so full draws and the fast path's saved background put every
+axes in the same place.
 
-What constrained layout lacks, added only where matplotlib's own picture would be unreadable:
+The rule: where matplotlib's own picture is clean (:func:`clean`: no text within
+:data:`EDGE_PIXELS` of the figure's edge, no two texts overlapping), it is the picture. Where it
+is not, the picture carries every piece of information matplotlib's carries, tried in this order
+until the text is clean:
 
-* tick labels that collide (judged by the text as drawn, rotated, with a gap of about half a
-  character) are thinned: every k-th label is kept, as Vega-Lite's ``labelOverlap: "parity"``;
-* a title or axis label that runs past the figure's edge is wrapped at spaces (a word that alone
-  is too long is shortened with "…");
-* below 96 dpi, where matplotlib's 3-point pads are under :data:`PAD_PIXELS`, the pads are that;
-* only where text still cannot fit (the engine finds no room, or text runs off the figure:
-  thumbnails of a few hundred pixels, images of 5x5 px) is the ladder climbed, until what is left
-  fits and the axes keep :data:`MIN_AXES_FRACTION` of the figure: tick labels shortened with "…",
-  then decorations dropped in this order: titles, axis labels, tick labels (with their marks),
-  every other text and legend, and last the spines. Text is drawn at its own size or not at all.
+* at each text scale of :func:`_scales` (1, then smaller down to :data:`MIN_TEXT_PIXELS`, all text
+  together as a smaller ``font.size`` would set it), with the pads at least :data:`PAD_PIXELS`:
+  titles and axis labels past the edge (and axes titles wider than their axes, side by side)
+  wrapped at spaces, mathtext between ``$...$`` groups; legends past the edge packed in fewer
+  columns, an axes' legend outside its axes moved inside at ``loc="best"``; category tick labels
+  that collide wrapped, then turned upright (never thinned); numeric tick labels that collide
+  thinned (every k-th kept, as Vega-Lite's ``labelOverlap: "parity"``); a 3D axes drawn smaller
+  and its axis labels moved off its tick labels;
+* at the smallest scale, tick labels shortened with "…" (category labels each keeping a name of
+  its own); and only past that (below the smallest supported size, docs/plots.md) decorations
+  dropped in this order: titles, axis labels, tick labels (with their marks), every other text
+  and legend, and last the spines.
 
+Every try starts from the figure as ``init`` left it, so the result depends on the request only.
 :class:`FrozenLayout` remembers what a layout decided; :meth:`FrozenLayout.still_holds` tells, by
 measuring the moved axes' text only, whether new view limits (a request's data, a moving time
 axis) leave every margin as it is, so the engine runs again only when the picture would change.
@@ -31,10 +37,12 @@ from typing import Literal, cast
 
 import matplotlib.axes
 import matplotlib.axis
+import matplotlib.category
 import matplotlib.cbook
 import matplotlib.legend
 import matplotlib.text
 import matplotlib.ticker
+import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
@@ -47,14 +55,18 @@ from .mpl_compat import (
     NO_GRIDSPEC_WARNING,
     axes_titles,
     figure_texts,
+    legend_columns,
+    move_legend_inside,
     renderer_asked_for,
+    repack_legend,
     sup_labels,
     suptitle,
     ticks_drawn,
 )
 
-#: The axes keep at least this share of the figure's width and height (all axes together) before
-#: tick labels are shortened and decorations dropped: a plot that is all labels shows no data.
+#: A try whose text fits is taken if the axes keep at least this share of the figure's width and
+#: height (all axes together); else a smaller text scale is tried first (a plot that is all labels
+#: shows no data), and the largest scale whose text fit is taken if none leaves that room.
 MIN_AXES_FRACTION = 0.5
 
 #: Neighbouring tick labels keep this gap along their text, in ems: about half a character.
@@ -77,7 +89,18 @@ EDGE_PIXELS = 2
 #: label's measured box (matplotlib 3.8 to 3.10's text metrics).
 PAD_PIXELS = 4
 
+#: Two texts overlapping by at most this many pixels (both ways) still read: antialiased edges.
+OVERLAP_PIXELS = 2
+
+#: Text is set smaller in steps of this factor when it does not fit at its size...
+SCALE_STEP = 0.75
+#: ...down to this many pixels for the smallest text's em: legible on a screen (about 4.5 points).
+MIN_TEXT_PIXELS = 6
+
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
+
+#: Pixels: a text measured this much nearer the figure's edge is a rounding error.
+_EDGE_ROUNDING = 0.5
 
 #: Pixels: text the engine placed exactly at the pads measures a rounding error past them.
 _ROUNDING = 1e-6
@@ -95,7 +118,7 @@ class FrozenLayout:
     """What :func:`lay_out` changed on a figure, and each axes' decorations as it measured them."""
 
     def __init__(self) -> None:
-        self.level = 0  # how many steps of the ladder were taken (0: none)
+        self.level = 0  # 0: matplotlib's picture; 1: text fixed or set smaller; 1 + n: n decorations dropped
         self._undo: list[Callable[[], None]] = []
         # axes -> its decorations' box (pixels), as the layout made room for them
         self._boxes: dict[matplotlib.axes.Axes, Bbox] = {}
@@ -135,6 +158,12 @@ def lay_out(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
             previous: FrozenLayout | None = None) -> FrozenLayout:
     """Lay ``figure`` out with ``engine`` (its constrained layout) and the layer above; then freeze.
 
+    Tries, in order, until the text fits: matplotlib's own picture (level 0); then at each text
+    scale of :func:`_scales` (1, then smaller, as a smaller ``font.size`` would set it) the same
+    with texts wrapped, legends repacked or moved inside, category labels wrapped or turned and
+    numeric tick labels thinned; at the smallest scale, category labels shortened with "…"; and
+    only past that (figures below the smallest supported size) decorations dropped.
+
     ``renderer`` measures text (a 1x1 px Agg renderer at the figure's dpi does). ``previous``, a
     layout of the same figure, is undone first. Call with the draw lock held.
     """
@@ -142,36 +171,90 @@ def lay_out(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
     if previous is None:
         layout._initial = _positions(figure)
     else:
-        # Back to the state a new figure is in after init, so that the engine finds what it finds
-        # on a plain Figure(layout="constrained") drawing this request: the same picture, whatever
-        # this pooled figure drew before (tick locators count ticks by the axes' size).
         previous.restore()
         layout._initial = previous._initial
-        for axes, (original, active_position, in_layout) in layout._initial.items():
-            axes.set_position(original, which="original")
-            axes.set_position(active_position, which="active")
-            axes.set_in_layout(in_layout)  # set_position takes an axes out of layouts
+    scales = _scales(figure)
+    plan: list[tuple[float, int, bool]] = [(1.0, 0, False)]  # (text scale, drop steps, changes allowed)
+    if not _too_many_categories(figure):
+        plan += [(scale, 0, True) for scale in scales]
+    plan += [(scales[-1], drops, True) for drops in range(1, len(_LADDER))]
+    boxes: dict[matplotlib.axes.Axes, Bbox] | None = None
     # Our figures are laid out on their Agg canvas (render.PreparedFigure); the stubs know a base one.
     with renderer_asked_for(cast(FigureCanvasAgg, figure.canvas), renderer):
-        for level, step in enumerate(_LADDER):
-            if step is not None:  # level 0 changes nothing
-                step(figure, renderer, layout)
-            layout.level = level
-            active = _engine_at(figure, engine, last=level == len(_LADDER) - 1)
-            fitted = _constrained(figure, active, renderer)
-            if fitted and _wrap_long_texts(figure, renderer, layout):
-                fitted = _constrained(figure, active, renderer)  # the wrapped lines take other room
-            boxes = _thin_tick_labels(figure, active, renderer, layout) if fitted else None
-            # The reference is matplotlib's picture: where its text fits, it is kept whatever room
-            # the axes have left (an outside legend may take half the figure). Once text must go,
-            # what is left must also leave the data room.
-            if boxes is not None and fits(figure, renderer, need_room=0 < level < _LAST_WITH_TEXT, boxes=boxes):
+        roomless: int | None = None  # the first try whose text fit but left the axes little room
+        index = 0
+        while index < len(plan):
+            scale, drops, changes = plan[index]
+            boxes = _try(figure, engine, renderer, layout, scale, drops, changes)
+            if boxes is not None:
+                if not changes or drops or fits(figure, renderer, need_room=True, boxes=boxes):
+                    break
+                if roomless is None:
+                    roomless = index
+                if roomless == index and index + 1 < len(plan) and plan[index + 1][1] == 1:
+                    break  # the last scale is the first that fit: kept as it is
+            if plan[index][1] == 0 and index + 1 < len(plan) and plan[index + 1][1] == 1 and \
+                    roomless is not None and roomless != index:
+                # Every scale fit its text only with little room for the data: rather that, at the
+                # largest such scale, than text given up.
+                boxes = _try(figure, engine, renderer, layout, *plan[roomless])
                 break
+            index += 1
     figure.set_layout_engine("none")  # frozen: draws keep these positions
     layout._boxes = boxes if boxes is not None else _axes_boxes(figure, renderer)
     layout._axis_boxes = {axis: axis.get_tightbbox(renderer, for_layout_only=True)
                           for axes in layout._boxes for axis in _axis_objects(axes)}
     return layout
+
+
+def _try(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: FrozenLayout, scale: float,
+         drops: int, changes: bool) -> dict[matplotlib.axes.Axes, Bbox] | None:
+    """One try of :func:`lay_out`, from the figure as ``init`` left it: the axes' boxes if the text
+    fits (no text past the figure's edge, none overlapping), else None.
+
+    Without ``changes``: matplotlib's engine alone, its pads as they are (plain matplotlib's
+    picture), judged as the tests judge a picture clean. With them: text at ``scale``, the fixes
+    that keep every text, and the first ``drops`` steps of the ladder.
+    """
+    layout.restore()
+    for axes, (original, active_position, in_layout) in layout._initial.items():
+        # Back to the state a new figure is in after init, so that the engine finds what it finds
+        # on a plain Figure(layout="constrained") drawing this request: the same picture, whatever
+        # this pooled figure (or the try before) drew (tick locators count ticks by the axes' size).
+        axes.set_position(original, which="original")
+        axes.set_position(active_position, which="active")
+        axes.set_in_layout(in_layout)  # set_position takes an axes out of layouts
+    if not changes:
+        active = _engine_at(figure, engine, last=False, pads=False)
+        if not _constrained(figure, active, renderer):
+            return None
+        plain = _axes_boxes(figure, renderer)
+        return plain if clean(figure, renderer, plain) else None
+    layout.level = 1 + drops
+    if scale != 1:
+        _scale_text(figure, scale, layout)
+    for step in _LADDER[1:drops + 1]:
+        if step is not None:
+            step(figure, renderer, layout)
+    active = _engine_at(figure, engine, last=drops == len(_LADDER) - 1)
+    fitted = _constrained(figure, active, renderer)
+    for fix in (_wrap_long_texts, _fit_legends, _fit_categories, _fit_3d_labels):
+        if fix(figure, renderer, layout):
+            fitted = _constrained(figure, active, renderer)  # the fixed texts take other room
+    if not fitted:
+        return None  # the engine found no room, even for the fixed texts
+    boxes: dict[matplotlib.axes.Axes, Bbox] | None = _thin_tick_labels(figure, active, renderer, layout,
+                                                                        categories=drops > 0)
+    if boxes is not None and not fits(figure, renderer, need_room=False, boxes=boxes) and \
+            _constrained(figure, active, renderer):
+        # Decorations sized by their axes (a table's rows) grow as the engine shrinks the axes:
+        # a second run starts from the first's sizes.
+        boxes = _axes_boxes(figure, renderer)
+    if boxes is None or not fits(figure, renderer, need_room=False, boxes=boxes):
+        return None
+    if drops < _LADDER.index(_drop_texts) and not clean(figure, renderer, boxes):
+        return None
+    return boxes
 
 
 def _keeps_box(new: Bbox | None, old: Bbox | None, axes_box: Bbox | None) -> bool:
@@ -204,7 +287,7 @@ def measuring_renderer(figure: Figure) -> RendererAgg:
     return RendererAgg(1, 1, figure.dpi)
 
 
-def _engine_at(figure: Figure, engine: LayoutEngine, last: bool) -> LayoutEngine:
+def _engine_at(figure: Figure, engine: LayoutEngine, last: bool, pads: bool = True) -> LayoutEngine:
     """``engine``, or one like it where its pads would leave text on the image's outermost pixels.
 
     matplotlib's pads are 3 points: under :data:`PAD_PIXELS` below 96 dpi, where antialiased
@@ -212,11 +295,14 @@ def _engine_at(figure: Figure, engine: LayoutEngine, last: bool) -> LayoutEngine
     pixel more than whole pixels is laid out in the whole ones (Agg drops the fraction on the right
     and at the top).
     On the ladder's last step, with nothing left to drop, the pads alone must leave the axes a pixel.
+    Without ``pads``, matplotlib's own pads (plain matplotlib's picture).
     """
     params = engine.get()
     pixel = 1 / figure.dpi
     width, height = figure.get_size_inches()
-    w_pad, h_pad = max(params["w_pad"], PAD_PIXELS * pixel), max(params["h_pad"], PAD_PIXELS * pixel)
+    w_pad, h_pad = params["w_pad"], params["h_pad"]
+    if pads:
+        w_pad, h_pad = max(w_pad, PAD_PIXELS * pixel), max(h_pad, PAD_PIXELS * pixel)
     if last:
         w_pad, h_pad = min(w_pad, (width - pixel) / 2), min(h_pad, (height - pixel) / 2)
     shown_width, shown_height = int(figure.bbox.width) / figure.bbox.width, int(figure.bbox.height) / figure.bbox.height
@@ -269,6 +355,8 @@ def _axes_boxes(figure: Figure, renderer: RendererAgg) -> dict[matplotlib.axes.A
     """Each visible axes' box as layouts measure it (pixels): the engine's view of its decorations."""
     boxes: dict[matplotlib.axes.Axes, Bbox] = {}
     for axes in all_axes(figure):
+        for table in axes.tables:
+            table.draw(renderer)  # a table sizes its cells (and their text) to the axes as it draws
         box = axes.get_tightbbox(renderer, for_layout_only=True) if axes.get_visible() else None
         if box is not None:
             boxes[axes] = box
@@ -306,6 +394,14 @@ def _drawn_tick_labels(axis: matplotlib.axis.Axis) -> list[matplotlib.text.Text]
     return [label for side in (1, 2) for _, label in sorted(labels[side], key=lambda pair: pair[0])]
 
 
+def _placed_tick_labels(axis: matplotlib.axis.Axis, renderer: RendererAgg) -> list[matplotlib.text.Text]:
+    """:func:`_drawn_tick_labels`, where a draw puts them: a 3D axes places them when drawn."""
+    labels = _drawn_tick_labels(axis)
+    if axis.axes.name == "3d":
+        axis.axes.draw(renderer)
+    return labels
+
+
 # --- tick labels: collisions and thinning -------------------------------------------------
 
 
@@ -313,7 +409,8 @@ def _collide(labels: list[matplotlib.text.Text], renderer: RendererAgg) -> bool:
     return any(_too_close(a, b, renderer) for a, b in zip(labels, labels[1:]) if a.axes is b.axes)
 
 
-def _too_close(a: matplotlib.text.Text, b: matplotlib.text.Text, renderer: RendererAgg) -> bool:
+def _too_close(a: matplotlib.text.Text, b: matplotlib.text.Text, renderer: RendererAgg,
+               gap_em: float = LABEL_GAP_EM) -> bool:
     """Whether two texts' boxes, as drawn (rotated), come closer than the gap.
 
     Two boxes of the same rotation are apart when their centres are apart by more than their
@@ -322,7 +419,7 @@ def _too_close(a: matplotlib.text.Text, b: matplotlib.text.Text, renderer: Rende
     """
     box_a, box_b = a.get_window_extent(renderer), b.get_window_extent(renderer)
     em = a.get_fontsize() * renderer.points_to_pixels(1)
-    if not box_a.padded(LABEL_GAP_EM * em / 2).overlaps(box_b):
+    if not box_a.padded(gap_em * em / 2).overlaps(box_b):
         return False  # apart even as upright boxes: the common case, and no text to measure
     if a.get_rotation() != b.get_rotation():
         return box_a.overlaps(box_b)
@@ -331,7 +428,7 @@ def _too_close(a: matplotlib.text.Text, b: matplotlib.text.Text, renderer: Rende
     dx = (box_b.x0 + box_b.x1 - box_a.x0 - box_a.x1) / 2
     dy = (box_b.y0 + box_b.y1 - box_a.y0 - box_a.y1) / 2
     (width_a, height_a), (width_b, height_b) = _text_size(a, renderer), _text_size(b, renderer)
-    apart_along = abs(dx * along[0] + dy * along[1]) - (width_a + width_b) / 2 >= LABEL_GAP_EM * em
+    apart_along = abs(dx * along[0] + dy * along[1]) - (width_a + width_b) / 2 >= gap_em * em
     apart_across = abs(dx * across[0] + dy * across[1]) - (height_a + height_b) / 2 >= -LINE_OVERLAP_EM * em
     return not (apart_along or apart_across)
 
@@ -361,14 +458,18 @@ def _text_size_at(s: str, prop: FontProperties, ismath: bool | Literal["TeX"], l
 class ThinnedFormatter(matplotlib.ticker.Formatter):
     """Another formatter's labels, every ``step``-th kept and each at most ``max_chars`` long."""
 
-    def __init__(self, inner: matplotlib.ticker.Formatter, step: int = 1, max_chars: int | None = None) -> None:
+    def __init__(self, inner: matplotlib.ticker.Formatter, step: int = 1, max_chars: int | None = None,
+                 rewrite: dict[str, str] | None = None) -> None:
         self.inner = inner
         self.step = step
         self.max_chars = max_chars
+        self.rewrite = rewrite  # label -> the label shown (wrapped, or shortened keeping labels distinct)
 
     def _shown(self, label: str, index: int | None) -> str:
         if index is not None and index % self.step:
             return ""
+        if self.rewrite is not None:
+            return self.rewrite.get(label, label)
         if self.max_chars is not None and len(label) > self.max_chars:
             return label[: max(self.max_chars - 1, 1)].rstrip() + ELLIPSIS
         return label
@@ -398,7 +499,7 @@ class ThinnedFormatter(matplotlib.ticker.Formatter):
         return self.inner.format_data_short(value)
 
 
-def _formatted(axis: matplotlib.axis.Axis, layout: FrozenLayout, **changes: int) -> ThinnedFormatter:
+def _formatted(axis: matplotlib.axis.Axis, layout: FrozenLayout, **changes: object) -> ThinnedFormatter:
     """``axis``'s major formatter as a ThinnedFormatter (installed once per layout), with ``changes``."""
     formatter = axis.get_major_formatter()
     if not isinstance(formatter, ThinnedFormatter):
@@ -420,9 +521,10 @@ def _formatted(axis: matplotlib.axis.Axis, layout: FrozenLayout, **changes: int)
 _THINNING_ROUNDS = 3
 
 
-def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
-                      layout: FrozenLayout) -> dict[matplotlib.axes.Axes, Bbox] | None:
+def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: FrozenLayout,
+                      categories: bool = False) -> dict[matplotlib.axes.Axes, Bbox] | None:
     """Keep every k-th major tick label of each axis whose labels collide, then lay out again.
+    Category labels only with ``categories`` (below the smallest supported size: 200 bars).
 
     Returns the axes' boxes as measured last (see :func:`_axes_boxes`), or None when the engine
     found no room after thinning.
@@ -434,12 +536,13 @@ def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAg
         thinned = False
         for axes in all_axes(figure):
             for axis in _axis_objects(axes):
-                if not _collide(_drawn_tick_labels(axis), renderer):
-                    continue
+                if (categorical(axis) and not categories) or not _collide(_placed_tick_labels(axis, renderer),
+                                                                           renderer):
+                    continue  # category labels are never thinned: _fit_categories places them
                 thinned_so_far = getattr(axis.get_major_formatter(), "step", 1)
                 for step in range(thinned_so_far + 1, max(len(axis.get_ticklocs()), 2) + 1):
                     _formatted(axis, layout, step=step)
-                    if not _collide(_drawn_tick_labels(axis), renderer):
+                    if not _collide(_placed_tick_labels(axis, renderer), renderer):
                         break
                 thinned = True
         if not thinned:
@@ -454,19 +557,24 @@ def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAg
 
 
 def _wrap_long_texts(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> bool:
-    """Titles and axis labels that run past the figure's edge where they stand: wrapped at spaces
-    to the room their alignment leaves them, a word too long for it shortened. True if any was."""
+    """Titles and axis labels that run past the figure's edge where they stand, and (with several
+    axes side by side) axes titles wider than their axes: wrapped at spaces to the room their
+    alignment leaves them, a word too long for it shortened. True if any was."""
     width, height = int(figure.bbox.width), int(figure.bbox.height)
     edge = max(EDGE_PIXELS, renderer.points_to_pixels(3))
+    shown = [axes for axes in figure.axes if axes.get_visible()]
+    own_width = {id(title): axes.get_window_extent(renderer).width
+                 for axes in (shown if len(shown) > 1 else []) for title in axes_titles(axes)}
     wrapped = False
     for text in _titles_and_labels(figure):
         s = text.get_text()
-        if not s or not text.get_visible() or (text.get_parse_math() and matplotlib.cbook.is_math_text(s)):
+        if not s or not text.get_visible():
             continue
         box = text.get_window_extent(renderer)
         vertical = abs(math.sin(math.radians(text.get_rotation()))) > 0.5
         low, high, size = (box.y0, box.y1, height) if vertical else (box.x0, box.x1, width)
-        if low >= edge and high <= size - edge:
+        narrow = own_width.get(id(text), math.inf)
+        if low >= edge and high <= size - edge and high - low <= narrow:
             continue
         align = text.get_verticalalignment() if vertical else text.get_horizontalalignment()
         if align in ("left", "bottom", "baseline"):
@@ -476,26 +584,48 @@ def _wrap_long_texts(figure: Figure, renderer: RendererAgg, layout: FrozenLayout
         else:
             centre = (low + high) / 2
             room = 2 * min(centre - edge, size - edge - centre)
+        room = min(room, narrow)
         text.set_text("\n".join(_wrapped_lines(text, s, max(room, 1), renderer)))
         layout._undo.append(functools.partial(text.set_text, s))
         wrapped = True
     return wrapped
 
 
-def _wrapped_lines(text: matplotlib.text.Text, s: str, room: float, renderer: RendererAgg) -> list[str]:
+def _wrapped_lines(text: matplotlib.text.Text, s: str, room: float, renderer: RendererAgg,
+                   shorten: bool = True) -> list[str]:
+    """``s`` in lines at most ``room`` pixels wide, broken at spaces outside ``$...$`` (a mathtext
+    group stays whole on its line); a word too long alone is shortened with "…" (``shorten``) or
+    kept whole."""
     lines = []
     for paragraph in s.split("\n"):
         line = ""
-        for word in paragraph.split(" "):
+        for word in _words(paragraph):
             candidate = f"{line} {word}" if line else word
             if _line_width(text, candidate, renderer) <= room:
                 line = candidate
                 continue
             if line:
                 lines.append(line)
-            line = word if _line_width(text, word, renderer) <= room else _shortened(text, word, room, renderer)
+            fits_alone = _line_width(text, word, renderer) <= room
+            line = word if fits_alone or not shorten or "$" in word else _shortened(text, word, room, renderer)
         lines.append(line)
     return lines
+
+
+def _words(paragraph: str) -> list[str]:
+    """``paragraph`` split at spaces, except inside ``$...$`` (mathtext, where ``\\$`` is a dollar)."""
+    words, word, in_math, escaped = [], "", False, False
+    for char in paragraph:
+        if char == " " and not in_math:
+            words.append(word)
+            word = ""
+            continue
+        word += char
+        if char == "$" and not escaped:
+            in_math = not in_math
+        escaped = char == "\\" and not escaped
+    words.append(word)
+    return words
 
 
 def _shortened(text: matplotlib.text.Text, word: str, room: float, renderer: RendererAgg) -> str:
@@ -508,7 +638,8 @@ def _shortened(text: matplotlib.text.Text, word: str, room: float, renderer: Ren
 
 
 def _line_width(text: matplotlib.text.Text, s: str, renderer: RendererAgg) -> float:
-    width, _, _ = renderer.get_text_width_height_descent(s, text.get_fontproperties(), False)
+    ismath = bool(text.get_parse_math() and matplotlib.cbook.is_math_text(s))
+    width, _, _ = renderer.get_text_width_height_descent(s, text.get_fontproperties(), ismath)
     return width
 
 
@@ -517,8 +648,307 @@ def _titles_and_labels(figure: Figure) -> list[matplotlib.text.Text]:
     texts += figure_texts(figure)
     for axes in all_axes(figure):
         texts += axes_titles(axes)
-        texts += [axis.label for axis in _axis_objects(axes)]
+        if axes.name != "3d":  # a 3D axis label turns with its axis: measured flat, it is not wrapped
+            texts += [axis.label for axis in _axis_objects(axes)]
     return texts
+
+
+# --- a clean picture: no text past the edge, none overlapping ------------------------------
+
+
+def clean(figure: Figure, renderer: RendererAgg, boxes: dict[matplotlib.axes.Axes, Bbox] | None = None) -> bool:
+    """Whether no text comes within :data:`EDGE_PIXELS` of the figure's edge and no two texts
+    overlap by more than :data:`OVERLAP_PIXELS` both ways (tick labels of one axis turned alike:
+    their boxes as drawn, turned).
+
+    The texts are those :func:`text_boxes` lists; a legend counts as one box. ``boxes``: the
+    axes' boxes, if measured already (:func:`_axes_boxes`).
+    """
+    tight = _text_extent(figure, renderer, _axes_boxes(figure, renderer) if boxes is None else boxes)
+    width, height = int(figure.bbox.width), int(figure.bbox.height)  # Agg drops a partial pixel
+    # Decorations (a table's or legend's frame) are drawn with lines whose width reaches past their
+    # box: EDGE_PIXELS whole. Texts, below, may come a rounding error nearer.
+    if tight is not None and (tight.x0 < EDGE_PIXELS or tight.y0 < EDGE_PIXELS or tight.x1 > width - EDGE_PIXELS
+                              or tight.y1 > height - EDGE_PIXELS):
+        return False
+    edge = EDGE_PIXELS - _EDGE_ROUNDING  # antialiased glyphs reach past their measured box
+    shown = text_boxes(figure, renderer)
+    if any(box.x0 < edge or box.y0 < edge or box.x1 > width - edge or box.y1 > height - edge
+           for _, box, _ in shown):
+        return False  # a title or 3D label: layouts measure titles across their axes only
+    for index, (a, box_a, group_a) in enumerate(shown):
+        for b, box_b, group_b in shown[index + 1:]:
+            if group_a is not None and group_a is group_b and isinstance(a, matplotlib.text.Text) and \
+                    isinstance(b, matplotlib.text.Text) and a.get_rotation() % 90 != 0:
+                if _too_close(a, b, renderer, gap_em=0):
+                    return False  # labels turned alike: their upright boxes overlap where they do not
+            elif _overlap(box_a, box_b) > OVERLAP_PIXELS:
+                return False
+    return True
+
+
+def _overlap(a: Bbox, b: Bbox) -> float:
+    """How far two boxes overlap, in pixels: the lesser of the overlaps across and along (0: apart)."""
+    return max(0.0, min(min(a.x1, b.x1) - max(a.x0, b.x0), min(a.y1, b.y1) - max(a.y0, b.y0)))
+
+
+def text_boxes(figure: Figure, renderer: RendererAgg) -> list[tuple[Artist, Bbox, object | None]]:
+    """Every text the figure shows, with its box (pixels) and its group: the axis object for tick
+    labels (neighbours judged on their rotated boxes), None for the others.
+
+    Titles, axis labels, offset texts, tick labels drawn, the axes' and the figure's texts
+    (annotations, pie labels, bar labels) and legends (each one box). Left out: tables (matplotlib
+    sizes their cells' text to the cells). A 3D axes places its labels only when drawn: it is
+    drawn with ``renderer`` first.
+    """
+    found: list[tuple[Artist, Bbox, object | None]] = []
+    seen: set[int] = set()
+
+    def add(text: Artist, group: object | None = None) -> None:
+        if not text.get_visible() or id(text) in seen:
+            return
+        seen.add(id(text))
+        if isinstance(text, matplotlib.text.Text) and not text.get_text():
+            return
+        box = text.get_window_extent(renderer)
+        if box.width > 0 and box.height > 0 and np.isfinite(box.extents).all():
+            found.append((text, box, group))
+
+    for axes in all_axes(figure):
+        if not axes.get_visible():
+            continue
+        for title in axes_titles(axes):
+            add(title)
+        if axes.axison or axes.name == "3d":  # a 3D axes draws its axes its own way
+            axis_objects = [axis for axis in _axis_objects(axes) if axis.get_visible()]
+            tick_labels = {axis: _drawn_tick_labels(axis) for axis in axis_objects}
+            if axes.name == "3d":
+                axes.draw(renderer)  # places the labels just listed
+            for axis in axis_objects:
+                add(axis.label)
+                add(axis.offsetText)
+                for label in tick_labels[axis]:
+                    add(label, axis)
+        for text in axes.texts:
+            add(text)
+        legend = axes.get_legend()
+        if legend is not None:
+            add(legend)
+    for text in [*figure_texts(figure), *figure.texts]:
+        add(text)
+    for legend in figure.legends:
+        add(legend)
+    return found
+
+
+# --- text set smaller, all together -----------------------------------------------------------
+
+
+def _scales(figure: Figure) -> list[float]:
+    """The text scales tried, largest first: 1, then :data:`SCALE_STEP` smaller each time, down to
+    the one that sets the figure's smallest text :data:`MIN_TEXT_PIXELS` tall (its em)."""
+    sizes = [float(text.get_fontsize()) for text in figure.findobj(matplotlib.text.Text)
+             if text.get_visible() and text.get_text()]
+    for axes in all_axes(figure):
+        sizes += [float(ticks[0].label1.get_fontsize()) for axis in _axis_objects(axes)
+                  for ticks in (axis.majorTicks, axis.minorTicks) if ticks]
+    if not sizes:
+        return [1.0]
+    smallest = min(sizes) * figure.dpi / 72  # pixels
+    floor = min(1.0, MIN_TEXT_PIXELS / smallest) if smallest > 0 else 1.0
+    scales = [1.0]
+    while scales[-1] * SCALE_STEP > floor:
+        scales.append(scales[-1] * SCALE_STEP)
+    if floor < scales[-1]:
+        scales.append(floor)
+    return scales
+
+
+def _too_many_categories(figure: Figure) -> bool:
+    """Whether an axis has more category labels than fit along its axes even a line of
+    :data:`MIN_TEXT_PIXELS` each (200 bars on 930 pixels): only thinning can show them."""
+    for axes in all_axes(figure):
+        for axis in _axis_objects(axes):
+            if categorical(axis):
+                frame = axes.get_window_extent()  # where init left it: less than the figure
+                room = frame.width if isinstance(axis, matplotlib.axis.XAxis) else frame.height
+                if len(_drawn_tick_labels(axis)) * MIN_TEXT_PIXELS > room:
+                    return True
+    return False
+
+
+def _scale_text(figure: Figure, scale: float, layout: FrozenLayout) -> None:
+    """Every text of the figure ``scale`` times its size, as a smaller ``font.size`` would set it:
+    tick labels through their axis' tick parameters (so that ticks made later follow)."""
+    tick_labels: set[int] = set()
+    for axes in all_axes(figure):
+        for axis in _axis_objects(axes):
+            which: Literal["major", "minor"]
+            for which, ticks in (("major", axis.majorTicks), ("minor", axis.minorTicks)):
+                if not ticks:
+                    continue
+                size = float(ticks[0].label1.get_fontsize())
+                axis.set_tick_params(which=which, labelsize=size * scale)
+                layout._undo.append(functools.partial(axis.set_tick_params, which=which, labelsize=size))
+                tick_labels.update(id(label) for tick in ticks for label in (tick.label1, tick.label2))
+    for text in figure.findobj(matplotlib.text.Text):
+        if id(text) in tick_labels:
+            continue
+        size = float(text.get_fontsize())
+        text.set_fontsize(size * scale)
+        layout._undo.append(functools.partial(text.set_fontsize, size))
+
+
+# --- legends and category labels that do not fit ------------------------------------------------
+
+
+def _fit_legends(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> bool:
+    """Legends past the figure's edge packed in fewer columns; an axes' legend outside its axes that
+    still does not fit (or takes more room than the data) put inside at ``loc="best"``. True if any
+    changed."""
+    width, height = int(figure.bbox.width), int(figure.bbox.height)
+    edge = EDGE_PIXELS
+
+    def cut(box: Bbox) -> bool:
+        return box.x0 < edge or box.y0 < edge or box.x1 > width - edge or box.y1 > height - edge
+
+    changed = False
+    legends = [*figure.legends, *(axes.get_legend() for axes in all_axes(figure))]
+    for legend in legends:
+        if legend is None or not legend.get_visible():
+            continue
+        box = legend.get_window_extent(renderer)
+        columns = legend_columns(legend)
+        while columns > 1 and (box.x0 < edge or box.x1 > width - edge):
+            columns -= 1
+            layout._undo.append(repack_legend(legend, columns))
+            box = legend.get_window_extent(renderer)
+            changed = True
+        axes = legend.axes if legend.parent is not figure else None
+        if axes is None:
+            continue
+        frame = axes.get_window_extent(renderer)
+        outside = not frame.padded(1).contains(box.x0, box.y0) or not frame.padded(1).contains(box.x1, box.y1)
+        if outside and (cut(box) or box.width > frame.width or box.height > frame.height):
+            layout._undo.append(move_legend_inside(legend))
+            changed = True
+    return changed
+
+
+#: A 3D axis label moved off its tick labels in at most this many steps.
+_LABEL_PAD_ROUNDS = 4
+
+
+def _fit_3d_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> bool:
+    """A 3D axes whose labels run past the figure's edge drawn smaller inside its axes (as its
+    zoom does: layouts measure a 3D axes' labels where they are not drawn); then its axis labels
+    that overlap tick labels moved outwards (``labelpad``): matplotlib places them a fixed
+    distance from the axis, whatever the tick labels' size. True if anything moved."""
+    moved = False
+    width, height = int(figure.bbox.width), int(figure.bbox.height)
+    for axes in all_axes(figure):
+        if axes.name != "3d" or not axes.get_visible():
+            continue
+        axis_objects = [axis for axis in _axis_objects(axes) if axis.get_visible()]
+        for zoom in _ZOOMS_3D:
+            ticks = [label for axis in axis_objects for label in _drawn_tick_labels(axis)]
+            axes.draw(renderer)
+            boxes = [text.get_window_extent(renderer) for text in [*(axis.label for axis in axis_objects), *ticks]
+                     if text.get_visible() and text.get_text()]
+            if all(box.x0 >= EDGE_PIXELS and box.y0 >= EDGE_PIXELS and box.x1 <= width - EDGE_PIXELS
+                   and box.y1 <= height - EDGE_PIXELS for box in boxes):
+                break
+            axes.set_box_aspect(None, zoom=zoom)  # type: ignore[call-arg]  # Axes3D's signature
+            if zoom == _ZOOMS_3D[0]:
+                layout._undo.append(functools.partial(axes.set_box_aspect, None, zoom=1))  # type: ignore[call-arg]
+            moved = True
+        for axis in axis_objects:
+            if not axis.label.get_text():
+                continue
+            original = axis.labelpad
+            for _ in range(_LABEL_PAD_ROUNDS):
+                ticks = [label for other in axis_objects for label in _drawn_tick_labels(other)]
+                axes.draw(renderer)
+                box = axis.label.get_window_extent(renderer)
+                overlap = max((_overlap(box, label.get_window_extent(renderer)) for label in ticks), default=0.0)
+                if overlap <= OVERLAP_PIXELS:
+                    break
+                axis.labelpad += overlap / renderer.points_to_pixels(1)
+            if axis.labelpad != original:
+                layout._undo.append(functools.partial(setattr, axis, "labelpad", original))
+                moved = True
+    return moved
+
+
+#: The zooms a 3D axes whose labels run past the figure's edge is drawn at, in turn (1: its own).
+_ZOOMS_3D = (0.85, 0.72, 0.6)
+
+
+def categorical(axis: matplotlib.axis.Axis) -> bool:
+    """Whether ``axis`` labels categories (strings plotted, or labels given with the ticks, which
+    matplotlib formats through a FuncFormatter over fixed ticks): labels that are never thinned or
+    dropped."""
+    formatter = axis.get_major_formatter()
+    if isinstance(formatter, ThinnedFormatter):
+        formatter = formatter.inner
+    if isinstance(formatter, (matplotlib.ticker.FixedFormatter, matplotlib.category.StrCategoryFormatter)):
+        return True
+    return isinstance(formatter, matplotlib.ticker.FuncFormatter) and \
+        isinstance(axis.get_major_locator(), matplotlib.ticker.FixedLocator)
+
+
+def _fit_categories(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> bool:
+    """Category labels that collide, or reach past :data:`SHORT_LABEL_FRACTION` of the figure
+    across their axis: wrapped at spaces to their share of the axis (x) or to that fraction (y);
+    x labels that still collide turned upright (90°). True if any changed."""
+    changed = False
+    for axes in all_axes(figure):
+        for axis in _axis_objects(axes):
+            labels = _drawn_tick_labels(axis)
+            if not labels or not categorical(axis) or axes.name == "3d":
+                continue
+            across_x = isinstance(axis, matplotlib.axis.XAxis)
+            boxes = [label.get_window_extent(renderer) for label in labels]
+            reach = max(box.height if across_x else box.width for box in boxes)
+            limit = SHORT_LABEL_FRACTION * (figure.bbox.height if across_x else figure.bbox.width)
+            if not _collide(labels, renderer) and reach <= limit:
+                continue
+            em = labels[0].get_fontsize() * renderer.points_to_pixels(1)
+            if across_x:
+                room = axes.get_window_extent(renderer).width / len(labels) - LABEL_GAP_EM * em
+            else:
+                room = limit
+            texts = {label.get_text() for label in labels}
+            rewrite = {t: "\n".join(_wrapped_lines(labels[0], t, max(room, 1), renderer, shorten=False))
+                       for t in texts}
+            _formatted(axis, layout, rewrite=rewrite)
+            changed = True
+            labels = _drawn_tick_labels(axis)
+            if across_x and _collide(labels, renderer) and labels[0].get_rotation() == 0:
+                _formatted(axis, layout, rewrite=None)
+                axis.set_tick_params(which="major", labelrotation=90)
+                layout._undo.append(functools.partial(axis.set_tick_params, which="major", labelrotation=0))
+    return changed
+
+
+def _distinct_short(labels: list[str], max_chars: int) -> dict[str, str]:
+    """Each label cut to ``max_chars`` with "…", longer where that would make two labels alike."""
+    shown = {label: label for label in labels}
+    length = dict.fromkeys(labels, max(max_chars, 2))
+    for _ in range(max((len(label) for label in labels), default=0)):
+        for label in labels:
+            n = length[label]
+            shown[label] = label if len(label) <= n else label[: max(n - 1, 1)].rstrip() + ELLIPSIS
+        seen: dict[str, list[str]] = {}
+        for label in labels:
+            seen.setdefault(shown[label], []).append(label)
+        alike = [group for group in seen.values() if len(group) > 1]
+        if not alike:
+            break
+        for group in alike:
+            for label in group:
+                length[label] += 1
+    return shown
 
 
 # --- the ladder: what goes when text cannot fit ---------------------------------------------
@@ -562,7 +992,12 @@ def _shorten_tick_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLa
                         for box in (t.get_window_extent(renderer) for t in labels))
             if reach > room:
                 longest = max(len(label.get_text()) for label in labels)
-                _formatted(axis, layout, max_chars=max(2, int(longest * room / reach)))
+                max_chars = max(2, int(longest * room / reach))
+                if categorical(axis):  # every category keeps a name of its own
+                    names = [label.get_text().replace("\n", " ") for label in labels]
+                    _formatted(axis, layout, rewrite=_distinct_short(names, max_chars))
+                else:
+                    _formatted(axis, layout, max_chars=max_chars)
 
 
 def _drop_titles(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> None:
@@ -623,7 +1058,8 @@ def _drop_axis_lines(figure: Figure, renderer: RendererAgg, layout: FrozenLayout
             _hide(artist, layout)
 
 
-#: One step per level; level 0 changes nothing. Up to _shorten_tick_labels every text is kept.
+#: The steps past the smallest text scale, taken in order; the first is nothing. Up to
+#: _shorten_tick_labels every text is kept (category labels shortened, each still its own).
 _LADDER: tuple[Callable[[Figure, RendererAgg, FrozenLayout], None] | None, ...] = (
     None, _shorten_tick_labels, _drop_titles, _drop_axis_labels, _drop_tick_labels, _drop_texts, _drop_axis_lines)
 #: From this level on nothing but lines is left, so the axes need no minimum room.

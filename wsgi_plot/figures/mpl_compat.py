@@ -8,7 +8,7 @@ reach into matplotlib's private attributes (a test checks that too).
 """
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from matplotlib.axes import Axes
@@ -16,6 +16,8 @@ from matplotlib.axis import Axis, Tick
 from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.offsetbox import VPacker
 from matplotlib.text import Text
 
 #: The lock ``Figure.draw`` takes. Drawing holds the GIL anyway, and matplotlib's shared font and
@@ -78,3 +80,53 @@ def forget_renderer(canvas: FigureCanvasAgg, texts: Iterable[Text]) -> None:
     canvas._lastKey = None  # noqa: SLF001 (else get_renderer would return the None just set)
     for text in texts:
         text._renderer = None  # type: ignore[attr-defined]  # noqa: SLF001 (its value before the first draw)
+
+
+def legend_columns(legend: Legend) -> int:
+    """How many columns a legend's entries are packed in (``ncols``; matplotlib has no getter)."""
+    return len(legend._legend_handle_box.get_children())  # type: ignore[attr-defined]  # noqa: SLF001
+
+
+def repack_legend(legend: Legend, ncols: int) -> Callable[[], None]:
+    """Pack a legend's entries into ``ncols`` columns, in matplotlib's order (``Legend(ncols=...)``:
+    the first columns one entry longer); returns what puts the columns back.
+
+    A legend packs its entries once, at creation (``Legend._init_legend_box``): ``set_ncols`` only
+    records the number. The entries' boxes are moved into new column packers like the old ones.
+    """
+    box = legend._legend_handle_box  # type: ignore[attr-defined]  # noqa: SLF001
+    columns = box.get_children()
+    before, before_ncols = list(columns), legend._ncols  # type: ignore[attr-defined]  # noqa: SLF001
+    entries = [entry for column in columns for entry in column.get_children()]
+    first = columns[0]
+    size, extra = divmod(len(entries), ncols)
+    new_columns, start = [], 0
+    for index in range(ncols):
+        end = start + size + (index < extra)
+        if end > start:
+            new_columns.append(VPacker(pad=0, sep=first.sep, align=first.align, children=entries[start:end]))
+        start = end
+    box._children = new_columns  # noqa: SLF001
+    legend._ncols = ncols  # type: ignore[attr-defined]  # noqa: SLF001
+    legend.stale = True
+
+    def undo() -> None:
+        box._children = before  # noqa: SLF001
+        legend._ncols = before_ncols  # type: ignore[attr-defined]  # noqa: SLF001
+        legend.stale = True
+
+    return undo
+
+
+def move_legend_inside(legend: Legend) -> Callable[[], None]:
+    """Put an axes' legend inside its axes where it covers the least data (``loc="best"``, no
+    anchor); returns what puts it back where it was."""
+    anchor, loc = legend._bbox_to_anchor, legend._loc_real  # type: ignore[attr-defined]  # noqa: SLF001
+    legend.set_bbox_to_anchor(None)
+    legend.set_loc("best")
+
+    def undo() -> None:
+        legend._bbox_to_anchor = anchor  # type: ignore[attr-defined]  # noqa: SLF001
+        legend.set_loc(loc)
+
+    return undo

@@ -216,8 +216,8 @@ class PreparedFigure:
         a widened view is for the one request that drew it."""
         for axes in self.widened:
             xlim, ylim = self.static_limits[axes]
-            axes.set_xlim(*xlim)
-            axes.set_ylim(*ylim)
+            axes.set_xlim(*xlim, auto=None)  # autoscaling stays on: widened again by the next outlier
+            axes.set_ylim(*ylim, auto=None)
         self.widened = []
 
     def _keep_text_inside(self, moved: Iterable[matplotlib.axis.Axis]) -> bool:
@@ -432,10 +432,12 @@ def _data_bounds(artist: Artist) -> tuple[float, float, float, float] | None:
 
 
 def widen_to_fit(axes: matplotlib.axes.Axes, artists: Iterable[Artist]) -> bool:
-    """Widen the view limits so every data point of ``artists`` shows; True if they changed.
+    """Widen the autoscaled view limits so every data point of ``artists`` shows; True if they changed.
 
-    Cached limits come from static parameters, so an outlier could otherwise
-    fall outside the picture.
+    The static part was drawn at the limits ``init`` left, so an outlier could otherwise fall
+    outside the picture where matplotlib's autoscaling would have shown it. Limits the plot's
+    code fixed (``set_xlim``, ``set_ylim``: autoscaling off for that axis) stay as they are, and
+    matplotlib clips, as it does on a plain figure. The autoscaling state is left as it was.
     """
     bounds = [b for b in map(_data_bounds, artists) if b is not None]
     if not bounds:
@@ -443,10 +445,12 @@ def widen_to_fit(axes: matplotlib.axes.Axes, artists: Iterable[Artist]) -> bool:
     xmin, ymin = min(b[0] for b in bounds), min(b[1] for b in bounds)
     xmax, ymax = max(b[2] for b in bounds), max(b[3] for b in bounds)
     changed = False
-    for lo, hi, get, set_ in (
-        (xmin, xmax, axes.get_xlim, axes.set_xlim),
-        (ymin, ymax, axes.get_ylim, axes.set_ylim),
+    for lo, hi, get, set_, autoscaled in (
+        (xmin, xmax, axes.get_xlim, axes.set_xlim, axes.get_autoscalex_on()),
+        (ymin, ymax, axes.get_ylim, axes.set_ylim, axes.get_autoscaley_on()),
     ):
+        if not autoscaled:
+            continue
         view_lo, view_hi = sorted(get())
         if lo >= view_lo and hi <= view_hi:
             continue
@@ -455,7 +459,7 @@ def widen_to_fit(axes: matplotlib.axes.Axes, artists: Iterable[Artist]) -> bool:
         new_lo = new_lo - pad if lo < view_lo else view_lo
         new_hi = new_hi + pad if hi > view_hi else view_hi
         inverted = get()[0] > get()[1]
-        set_(*((new_hi, new_lo) if inverted else (new_lo, new_hi)))
+        set_(*((new_hi, new_lo) if inverted else (new_lo, new_hi)), auto=None)
         changed = True
     return changed
 

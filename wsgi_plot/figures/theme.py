@@ -75,6 +75,30 @@ class Fonts:
                                 module=r"wsgi_plot(\.|$)")
 
 
+#: matplotlib's log message when a family lacks the weight asked for (``font_manager.findfont``).
+WEIGHT_NOT_FOUND = "findfont: Failed to find font weight %s for %s, now using %s."
+
+
+class FallbackWeightFilter(logging.Filter):
+    """Drops matplotlib's "Failed to find font weight" for the fallback fonts after the first.
+
+    A bold text asks every family of the list for a bold face; Symbola has only a regular one,
+    and that regular face is what the service means to draw symbols and emoji in (DejaVu Sans has
+    the bold for every Latin, Greek and Cyrillic letter). matplotlib would log it once per process
+    and text size, on the first bold title, for a choice made here on purpose. Only that message
+    and those fonts: a missing weight of any other font is still logged.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        super().__init__()
+        self.names = frozenset(names)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        return not (record.msg == WEIGHT_NOT_FOUND and isinstance(args, tuple) and len(args) == 3
+                    and args[1] in self.names)
+
+
 _fonts: Fonts | None = None
 
 
@@ -82,6 +106,9 @@ def fonts() -> Fonts:
     global _fonts
     if _fonts is None:
         _fonts = Fonts()
+        # Installed once per process, with the font list: the first fonts() call of any look.
+        logging.getLogger("matplotlib.font_manager").addFilter(
+            FallbackWeightFilter(name for name, _ in FONT_FALLBACK[1:]))
     return _fonts
 
 

@@ -36,7 +36,11 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; pa
 img.plot { max-width: 100%; height: auto; border: 1px solid #ddd; }
 form { display: flex; flex-wrap: wrap; gap: .5em 1.5em; align-items: end; margin: 1em 0; }
 label { display: flex; flex-direction: column; font-size: .9em; }
-ul.plots { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 1.5em; }
+ul.plots { list-style: none; padding: 0; display: grid; gap: 1em; grid-template-columns: repeat(auto-fill, minmax(12.5em, 1fr)); }
+ul.plots li { border: 1px solid #ddd; border-radius: .4em; padding: .5em; min-width: 0; }
+ul.plots img { display: block; width: 100%; height: auto; aspect-ratio: 4 / 3; }
+ul.plots a { font-weight: bold; }
+ul.plots p { margin: .2em 0 0; font-size: .85em; line-height: 1.3; color: #555; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 code { background: #f4f4f4; padding: 0 .2em; }
 td, th { text-align: left; padding: .2em .8em .2em 0; vertical-align: top; }
 """
@@ -206,8 +210,10 @@ def plot_page(*, title: str, heading: str, description: str, image_url: str | No
     return layout(title, Safe(body))
 
 
-_LIST_ITEM = Template("""<li><a href="$page_url"><picture>$dark_source<img src="$thumb_url" alt="$alt" width="240" height="180"></picture><br>$name</a>
-<br><small>$description</small></li>
+#: A card of the list: every thumbnail the same size, the plot's name, and its description on one
+#: line (cut with an ellipsis by the style; the whole text in its tooltip).
+_LIST_ITEM = Template("""<li><a href="$page_url"><picture>$dark_source<img src="$thumb_url" alt="$alt" width="240" height="180"></picture>$name</a>
+<p title="$description">$description</p></li>
 """)
 
 
