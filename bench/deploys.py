@@ -7,7 +7,7 @@ The front of docs/deploying.md, as a user runs it: deploy/nginx.conf (its ports 
 loopback ones) in front of two gunicorns of 2 sync workers with their probe addresses, each started
 with the tree's own gunicorn.conf.py. For each load (20 requests a second, ``hey -q 5 -c 4``, then 200,
 ``hey -q 50 -c 4``: hey's ``-q`` is per client; 4 in flight at most) hey runs for ``--seconds``
-on ``--image`` while, 2 s in, one event is applied:
+on ``--image`` while, 2 s in, one event is applied (and for 3 s after it ends, if that is later):
 
 - ``none``: nothing, the baseline;
 - ``rolling restart``: SIGTERM instance A, wait for it to exit, start it again, wait for its
@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -129,11 +128,16 @@ class Instance:
             self.process.wait()
 
 
-def hey(url: str, rate: int, clients: int, seconds: int) -> dict:
-    """hey's summary: answers by status, client errors by kind."""
-    done = subprocess.run(["hey", "-z", f"{seconds}s", "-q", str(rate), "-c", str(clients), "-t", "20", url],
-                          capture_output=True, text=True, timeout=seconds + 60)
-    text = done.stdout
+def hey(url: str, rate: int, clients: int) -> subprocess.Popen:
+    """hey sending ``rate`` requests a second per client until interrupted (at most 10 minutes)."""
+    return subprocess.Popen(["hey", "-z", "600s", "-q", str(rate), "-c", str(clients), "-t", "20", url],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def report_of(process: subprocess.Popen) -> dict:
+    """Interrupt hey (it then stops and prints its summary): answers by status, client errors by kind."""
+    process.send_signal(signal.SIGINT)
+    text, _ = process.communicate(timeout=60)
     statuses = {m.group(1): int(m.group(2)) for m in re.finditer(r"\[(\d{3})\]\s+(\d+) responses", text)}
     errors: dict[str, int] = {}
     section = text.split("Error distribution:", 1)[1] if "Error distribution:" in text else ""
@@ -184,7 +188,9 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
             nginx_cmd = [nginx, "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e",
                          str(prefix / "logs" / "error.log")]
             url = f"http://127.0.0.1:{listen}{args.image}"
-            hey(url, 5, 4, 2)  # warm-up
+            warm_up = hey(url, 5, 4)  # every worker builds its figure
+            time.sleep(2)
+            report_of(warm_up)
             for label, rate, clients in args.loads:
                 for event in args.events:
                     for instance in instances:  # every instance up and ready before each run
@@ -192,20 +198,21 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
                     time.sleep(1)
                     error_log = prefix / "logs" / "error.log"
                     log_start = error_log.stat().st_size
-                    result: dict = {}
-                    load = threading.Thread(target=lambda r=result, q=rate, c=clients:
-                                            r.update(hey(url, q, c, args.seconds)))
-                    load.start()
+                    load = hey(url, rate, clients)
+                    started = time.monotonic()
                     time.sleep(2)
                     timings: dict = {}
-                    started = time.monotonic()
                     apply(event, instances, nginx_cmd, timings)
-                    timings["event_s"] = round(time.monotonic() - started, 2)
-                    load.join()
+                    timings["event_s"] = round(time.monotonic() - started - 2, 2)
+                    # At least --seconds, and 3 s past the event's end.
+                    time.sleep(max(args.seconds - (time.monotonic() - started), 3))
+                    result = report_of(load)
+                    timings["load_s"] = round(time.monotonic() - started, 1)
                     with open(error_log, "rb") as f:
                         f.seek(log_start)
                         new_errors = f.read().decode(errors="replace")
                     answers = sum(result["statuses"].values())
+                    timings["answers_per_s"] = round(answers / timings["load_s"], 1)
                     non_200 = answers - result["statuses"].get("200", 0) + sum(result["errors"].values())
                     report.setdefault(label, {})[event] = {
                         "answers": answers, "non_200": non_200, **result, "timings": timings,
@@ -219,13 +226,15 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
 
 
 def table(reports: dict) -> str:
-    lines = ["| run | event | answers | 200 | 503 | other non-200 | client errors |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| run | load | event | event took | answers (per s) | 200 | 503 | other non-200 | client errors |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for tree, report in reports.items():
         for label, events in report.items():
             for event, r in events.items():
-                statuses = r["statuses"]
+                statuses, timings = r["statuses"], r["timings"]
                 other = sum(n for s, n in statuses.items() if s not in ("200", "503"))
-                lines.append(f"| {tree}, {label} | {event} | {r['answers']} | {statuses.get('200', 0)} | "
+                lines.append(f"| {tree} | {label} | {event} | {timings['event_s']} s | {r['answers']} "
+                             f"({timings.get('answers_per_s', '')}) | {statuses.get('200', 0)} | "
                              f"{statuses.get('503', 0)} | {other} | {sum(r['errors'].values())} |")
     return "\n".join(lines)
 

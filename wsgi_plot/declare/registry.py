@@ -21,6 +21,7 @@ class PlotRegistry:
     def add(self, plot: Plot) -> Plot:
         if plot.name in self._plots:
             raise ValueError(f"a plot named {plot.name!r} is already registered")
+        plot.fingerprint  # noqa: B018 - taken now, from the code as registered (see Plot.fingerprint)
         self._plots[plot.name] = plot
         return plot
 

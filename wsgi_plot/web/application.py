@@ -275,6 +275,7 @@ class PlotApp:
         # Looked up per request, so plots added to the registry later are capped too.
         if plot not in self._capped:
             self._capped[plot] = plot.capped(self.settings.max_points, self.settings.max_series)
+            self._capped[plot].fingerprint  # noqa: B018 - taken as the app starts (see Plot.fingerprint)
         return self._capped[plot]
 
     def _plot(self, name: str) -> Plot:

@@ -38,6 +38,7 @@ from .response_cache import (
     cache_key,
     expiry,
     key_only_response,
+    output_token,
     reusable_seconds,
 )
 from .server_limits import ServerLimits
@@ -57,6 +58,8 @@ class Images:
 
     def __init__(self, settings: Settings, metrics: Metrics | NoMetrics) -> None:
         self.settings = settings
+        #: What else changes the bytes, in every cache key (response_cache.output_token).
+        self.output_token = output_token(settings)
         self.metrics = metrics
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
                                on_in_use=metrics.set_figures_in_use, on_bytes=metrics.set_pool_bytes,
@@ -98,7 +101,7 @@ class Images:
         """
         values, options = self.parse(plot, args, fmt)
         fresh_for = reusable_seconds(plot, options)
-        key = cache_key(plot, values, options) if fresh_for else None
+        key = cache_key(plot, values, options, self.output_token) if fresh_for else None
         if request.headers.get(KEY_ONLY_HEADER):
             return key_only_response(key)
 
