@@ -196,8 +196,8 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
                     for instance in instances:  # every instance up and ready before each run
                         instance.wait_ready()
                     time.sleep(1)
-                    error_log = prefix / "logs" / "error.log"
-                    log_start = error_log.stat().st_size
+                    error_log, access_log = prefix / "logs" / "error.log", prefix / "logs" / "access.log"
+                    log_start, access_start = error_log.stat().st_size, access_log.stat().st_size
                     load = hey(url, rate, clients)
                     started = time.monotonic()
                     time.sleep(2)
@@ -211,12 +211,18 @@ def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
                     with open(error_log, "rb") as f:
                         f.seek(log_start)
                         new_errors = f.read().decode(errors="replace")
+                    with open(access_log, "rb") as f:
+                        f.seek(access_start)
+                        failed = [line for line in f.read().decode(errors="replace").splitlines()
+                                  if '" 200 ' not in line and " /fig/" in line]
                     answers = sum(result["statuses"].values())
                     timings["answers_per_s"] = round(answers / timings["load_s"], 1)
                     non_200 = answers - result["statuses"].get("200", 0) + sum(result["errors"].values())
                     report.setdefault(label, {})[event] = {
                         "answers": answers, "non_200": non_200, **result, "timings": timings,
                         "nginx_error_log": {k: new_errors.count(k) for k in ERROR_LOG_KINDS if k in new_errors},
+                        # Which instance answered each failed request, after which tries, how slowly.
+                        "non_200_in_nginx_access_log": [line.split('" ', 1)[1] for line in failed[:10]],
                     }
                     print(f"{tree.name} {label} {event}: {report[label][event]}", file=sys.stderr)
     finally:
