@@ -338,6 +338,7 @@ class PlotApp:
                 except Exception:  # a plot broken at its defaults fails its own requests, not start-up
                     log.exception("could not prepare plot %r at %s", plot.name, args)
             self.warmed = True
+            self.images.ready_since = time.time()  # a wait before this was for the start, not a queue
 
     def _default_images(self) -> Iterator[tuple[Plot, RequestArgs]]:
         served = {plot.name: plot for plot in self.plots()}
