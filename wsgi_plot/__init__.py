@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["create_app", "warm", "serve_plot_apps", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotError", "PlotRegistry",
            "PlotApp", "Settings", "default_registry", "app",
