@@ -14,6 +14,8 @@ import os
 import select
 import shutil
 import signal
+import socket
+import struct
 import tempfile
 import time
 from collections.abc import MutableMapping
@@ -207,6 +209,19 @@ def post_worker_init(worker: Worker) -> None:
         open(os.path.join(READY_DIR, str(os.getpid())), "w").close()
 
 
+def _waiting(sockets: list[Any]) -> int | None:
+    """Connections waiting in these listening sockets' accept queues (Linux: TCP_INFO's tcpi_unacked,
+    which is the queue's length for a listening socket); None where that cannot be read."""
+    total = 0
+    for listener in sockets:
+        try:
+            info = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+            total += struct.unpack("B" * 8 + "I" * 24, info)[12]
+        except (OSError, AttributeError, struct.error):
+            return None
+    return total
+
+
 def _booting_siblings() -> list[int]:
     """The other workers of this worker's master that are not ready yet (a reload's new workers); Linux."""
     master, me = os.getppid(), os.getpid()
@@ -225,8 +240,9 @@ def drain_on_sigterm(worker: Worker) -> None:
     reload, sends SIGTERM to the old ones as soon as the new ones are forked, seconds before they can
     serve), this worker goes on serving until every one of them is ready (warmed). Otherwise the server
     is stopping, and the wsgi_plot apps' /readyz answers 503 from now on (for a balancer that probes
-    it). Then it drains: it takes the connections still waiting on its sockets, and exits when none
-    is left. Both for at most two thirds of
+    it). Then it drains: it takes the connections waiting on its sockets at that moment (as many
+    as the kernel says are queued; where it cannot say, while any is waiting), then exits, leaving
+    later ones to the proxy's retry. Both for at most two thirds of
     ``graceful_timeout`` in all (one third when it only drains, as when the whole server stops),
     which leaves a third (10 s of the default 30, the default render_timeout) for the request in hand.
     A proxy that retries a refused or reset connection on another instance (deploy/nginx.conf) then
@@ -248,6 +264,7 @@ def drain_on_sigterm(worker: Worker) -> None:
         state["newer"] = _booting_siblings()
         if not state["newer"]:
             drain(worker.wsgi)
+            state["left"] = _waiting(worker.sockets)
         if not sync:
             stop(signum, frame)
         else:
@@ -276,6 +293,7 @@ def drain_on_sigterm(worker: Worker) -> None:
                 return wait(min(timeout, 0.1))  # serving as usual, looking again every 0.1 s
             worker.log.info("Worker %s: workers %s ready, draining", os.getpid(), state["newer"])
             state["newer"] = []
+            state["left"] = _waiting(worker.sockets)
         ready = select.select(worker.sockets, [], [], 0)[0]
         if not ready or time.monotonic() > state["until"]:
             worker.alive = False
@@ -283,6 +301,11 @@ def drain_on_sigterm(worker: Worker) -> None:
         return ready
 
     def notify_or_stop() -> None:
+        # Called once a loop, before each connection taken: counts them down while draining.
+        if state and not state["newer"] and state.get("left") is not None:
+            state["left"] -= 1
+            if state["left"] < 0:
+                worker.alive = False
         if state and time.monotonic() > state["until"]:
             worker.alive = False
         notify()
