@@ -242,13 +242,13 @@ def drain_on_sigterm(worker: Worker) -> None:
     is stopping, and the wsgi_plot apps' /readyz answers 503 from now on (for a balancer that probes
     it). Then it drains: it takes the connections waiting on its sockets at that moment (as many
     as the kernel says are queued; where it cannot say, while any is waiting), then exits, leaving
-    later ones to the proxy's retry. Both for at most two thirds of
-    ``graceful_timeout`` in all (one third when it only drains, as when the whole server stops),
-    which leaves a third (10 s of the default 30, the default render_timeout) for the request in hand.
-    A proxy that retries a refused or reset connection on another instance (deploy/nginx.conf) then
-    loses nothing: what reached this instance is answered, what comes after its sockets close goes
-    elsewhere. Worst case: a stop under a steady stream of requests takes a third of
-    ``graceful_timeout`` longer, a reload whose new workers never become ready two thirds.
+    later ones to the proxy's retry. Both for at most two thirds of ``graceful_timeout`` in all (one
+    third when it only drains, as when the whole server stops), which leaves a third (10 s of the
+    default 30, the default render_timeout) for the request in hand. A proxy that retries a refused
+    or reset connection on another instance (deploy/nginx.conf) then loses nothing: what reached
+    this instance is answered, what comes after its sockets close goes elsewhere. Worst case: a stop
+    takes as long as the requests queued for it (behind nginx, ``max_conns``), and at most a third
+    of ``graceful_timeout`` more; a reload whose new workers never become ready, two thirds.
     Other worker classes than sync only get the 503 from /readyz, then stop as gunicorn stops them.
     """
     from ..web.application import drain
