@@ -32,8 +32,8 @@ KOREAN = ("한국어 제목", "한국어 제묵")
 TOFU = "\ue000\ue001\ue002 \ue003\ue004"
 #: The heavy image of docs/deploying.md's overload run: about a second of drawing here.
 SLOW = "/fig/5_2?n=10000&dpi=600&size=4.714x4.714"
-#: podman stop's grace period: gunicorn's graceful_timeout (10 s) and a margin.
-GRACE = 20
+#: podman stop's grace period: gunicorn's graceful_timeout (GRACEFUL_TIMEOUT, 30 s) and a margin.
+GRACE = 40
 
 
 def title_url(title: str) -> str:

@@ -27,7 +27,7 @@ from .servers import ROOT
 
 KUSTOMIZATION = ROOT / "deploy" / "kubernetes"
 #: gunicorn's graceful_timeout in the shipped gunicorn settings (wsgi-plot serve's).
-GRACEFUL_TIMEOUT = 10
+GRACEFUL_TIMEOUT = 30
 
 
 def kustomize(directory: Path) -> list[dict]:

@@ -47,13 +47,13 @@ def test_config_for_rewrites_only_the_ports():
     assert "listen 127.0.0.1:9000;" in text and ":8080" not in text and ":800" not in text and "8081" not in text
     assert ":810" not in text
     assert "server 127.0.0.1:9004 backup max_fails=0;" in text and "listen 127.0.0.1:9004;" in text
-    assert text.count("max_conns=6 max_fails=1 fail_timeout=10s;") == 3  # the upstream of requests
-    assert text.count(" max_fails=1 fail_timeout=10s;") == 6  # and that of probes
+    assert text.count("max_conns=6 max_fails=3 fail_timeout=1s;") == 3  # the upstream of requests
+    assert text.count(" max_fails=3 fail_timeout=1s;") == 6  # and that of probes
     assert "proxy_next_upstream error timeout" in text
     text = config_for(9000, [9001, 9002], 9004, probe_ports=[9101, 9102])
-    assert "server 127.0.0.1:9002 max_conns=6 max_fails=1 fail_timeout=10s;" in text
-    assert "server 127.0.0.1:9102 max_fails=1 fail_timeout=10s;" in text
-    assert "server 127.0.0.1:9002 max_fails=1" not in text and "9101 max_conns" not in text
+    assert "server 127.0.0.1:9002 max_conns=6 max_fails=3 fail_timeout=1s;" in text
+    assert "server 127.0.0.1:9102 max_fails=3 fail_timeout=1s;" in text
+    assert "server 127.0.0.1:9002 max_fails=3" not in text and "9101 max_conns" not in text
 
 
 def fetch(base_url, path):

@@ -65,6 +65,9 @@ def counts(base) -> tuple[float, float]:
 def gunicorn_with_a_2s_queue_timeout(tmp_path_factory):
     log = tmp_path_factory.mktemp("queue") / "gunicorn.log"
     with servers.gunicorn(workers=1, env={"WSGI_PLOT_QUEUE_TIMEOUT": "2"}, log_path=log) as server:
+        # Only the wait since the worker was ready counts (a starting instance's queue is not shed):
+        # the stamps below, up to 2.5 s old, need a worker ready for longer.
+        time.sleep(3)
         yield server.base_url
 
 
@@ -132,3 +135,20 @@ def test_requests_that_waited_in_the_listen_queue_are_shed(tmp_path):
         assert results["holder"][0] == 200
         assert [results[i][0] for i in range(3)] == [503] * 3
         assert counts(base) == (rendered + 1, shed + 3)
+
+
+def test_a_starting_instance_draws_what_waited_for_its_start():
+    """A request stamped before the process was ready waited for the start (its workers warming up
+    while its socket already took connections), not behind other requests: drawn. The same wait in
+    a process ready for longer than queue_timeout is shed."""
+    from werkzeug.test import Client
+
+    import wsgi_plot
+
+    app = wsgi_plot.create_app(queue_timeout=2)
+    app.warm()  # as the server's start-up hook does: ready from now on
+    client = Client(app)
+    assert client.get("/fig/5_2?dpi=20", headers=stamped(30)).status_code == 200
+    app.images.ready_since -= 10  # the same process, 10 s later
+    shed = client.get("/fig/5_2?dpi=20", headers=stamped(30))
+    assert shed.status_code == 503 and "waited 30.0 s" in shed.text

@@ -2,9 +2,9 @@
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotError", "PlotRegistry",
+__all__ = ["create_app", "warm", "serve_plot_apps", "NoCacheMiddleware", "Plot", "Param", "ParameterError", "PlotError", "PlotRegistry",
            "PlotApp", "Settings", "default_registry", "app",
            # the typed plot API's markers (wsgi_plot.declare.typed) and the frame an animated plot may take
            "Range", "Count", "MaxLength", "Pattern", "MaxItems", "MaxSeries", "Choices", "Help", "Static", "Frame"]
@@ -16,6 +16,7 @@ __all__ = ["create_app", "warm", "NoCacheMiddleware", "Plot", "Param", "Paramete
 _LAZY = {
     "create_app": "web.application",
     "warm": "web.application",
+    "serve_plot_apps": "web.application",
     "PlotApp": "web.application",
     "NoCacheMiddleware": "web.middleware",
     "Param": "declare.params",
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from .declare.registry import PlotRegistry
     from .declare.settings import Settings
     from .declare.typed import Choices, Count, Help, MaxItems, MaxLength, MaxSeries, Pattern, Range, Static
-    from .web.application import PlotApp, create_app, warm
+    from .web.application import PlotApp, create_app, serve_plot_apps, warm
     from .web.middleware import NoCacheMiddleware
 
     #: Built on first access (``_lazy_attribute``, below).

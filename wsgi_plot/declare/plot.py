@@ -30,6 +30,7 @@ new sample every time, so it is never reused.
 """
 
 import dataclasses
+import functools
 import inspect
 import math
 import re
@@ -138,6 +139,16 @@ class Plot:
                 self.parse(dict(self.example))
             except ParameterError as exc:
                 raise ValueError(f"plot {self.name!r}: example is invalid: {exc.description}") from None
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A hash of this declaration and of its hooks' code, the same in every process
+        (:mod:`wsgi_plot.declare.fingerprint`): part of the response-cache key, so that changed
+        drawing code never gets a picture the old code drew. Taken once, when first asked
+        (:class:`~wsgi_plot.declare.registry.PlotRegistry` asks at registration)."""
+        from .fingerprint import fingerprint
+
+        return fingerprint(self)
 
     @property
     def incremental(self) -> bool:

@@ -27,6 +27,7 @@ class PlotRegistry:
                 raise ValueError(f"plot {plot.name!r}, parameter {param.name!r}: {param.name!r} is a request option "
                                  f"(taken by {OPTION_NAMES[param.name]}), so a request could not set both; rename the "
                                  f"parameter (options: {', '.join(OPTION_NAMES)})")
+        plot.fingerprint  # noqa: B018 - taken now, from the code as registered (see Plot.fingerprint)
         self._plots[plot.name] = plot
         return plot
 

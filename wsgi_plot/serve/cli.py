@@ -79,11 +79,17 @@ def check(args: argparse.Namespace) -> int:
     finally:
         if "wsgi_plot.serve.gunicorn_config" in sys.modules:
             _forget_this_process(sys.modules["wsgi_plot.serve.gunicorn_config"])
+    from ..web.application import find_plot_apps
+
+    plot_apps = find_plot_apps(app)
     print(f"{PROG} check: {args.app} is ready")
-    # A wsgi_plot app has its settings, inside its middleware or not.
-    settings = getattr(app, "settings", None) or getattr(getattr(app, "app", None), "settings", None)
-    if dataclasses.is_dataclass(settings) and not isinstance(settings, type):
-        for name, value in dataclasses.asdict(settings).items():
+    if not plot_apps:
+        print(f"  no wsgi_plot app found in {args.app}: the server will neither fit nor warm one; "
+              "name it with wsgi_plot.serve_plot_apps(application, plots)")
+    for number, plot_app in enumerate(plot_apps, 1):
+        where = "" if plot_app is app else " (mounted inside it)"
+        print(f"  wsgi_plot app {number} of {len(plot_apps)}{where}: fitted to the server, warmed at worker start")
+        for name, value in dataclasses.asdict(plot_app.settings).items():
             print(f"  {name} = {value!r}")
     return 0
 

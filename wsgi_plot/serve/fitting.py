@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ..web.application import find_plot_app
+from ..web.application import find_plot_apps
 from ..web.server_limits import ServerLimits
 
 if TYPE_CHECKING:
@@ -37,13 +37,15 @@ def uwsgi_limits() -> ServerLimits:
 
 
 def fit_to_server(application: Callable[..., Iterable[bytes]], limits: ServerLimits) -> bool:
-    """Tell the wsgi_plot app inside ``application`` its server's limits; SettingsError if they clash.
+    """Tell each wsgi_plot app inside ``application`` its server's limits; SettingsError if they clash.
 
-    ``application`` as for :func:`wsgi_plot.warm`. False when there is no wsgi_plot app in it.
+    ``application`` as for :func:`wsgi_plot.web.application.find_plot_apps`: mounted under werkzeug's
+    DispatcherMiddleware, in Flask's ``wsgi_app``, behind middleware. False when there is no wsgi_plot
+    app in it.
     """
-    plot_app = find_plot_app(application)
-    if plot_app is None:
-        return False
-    limits.check(plot_app.settings)
-    plot_app.images.fit_to_server(limits)
-    return True
+    plot_apps = find_plot_apps(application)
+    for plot_app in plot_apps:
+        limits.check(plot_app.settings)
+    for plot_app in plot_apps:
+        plot_app.images.fit_to_server(limits)
+    return bool(plot_apps)

@@ -7,11 +7,17 @@ Every value can be overridden by an environment variable named in its comment.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import multiprocessing
 import os
+import select
 import shutil
+import signal
+import socket
+import struct
 import tempfile
+import time
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -89,7 +95,10 @@ max_requests_jitter = max_requests // 10
 # render_timeout must be shorter (else no worker starts), and an animation that would run past
 # 80% of it is refused (wsgi_plot/serve/fitting.py).
 timeout = _whole_number("TIMEOUT", 30, 0)  # TIMEOUT, seconds; 0: none (gunicorn never kills a worker)
-graceful_timeout = 10
+# A worker told to stop (SIGTERM: the server stopping, or a reload replacing it) first hands over or
+# drains (``drain_on_sigterm`` below) for at most two thirds of this, then finishes the request in
+# hand; whatever is left after this many seconds is killed.
+graceful_timeout = _whole_number("GRACEFUL_TIMEOUT", 30, 1)  # GRACEFUL_TIMEOUT, seconds
 
 # -- control socket -------------------------------------------------------------------
 # gunicorn 25.1+ opens a socket for `gunicornc` at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl
@@ -143,6 +152,16 @@ if not os.environ.get("MPLCONFIGDIR"):
     os.environ["_WSGI_PLOT_OWN_MPLCONFIGDIR"] = os.environ["MPLCONFIGDIR"]
 
 
+# -- workers that are ready -----------------------------------------------------------
+# A worker that has warmed up leaves a file named by its pid here, so that the workers a reload
+# (HUP) replaces serve until their successors are ready. A directory of this master's own (kept in
+# the environment, as a reload runs this file again), removed on exit.
+if os.environ.get("_WSGI_PLOT_READY_FOR") != str(os.getpid()):
+    os.environ["_WSGI_PLOT_READY_DIR"] = tempfile.mkdtemp(prefix="wsgi_plot-ready-")
+    os.environ["_WSGI_PLOT_READY_FOR"] = str(os.getpid())
+READY_DIR = os.environ["_WSGI_PLOT_READY_DIR"]
+
+
 def on_starting(server: Arbiter) -> None:
     # Files left by an earlier run in the same directory would be added to this run's counts.
     for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
@@ -150,6 +169,8 @@ def on_starting(server: Arbiter) -> None:
 
 
 def child_exit(server: Arbiter, worker: Worker) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(os.path.join(READY_DIR, str(worker.pid)))
     # A dead worker's counters still count; its live gauge (figures in use) must not.
     from prometheus_client import multiprocess
 
@@ -157,6 +178,7 @@ def child_exit(server: Arbiter, worker: Worker) -> None:
 
 
 def on_exit(server: Arbiter | None) -> None:
+    shutil.rmtree(READY_DIR, ignore_errors=True)
     for variable, own in (("PROMETHEUS_MULTIPROC_DIR", "_WSGI_PLOT_OWN_METRICS_DIR"),
                           ("MPLCONFIGDIR", "_WSGI_PLOT_OWN_MPLCONFIGDIR")):
         directory = os.environ.get(own)
@@ -181,3 +203,112 @@ def post_worker_init(worker: Worker) -> None:
     # stops the worker here, and gunicorn with it ("Worker failed to boot"), naming both.
     fit_to_server(worker.wsgi, gunicorn_limits(worker))
     warm(worker.wsgi)
+    drain_on_sigterm(worker)
+    # Ready: a worker that a reload replaces serves until this one is (drain_on_sigterm).
+    with contextlib.suppress(OSError):
+        open(os.path.join(READY_DIR, str(os.getpid())), "w").close()
+
+
+def _waiting(sockets: list[Any]) -> int | None:
+    """Connections waiting in these listening sockets' accept queues (Linux: TCP_INFO's tcpi_unacked,
+    which is the queue's length for a listening socket); None where that cannot be read."""
+    total = 0
+    for listener in sockets:
+        try:
+            info = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+            total += struct.unpack("B" * 8 + "I" * 24, info)[12]
+        except (OSError, AttributeError, struct.error):
+            return None
+    return total
+
+
+def _booting_siblings() -> list[int]:
+    """The other workers of this worker's master that are not ready yet (a reload's new workers); Linux."""
+    master, me = os.getppid(), os.getpid()
+    try:
+        children = open(f"/proc/{master}/task/{master}/children").read().split()
+    except OSError:
+        return []
+    return [int(pid) for pid in children if int(pid) != me and not os.path.exists(os.path.join(READY_DIR, pid))]
+
+
+def drain_on_sigterm(worker: Worker) -> None:
+    """SIGTERM makes this worker hand over or drain rather than stop at once (gunicorn's own handler
+    stops taking connections at once, and those waiting in the listen queue are then reset).
+
+    If the master has started workers that are not ready yet (``kill -HUP``, gunicorn's graceful
+    reload, sends SIGTERM to the old ones as soon as the new ones are forked, seconds before they can
+    serve), this worker goes on serving until every one of them is ready (warmed). Otherwise the server
+    is stopping, and the wsgi_plot apps' /readyz answers 503 from now on (for a balancer that probes
+    it). Then it drains: it takes the connections waiting on its sockets at that moment (as many
+    as the kernel says are queued; where it cannot say, while any is waiting), then exits, leaving
+    later ones to the proxy's retry. Both for at most two thirds of ``graceful_timeout`` in all (one
+    third when it only drains, as when the whole server stops), which leaves a third (10 s of the
+    default 30, the default render_timeout) for the request in hand. A proxy that retries a refused
+    or reset connection on another instance (deploy/nginx.conf) then loses nothing: what reached
+    this instance is answered, what comes after its sockets close goes elsewhere. Worst case: a stop
+    takes as long as the requests queued for it (behind nginx, ``max_conns``), and at most a third
+    of ``graceful_timeout`` more; a reload whose new workers never become ready, two thirds.
+    Other worker classes than sync only get the 503 from /readyz, then stop as gunicorn stops them.
+    """
+    from ..web.application import drain
+
+    graceful = float(worker.cfg.graceful_timeout)
+    state: dict[str, Any] = {}  # set on SIGTERM: "until" (no new connection taken after), "newer" (pids)
+    stop = worker.handle_exit
+    sync = any(cls.__name__ == "SyncWorker" for cls in type(worker).__mro__)
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        if state:
+            return  # the master repeats SIGTERM while this worker is still there
+        state["newer"] = _booting_siblings()
+        if not state["newer"]:
+            drain(worker.wsgi)
+            state["left"] = _waiting(worker.sockets)
+        if not sync:
+            stop(signum, frame)
+        else:
+            state["until"] = time.monotonic() + graceful * (2 if state["newer"] else 1) / 3
+            if state["newer"]:
+                worker.log.info("Worker %s stopping: serving until workers %s are ready, then draining",
+                                os.getpid(), state["newer"])
+            else:
+                worker.log.info("Worker %s stopping: draining its listen queue", os.getpid())
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    if not sync:
+        return
+    wait, notify = worker.wait, worker.notify  # type: ignore[attr-defined]
+
+    def handed_over() -> bool:
+        """Every newer worker still alive is ready (or there is none)."""
+        alive = [pid for pid in state["newer"] if os.path.exists(f"/proc/{pid}")]
+        return all(os.path.exists(os.path.join(READY_DIR, str(pid))) for pid in alive)
+
+    def waiting_or_stop(timeout: float) -> object:
+        if not state:
+            return wait(timeout)
+        if time.monotonic() < state["until"] and state["newer"]:
+            if not handed_over():
+                return wait(min(timeout, 0.1))  # serving as usual, looking again every 0.1 s
+            worker.log.info("Worker %s: workers %s ready, draining", os.getpid(), state["newer"])
+            state["newer"] = []
+            state["left"] = _waiting(worker.sockets)
+        ready = select.select(worker.sockets, [], [], 0)[0]
+        if not ready or time.monotonic() > state["until"]:
+            worker.alive = False
+            return None
+        return ready
+
+    def notify_or_stop() -> None:
+        # Called once a loop, before each connection taken: counts them down while draining.
+        if state and not state["newer"] and state.get("left") is not None:
+            state["left"] -= 1
+            if state["left"] < 0:
+                worker.alive = False
+        if state and time.monotonic() > state["until"]:
+            worker.alive = False
+        notify()
+
+    worker.wait = waiting_or_stop  # type: ignore[attr-defined]
+    worker.notify = notify_or_stop  # type: ignore[method-assign]

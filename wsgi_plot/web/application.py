@@ -99,6 +99,8 @@ class PlotApp:
         self.pool = self.images.pool  # for health checks and warm-up, and for those who inspect it
         self._warm_lock = threading.Lock()
         self.warmed = not settings.warm  # True once the default figures are prepared
+        #: True once the server is stopping (:func:`drain`): /readyz answers 503, requests are still served.
+        self.draining = False
         self._capped: dict[Plot, Plot] = {}  # plot -> the plot with its counts capped at max_points
         self.plots()  # a plot the cap makes unusable stops start-up here
         fonts().report_missing()  # once per process: scripts without a font are drawn as boxes
@@ -198,6 +200,8 @@ class PlotApp:
         return health.readiness(self.images.pipeline, time.monotonic() + self.settings.render_timeout)
 
     def on_readyz(self, request: PlotRequest) -> Response:
+        if self.draining:
+            return _not_ready("draining: the server is stopping; requests in flight are finished")
         self.warm()  # ready means warm: a server's start-up hook has usually done it already
         try:
             ready = self._readiness()
@@ -275,6 +279,7 @@ class PlotApp:
         # Looked up per request, so plots added to the registry later are capped too.
         if plot not in self._capped:
             self._capped[plot] = plot.capped(self.settings.max_points, self.settings.max_series)
+            self._capped[plot].fingerprint  # noqa: B018 - taken as the app starts (see Plot.fingerprint)
         return self._capped[plot]
 
     def _plot(self, name: str) -> Plot:
@@ -354,6 +359,7 @@ class PlotApp:
                 except Exception:  # a plot broken at its defaults fails its own requests, not start-up
                     log.exception("could not prepare plot %r at %s", plot.name, args)
             self.warmed = True
+            self.images.ready_since = time.time()  # a wait before this was for the start, not a queue
 
     def _default_images(self) -> Iterator[tuple[Plot, RequestArgs]]:
         served = {plot.name: plot for plot in self.plots()}
@@ -366,26 +372,83 @@ class PlotApp:
                 yield plot, RequestArgs(plot.example)
 
 
+#: Attributes under which a WSGI wrapper keeps the application it calls: ``app`` (werkzeug's and
+#: wsgi_plot's middleware, a2wsgi's WSGIMiddleware, most others), ``wsgi_app`` (Flask, whose
+#: ``app.wsgi_app`` is where its documentation mounts other WSGI apps) and ``application`` (Django's
+#: and others' handlers that keep one).
+_WRAPPED = ("app", "wsgi_app", "application")
+#: How many objects :func:`find_plot_apps` looks at, at most: a host's stack is a few layers.
+MOST_SEARCHED = 100
+
+
+def find_plot_apps(application: object) -> list[PlotApp]:
+    """Every :class:`PlotApp` inside ``application``, wherever it sits in the host's WSGI stack.
+
+    Followed: the attributes a wrapper keeps the app it calls under (``.app``, ``.wsgi_app`` as in
+    Flask, ``.application``), werkzeug ``DispatcherMiddleware``'s ``.app`` and ``.mounts``, and
+    ``application.wsgi_plot_apps``, where a host whose stack hides the app names it itself
+    (:func:`serve_plot_apps`). Each object is looked at once, at most ``MOST_SEARCHED`` in all,
+    breadth first, so a cycle or a deep framework object costs nothing.
+    """
+    found: list[PlotApp] = []
+    seen: set[int] = set()
+    queue: list[object] = [application]
+    while queue and len(seen) < MOST_SEARCHED:
+        candidate = queue.pop(0)
+        if id(candidate) in seen:
+            continue
+        seen.add(id(candidate))
+        if isinstance(candidate, PlotApp):
+            found.append(candidate)
+            continue
+        queue.extend(getattr(candidate, "wsgi_plot_apps", ()))
+        for name in _WRAPPED:
+            inner = getattr(candidate, name, None)
+            if callable(inner) and not isinstance(inner, type):
+                queue.append(getattr(inner, "__self__", inner))  # a bound method (Flask's wsgi_app): its object
+        mounts = getattr(candidate, "mounts", None)
+        if isinstance(mounts, Mapping):  # werkzeug's DispatcherMiddleware
+            queue.extend(mounts.values())
+    return found
+
+
 def find_plot_app(application: object) -> PlotApp | None:
-    """The :class:`PlotApp` in ``application``: :func:`create_app`'s result, or a middleware
-    wrapping one as ``.app`` (as werkzeug's and ours keep it); None when there is none."""
-    for _ in range(10):  # a few middleware layers at most; never loop on a cycle
-        if isinstance(application, PlotApp):
-            return application
-        application = getattr(application, "app", None)
-    return None
+    """The first :class:`PlotApp` :func:`find_plot_apps` finds in ``application``; None when there is none."""
+    found = find_plot_apps(application)
+    return found[0] if found else None
+
+
+def serve_plot_apps(host: Any, *plot_apps: "PlotApp") -> Any:
+    """Tell the servers' start-up hooks where wsgi_plot is inside ``host``, when they cannot find it.
+
+    For a host whose stack hides the app (a framework view that calls it, a wrapper keeping it under
+    another name): ``application = serve_plot_apps(application, plots)``. Returns ``host``, on which it
+    sets ``wsgi_plot_apps``, so that :func:`warm`, ``fit_to_server`` and ``wsgi-plot check --app``
+    reach each app.
+    """
+    host.wsgi_plot_apps = (*getattr(host, "wsgi_plot_apps", ()), *plot_apps)
+    return host
 
 
 def warm(application: object) -> bool:
-    """Prepare the default figures of the wsgi_plot app inside ``application`` before it serves.
+    """Prepare the default figures of each wsgi_plot app inside ``application`` before it serves.
 
-    ``application`` as for :func:`find_plot_app`. False when there is no wsgi_plot app in it (nothing to do).
+    ``application`` as for :func:`find_plot_apps`. False when there is no wsgi_plot app in it (nothing to do).
     """
-    plot_app = find_plot_app(application)
-    if plot_app is None:
-        return False
-    plot_app.warm()
-    return True
+    plot_apps = find_plot_apps(application)
+    for plot_app in plot_apps:
+        plot_app.warm()
+    return bool(plot_apps)
+
+
+def drain(application: object) -> bool:
+    """Mark each wsgi_plot app inside ``application`` as stopping: its /readyz answers 503 from now on,
+    while it goes on serving what it is sent. A server's stop hook calls it (gunicorn.conf.py on SIGTERM),
+    so that a balancer that probes /readyz stops sending requests before the process exits."""
+    plot_apps = find_plot_apps(application)
+    for plot_app in plot_apps:
+        plot_app.draining = True
+    return bool(plot_apps)
 
 
 def create_app(*, registry: PlotRegistry | None = None, ready_checks: Iterable[ReadyCheck] = (),

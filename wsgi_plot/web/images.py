@@ -39,6 +39,7 @@ from .response_cache import (
     cache_key,
     expiry,
     key_only_response,
+    output_token,
     reusable_seconds,
 )
 from .server_limits import ServerLimits
@@ -58,6 +59,10 @@ class Images:
 
     def __init__(self, settings: Settings, metrics: Metrics | NoMetrics) -> None:
         self.settings = settings
+        #: When this process was ready to draw (epoch seconds): made, then warmed (PlotApp.warm).
+        self.ready_since = time.time()
+        #: What else changes the bytes, in every cache key (response_cache.output_token).
+        self.output_token = output_token(settings)
         self.metrics = metrics
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
                                on_in_use=metrics.set_figures_in_use, on_bytes=metrics.set_pool_bytes,
@@ -100,7 +105,7 @@ class Images:
         """
         values, options = self.parse(plot, args, fmt)
         fresh_for = reusable_seconds(plot, options)
-        key = cache_key(plot, values, options) if fresh_for else None
+        key = cache_key(plot, values, options, self.output_token) if fresh_for else None
         if request.headers.get(KEY_ONLY_HEADER):
             return key_only_response(key)
         self.refuse_what_cannot_finish(plot, values, options)
@@ -294,12 +299,19 @@ class Images:
         The wait is the time since the proxy in front stamped ``X-Request-Start``: spent in its
         queue, the network and this server's listen queue. A client that waited that long has
         likely given up, or its proxy has; drawing for it would only delay the requests behind.
+
+        Only the wait since this process was ready counts (``ready_since``): a request that reached a
+        starting instance (its sockets open, its workers still warming up) waited for the start, not
+        behind other requests, and its client is still there. Worst case: the requests a proxy sends
+        an instance while it starts (deploy/nginx.conf: max_conns, 4) are drawn however long the
+        start took, up to the proxy's own timeout.
         """
         limit = self.settings.queue_timeout
         if not limit:
             return
-        queued = queued_seconds(request.headers.get(REQUEST_START_HEADER), time.time())
-        if queued is not None and queued > limit:
+        now = time.time()
+        queued = queued_seconds(request.headers.get(REQUEST_START_HEADER), now)
+        if queued is not None and min(queued, now - self.ready_since) > limit:
             self.metrics.rejected("queue_timeout")
             raise Overloaded(f"the request waited {queued:.1f} s before reaching the server "
                              f"(over {limit:g} s): the server is at capacity, retry shortly")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.metadata
 import math
 import threading
 import time
@@ -31,16 +32,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import matplotlib
 from werkzeug.wrappers import Response
 
 from .. import __version__
 from ..core.budgets import LARGEST_SHARE, no_report
+from ..figures.theme import fonts
 
 if TYPE_CHECKING:
     from ..declare.options import RenderOptions
     from ..declare.params import Values
     from ..declare.plot import Plot
+    from ..declare.settings import Settings
 
 #: Bytes an entry costs besides its image: the key (64 hex chars), the entry and its dict slots.
 #: Counted so that a flood of tiny images is bounded by count as well as bytes.
@@ -51,8 +53,10 @@ ENTRY_OVERHEAD = 512
 KEY_ONLY_HEADER = "X-Cache-Key-Only"
 
 #: Seconds nginx may keep a URL's key answer: the key of a URL never changes while the app runs,
-#: but a new version may parse it differently. A key answer for a bad request is never kept.
-KEY_ANSWER_SECONDS = 60
+#: but a deploy changes it (:func:`cache_key`), and a picture is stale for as long as nginx keeps
+#: the old answer. So one second: a hot URL costs the instances one key request a second, and a
+#: deploy's pictures are served a second after its instances answer. A bad request's is never kept.
+KEY_ANSWER_SECONDS = 1
 
 #: What X-Accel-Expires says for FOREVER: a year; nginx's `inactive` drops what nobody asks for.
 FOREVER_SECONDS = 365 * 86400
@@ -67,19 +71,21 @@ def reusable_seconds(plot: Plot, options: RenderOptions) -> float:
     return plot.freshness
 
 
-def cache_key(plot: Plot, values: Values, options: RenderOptions) -> str:
+def cache_key(plot: Plot, values: Values, options: RenderOptions, output: str = "") -> str:
     """The request as the app understands it, hashed: plot, options and values, parsed and defaulted.
 
     Derived from the parsed objects, not from a list of names, so an option added to the render
     options is part of the key without a change here. A plot that draws no random numbers
     (``random=False``) is keyed without ``seed``, and ``-0`` as ``0``: the key of a request is the
-    key of its picture. The versions of wsgi_plot and matplotlib
-    are in it too: an upgrade draws differently, and nginx's cache outlives a restart.
+    key of its picture. Everything else that changes the bytes is in it too, since nginx's cache
+    outlives a restart: the plot's code and declaration (``plot.fingerprint``) and ``output``, the
+    process's :func:`output_token` (libraries' versions, output settings, fonts). A deploy that
+    changes any of them changes the keys, and the old pictures are simply never asked for again.
     """
     picture = options if plot.random else dataclasses.replace(options, seed=None)  # a seed it never reads
     option_items = _normalised(sorted(dataclasses.asdict(picture).items()))
     param_items = _normalised(tuple((p.name, p.key(getattr(values, p.name))) for p in plot.params))
-    text = repr((__version__, matplotlib.__version__, plot.name, option_items, param_items))
+    text = repr((output, plot.fingerprint, plot.name, option_items, param_items))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -93,6 +99,28 @@ def _normalised(value: object) -> object:
     if isinstance(value, dict):
         return tuple(sorted((key, _normalised(item)) for key, item in value.items()))
     return value
+
+
+#: The libraries whose version changes the bytes of an image: the drawing, the random numbers
+#: (numpy's Generator streams may change between versions), the encoders.
+OUTPUT_LIBRARIES = ("matplotlib", "numpy", "Pillow", "deflate", "isal", "contourpy", "kiwisolver", "fonttools")
+#: The settings that change the bytes of an image (the others bound or refuse requests).
+OUTPUT_SETTINGS = ("png_compression", "default_dpi", "default_size", "max_points", "max_series")
+
+
+def output_token(settings: Settings) -> str:
+    """A hash of what, besides the request and the plot, changes an image's bytes in this process:
+    wsgi_plot's version and those of ``OUTPUT_LIBRARIES``, the ``OUTPUT_SETTINGS`` and the fonts
+    found (a font installed or removed changes the text drawn)."""
+    parts: list[tuple[str, object]] = [("wsgi_plot", __version__)]
+    for name in OUTPUT_LIBRARIES:
+        try:
+            parts.append((name, importlib.metadata.version(name)))
+        except importlib.metadata.PackageNotFoundError:
+            parts.append((name, ""))
+    parts += [(name, getattr(settings, name)) for name in OUTPUT_SETTINGS]
+    parts.append(("fonts", tuple(fonts().families)))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def expiry(now: float, fresh_for: float) -> float:
