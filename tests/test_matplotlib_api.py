@@ -265,3 +265,13 @@ def test_an_axes_legend_moved_inside_goes_back_where_it_was():
     assert axes.get_window_extent(renderer).contains(inside.x1, inside.y1)
     undo()
     assert legend.get_window_extent(renderer).bounds == pytest.approx(outside.bounds)
+
+
+def test_a_texts_line_spacing_is_read_on_every_supported_matplotlib():
+    """matplotlib 3.11's Text.get_linespacing, or the _linespacing attribute 3.8 to 3.10 keep it in."""
+    from matplotlib.text import Text
+
+    from wsgi_plot.figures.mpl_compat import linespacing
+
+    assert linespacing(Text(0, 0, "a\nb", linespacing=1.5)) == 1.5
+    assert linespacing(Text(0, 0, "a")) in (1.2, "normal")  # matplotlib's default: 1.2 before 3.11

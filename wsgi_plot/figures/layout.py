@@ -63,6 +63,9 @@ from .mpl_compat import (
     suptitle,
     ticks_drawn,
 )
+from .mpl_compat import (
+    linespacing as mpl_linespacing,
+)
 
 #: A try whose text fits is taken if the axes keep at least this share of the figure's width and
 #: height (all axes together); else a smaller text scale is tried first (a plot that is all labels
@@ -438,7 +441,7 @@ def _text_size(text: matplotlib.text.Text, renderer: RendererAgg) -> tuple[float
     tall as "lp" (ascender and descender), as matplotlib lays text out."""
     s = text.get_text()
     ismath = "TeX" if text.get_usetex() else bool(text.get_parse_math() and matplotlib.cbook.is_math_text(s))
-    linespacing = text.get_linespacing()
+    linespacing = mpl_linespacing(text)
     if linespacing == "normal":
         linespacing = _NORMAL_LINESPACING
     return _text_size_at(s, text.get_fontproperties().copy(), ismath, linespacing, renderer.dpi)

@@ -32,6 +32,16 @@ LAYOUT_COLLAPSED_WARNING = "constrained_layout not applied"
 NO_GRIDSPEC_WARNING = "There are no gridspecs with layoutgrids"
 
 
+def linespacing(text: Text) -> float | str:
+    """``text``'s line spacing, as its layout uses it: matplotlib 3.11 has ``get_linespacing`` (and
+    may answer "normal"); 3.8 to 3.10, which Python 3.10 installs, keep it as ``_linespacing``."""
+    getter = getattr(text, "get_linespacing", None)
+    if getter is not None:
+        spacing: float | str = getter()
+        return spacing
+    return float(text._linespacing)  # type: ignore[attr-defined]
+
+
 def ticks_drawn(axis: Axis) -> list[Tick]:
     """The ticks ``Axis.draw`` shows: inside the view limits, their labels' text and position set.
     (``Axis._update_ticks``: one call instead of locator, formatter and tick bookkeeping.)"""
