@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.server, pytest.mark.container]
 KOREAN = ("한국어 제목", "한국어 제묵")
 #: As many characters of Unicode's private use area: boxes whatever the fonts.
 TOFU = "\ue000\ue001\ue002 \ue003\ue004"
-#: The heavy image of docs/deploying.md's overload run: about a second of drawing here.
+#: The heavy image of the overload run (docs/performance.md): about a second of drawing here.
 SLOW = "/fig/5_2?n=10000&dpi=600&size=4.714x4.714"
 #: podman stop's grace period: gunicorn's graceful_timeout (GRACEFUL_TIMEOUT, 30 s) and a margin.
 GRACE = 40
