@@ -15,7 +15,7 @@ from wsgi_plot import Plot, PlotRegistry, Range
 from wsgi_plot.declare.fingerprint import fingerprint
 from wsgi_plot.declare.plot import FOREVER
 from wsgi_plot.declare.typed import typed_plot
-from wsgi_plot.web.response_cache import KEY_ONLY_HEADER
+from wsgi_plot.web.nginx_cache import KEY_ONLY_HEADER
 
 SOURCE = '''
 from wsgi_plot import Param, Plot

@@ -10,7 +10,8 @@ from werkzeug.test import Client
 
 from wsgi_plot import Param, Plot, PlotRegistry, create_app, default_registry
 from wsgi_plot.declare.plot import FOREVER
-from wsgi_plot.web.response_cache import ENTRY_OVERHEAD, ResponseCache, accel_expires, expiry
+from wsgi_plot.web.nginx_cache import accel_expires, expiry
+from wsgi_plot.web.response_cache import ENTRY_OVERHEAD, ResponseCache
 
 from .conftest import decode_png
 

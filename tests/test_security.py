@@ -104,7 +104,7 @@ def test_no_header_is_built_from_raw_input(client):
     assert set(response.headers.keys()) == {
         "Content-Type", "Content-Length", "Server-Timing", "X-Content-Type-Options", "X-Request-Id",
         "Cache-Control", "Pragma", "Expires",
-        "X-Accel-Expires",  # for a caching proxy: 0 here, an unseeded sample (response_cache.py)
+        "X-Accel-Expires",  # for a caching proxy: 0 here, an unseeded sample (nginx_cache.py)
     }
 
 

@@ -1,6 +1,6 @@
 """A plot's fingerprint: a hash of its declaration and of the code of its hooks, the same in every process.
 
-The response-cache key includes it (:mod:`wsgi_plot.web.response_cache`), so that a new version of a
+The response-cache key includes it (:mod:`wsgi_plot.web.cache_keys`), so that a new version of a
 plot's drawing code or of its parameters gives new keys: neither the app's cache nor nginx's can
 then serve a picture the old code drew.
 

@@ -22,7 +22,7 @@ With ``update_takes_frame=True``, update (or draw) takes a fourth argument,
 and ``count``) of an animation or stream, whose frames then all start from
 the same random state, so each can show a step more of the same data.
 
-Whether a response may be reused (:mod:`wsgi_plot.web.response_cache`) is declared, never guessed:
+Whether a response may be reused (:mod:`wsgi_plot.web.cache_keys`) is declared, never guessed:
 ``freshness`` says how long a picture of the same request stays true (``FOREVER`` for a plot
 whose picture depends only on its parameters and seed; a few seconds for one drawn from data
 that changes), and ``random`` whether it draws from ``rng``: a random plot without a seed is a

@@ -33,6 +33,7 @@ from . import health
 from .images import Images
 from .metrics import Metrics, create_metrics
 from .middleware import NoCacheMiddleware
+from .nginx_cache import KEY_ONLY_HEADER, key_only_response
 from .openapi import openapi_document
 from .pages import (
     CONTENT_SECURITY_POLICY,
@@ -46,7 +47,6 @@ from .pages import (
     plot_page,
 )
 from .request_args import RequestArgs, image_args, query_args
-from .response_cache import KEY_ONLY_HEADER, key_only_response
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

@@ -28,20 +28,13 @@ from ..figures.describe import describe_figure
 from ..figures.mpl_compat import DRAW_LOCK
 from ..figures.pipeline import FigurePipeline, RenderTimeout, draw_frame
 from ..figures.pool import FigurePool, PoolExhausted
+from .cache_keys import cache_key, output_token, reusable_seconds
 from .metrics import Metrics, NoMetrics
+from .nginx_cache import KEY_ONLY_HEADER, cache_headers, expiry, key_only_response
 from .request_args import RequestArgs
 from .request_start import HEADER as REQUEST_START_HEADER
 from .request_start import queued_seconds
-from .response_cache import (
-    KEY_ONLY_HEADER,
-    ResponseCache,
-    cache_headers,
-    cache_key,
-    expiry,
-    key_only_response,
-    output_token,
-    reusable_seconds,
-)
+from .response_cache import ResponseCache
 from .server_limits import ServerLimits
 from .stream import ClientWatch, FrameStream, StreamSlots
 
@@ -61,7 +54,7 @@ class Images:
         self.settings = settings
         #: When this process was ready to draw (epoch seconds): made, then warmed (PlotApp.warm).
         self.ready_since = time.time()
-        #: What else changes the bytes, in every cache key (response_cache.output_token).
+        #: What else changes the bytes, in every cache key (cache_keys.output_token).
         self.output_token = output_token(settings)
         self.metrics = metrics
         self.pool = FigurePool(settings.pool_size, settings.pool_timeout, max_bytes=settings.pool_max_bytes,
@@ -99,7 +92,7 @@ class Images:
     # -- the four deliveries ---------------------------------------------------------
 
     def still(self, request: Request, plot: Plot, args: RequestArgs, fmt: Format) -> Response:
-        """One image; reused from the response cache when its plot allows (response_cache.py).
+        """One image; reused from the response cache when its plot allows (cache_keys.py).
 
         With ``X-Cache-Key-Only`` (nginx asking how to key the request), only the key: 204, nothing drawn.
         """
