@@ -15,7 +15,8 @@ from werkzeug.test import Client
 from wsgi_plot import Plot, PlotRegistry, create_app
 from wsgi_plot.figures import mpl_compat
 from wsgi_plot.figures.mpl_compat import DRAW_LOCK, LAYOUT_COLLAPSED_WARNING, forget_renderer
-from wsgi_plot.figures.render import _above, _svg_layer
+from wsgi_plot.figures.render import _above
+from wsgi_plot.figures.vector_files import svg_layer
 
 
 def test_draw_lock_is_the_lock_figure_draw_takes():
@@ -65,7 +66,7 @@ def test_svg_layer_renames_references_as_svg_1_1_and_svg_2_write_them(href):
     document = (b'<?xml version="1.0"?><svg><defs><style>x</style></defs><g id="figure_1">'
                 b'<defs><path id="m1" d="M 0 0"/></defs><use ' + href + b'="#m1" x="1"/>'
                 b'<g clip-path="url(#p1)"/></g></svg>')
-    layer = _svg_layer(document)
+    layer = svg_layer(document)
     assert b'id="layer-m1"' in layer and href + b'="#layer-m1"' in layer and b"url(#layer-p1)" in layer
     assert b'="#m1"' not in layer
 

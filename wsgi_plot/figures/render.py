@@ -11,10 +11,8 @@ is prepared and frozen, so the fast path and full draws put the axes in the
 same place.
 """
 
-import io
-import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
 
 import matplotlib
@@ -35,18 +33,14 @@ from ..declare.looks import DEFAULT_LOOK, Look
 from .layout import FrozenLayout, all_axes, lay_out, measuring_renderer
 from .mpl_compat import DRAW_LOCK, forget_renderer
 from .theme import make_transparent, styled
+from .vector_files import save_vector, svg_layer
 
 if TYPE_CHECKING:
-    from matplotlib.typing import RcKeyType
 
     from ..core.frame import Frame
     from ..declare.params import Values
     from ..declare.plot import Plot
 
-#: Fixed so that the same seed gives byte-identical SVG files. matplotlib reads it
-#: from rcParams only, so it is set for the length of an SVG save, under DRAW_LOCK.
-_SVG_HASH_SALT = "wsgi_plot"
-_VECTOR_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 #: Space added beyond data that fell outside the static limits.
 _WIDEN_MARGIN = 0.05
@@ -261,7 +255,7 @@ class PreparedFigure:
         if fmt == "svg" and self.plot.incremental and self.reusable and not self.widened:
             return self._layered_svg()
         with self._full_draw():
-            return _encode_vector(self.figure, fmt)
+            return save_vector(self.figure, fmt)
 
     def _layered_svg(self) -> bytes:
         """The static part's SVG, serialised once, with the painted artists as a layer on top.
@@ -272,11 +266,11 @@ class PreparedFigure:
         """
         if self.svg_static is None:
             with _hidden([*self.painted, *self._images_changing()]):
-                document = _encode_vector(self.figure, "svg")
+                document = save_vector(self.figure, "svg")
             self.svg_static = document[: document.rindex(b"</svg>")]
         with _hidden(_static_around(self.figure, set(self.painted))), _unanimated(self.painted):
-            layer = _encode_vector(self.figure, "svg")
-        return self.svg_static + _svg_layer(layer) + b"</svg>\n"
+            layer = save_vector(self.figure, "svg")
+        return self.svg_static + svg_layer(layer) + b"</svg>\n"
 
     @contextmanager
     def _full_draw(self) -> Iterator[None]:
@@ -487,48 +481,6 @@ def _hidden(artists: Iterable[Artist]) -> Iterator[None]:
     finally:
         for artist in shown:
             artist.set_visible(True)
-
-
-#: Every id a layer defines or refers to, so that they can be renamed apart from the static part's;
-#: ``href`` as SVG 2 writes it, ``xlink:href`` as SVG 1.1 (matplotlib today) does.
-_SVG_ID_RE = re.compile(rb'(id="|url\(#|(?:xlink:)?href="#)')
-
-
-def _svg_layer(document: bytes) -> bytes:
-    """The drawing of an SVG document as a fragment to append to another one.
-
-    Keeps everything from the figure's group (the first ``<g>``) to the end,
-    dropping the prolog, metadata and style (the static part has them), and
-    prefixes the layer's ids: both documents number their groups, clip paths
-    and markers alike.
-    """
-    body = document[document.index(b"<g id="): document.rindex(b"</svg>")]
-    return _SVG_ID_RE.sub(rb"\1layer-", body)
-
-
-def _encode_vector(figure: Figure, fmt: str) -> bytes:
-    """``figure`` saved as ``fmt``, the same whatever the process's ``savefig.*`` rcParams say.
-
-    Called under DRAW_LOCK. Only the SVG hash salt is set in rcParams, and only it
-    is put back: ``rc_context`` would put back every rcParam, undoing changes a
-    host app's thread made meanwhile.
-    """
-    out = io.BytesIO()
-    with _rc_param("svg.hashsalt", _SVG_HASH_SALT) if fmt == "svg" else nullcontext():
-        figure.savefig(out, format=fmt, metadata=_VECTOR_METADATA[fmt], dpi="figure", facecolor="auto",
-                       edgecolor="auto", transparent=False,
-                       bbox_inches=figure.bbox_inches)  # the whole figure: savefig.bbox may say "tight"
-    return out.getvalue()
-
-
-@contextmanager
-def _rc_param(name: "RcKeyType", value: object) -> Iterator[None]:
-    previous = matplotlib.rcParams[name]
-    matplotlib.rcParams[name] = value
-    try:
-        yield
-    finally:
-        matplotlib.rcParams[name] = previous
 
 
 def _new_figure(plot: "Plot", width: float, height: float, dpi: int) -> Figure:
