@@ -22,7 +22,6 @@ in time: each run lasts ``--seconds``, each wait for an instance at most 60 s.
 """
 
 import argparse
-import io
 import json
 import os
 import re
@@ -30,7 +29,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import urllib.error
@@ -39,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
+
+from overload import export, nginx_config  # noqa: E402  # the same front, measured the same way
 
 from tests import servers  # noqa: E402
 
@@ -50,23 +50,6 @@ EVENTS = ("none", "rolling restart", "SIGHUP each", "nginx -s reload", "worker k
 LOADS = (("20 req/s", 5, 4), ("200 req/s", 50, 4))
 ERROR_LOG_KINDS = ["no live upstreams", "upstream prematurely closed", "Connection refused",
                    "Connection reset", "upstream server temporarily disabled", "upstream timed out"]
-
-
-def export(ref: str, into: Path) -> Path:
-    """The tree of git ``ref`` (app, gunicorn.conf.py, deploy/nginx.conf) under ``into``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
-
-
-def nginx_config(text: str, listen: int, overflow: int, backends, probes) -> str:
-    """deploy/nginx.conf with free ports: 8080 (front), 8081 (the backup), 8001/8002 (the instances)
-    and 8101/8102 (their probe addresses)."""
-    ports = {"8080": listen, "8081": overflow, "8001": backends[0], "8002": backends[1],
-             "8101": probes[0], "8102": probes[1]}
-    text = re.sub(r"127\.0\.0\.1:(80[08][012]|810[12])\b", lambda m: f"127.0.0.1:{ports[m.group(1)]}", text)
-    return re.sub(r"\b8081\b", str(overflow), text)
 
 
 def status_of(url: str, timeout: float = 2) -> int | str:
