@@ -21,6 +21,7 @@ import re
 import warnings
 from unittest import mock
 
+import matplotlib
 import matplotlib.category
 import matplotlib.legend
 import matplotlib.table
@@ -186,9 +187,17 @@ def present(s: str, served: str) -> bool:
 #: their titles even at 6 px text.
 BELOW_SUPPORTED = {("surface-3d", (2, 1.5, 72)), ("small-panels", (2, 1.5, 72)), ("long-categories", (2, 1.5, 72))}
 
-#: Known defects, each a failing case kept failing until it is fixed (strict xfail).
-KNOWN = {("table-under-bars", (3.2, 2.4, 75)): "matplotlib's table sizes its cells as it draws; measured"
-         " before, its bottom line lands on the image's last row (light theme)"}
+#: Known defects, each a failing case kept failing until it is fixed (strict xfail). Some depend on
+#: the matplotlib release: Python 3.10 installs 3.10, the newer Pythons 3.11 (CI runs both).
+Case = tuple[str, tuple[float, float, int]]
+KNOWN_ON_MATPLOTLIB_3_11: dict[Case, str] = {
+    ("table-under-bars", (3.2, 2.4, 75)): "matplotlib's table sizes its cells as it draws; measured before, its"
+                                          " bottom line lands on the image's last row (light theme)"}
+KNOWN_ON_MATPLOTLIB_3_10: dict[Case, str] = {
+    ("mathtext-titles", (2, 1.5, 72)): "with matplotlib 3.10 the long mathtext title is not found in the SVG at"
+                                       " 144x108 px, whole, wrapped or shortened (seen in CI's Python 3.10 run;"
+                                       " not yet investigated)"}
+KNOWN = KNOWN_ON_MATPLOTLIB_3_11 if matplotlib.__version_info__ >= (3, 11) else KNOWN_ON_MATPLOTLIB_3_10
 
 CASES = [pytest.param(plot, size, marks=[pytest.mark.xfail(reason=KNOWN[plot.name, size], strict=True)]
                       if (plot.name, size) in KNOWN else [])
