@@ -341,7 +341,7 @@ def test_readiness_does_not_wait_for_a_writer_s_lock_and_liveness_never_asks(tmp
     instead of waiting the queries' busy timeout, and /healthz never touches the database."""
     path = tmp_path / "journal.db"
     db.create(path, sensors=1, days=1, seed=1, now=NOW_S)
-    with sqlite3.connect(path, isolation_level=None) as conn:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("PRAGMA journal_mode=DELETE")
     busy_timeout = 20.0
     app = build_app(path, environ={}, busy_timeout=busy_timeout, pool_size=2)
