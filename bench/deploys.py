@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from overload import export, nginx_config  # noqa: E402  # the same front, measured the same way
+from overload import export, front  # noqa: E402  # the same front, measured the same way
 
 from tests import servers  # noqa: E402
 
@@ -152,14 +152,7 @@ def apply(event: str, instances: list[Instance], nginx_cmd: list[str], log: dict
 
 
 def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
-    ports: set[int] = set()
-    while len(ports) < 6:
-        ports.add(servers.free_port())
-    listen, overflow, *rest = sorted(ports)
-    backends, probes = rest[:2], rest[2:]
-    prefix = Path(tempfile.mkdtemp(prefix="wsgi_plot-nginx-", dir=work))
-    prefix.chmod(0o755)
-    config = nginx_config((tree / "deploy" / "nginx.conf").read_text(), listen, overflow, backends, probes)
+    listen, overflow, backends, probes, prefix, config = front(tree, work)
     instances = [Instance(name, tree, port, probe, work) for name, port, probe in zip("AB", backends, probes)]
     report: dict = {}
     try:

@@ -121,15 +121,22 @@ def percentile(values, fraction):
     return round(values[int(fraction * (len(values) - 1))] * 1000, 1) if values else None
 
 
-def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
+def front(tree: Path, work: Path) -> tuple[int, int, list[int], list[int], Path, str]:
+    """Free ports for the documented front of ``tree`` (the front, its backup, two instances and their
+    probe addresses), an nginx prefix under ``work``, and deploy/nginx.conf rewritten to those ports."""
     ports: set[int] = set()
     while len(ports) < 6:
         ports.add(servers.free_port())
-    listen, overflow, *backends = sorted(ports)
-    backends, probe_ports = backends[:2], backends[2:]
+    listen, overflow, *rest = sorted(ports)
+    backends, probe_ports = rest[:2], rest[2:]
     prefix = Path(tempfile.mkdtemp(prefix="wsgi_plot-nginx-", dir=work))
     prefix.chmod(0o755)
     config = nginx_config((tree / "deploy" / "nginx.conf").read_text(), listen, overflow, backends, probe_ports)
+    return listen, overflow, backends, probe_ports, prefix, config
+
+
+def scenario(tree: Path, nginx: str, args, work: Path) -> dict:
+    listen, overflow, backends, probe_ports, prefix, config = front(tree, work)
     with servers.running([str(servers.BIN / "gunicorn"), "-c", str(tree / "gunicorn.conf.py"), "--workers",
                           str(WORKERS), "wsgi_plot:app"], f"http://127.0.0.1:{backends[0]}/",
                          env={"BIND": f"127.0.0.1:{backends[0]}", "PROBE_PORT": str(probe_ports[0])}, cwd=tree, log_path=work / "a.log"), \
