@@ -181,22 +181,13 @@ def present(s: str, served: str) -> bool:
     return False
 
 
-#: Figures below their smallest supported size (docs/plots.md), where a title may be dropped: the
-#: text is still clean, and the information is not asserted. At 144x108 px a 3D axes, six panels
-#: under a suptitle, and four long category names (wrapped, then shortened) leave no room for
-#: their titles even at 6 px text.
-BELOW_SUPPORTED = {("surface-3d", (2, 1.5, 72)), ("small-panels", (2, 1.5, 72)), ("long-categories", (2, 1.5, 72))}
-
 #: Known defects, each a failing case kept failing until it is fixed (strict xfail). Some depend on
 #: the matplotlib release: Python 3.10 installs 3.10, the newer Pythons 3.11 (CI runs both).
 Case = tuple[str, tuple[float, float, int]]
-KNOWN_ON_MATPLOTLIB_3_11: dict[Case, str] = {
-    ("table-under-bars", (3.2, 2.4, 75)): "matplotlib's table sizes its cells as it draws; measured before, its"
-                                          " bottom line lands on the image's last row (light theme)"}
+KNOWN_ON_MATPLOTLIB_3_11: dict[Case, str] = {}
 KNOWN_ON_MATPLOTLIB_3_10: dict[Case, str] = {
-    ("mathtext-titles", (2, 1.5, 72)): "with matplotlib 3.10 the long mathtext title is not found in the SVG at"
-                                       " 144x108 px, whole, wrapped or shortened (seen in CI's Python 3.10 run;"
-                                       " not yet investigated)"}
+    ("surface-3d", (2, 1.5, 72)): "matplotlib 3.10 places a 3D axes' labels further out than 3.11: at 144x108 px"
+                                  " no zoom keeps them off both the edge and the tick labels, and the title goes"}
 KNOWN = KNOWN_ON_MATPLOTLIB_3_11 if matplotlib.__version_info__ >= (3, 11) else KNOWN_ON_MATPLOTLIB_3_10
 
 CASES = [pytest.param(plot, size, marks=[pytest.mark.xfail(reason=KNOWN[plot.name, size], strict=True)]
@@ -234,9 +225,8 @@ def test_every_size_keeps_what_matplotlib_shows(client, plot, size, tmp_path):
                                      tol=TOLERANCE)
             if failure is not None:
                 failures.append(f"{theme}: clean reference not served as is: {str(failure).splitlines()[1].strip()}")
-    if (plot.name, size) not in BELOW_SUPPORTED:
-        served = svg_text(client.get(f"/plot/{plot.name}.svg?{query}").data)
-        failures += [f"missing from the SVG: {s!r}" for s in sorted(info) if not present(s, served)]
+    served = svg_text(client.get(f"/plot/{plot.name}.svg?{query}").data)
+    failures += [f"missing from the SVG: {s!r}" for s in sorted(info) if not present(s, served)]
     assert failures == [], "\n".join(failures)
 
 

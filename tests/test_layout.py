@@ -248,3 +248,79 @@ def test_stacked_tick_labels_that_crowd_are_thinned(monkeypatch):
     assert (border(decode_png(response.data), 2) == 255).all()
     assert recorder.outside() == []
     assert len([s for _, s, *_ in recorder.drawn if s.startswith("Jan\n")]) == 12
+
+
+def laid_out(figure):
+    """``figure`` (constrained) through the layer, as a pooled figure is prepared; and its measuring renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+
+    from wsgi_plot.figures.layout import lay_out, measuring_renderer  # noqa: PLC0415
+    from wsgi_plot.figures.mpl_compat import DRAW_LOCK  # noqa: PLC0415
+
+    FigureCanvasAgg(figure)
+    renderer = measuring_renderer(figure)
+    with DRAW_LOCK:
+        layout = lay_out(figure, figure.get_layout_engine(), renderer)
+    return layout, renderer
+
+
+def test_numeric_labels_that_collide_are_thinned_the_locators_way_every_tick_keeping_its_label():
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    from wsgi_plot.figures.layout import _collide, _drawn_tick_labels  # noqa: PLC0415
+    from wsgi_plot.figures.mpl_compat import ticks_drawn  # noqa: PLC0415
+
+    figure = Figure(figsize=(2, 1.5), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    axes.plot([1_000_000, 1_012_345], [0, 1])
+    axes.ticklabel_format(useOffset=False, style="plain")
+    plain_ticks = len(axes.xaxis.get_major_locator()())
+    layout, renderer = laid_out(figure)
+    assert layout.level >= 1  # matplotlib's own labels run into each other here
+    ticks, labels = ticks_drawn(axes.xaxis), _drawn_tick_labels(axes.xaxis)
+    assert 2 <= len(ticks) < plain_ticks
+    assert len(labels) == len(ticks)  # fewer ticks, none with its label hidden
+    assert not _collide(labels, renderer)
+    layout.restore()
+    assert len(axes.xaxis.get_major_locator()()) == plain_ticks  # the locator's own count back
+
+
+def test_titles_that_cannot_wrap_keep_their_start_on_one_line_rather_than_go():
+    """Six panels under a long suptitle at 144x108 px: wrapped lines would take the axes' height."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    from wsgi_plot.figures.layout import clean  # noqa: PLC0415
+    from wsgi_plot.figures.mpl_compat import suptitle as suptitle_of  # noqa: PLC0415
+
+    suptitle = "Daily water level at six stations along the river, first month of records"
+    figure = Figure(figsize=(2, 1.5), dpi=72, layout="constrained")
+    for index, axes in enumerate(figure.subplots(2, 3).flat):
+        axes.plot(np.arange(30), np.cumsum(np.random.default_rng(index).normal(size=30)))
+        axes.set_title(f"station {index + 1}")
+    figure.suptitle(suptitle)
+    layout, renderer = laid_out(figure)
+    shown = " ".join(figure.get_suptitle().split())  # one line, or (matplotlib 3.10's sizes) two
+    assert shown == suptitle or (shown.endswith("\N{HORIZONTAL ELLIPSIS}") and suptitle.startswith(shown[:-1].rstrip()))
+    shown_suptitle = suptitle_of(figure)
+    assert shown_suptitle is not None and shown_suptitle.get_visible()
+    titles = [axes.get_title() for axes in figure.axes]
+    assert all(title and title.get_visible() for title in (axes.title for axes in figure.axes))
+    assert sum(title.startswith("station ") for title in titles) >= 4  # whole where their column leaves room
+    assert clean(figure, renderer)
+    layout.restore()
+    assert figure.get_suptitle() == suptitle and [axes.get_title() for axes in figure.axes][0] == "station 1"
+
+
+def test_mathtext_is_shortened_between_its_groups_never_inside_one():
+    from matplotlib.backends.backend_agg import RendererAgg  # noqa: PLC0415
+    from matplotlib.text import Text  # noqa: PLC0415
+
+    from wsgi_plot.figures.layout import _shortened  # noqa: PLC0415
+
+    text = Text(text="")
+    s = r"growth $\frac{dN}{dt} = rN$ of the $\alpha$ population over time"
+    shortened = _shortened(text, s, 120, RendererAgg(1, 1, 100))
+    assert shortened.endswith(" \N{HORIZONTAL ELLIPSIS}")
+    assert shortened[:-2].count("$") % 2 == 0 and s.startswith(shortened[:-2])
+    plain = Text(text="", parse_math=False)
+    assert _shortened(plain, "station 12 north", 30, RendererAgg(1, 1, 100)).endswith("\N{HORIZONTAL ELLIPSIS}")

@@ -4,6 +4,7 @@ changes it fails here, by name, rather than drawing something subtly wrong."""
 import threading
 
 import matplotlib
+import numpy as np
 import pytest
 from matplotlib.artist import Artist
 from matplotlib.axis import Tick
@@ -276,3 +277,22 @@ def test_a_texts_line_spacing_is_read_on_every_supported_matplotlib():
 
     assert linespacing(Text(0, 0, "a\nb", linespacing=1.5)) == 1.5
     assert linespacing(Text(0, 0, "a")) in (1.2, "normal")  # matplotlib's default: 1.2 before 3.11
+
+
+def test_fewer_ticks_asks_a_maxnlocator_and_puts_its_count_back():
+    """layout thins colliding numeric labels through ``MaxNLocator.set_params(nbins=...)`` and reads
+    the count back from the private ``MaxNLocator._nbins`` ("auto" for an AutoLocator)."""
+    from matplotlib.dates import AutoDateLocator  # noqa: PLC0415
+    from matplotlib.ticker import AutoLocator  # noqa: PLC0415
+
+    locator = AutoLocator()
+    locator.create_dummy_axis()
+    locator.axis.set_view_interval(0, 100)
+    before = list(locator())
+    undo = mpl_compat.fewer_ticks(locator, 2)
+    assert undo is not None
+    fewer = list(locator())
+    assert 2 <= len(fewer) < len(before) and set(fewer) <= set(np.arange(0, 101, 50))
+    undo()
+    assert list(locator()) == before and locator._nbins == "auto"  # noqa: SLF001
+    assert mpl_compat.fewer_ticks(AutoDateLocator(), 2) is None  # no count to ask: the formatter thins instead

@@ -16,12 +16,13 @@ until the text is clean:
   wrapped at spaces, mathtext between ``$...$`` groups; legends past the edge packed in fewer
   columns, an axes' legend outside its axes moved inside at ``loc="best"``; category tick labels
   that collide wrapped, then turned upright (never thinned); numeric tick labels that collide
-  thinned (every k-th kept, as Vega-Lite's ``labelOverlap: "parity"``); a 3D axes drawn smaller
-  and its axis labels moved off its tick labels;
+  thinned the locator's way (fewer ticks: ``MaxNLocator``'s ``nbins``), or where it has no count
+  every k-th label kept (as Vega-Lite's ``labelOverlap: "parity"``); a 3D axes' axis labels moved
+  off its tick labels, and the axes drawn smaller while they run past the edge;
 * at the smallest scale, tick labels shortened with "…" (category labels each keeping a name of
-  its own); and only past that (below the smallest supported size, docs/plots.md) decorations
-  dropped in this order: titles, axis labels, tick labels (with their marks), every other text
-  and legend, and last the spines.
+  its own); then titles and axis labels kept to one line, shortened with "…"; and only past that
+  (below the smallest supported size, docs/plots.md) decorations dropped in this order: titles,
+  axis labels, tick labels (with their marks), every other text and legend, and last the spines.
 
 Every try starts from the figure as ``init`` left it, so the result depends on the request only.
 :class:`FrozenLayout` remembers what a layout decided; :meth:`FrozenLayout.still_holds` tells, by
@@ -54,6 +55,7 @@ from .mpl_compat import (
     LAYOUT_COLLAPSED_WARNING,
     NO_GRIDSPEC_WARNING,
     axes_titles,
+    fewer_ticks,
     figure_texts,
     legend_columns,
     move_legend_inside,
@@ -121,7 +123,11 @@ class FrozenLayout:
     """What :func:`lay_out` changed on a figure, and each axes' decorations as it measured them."""
 
     def __init__(self) -> None:
-        self.level = 0  # 0: matplotlib's picture; 1: text fixed or set smaller; 1 + n: n decorations dropped
+        self.level = 0  # 0: matplotlib's picture; 1: text fixed or set smaller; 1 + n: n ladder steps taken
+        # Titles and axis labels that do not fit shortened to one line with "…" rather than wrapped
+        # (a ladder step: wrapped lines take the height the axes need).
+        self.one_line = False
+        self._zooms: dict[matplotlib.axes.Axes, int] = {}  # a 3D axes -> its zoom's index in _fit_3d_labels
         self._undo: list[Callable[[], None]] = []
         # axes -> its decorations' box (pixels), as the layout made room for them
         self._boxes: dict[matplotlib.axes.Axes, Bbox] = {}
@@ -136,6 +142,8 @@ class FrozenLayout:
             undo()
         self._undo.clear()
         self.level = 0
+        self.one_line = False
+        self._zooms.clear()
 
     def still_holds(self, renderer: RendererAgg, moved_axes: Iterable[matplotlib.axis.Axis]) -> bool:
         """Whether the layout stays as it is after the view limits of ``moved_axes`` (axis objects)
@@ -164,8 +172,9 @@ def lay_out(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
     Tries, in order, until the text fits: matplotlib's own picture (level 0); then at each text
     scale of :func:`_scales` (1, then smaller, as a smaller ``font.size`` would set it) the same
     with texts wrapped, legends repacked or moved inside, category labels wrapped or turned and
-    numeric tick labels thinned; at the smallest scale, category labels shortened with "…"; and
-    only past that (figures below the smallest supported size) decorations dropped.
+    numeric tick labels thinned; at the smallest scale, category labels shortened with "…", then
+    titles kept to one line with "…"; and only past that (figures below the smallest supported
+    size) decorations dropped.
 
     ``renderer`` measures text (a 1x1 px Agg renderer at the figure's dpi does). ``previous``, a
     layout of the same figure, is undone first. Call with the draw lock held.
@@ -241,23 +250,36 @@ def _try(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: Fr
             step(figure, renderer, layout)
     active = _engine_at(figure, engine, last=drops == len(_LADDER) - 1)
     fitted = _constrained(figure, active, renderer)
-    for fix in (_wrap_long_texts, _fit_legends, _fit_categories, _fit_3d_labels):
+    for fix in (_wrap_long_texts, _fit_legends, _fit_categories, _fit_3d_labels, _wrap_long_texts):
+        # The last wrap: a title centred on axes that the fixes before it moved (category labels
+        # made narrower widen the axes) may reach past the edge only now.
         if fix(figure, renderer, layout):
             fitted = _constrained(figure, active, renderer)  # the fixed texts take other room
+    for _ in range(_RESIZED_ROUNDS):
+        # A 3D axes drawn smaller takes less room: the engine's run may have given it back.
+        if not _fit_3d_labels(figure, renderer, layout):
+            break
+        fitted = _constrained(figure, active, renderer)
     if not fitted:
         return None  # the engine found no room, even for the fixed texts
     boxes: dict[matplotlib.axes.Axes, Bbox] | None = _thin_tick_labels(figure, active, renderer, layout,
                                                                         categories=drops > 0)
-    if boxes is not None and not fits(figure, renderer, need_room=False, boxes=boxes) and \
-            _constrained(figure, active, renderer):
+    for _ in range(_RESIZED_ROUNDS):
         # Decorations sized by their axes (a table's rows) grow as the engine shrinks the axes:
-        # a second run starts from the first's sizes.
+        # each run starts from the last one's sizes.
+        if boxes is None or fits(figure, renderer, need_room=False, boxes=boxes) or \
+                not _constrained(figure, active, renderer):
+            break
         boxes = _axes_boxes(figure, renderer)
     if boxes is None or not fits(figure, renderer, need_room=False, boxes=boxes):
         return None
     if drops < _LADDER.index(_drop_texts) and not clean(figure, renderer, boxes):
         return None
     return boxes
+
+
+#: Runs of the engine after the first for decorations that its first run resized (two settle a table).
+_RESIZED_ROUNDS = 3
 
 
 def _keeps_box(new: Bbox | None, old: Bbox | None, axes_box: Bbox | None) -> bool:
@@ -298,7 +320,8 @@ def _engine_at(figure: Figure, engine: LayoutEngine, last: bool, pads: bool = Tr
     pixel more than whole pixels is laid out in the whole ones (Agg drops the fraction on the right
     and at the top).
     On the ladder's last step, with nothing left to drop, the pads alone must leave the axes a pixel.
-    Without ``pads``, matplotlib's own pads (plain matplotlib's picture).
+    Without ``pads``, matplotlib's own pads and rectangle: plain matplotlib's picture, laid out in
+    the fractional size (:func:`clean` judges it on the pixels Agg keeps).
     """
     params = engine.get()
     pixel = 1 / figure.dpi
@@ -309,7 +332,7 @@ def _engine_at(figure: Figure, engine: LayoutEngine, last: bool, pads: bool = Tr
     if last:
         w_pad, h_pad = min(w_pad, (width - pixel) / 2), min(h_pad, (height - pixel) / 2)
     shown_width, shown_height = int(figure.bbox.width) / figure.bbox.width, int(figure.bbox.height) / figure.bbox.height
-    rect = params["rect"] if (shown_width, shown_height) == (1, 1) else (0, 0, shown_width, shown_height)
+    rect = params["rect"] if not pads or (shown_width, shown_height) == (1, 1) else (0, 0, shown_width, shown_height)
     if (w_pad, h_pad, rect) == (params["w_pad"], params["h_pad"], params["rect"]):
         return engine
     return ConstrainedLayoutEngine(w_pad=w_pad, h_pad=h_pad, wspace=params["wspace"], hspace=params["hspace"],
@@ -380,6 +403,12 @@ def _text_extent(figure: Figure, renderer: RendererAgg, axes_boxes: dict[matplot
         if axes.axison:
             boxes += [axis.label.get_window_extent(renderer) for axis in _axis_objects(axes)
                       if axis.get_visible() and axis.label.get_visible() and axis.label.get_text()]
+        for table in axes.tables:
+            if table.get_visible():
+                # Its cells' edges are drawn centred on the box it measures: half a line, and the
+                # pixel antialiasing spreads that line over, reach past it.
+                width = max((cell.get_linewidth() for cell in table.get_celld().values()), default=0.0)
+                boxes.append(table.get_window_extent(renderer).padded(renderer.points_to_pixels(width) / 2 + 0.5))
     return Bbox.union(boxes) if boxes else None
 
 
@@ -520,6 +549,23 @@ def _formatted(axis: matplotlib.axis.Axis, layout: FrozenLayout, **changes: obje
     return formatter
 
 
+def _fewer_ticks(axis: matplotlib.axis.Axis, renderer: RendererAgg, layout: FrozenLayout) -> bool:
+    """Numeric tick labels that collide thinned the locator's own way: fewer ticks at its "nice"
+    steps (``MaxNLocator``'s ``nbins``), each tick keeping its label. True if that stopped the
+    collisions; False (the count put back) for a locator without a count, or one that still
+    collides at a single interval."""
+    shown = len(_drawn_tick_labels(axis))
+    for bins in range(max(shown - 2, 1), 0, -1):
+        undo = fewer_ticks(axis.get_major_locator(), bins)
+        if undo is None:
+            return False
+        if not _collide(_placed_tick_labels(axis, renderer), renderer):
+            layout._undo.append(undo)
+            return True
+        undo()
+    return False
+
+
 #: Thinning, then laying out again, settles in one or two rounds; the fit check judges the rest.
 _THINNING_ROUNDS = 3
 
@@ -542,12 +588,14 @@ def _thin_tick_labels(figure: Figure, engine: LayoutEngine, renderer: RendererAg
                 if (categorical(axis) and not categories) or not _collide(_placed_tick_labels(axis, renderer),
                                                                            renderer):
                     continue  # category labels are never thinned: _fit_categories places them
+                thinned = True
+                if not categorical(axis) and _fewer_ticks(axis, renderer, layout):
+                    continue
                 thinned_so_far = getattr(axis.get_major_formatter(), "step", 1)
                 for step in range(thinned_so_far + 1, max(len(axis.get_ticklocs()), 2) + 1):
                     _formatted(axis, layout, step=step)
                     if not _collide(_placed_tick_labels(axis, renderer), renderer):
                         break
-                thinned = True
         if not thinned:
             return boxes
         # Fewer labels may need less room, and the axes' new size may bring other ticks: again.
@@ -565,9 +613,7 @@ def _wrap_long_texts(figure: Figure, renderer: RendererAgg, layout: FrozenLayout
     alignment leaves them, a word too long for it shortened. True if any was."""
     width, height = int(figure.bbox.width), int(figure.bbox.height)
     edge = max(EDGE_PIXELS, renderer.points_to_pixels(3))
-    shown = [axes for axes in figure.axes if axes.get_visible()]
-    own_width = {id(title): axes.get_window_extent(renderer).width
-                 for axes in (shown if len(shown) > 1 else []) for title in axes_titles(axes)}
+    own_width = {id(title): room for axes, room in _title_rooms(figure, renderer).items() for title in axes_titles(axes)}
     wrapped = False
     for text in _titles_and_labels(figure):
         s = text.get_text()
@@ -587,11 +633,34 @@ def _wrap_long_texts(figure: Figure, renderer: RendererAgg, layout: FrozenLayout
         else:
             centre = (low + high) / 2
             room = 2 * min(centre - edge, size - edge - centre)
-        room = min(room, narrow)
-        text.set_text("\n".join(_wrapped_lines(text, s, max(room, 1), renderer)))
+        room = max(min(room, narrow), 1)
+        if layout.one_line:
+            text.set_text(_shortened(text, " ".join(_words(s.replace("\n", " "))), room, renderer))
+        else:
+            text.set_text("\n".join(_wrapped_lines(text, s, room, renderer)))
         layout._undo.append(functools.partial(text.set_text, s))
         wrapped = True
     return wrapped
+
+
+def _title_rooms(figure: Figure, renderer: RendererAgg) -> dict[matplotlib.axes.Axes, float]:
+    """The width each axes' titles may take with axes beside it (pixels): the distance to the
+    nearest axes in its row, centre to centre, less a gap. Two neighbours' titles, each centred
+    on its axes and each no wider than that, never meet. Axes alone in their row are left out
+    (the figure's edges bound their titles)."""
+    shown = [axes for axes in figure.axes if axes.get_visible()]
+    frames = {axes: axes.get_window_extent(renderer) for axes in shown}
+    rooms: dict[matplotlib.axes.Axes, float] = {}
+    for axes, frame in frames.items():
+        pitches = [abs((other_frame.x0 + other_frame.x1) - (frame.x0 + frame.x1)) / 2
+                   for other, other_frame in frames.items()
+                   if other is not axes and min(frame.y1, other_frame.y1) > max(frame.y0, other_frame.y0)]
+        pitches = [pitch for pitch in pitches if pitch > 0]
+        if pitches:
+            titles = axes_titles(axes)
+            em = (titles[0].get_fontsize() if titles else 10) * renderer.points_to_pixels(1)
+            rooms[axes] = max(min(pitches) - LABEL_GAP_EM * em, 1)
+    return rooms
 
 
 def _wrapped_lines(text: matplotlib.text.Text, s: str, room: float, renderer: RendererAgg,
@@ -631,10 +700,18 @@ def _words(paragraph: str) -> list[str]:
     return words
 
 
-def _shortened(text: matplotlib.text.Text, word: str, room: float, renderer: RendererAgg) -> str:
-    """``word`` cut to fit ``room`` pixels, with an ellipsis."""
-    for end in range(len(word) - 1, 0, -1):
-        candidate = word[:end] + ELLIPSIS
+def _shortened(text: matplotlib.text.Text, s: str, room: float, renderer: RendererAgg) -> str:
+    """``s`` cut to fit ``room`` pixels, with an ellipsis: mathtext between words (a ``$...$`` group
+    is never cut inside), other text between characters."""
+    if "$" in s and text.get_parse_math():
+        words = _words(s)
+        for end in range(len(words) - 1, 0, -1):
+            candidate = " ".join(words[:end]) + " " + ELLIPSIS
+            if _line_width(text, candidate, renderer) <= room:
+                return candidate
+        return ELLIPSIS
+    for end in range(len(s) - 1, 0, -1):
+        candidate = s[:end].rstrip() + ELLIPSIS
         if _line_width(text, candidate, renderer) <= room:
             return candidate
     return ELLIPSIS
@@ -669,15 +746,21 @@ def clean(figure: Figure, renderer: RendererAgg, boxes: dict[matplotlib.axes.Axe
     """
     tight = _text_extent(figure, renderer, _axes_boxes(figure, renderer) if boxes is None else boxes)
     width, height = int(figure.bbox.width), int(figure.bbox.height)  # Agg drops a partial pixel
-    # Decorations (a table's or legend's frame) are drawn with lines whose width reaches past their
-    # box: EDGE_PIXELS whole. Texts, below, may come a rounding error nearer.
-    if tight is not None and (tight.x0 < EDGE_PIXELS or tight.y0 < EDGE_PIXELS or tight.x1 > width - EDGE_PIXELS
-                              or tight.y1 > height - EDGE_PIXELS):
-        return False
     edge = EDGE_PIXELS - _EDGE_ROUNDING  # antialiased glyphs reach past their measured box
+
+    def near_edge(box: Bbox, margin: float) -> bool:
+        return box.x0 < margin or box.y0 < margin or box.x1 > width - margin or box.y1 > height - margin
+
+    # What the axes draw (tick labels, tables padded by their lines) as texts are judged; a legend's
+    # frame is drawn with a line reaching past its box: EDGE_PIXELS whole.
+    if tight is not None and near_edge(tight, edge):
+        return False
+    legends = [*(axes.get_legend() for axes in all_axes(figure)), *figure.legends]
+    if any(near_edge(legend.get_window_extent(renderer), EDGE_PIXELS) for legend in legends
+           if legend is not None and legend.get_visible()):
+        return False
     shown = text_boxes(figure, renderer)
-    if any(box.x0 < edge or box.y0 < edge or box.x1 > width - edge or box.y1 > height - edge
-           for _, box, _ in shown):
+    if any(near_edge(box, edge) for _, box, _ in shown):
         return False  # a title or 3D label: layouts measure titles across their axes only
     for index, (a, box_a, group_a) in enumerate(shown):
         for b, box_b, group_b in shown[index + 1:]:
@@ -843,17 +926,30 @@ _LABEL_PAD_ROUNDS = 4
 
 
 def _fit_3d_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> bool:
-    """A 3D axes whose labels run past the figure's edge drawn smaller inside its axes (as its
-    zoom does: layouts measure a 3D axes' labels where they are not drawn); then its axis labels
-    that overlap tick labels moved outwards (``labelpad``): matplotlib places them a fixed
-    distance from the axis, whatever the tick labels' size. True if anything moved."""
+    """A 3D axes whose axis labels overlap its tick labels gets them moved outwards (``labelpad``:
+    matplotlib places them a fixed distance from the axis, whatever the tick labels' size); one
+    whose labels then run past the figure's edge is drawn smaller inside its axes (as its zoom
+    does: layouts measure a 3D axes' labels where they are not drawn), and its labels placed
+    again. True if anything moved."""
     moved = False
     width, height = int(figure.bbox.width), int(figure.bbox.height)
     for axes in all_axes(figure):
         if axes.name != "3d" or not axes.get_visible():
             continue
         axis_objects = [axis for axis in _axis_objects(axes) if axis.get_visible()]
-        for zoom in _ZOOMS_3D:
+        pads = {axis: axis.labelpad for axis in axis_objects}
+        zooms = (1.0, *_ZOOMS_3D)
+        # From the zoom an earlier call left: the engine, given a smaller 3D axes, may have made it larger.
+        for index in range(layout._zooms.get(axes, 0), len(zooms)):
+            if index > layout._zooms.get(axes, 0):
+                for axis, pad in pads.items():
+                    axis.labelpad = pad  # placed again from matplotlib's distance at this zoom
+                axes.set_box_aspect(None, zoom=zooms[index])  # type: ignore[call-arg]  # Axes3D's signature
+                if index == 1:
+                    layout._undo.append(functools.partial(axes.set_box_aspect, None, zoom=1))  # type: ignore[call-arg]
+                layout._zooms[axes] = index
+                moved = True
+            moved = _pad_3d_labels(axes, axis_objects, renderer) or moved
             ticks = [label for axis in axis_objects for label in _drawn_tick_labels(axis)]
             axes.draw(renderer)
             boxes = [text.get_window_extent(renderer) for text in [*(axis.label for axis in axis_objects), *ticks]
@@ -861,30 +957,33 @@ def _fit_3d_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) 
             if all(box.x0 >= EDGE_PIXELS and box.y0 >= EDGE_PIXELS and box.x1 <= width - EDGE_PIXELS
                    and box.y1 <= height - EDGE_PIXELS for box in boxes):
                 break
-            axes.set_box_aspect(None, zoom=zoom)  # type: ignore[call-arg]  # Axes3D's signature
-            if zoom == _ZOOMS_3D[0]:
-                layout._undo.append(functools.partial(axes.set_box_aspect, None, zoom=1))  # type: ignore[call-arg]
+        for axis, pad in pads.items():
+            if axis.labelpad != pad:
+                layout._undo.append(functools.partial(setattr, axis, "labelpad", pad))
+    return moved
+
+
+def _pad_3d_labels(axes: matplotlib.axes.Axes, axis_objects: list[matplotlib.axis.Axis],
+                   renderer: RendererAgg) -> bool:
+    """The axis labels of a 3D axes that overlap its tick labels moved outwards. True if any was."""
+    moved = False
+    for axis in axis_objects:
+        if not axis.label.get_text():
+            continue
+        for _ in range(_LABEL_PAD_ROUNDS):
+            ticks = [label for other in axis_objects for label in _drawn_tick_labels(other)]
+            axes.draw(renderer)
+            box = axis.label.get_window_extent(renderer)
+            overlap = max((_overlap(box, label.get_window_extent(renderer)) for label in ticks), default=0.0)
+            if overlap <= OVERLAP_PIXELS:
+                break
+            axis.labelpad += overlap / renderer.points_to_pixels(1)
             moved = True
-        for axis in axis_objects:
-            if not axis.label.get_text():
-                continue
-            original = axis.labelpad
-            for _ in range(_LABEL_PAD_ROUNDS):
-                ticks = [label for other in axis_objects for label in _drawn_tick_labels(other)]
-                axes.draw(renderer)
-                box = axis.label.get_window_extent(renderer)
-                overlap = max((_overlap(box, label.get_window_extent(renderer)) for label in ticks), default=0.0)
-                if overlap <= OVERLAP_PIXELS:
-                    break
-                axis.labelpad += overlap / renderer.points_to_pixels(1)
-            if axis.labelpad != original:
-                layout._undo.append(functools.partial(setattr, axis, "labelpad", original))
-                moved = True
     return moved
 
 
 #: The zooms a 3D axes whose labels run past the figure's edge is drawn at, in turn (1: its own).
-_ZOOMS_3D = (0.85, 0.72, 0.6)
+_ZOOMS_3D = (0.85, 0.72, 0.6, 0.5, 0.42)
 
 
 def categorical(axis: matplotlib.axis.Axis) -> bool:
@@ -921,9 +1020,13 @@ def _fit_categories(figure: Figure, renderer: RendererAgg, layout: FrozenLayout)
                 room = axes.get_window_extent(renderer).width / len(labels) - LABEL_GAP_EM * em
             else:
                 room = limit
-            texts = {label.get_text() for label in labels}
-            rewrite = {t: "\n".join(_wrapped_lines(labels[0], t, max(room, 1), renderer, shorten=False))
-                       for t in texts}
+            # Labels already rewritten (shortened by the ladder) are wrapped as shown, not as given.
+            formatter = axis.get_major_formatter()
+            shown_for = dict(formatter.rewrite or {}) if isinstance(formatter, ThinnedFormatter) else {}
+            for label in labels:
+                shown_for.setdefault(label.get_text(), label.get_text())
+            rewrite = {given: "\n".join(_wrapped_lines(labels[0], shown, max(room, 1), renderer, shorten=False))
+                       for given, shown in shown_for.items()}
             _formatted(axis, layout, rewrite=rewrite)
             changed = True
             labels = _drawn_tick_labels(axis)
@@ -1003,6 +1106,12 @@ def _shorten_tick_labels(figure: Figure, renderer: RendererAgg, layout: FrozenLa
                     _formatted(axis, layout, max_chars=max_chars)
 
 
+def _titles_on_one_line(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> None:
+    """Titles and axis labels that do not fit kept to one line, shortened with "…": their start
+    stays, and the lines wrapping would take are left to the axes (six panels under a suptitle)."""
+    layout.one_line = True
+
+
 def _drop_titles(figure: Figure, renderer: RendererAgg, layout: FrozenLayout) -> None:
     """Titles first: often the longest text, and the page around an image names the plot."""
     for axes in all_axes(figure):
@@ -1064,6 +1173,6 @@ def _drop_axis_lines(figure: Figure, renderer: RendererAgg, layout: FrozenLayout
 #: The steps past the smallest text scale, taken in order; the first is nothing. Up to
 #: _shorten_tick_labels every text is kept (category labels shortened, each still its own).
 _LADDER: tuple[Callable[[Figure, RendererAgg, FrozenLayout], None] | None, ...] = (
-    None, _shorten_tick_labels, _drop_titles, _drop_axis_labels, _drop_tick_labels, _drop_texts, _drop_axis_lines)
+    None, _shorten_tick_labels, _titles_on_one_line, _drop_titles, _drop_axis_labels, _drop_tick_labels, _drop_texts, _drop_axis_lines)
 #: From this level on nothing but lines is left, so the axes need no minimum room.
 _LAST_WITH_TEXT = _LADDER.index(_drop_texts)

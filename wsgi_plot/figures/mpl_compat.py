@@ -7,6 +7,7 @@ there, by name, instead of drawing something subtly wrong. Nothing else in the p
 reach into matplotlib's private attributes (a test checks that too).
 """
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.offsetbox import VPacker
 from matplotlib.text import Text
+from matplotlib.ticker import Locator, MaxNLocator
 
 #: The lock ``Figure.draw`` takes. Drawing holds the GIL anyway, and matplotlib's shared font and
 #: text caches are not safe to use from two threads at once, so our draws are serialised with it,
@@ -140,3 +142,18 @@ def move_legend_inside(legend: Legend) -> Callable[[], None]:
         legend.set_loc(loc)
 
     return undo
+
+
+def fewer_ticks(locator: Locator, bins: int) -> Callable[[], None] | None:
+    """Ask ``locator`` for at most ``bins`` intervals between ticks, as ``MaxNLocator(nbins=...)``
+    does (an ``AutoLocator``'s ticks are fewer, at the same "nice" steps); returns what puts its
+    count back, or None for a locator with no such setting (dates, logs, fixed ticks).
+
+    ``MaxNLocator.set_params`` sets the count but has no getter for it: ``_nbins`` ("auto" or a number).
+    """
+    if not isinstance(locator, MaxNLocator):
+        return None
+    before = locator._nbins  # type: ignore[attr-defined]  # noqa: SLF001
+    locator.set_params(nbins=bins)
+    return functools.partial(locator.set_params, nbins=before)
+
