@@ -7,16 +7,20 @@ there, by name, instead of drawing something subtly wrong. Nothing else in the p
 reach into matplotlib's private attributes (a test checks that too).
 """
 
+import collections
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
+from matplotlib import rcParams
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis, Tick
 from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cbook import is_math_text
 from matplotlib.figure import Figure
+from matplotlib.font_manager import fontManager
 from matplotlib.legend import Legend
 from matplotlib.offsetbox import VPacker
 from matplotlib.text import Text
@@ -157,3 +161,79 @@ def fewer_ticks(locator: Locator, bins: int) -> Callable[[], None] | None:
     locator.set_params(nbins=bins)
     return functools.partial(locator.set_params, nbins=before)
 
+
+# --- text layouts measured once ---------------------------------------------------------------
+
+#: How many text layouts are remembered (least recently used first out): a few figures' worth of
+#: titles and tick labels; an entry is a few hundred bytes.
+TEXT_LAYOUTS_REMEMBERED = 4096
+
+#: What a text's layout depends on besides the Text itself: how its font families resolve to files
+#: (the theme sets them) and how Agg sizes glyphs (hinting, kerning).
+_FONT_SETTINGS = ("font.family", "font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace",
+                  "text.hinting", "text.hinting_factor", "text.kerning_factor")
+
+_unmemoized_get_layout = Text._get_layout  # type: ignore[attr-defined]  # noqa: SLF001
+_text_layouts: "collections.OrderedDict[tuple[object, ...], object]" = collections.OrderedDict()
+_memoizing = threading.local()
+
+
+def _text_layout_key(text: Text, renderer: RendererBase) -> tuple[object, ...] | None:
+    """Everything ``Text._get_layout`` reads, or None for a text whose layout depends on more:
+    wrapped text (its lines depend on its position), TeX and mathtext (their own settings)."""
+    s = text.get_text()
+    if text.get_wrap() or text.get_usetex() or (text.get_parse_math() and is_math_text(s)):
+        return None
+    figure = text.get_figure(root=True)
+    inner = getattr(renderer, "_renderer", None)  # a MixedModeRenderer measures with the one it holds
+    settings = (rcParams[name] for name in _FONT_SETTINGS)  # type: ignore[index]  # the names are rcParams'
+    return (s, text.get_fontproperties().copy(), text.get_rotation(), text.get_rotation_mode(),
+            text.get_horizontalalignment(), text.get_verticalalignment(),
+            text._get_multialignment(), text._linespacing,  # type: ignore[attr-defined]  # noqa: SLF001
+            None if figure is None else figure.dpi, type(renderer), type(inner), getattr(renderer, "dpi", None),
+            len(fontManager.ttflist), *(tuple(value) if isinstance(value, list) else value for value in settings))
+
+
+def _get_layout(text: Text, renderer: RendererBase) -> object:
+    """``Text._get_layout``, remembered by what it depends on (never the text's position) while
+    :func:`text_layouts_memoized` is on in this thread."""
+    if not getattr(_memoizing, "on", False):
+        return _unmemoized_get_layout(text, renderer)
+    key = _text_layout_key(text, renderer)
+    if key is None:
+        return _unmemoized_get_layout(text, renderer)
+    try:
+        _text_layouts.move_to_end(key)
+        return _text_layouts[key]
+    except KeyError:
+        layout = _text_layouts[key] = _unmemoized_get_layout(text, renderer)
+        if len(_text_layouts) > TEXT_LAYOUTS_REMEMBERED:
+            _text_layouts.popitem(last=False)
+        return layout
+
+
+@contextmanager
+def text_layouts_memoized() -> Iterator[None]:
+    """Text layouts measured once per distinct text, font and alignment in this thread for the
+    block: a chart's tick labels, titles and legend are measured several times a draw (layout,
+    fit checks, the draw itself) and again on every request, at ~0.1 ms each.
+
+    Exact: the key holds everything matplotlib's ``Text._get_layout`` reads (text, font
+    properties and how they resolve, rotation, alignments, line spacing, dpi, renderer), and its
+    result is relative to the text's position, so the same key gives the same layout. Use under
+    DRAW_LOCK (the memo is shared); other threads, a host app's draws among them, never see it.
+    """
+    if Text._get_layout is not _get_layout:  # type: ignore[attr-defined]  # noqa: SLF001
+        Text._get_layout = _get_layout  # type: ignore[attr-defined]  # noqa: SLF001
+    was_on = getattr(_memoizing, "on", False)
+    _memoizing.on = True
+    try:
+        yield
+    finally:
+        _memoizing.on = was_on
+
+
+def forget_text_layouts() -> None:
+    """Empty the memo (tests; a process that changed its fonts keys new layouts anyway)."""
+    with DRAW_LOCK:
+        _text_layouts.clear()

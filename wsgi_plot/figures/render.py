@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 
 from ..declare.looks import DEFAULT_LOOK, Look
 from .layout import FrozenLayout, all_axes, lay_out, measuring_renderer
-from .mpl_compat import DRAW_LOCK, forget_renderer
+from .mpl_compat import DRAW_LOCK, forget_renderer, text_layouts_memoized
 from .theme import make_transparent, styled
 from .vector_files import save_vector, svg_layer
 
@@ -115,8 +115,9 @@ class PreparedFigure:
     @contextmanager
     def look_applied(self) -> Iterator[None]:
         """The look applied while this figure is built, updated, laid out and drawn: under DRAW_LOCK
-        (re-entrant; callers hold it already), so no other thread draws with it or sees it."""
-        with DRAW_LOCK, styled(self.look):
+        (re-entrant; callers hold it already), so no other thread draws with it or sees it. Text
+        layouts are measured once per distinct text meanwhile (exact: mpl_compat)."""
+        with DRAW_LOCK, styled(self.look), text_layouts_memoized():
             yield
 
     @property
