@@ -296,3 +296,23 @@ def test_fewer_ticks_asks_a_maxnlocator_and_puts_its_count_back():
     undo()
     assert list(locator()) == before and locator._nbins == "auto"  # noqa: SLF001
     assert mpl_compat.fewer_ticks(AutoDateLocator(), 2) is None  # no count to ask: the formatter thins instead
+
+
+def test_text_layout_memo_reads_what_text_get_layout_reads():
+    """mpl_compat.text_layouts_memoized replaces the private ``Text._get_layout(renderer)`` and
+    keys it by ``Text._get_multialignment()`` and ``Text._linespacing`` among public getters: a
+    release that renames them, or makes the layout read something else, fails here."""
+    from matplotlib.backends.backend_agg import RendererAgg  # noqa: PLC0415
+
+    figure = Figure(dpi=100)
+    text = figure.text(0.2, 0.5, "two\nlines", multialignment="right", linespacing=1.5, rotation=20)
+    assert text._get_multialignment() == "right" and text._linespacing == 1.5  # noqa: SLF001
+    renderer = RendererAgg(1, 1, 100)
+    with DRAW_LOCK:
+        plain = repr(text._get_layout(renderer))  # noqa: SLF001
+        with mpl_compat.text_layouts_memoized():
+            assert repr(text._get_layout(renderer)) == plain  # noqa: SLF001  (measured)
+            assert repr(text._get_layout(renderer)) == plain  # noqa: SLF001  (remembered)
+        text.set_position((0.7, 0.1))  # the layout is relative to the text's position
+        assert repr(text._get_layout(renderer)) == plain  # noqa: SLF001
+    mpl_compat.forget_text_layouts()
