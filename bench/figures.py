@@ -11,6 +11,12 @@ encode; the response cache off), median ms, at the default size (4x3 in at 300 d
   frozen layout holds), and new data of another scale each time (new tick label widths: laid out
   again).
 
+Beside each picture scenario, plain matplotlib drawing the same code the same way a user of the
+recipe would: a new ``Figure(layout="constrained")``, the plot's ``draw`` (or ``init`` then
+``update``), ``savefig`` to PNG, under the same look, timed in the same run (issue 32: new data
+at fast-path speed, function plots cheaper than matplotlib). The function plots are those of
+``examples/gallery.py``, drawn in full on every request.
+
 ``--before REF`` runs the same requests on a checkout of the git revision REF (a temporary
 worktree) in a subprocess, and prints both side by side. Before the Figure-level API a plot got
 one Axes: there the heat map is drawn as such a plot had to draw several axes, in full on every
@@ -87,6 +93,8 @@ def scenarios(repeat, rng):
             f"{v:.1f}" for v in rng.uniform(0, 1, 12) * scale)
 
     scales = [1, 100, 10_000]
+    gallery = {f"{name} (function plot)": [f"/plot/{name}.png?seed={i}" for i in range(repeat)]
+               for name in function_plot_names()}
     return {
         "/fig/5_2 (one axes, fast path)": ["/fig/5_2"] * repeat,
         "heatmap (3 axes + colorbar)": [f"/plot/heatmap.png?seed={i}" for i in range(repeat)],
@@ -96,7 +104,53 @@ def scenarios(repeat, rng):
         "bar, same request": [same_bar] * repeat,
         "bar, new data, same scale": [bar(24) for _ in range(repeat)],
         "bar, new data, scale changes": [bar(scales[i % 3]) for i in range(repeat)],
+        **gallery,
     }
+
+
+def function_plot_names() -> list[str]:
+    """The gallery's plots declared as one function (drawn in full each time), where this checkout has them."""
+    try:
+        from examples.gallery import FULL_DRAWS
+    except ImportError:
+        return []
+    return [draw.__name__.replace("_", "-") for draw in FULL_DRAWS]
+
+
+def plain_matplotlib_ms(registry, urls) -> float | None:
+    """Median ms of plain matplotlib drawing what each URL asks for, or None where the plot cannot
+    be drawn outside the service (the heat map of old checkouts)."""
+    import io
+    from urllib.parse import parse_qsl, urlsplit
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    try:
+        from wsgi_plot.declare.looks import DEFAULT_LOOK
+        from wsgi_plot.figures.theme import styled
+    except ImportError:
+        return None
+    samples = []
+    for index, url in enumerate(urls):
+        parts = urlsplit(url)
+        plot = registry.get(parts.path.rsplit("/", 1)[-1].removesuffix(".png"))
+        query = dict(parse_qsl(parts.query))
+        seed = int(query.pop("seed", index))
+        if plot is None or not hasattr(plot, "parse"):
+            return None
+        values = plot.parse(query)
+        start = time.perf_counter()
+        with styled(DEFAULT_LOOK):
+            figure = Figure(figsize=(4, 3), dpi=300, layout="constrained")  # the service's default size
+            rng = np.random.default_rng(seed)
+            if plot.draw is not None:
+                plot.draw(figure, values, rng)
+            else:
+                plot.update(plot.init(figure, plot.static_values(values)), values, rng)
+            FigureCanvasAgg(figure).print_png(io.BytesIO())
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
 
 
 def run(repeat) -> dict:
@@ -108,6 +162,13 @@ def run(repeat) -> dict:
 
     registry = default_registry()
     registry.add(heatmap_plot())
+    names = function_plot_names()
+    if names:
+        from examples.gallery import PLOTS
+
+        for plot in PLOTS:
+            if plot.name in names:
+                registry.add(plot)
     # Renders are measured, not the response cache (issue 24) that answers a repeated request.
     no_cache: dict[str, Any] = {"response_cache_bytes": 0} if hasattr(Settings(), "response_cache_bytes") else {}
     client = Client(create_app(registry=registry, pool_size=4, **no_cache))
@@ -122,6 +183,10 @@ def run(repeat) -> dict:
             samples.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200, (url, response.data[:200])
         results[name] = statistics.median(samples)
+        if not name.startswith(("/fig/", "heatmap")) and "same request" not in name:
+            plain = plain_matplotlib_ms(registry, urls)
+            if plain is not None:
+                results[f"{name} [plain matplotlib]"] = plain
     return results
 
 
@@ -156,12 +221,15 @@ def main(argv=None):
     base = "/fig/5_2 (one axes, fast path)"
     columns = ["before ms", "before / 5_2"] if before else []
     print(f"median ms per request, 1200x900 PNG, median of {args.repeat}" + (f"; before = {args.before}" if before else ""))
-    print(f"{'scenario':34}" + "".join(f"{c:>14}" for c in columns) + f"{'ms':>10}{'/ 5_2':>9}")
+    print(f"{'scenario':44}" + "".join(f"{c:>14}" for c in columns) + f"{'ms':>10}{'/ 5_2':>9}{'/ plain':>9}")
     for name, ms in after.items():
-        row = f"{name:34}"
+        if name.endswith(" [plain matplotlib]"):
+            continue
+        row = f"{name:44}"
         if before:
-            row += f"{before[name]:14.1f}{before[name] / before[base]:13.1f}x"
-        print(row + f"{ms:10.1f}{ms / after[base]:8.1f}x")
+            row += (f"{before[name]:14.1f}{before[name] / before[base]:13.1f}x" if name in before else " " * 28)
+        plain = after.get(f"{name} [plain matplotlib]")
+        print(row + f"{ms:10.1f}{ms / after[base]:8.1f}x" + (f"{ms / plain:8.2f}x" if plain else ""))
 
 
 if __name__ == "__main__":
