@@ -287,6 +287,7 @@ def test_fewer_ticks_asks_a_maxnlocator_and_puts_its_count_back():
 
     locator = AutoLocator()
     locator.create_dummy_axis()
+    assert locator.axis is not None
     locator.axis.set_view_interval(0, 100)
     before = list(locator())
     undo = mpl_compat.fewer_ticks(locator, 2)
@@ -294,7 +295,7 @@ def test_fewer_ticks_asks_a_maxnlocator_and_puts_its_count_back():
     fewer = list(locator())
     assert 2 <= len(fewer) < len(before) and set(fewer) <= set(np.arange(0, 101, 50))
     undo()
-    assert list(locator()) == before and locator._nbins == "auto"  # noqa: SLF001
+    assert list(locator()) == before and locator._nbins == "auto"  # type: ignore[attr-defined]  # noqa: SLF001
     assert mpl_compat.fewer_ticks(AutoDateLocator(), 2) is None  # no count to ask: the formatter thins instead
 
 
@@ -306,13 +307,13 @@ def test_text_layout_memo_reads_what_text_get_layout_reads():
 
     figure = Figure(dpi=100)
     text = figure.text(0.2, 0.5, "two\nlines", multialignment="right", linespacing=1.5, rotation=20)
-    assert text._get_multialignment() == "right" and text._linespacing == 1.5  # noqa: SLF001
+    assert text._get_multialignment() == "right" and text._linespacing == 1.5  # type: ignore[attr-defined]  # noqa: SLF001
     renderer = RendererAgg(1, 1, 100)
     with DRAW_LOCK:
-        plain = repr(text._get_layout(renderer))  # noqa: SLF001
+        plain = repr(text._get_layout(renderer))  # type: ignore[attr-defined]  # noqa: SLF001
         with mpl_compat.text_layouts_memoized():
-            assert repr(text._get_layout(renderer)) == plain  # noqa: SLF001  (measured)
-            assert repr(text._get_layout(renderer)) == plain  # noqa: SLF001  (remembered)
+            assert repr(text._get_layout(renderer)) == plain  # type: ignore[attr-defined]  # noqa: SLF001  (measured)
+            assert repr(text._get_layout(renderer)) == plain  # type: ignore[attr-defined]  # noqa: SLF001  (remembered)
         text.set_position((0.7, 0.1))  # the layout is relative to the text's position
-        assert repr(text._get_layout(renderer)) == plain  # noqa: SLF001
+        assert repr(text._get_layout(renderer)) == plain  # type: ignore[attr-defined]  # noqa: SLF001
     mpl_compat.forget_text_layouts()
