@@ -135,6 +135,8 @@ class FrozenLayout:
         self._axis_boxes: dict[matplotlib.axis.Axis, Bbox | None] = {}
         # axes -> positions (original, active) and in_layout before any layout
         self._initial: dict[matplotlib.axes.Axes, tuple[Bbox, Bbox, bool]] = {}
+        # axes -> where this layout put it (the same three)
+        self._placed: dict[matplotlib.axes.Axes, tuple[Bbox, Bbox, bool]] = {}
 
     def restore(self) -> None:
         """Undo every change the layer made (wrapped texts, thinned labels, hidden decorations)."""
@@ -144,6 +146,37 @@ class FrozenLayout:
         self.level = 0
         self.one_line = False
         self._zooms.clear()
+
+    @property
+    def reusable(self) -> bool:
+        """Whether the layout changed nothing but the axes' positions (matplotlib's own picture):
+        it can be put back later by positions alone (:meth:`holds_again`)."""
+        return self.level == 0 and not self._undo
+
+    def may_hold(self, depths: dict[matplotlib.axis.Axis, float | None]) -> bool:
+        """Whether each axis object's depth (its box across the axis: an x axis' height, a y
+        axis' width), ``depths`` as measured where the figure's current layout put it, is the
+        depth this layout recorded: a cheap first look, before :meth:`holds_again` measures at
+        this layout's positions (where the ticks may differ)."""
+        recorded = _depths(self._axis_boxes)
+        return all(depth is None and recorded.get(axis) is None or depth is not None and
+                   recorded.get(axis) is not None and abs(depth - cast(float, recorded[axis])) <= _SAME_PIXELS
+                   for axis, depth in depths.items())
+
+    def axis_depths(self, renderer: RendererAgg) -> dict[matplotlib.axis.Axis, float | None]:
+        """Each axis object's depth as it stands now, for :meth:`may_hold`."""
+        return _depths({axis: axis.get_tightbbox(renderer, for_layout_only=True)
+                        for axes in self._placed for axis in _axis_objects(axes)})
+
+    def holds_again(self, renderer: RendererAgg) -> bool:
+        """Put every axes where this layout put it; whether the layout holds for the labels the
+        axes show now: :meth:`still_holds`, every axis object measured. Only for a
+        :attr:`reusable` layout, and after the figure's current layout was undone."""
+        for axes, (original, active, in_layout) in self._placed.items():
+            axes.set_position(original, which="original")
+            axes.set_position(active, which="active")
+            axes.set_in_layout(in_layout)
+        return self.still_holds(renderer, [axis for axes in self._placed for axis in _axis_objects(axes)])
 
     def still_holds(self, renderer: RendererAgg, moved_axes: Iterable[matplotlib.axis.Axis]) -> bool:
         """Whether the layout stays as it is after the view limits of ``moved_axes`` (axis objects)
@@ -213,6 +246,7 @@ def lay_out(figure: Figure, engine: LayoutEngine, renderer: RendererAgg,
                 break
             index += 1
     figure.set_layout_engine("none")  # frozen: draws keep these positions
+    layout._placed = _positions(figure)
     layout._boxes = boxes if boxes is not None else _axes_boxes(figure, renderer)
     layout._axis_boxes = {axis: axis.get_tightbbox(renderer, for_layout_only=True)
                           for axes in layout._boxes for axis in _axis_objects(axes)}
@@ -280,6 +314,12 @@ def _try(figure: Figure, engine: LayoutEngine, renderer: RendererAgg, layout: Fr
 
 #: Runs of the engine after the first for decorations that its first run resized (two settle a table).
 _RESIZED_ROUNDS = 3
+
+
+def _depths(boxes: dict[matplotlib.axis.Axis, Bbox | None]) -> dict[matplotlib.axis.Axis, float | None]:
+    """Each axis object's box across its axis (the margin it asks for), in pixels."""
+    return {axis: None if box is None else box.height if isinstance(axis, matplotlib.axis.XAxis) else box.width
+            for axis, box in boxes.items()}
 
 
 def _keeps_box(new: Bbox | None, old: Bbox | None, axes_box: Bbox | None) -> bool:

@@ -53,6 +53,10 @@ AGG_BYTES_PER_PIXEL = 4
 #: and an SVG (cached SVG included); rounded up.
 FIGURE_OBJECT_BYTES = 1 << 20
 
+#: Layouts remembered per pooled figure (each a few boxes per axes): the scales a chart's data
+#: comes back to, and the static limits after a widened request.
+LAYOUTS_REMEMBERED = 8
+
 #: An axes' view limits: ``(xlim, ylim)``, each ``(left, right)`` as ``get_xlim`` gives them.
 ViewLimits = tuple[tuple[float, float], tuple[float, float]]
 
@@ -85,6 +89,7 @@ class PreparedFigure:
         self._engine = self.figure.get_layout_engine() if plot.layout else None
         self._measure = measuring_renderer(self.figure)  # kept: matplotlib caches text sizes per renderer
         self.layout: FrozenLayout | None = None  # once laid out
+        self._layouts: list[FrozenLayout] = []  # matplotlib's own layouts made for this figure, latest used first
         self.artists: Iterable[Artist | Container] | None = None  # what init returned, handed back to update
         self.changing: list[Artist] = []  # the artists as a flat list
         self.painted: list[Artist] = []  # what the fast path draws over the background, in a full draw's order
@@ -217,15 +222,39 @@ class PreparedFigure:
 
     def _keep_text_inside(self, moved: Iterable[matplotlib.axis.Axis]) -> bool:
         """Lay out again if the new tick labels of ``moved`` axis objects change the margins (or
-        collide); True if it did."""
+        collide); True if it did.
+
+        A layout made before for labels like these is put back rather than made again (data that
+        comes back to a scale it had: the engine's two passes and the layer's checks skipped).
+        Only matplotlib's own layouts are remembered, at most :data:`LAYOUTS_REMEMBERED` per
+        figure, and one is taken only if it holds for every axis (:meth:`FrozenLayout.holds_again`).
+        """
         if self.layout is None or self.layout.still_holds(self._measure, moved):
             return False
-        self.layout = self._lay_out(previous=self.layout)
+        self._lay_out_again()
         return True
+
+    def _lay_out_again(self) -> None:
+        """A layout for the figure as it is now: a remembered one that holds, else a new one."""
+        assert self.layout is not None
+        if not self.layout.reusable:
+            self.layout.restore()  # its changes undone: the remembered layouts start from init's figure
+        depths = self.layout.axis_depths(self._measure) if self._layouts else {}
+        for index, remembered in enumerate(self._layouts):
+            if remembered is not self.layout and remembered.may_hold(depths) and \
+                    remembered.holds_again(self._measure):
+                self._layouts.insert(0, self._layouts.pop(index))
+                self.layout = remembered
+                return
+        self.layout = self._lay_out(previous=self.layout)
 
     def _lay_out(self, previous: FrozenLayout | None = None) -> FrozenLayout:
         assert self._engine is not None  # a plot laid out has one: _new_figure made it
-        return lay_out(self.figure, self._engine, self._measure, previous=previous)
+        layout = lay_out(self.figure, self._engine, self._measure, previous=previous)
+        if self.plot.incremental and layout.reusable:  # a full-draw plot's axes are new each request
+            self._layouts.insert(0, layout)
+            del self._layouts[LAYOUTS_REMEMBERED:]
+        return layout
 
     def draw_agg(self) -> None:
         """Draw into the Agg buffer: the fast path when the static part still fits."""
@@ -285,7 +314,7 @@ class PreparedFigure:
             if self.widened:  # the saved background was drawn at the static limits and layout
                 self.undo_widening()
                 if relaid:
-                    self.layout = self._lay_out(previous=self.layout)
+                    self._lay_out_again()  # the static limits' layout: remembered, as a rule
                     self.background = self.svg_static = None
 
 
