@@ -4,6 +4,7 @@ date and a bool parameter), and the same class in the explicit form after them."
 import re
 
 import numpy as np
+import pytest
 from matplotlib.testing.compare import compare_images
 from werkzeug.test import Client
 
@@ -11,6 +12,18 @@ from wsgi_plot.figures.pipeline import render_unpooled
 
 from .conftest import decode_png, reference_png
 from .readme_app import app, explicit_app, explicit_sine, first_app, heat, sine, wave
+
+
+@pytest.mark.parametrize("size, dpi", [("6.4x4.8", 72), ("4x3", 40)])
+def test_the_first_example_is_matplotlibs_picture_at_other_dpi_too(size, dpi, tmp_path):
+    """At 72 dpi 6.4 in is 460.8 px (Agg keeps 460: matplotlib lays out in the fraction); at 40 dpi
+    the tick labels stand 1.67 px from the edge, not cut: both matplotlib's clean picture."""
+    width, height = (float(side) for side in size.split("x"))
+    served = Client(first_app).get(f"/plot/wave.png?cycles=3&size={size}&dpi={dpi}")
+    assert served.status_code == 200
+    (tmp_path / "served.png").write_bytes(served.data)
+    (tmp_path / "expected.png").write_bytes(reference_png(wave, wave.parse({"cycles": "3"}), 0, width, height, dpi))
+    assert compare_images(str(tmp_path / "expected.png"), str(tmp_path / "served.png"), tol=1) is None
 
 
 def test_the_first_example_is_what_plain_matplotlib_draws(tmp_path):
