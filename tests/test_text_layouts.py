@@ -3,6 +3,7 @@
 import contextlib
 from urllib.parse import quote
 
+import matplotlib
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import RendererAgg
@@ -62,18 +63,10 @@ def test_a_changed_font_size_dpi_rotation_or_family_is_never_answered_from_the_m
         seen.add(now)
     # The family resolves through the settings, as a theme's fonts do: the same properties, other glyphs.
     before = memoized(text, renderer)
-    with mpl_rc(**{"font.sans-serif": ["DejaVu Sans Mono"]}):
+    with matplotlib.rc_context({"font.sans-serif": ["DejaVu Sans Mono"]}):
         renderer = RendererAgg(1, 1, figure.dpi)  # matplotlib's own metrics cache is per renderer
         now = memoized(text, renderer)
         assert now == fresh(text, renderer) and now != before
-
-
-@contextlib.contextmanager
-def mpl_rc(**settings):
-    import matplotlib  # noqa: PLC0415
-
-    with matplotlib.rc_context(settings):  # type: ignore[arg-type]  # names checked by matplotlib at run time
-        yield
 
 
 def test_the_same_text_on_another_backend_is_measured_for_it():

@@ -159,9 +159,14 @@ class FrozenLayout:
         depth this layout recorded: a cheap first look, before :meth:`holds_again` measures at
         this layout's positions (where the ticks may differ)."""
         recorded = _depths(self._axis_boxes)
-        return all(depth is None and recorded.get(axis) is None or depth is not None and
-                   recorded.get(axis) is not None and abs(depth - cast(float, recorded[axis])) <= _SAME_PIXELS
-                   for axis, depth in depths.items())
+        for axis, depth in depths.items():
+            was = recorded.get(axis)
+            if depth is None or was is None:
+                if depth is not was:
+                    return False
+            elif abs(depth - was) > _SAME_PIXELS:
+                return False
+        return True
 
     def axis_depths(self, renderer: RendererAgg) -> dict[matplotlib.axis.Axis, float | None]:
         """Each axis object's depth as it stands now, for :meth:`may_hold`."""

@@ -239,11 +239,12 @@ class PreparedFigure:
         assert self.layout is not None
         if not self.layout.reusable:
             self.layout.restore()  # its changes undone: the remembered layouts start from init's figure
-        depths = self.layout.axis_depths(self._measure) if self._layouts else {}
-        for index, remembered in enumerate(self._layouts):
-            if remembered is not self.layout and remembered.may_hold(depths) and \
-                    remembered.holds_again(self._measure):
-                self._layouts.insert(0, self._layouts.pop(index))
+        candidates = [remembered for remembered in self._layouts if remembered is not self.layout]
+        depths = self.layout.axis_depths(self._measure) if candidates else {}  # measured only when asked
+        for remembered in candidates:
+            if remembered.may_hold(depths) and remembered.holds_again(self._measure):
+                self._layouts.remove(remembered)
+                self._layouts.insert(0, remembered)
                 self.layout = remembered
                 return
         self.layout = self._lay_out(previous=self.layout)
